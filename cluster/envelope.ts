@@ -1,0 +1,128 @@
+/**
+ * The event envelope: the one JSON message every part of bustle exchanges.
+ * Building, validating and (de)serialising envelopes happens here and nowhere else.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { EnvelopeError } from "./errors.js";
+import { eventSubject, isKind, isNodeId, isSource } from "./names.js";
+import { isSafeText, safeText, MAX_TEXT_CHARS } from "./text.js";
+
+export interface BustleEvent {
+  v: 1;
+  /** Unique and stable across retries; also the `Nats-Msg-Id` used for de-duplication. */
+  id: string;
+  /** ISO 8601 UTC with milliseconds. */
+  ts: string;
+  node: string;
+  source: string;
+  kind: string;
+  /** The user or bot; `null` for anonymous events. */
+  actor: string | null;
+  /** The rendered sentence: one safe line, at most 400 characters. */
+  text: string;
+  data?: Record<string, unknown>;
+}
+
+export const EVENT_ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
+const ACTOR_RE = /^[A-Za-z0-9_.@-][A-Za-z0-9_.@ -]{0,63}$/;
+
+/** A fresh random id, for events that are not derived from a durable position. */
+export function newEventId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+/**
+ * An id derived from what makes an event unique at its origin (for a spool line: node, user,
+ * file generation and byte offset). Re-reading the same line after a crash yields the same id,
+ * so JetStream drops the copy.
+ */
+export function stableEventId(...parts: Array<string | number>): string {
+  return createHash("sha256").update(parts.join("\u0000")).digest("base64url").slice(0, 27);
+}
+
+export interface EventInit {
+  node: string;
+  source: string;
+  kind: string;
+  actor: string | null;
+  text: string;
+  id?: string;
+  ts?: Date | string;
+  data?: Record<string, unknown>;
+}
+
+/** Builds a valid envelope, sanitising `text`; throws EnvelopeError on bad names. */
+export function makeEvent(init: EventInit): BustleEvent {
+  const ts = init.ts instanceof Date ? init.ts.toISOString() : (init.ts ?? new Date().toISOString());
+  const event: BustleEvent = {
+    v: 1,
+    id: init.id ?? newEventId(),
+    ts,
+    node: init.node,
+    source: init.source,
+    kind: init.kind,
+    actor: init.actor,
+    text: safeText(init.text),
+  };
+  if (init.data !== undefined) event.data = init.data;
+  return validateEvent(event);
+}
+
+function fail(what: string): never {
+  throw new EnvelopeError(`invalid event: ${what}`);
+}
+
+/**
+ * Checks an untrusted value against the contract and returns it as an envelope (unknown
+ * fields dropped). Throws EnvelopeError naming the first broken field.
+ */
+export function validateEvent(value: unknown): BustleEvent {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail("not a JSON object");
+  const o = value as Record<string, unknown>;
+  if (o.v !== 1) fail(`unsupported version ${JSON.stringify(o.v)}`);
+  if (typeof o.id !== "string" || !EVENT_ID_RE.test(o.id)) fail("id must be 8–64 characters of [A-Za-z0-9_-]");
+  if (typeof o.ts !== "string" || !isIsoTimestamp(o.ts)) fail("ts must be an ISO 8601 UTC timestamp");
+  if (!isNodeId(o.node)) fail("node is not a valid node id");
+  if (!isSource(o.source)) fail("source is not a valid source");
+  if (!isKind(o.kind)) fail("kind is not a valid kind");
+  if (o.actor !== null && (typeof o.actor !== "string" || !ACTOR_RE.test(o.actor))) fail("actor must be null or a plain name");
+  if (typeof o.text !== "string" || o.text.length === 0) fail("text must be a non-empty string");
+  if (!isSafeText(o.text, MAX_TEXT_CHARS)) fail("text must be one line of at most 400 characters without control characters");
+  if (o.data !== undefined && (typeof o.data !== "object" || o.data === null || Array.isArray(o.data))) fail("data must be an object");
+  const event: BustleEvent = {
+    v: 1, id: o.id, ts: o.ts, node: o.node, source: o.source, kind: o.kind,
+    actor: o.actor as string | null, text: o.text,
+  };
+  if (o.data !== undefined) event.data = o.data as Record<string, unknown>;
+  return event;
+}
+
+function isIsoTimestamp(s: string): boolean {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/.test(s) && !Number.isNaN(Date.parse(s));
+}
+
+/** The subject an event is published on. */
+export const subjectOf = (e: BustleEvent): string => eventSubject(e);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeEvent(e: BustleEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(e));
+}
+
+/** Parses and validates a message payload; throws EnvelopeError on anything else. */
+export function decodeEvent(data: Uint8Array): BustleEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(data));
+  } catch {
+    fail("payload is not UTF-8 JSON");
+  }
+  return validateEvent(parsed);
+}
+
+/** The bustle.log line for an event: `<ts> <node id> <text>\n`. */
+export function logLine(e: BustleEvent): string {
+  return `${e.ts} ${e.node} ${e.text}\n`;
+}

@@ -1,0 +1,14 @@
+/** Temporary folders for tests and `bustle-cluster up`, removed on request. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface TempDir {
+  path: string;
+  remove(): void;
+}
+
+export function tempDir(prefix = "bustle-"): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}

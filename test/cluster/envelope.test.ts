@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { decodeEvent, encodeEvent, logLine, makeEvent, stableEventId, validateEvent } from "../../cluster/envelope.js";
+import { eventSubject, parseEventSubject } from "../../cluster/names.js";
+import { sanitizeText } from "../../cluster/text.js";
+
+test("envelope - makeEvent builds a valid envelope and its log line", () => {
+  const e = makeEvent({ node: "town", source: "spool", kind: "shout", actor: "alice", text: "~alice shouts, 'HI WORLD'", ts: "2026-11-22T05:51:05.123Z", id: "abcdefgh12" });
+  assert.deepEqual(decodeEvent(encodeEvent(e)), e);
+  assert.equal(logLine(e), "2026-11-22T05:51:05.123Z town ~alice shouts, 'HI WORLD'\n");
+});
+
+test("envelope - validation names the broken field", () => {
+  const good = { v: 1, id: "abcdefgh12", ts: "2026-11-22T05:51:05.123Z", node: "town", source: "spool", kind: "update", actor: null, text: "hi" };
+  assert.doesNotThrow(() => validateEvent(good));
+  assert.throws(() => validateEvent({ ...good, node: "Town" }), /node/);
+  assert.throws(() => validateEvent({ ...good, kind: "9x" }), /kind/);
+  assert.throws(() => validateEvent({ ...good, text: "two\nlines" }), /text/);
+  assert.throws(() => validateEvent({ ...good, text: "x".repeat(401) }), /text/);
+  assert.throws(() => validateEvent({ ...good, ts: "yesterday" }), /ts/);
+  assert.throws(() => decodeEvent(new Uint8Array([0xff, 0xfe])), /UTF-8 JSON/);
+});
+
+test("envelope - stable ids repeat for the same origin and differ otherwise", () => {
+  assert.equal(stableEventId("town", "alice", 1, 0), stableEventId("town", "alice", 1, 0));
+  assert.notEqual(stableEventId("town", "alice", 1, 0), stableEventId("town", "alice", 1, 10));
+  assert.match(stableEventId("x"), /^[A-Za-z0-9_-]{27}$/);
+});
+
+test("text - escape sequences, controls and long text are made safe", () => {
+  assert.equal(sanitizeText("\u001b[31mred\u001b[0m text").text, "red text");
+  assert.equal(sanitizeText("title\u001b]0;pwned\u0007 here").text, "title here");
+  assert.equal(sanitizeText("a\r\nb\tc\u0000d\u0007").text, "a b cd");
+  assert.equal(sanitizeText("\u202eevil").text, "evil");
+  const long = sanitizeText("é".repeat(1000)).text;
+  assert.equal(Array.from(long).length, 400);
+  assert.ok(long.endsWith("…"));
+  assert.equal(sanitizeText("plain").changed, false);
+});
+
+test("names - subjects are built and parsed, bad tokens refused", () => {
+  assert.equal(eventSubject({ node: "town", source: "spool", kind: "shout" }), "bustle.ev.town.spool.shout");
+  assert.deepEqual(parseEventSubject("bustle.ev.town.irc-town.chat"), { node: "town", source: "irc-town", kind: "chat" });
+  assert.equal(parseEventSubject("bustle.ev.town.spool"), undefined);
+  assert.throws(() => eventSubject({ node: "a.b", source: "spool", kind: "x" }), /node/);
+  assert.throws(() => eventSubject({ node: "town", source: "spool", kind: "*" }), /kind/);
+});
