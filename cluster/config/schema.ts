@@ -22,9 +22,11 @@ export interface Schema<T> {
   readonly expects: string;
 }
 
-export interface OptionalSchema<T> extends Schema<T> {
+export interface OptionalSchema<T, HasDefault extends boolean = boolean> extends Schema<T> {
   readonly optional: true;
   readonly fallback: (() => T) | undefined;
+  /** Type-level only: whether a default fills the key in when it is absent. */
+  readonly hasDefault?: HasDefault;
 }
 
 export type Infer<S> = S extends OptionalSchema<infer T>
@@ -139,13 +141,15 @@ export function record<T>(value: Schema<T>, key: Schema<string> = string()): Sch
 }
 
 /** Marks a key as optional, with an optional default (a value or a factory). */
+export function optional<T>(schema: Schema<T>): OptionalSchema<T, false>;
+export function optional<T>(schema: Schema<T>, fallback: NoInfer<T> | (() => NoInfer<T>)): OptionalSchema<T, true>;
 export function optional<T>(schema: Schema<T>, fallback?: T | (() => T)): OptionalSchema<T> {
   const make = fallback === undefined ? undefined : typeof fallback === "function" ? (fallback as () => T) : () => structuredClone(fallback);
   return { ...schema, check: schema.check.bind(schema), optional: true, fallback: make };
 }
 
 type Shape = Record<string, Schema<unknown>>;
-type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalSchema<unknown> ? (S[K]["fallback"] extends undefined ? never : K) : K }[keyof S];
+type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalSchema<unknown, false> ? never : K }[keyof S];
 export type ObjectOf<S extends Shape> = { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in Exclude<keyof S, RequiredKeys<S>>]?: Infer<S[K]> };
 
 function isOptional(s: Schema<unknown>): s is OptionalSchema<unknown> {

@@ -1,0 +1,78 @@
+/**
+ * node.yaml: the relay's configuration. Defaults live next to the schema; flags override keys;
+ * the result is frozen. `loadNodeConfig(undefined)` is the embedded default.
+ */
+import { hostname, homedir } from "node:os";
+import { join } from "node:path";
+import { loadConfigFile, deepFreeze, parseConfig } from "../cluster/config/load.js";
+import { int, number, object, optional, string, duration, type Infer } from "../cluster/config/schema.js";
+import { natsSectionSchema } from "../cluster/bus-config.js";
+import { NODE_ID_RE } from "../cluster/names.js";
+import { ambientSectionSchema } from "./ambient/config.js";
+
+/** Where a node keeps its files when the config does not say: /var/lib/bustle as root, else ~/.local/state/bustle. */
+export function defaultDataDir(): string {
+  if (process.getuid?.() === 0) return "/var/lib/bustle";
+  return join(process.env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "bustle");
+}
+
+/** A node id made from the host name ("tilde.town" → "tilde-town"). */
+export function defaultNodeId(): string {
+  const id = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 32);
+  return NODE_ID_RE.test(id) ? id : "local";
+}
+
+export const nodeConfigSchema = object({
+  node: optional(object({
+    id: string({ pattern: NODE_ID_RE, describe: "a node id (lower case letters, digits, dashes; at most 32)" }),
+    name: optional(string({ min: 1, max: 100 })),
+  }), () => ({ id: defaultNodeId() })),
+  nats: optional(natsSectionSchema, () => ({ port: 4222 })),
+  homes: optional(object({ root: optional(string({ min: 1 }), "/home") }), () => ({ root: "/home" })),
+  log: optional(object({
+    path: optional(string({ min: 1 }), () => join(defaultDataDir(), "bustle.log")),
+    audit: optional(string({ min: 1 }), () => join(defaultDataDir(), "audit.log")),
+  }), () => ({ path: join(defaultDataDir(), "bustle.log"), audit: join(defaultDataDir(), "audit.log") })),
+  state: optional(object({ dir: optional(string({ min: 1 }), () => join(defaultDataDir(), "state")) }), () => ({ dir: join(defaultDataDir(), "state") })),
+  spool: optional(object({
+    rate: optional(object({
+      burst: optional(int({ min: 1, max: 1_000_000 }), 3),
+      per_minute: optional(number({ min: 0.01, max: 10_000_000 }), 6),
+    }), () => ({ burst: 3, per_minute: 6 })),
+    /** Lines longer than this many bytes are refused whole (audit-logged). */
+    max_line_bytes: optional(int({ min: 64, max: 1_048_576 }), 8192),
+    /** Safety-net rescan of every spool, besides inotify. */
+    rescan: optional(duration({ min: 100 }), 5000),
+  }), () => ({ rate: { burst: 3, per_minute: 6 }, max_line_bytes: 8192, rescan: 5000 })),
+  ambient: optional(ambientSectionSchema, () => ambientSectionSchema.check({}, [], { report() {} }) as AmbientDefaults),
+  stream: optional(object({
+    replicas: optional(int({ min: 1, max: 5 })),
+    max_age: optional(duration({ min: 60_000 })),
+    max_bytes: optional(int({ min: 1_048_576 })),
+    duplicate_window: optional(duration({ min: 1000 })),
+  }), () => ({})),
+});
+type AmbientDefaults = Infer<typeof ambientSectionSchema>;
+export type NodeConfig = Infer<typeof nodeConfigSchema>;
+
+/** Flags that override config keys (bustled's command line). */
+export interface NodeOverrides {
+  homes?: string | undefined;
+  log?: string | undefined;
+  state?: string | undefined;
+  nats?: string[] | undefined;
+}
+
+/** Loads node.yaml (or the embedded default when `file` is undefined) and applies flags. */
+export function loadNodeConfig(file: string | undefined, overrides: NodeOverrides = {}): NodeConfig {
+  const base = file ? loadConfigFile(file, nodeConfigSchema) : parseConfig("{}", "(defaults)", nodeConfigSchema);
+  const c = structuredClone(base) as NodeConfig;
+  if (overrides.homes) c.homes.root = overrides.homes;
+  if (overrides.log) c.log.path = overrides.log;
+  if (overrides.state) c.state.dir = overrides.state;
+  if (overrides.nats?.length) c.nats.servers = overrides.nats;
+  return deepFreeze(c);
+}
+
+/** True when bustled must run its own nats-server. */
+export const isEmbedded = (c: NodeConfig): boolean => !c.nats.servers?.length;
