@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/** bustled — the relay node daemon. Parses flags, loads the config, runs the relay. */
+import { Command } from "commander";
+import { runProgram } from "../../cluster/cli.js";
+import { createLogger } from "../../cluster/logger.js";
+import { loadNodeConfig, isEmbedded, type NodeOverrides } from "../config.js";
+
+const splitUrls = (v: string): string[] => v.split(",").map((s) => s.trim()).filter(Boolean);
+
+const program = new Command("bustled")
+  .enablePositionalOptions()
+  .description("the bustle relay node: spools and home-directory activity → the NATS stream → bustle.log")
+  .option("-c, --config <file>", "node.yaml (without one: the embedded single-node default)", process.env.BUSTLE_CONFIG)
+  .option("--homes <dir>", "homes root (overrides homes.root)")
+  .option("--log <file>", "bustle.log path (overrides log.path)")
+  .option("--state <dir>", "state dir (overrides state.dir)")
+  .option("--nats <urls>", "comma-separated NATS server URLs (overrides nats.servers)", splitUrls)
+  .action(async (opts: { config?: string; homes?: string; log?: string; state?: string; nats?: string[] }) => {
+    const overrides: NodeOverrides = { homes: opts.homes, log: opts.log, state: opts.state, nats: opts.nats };
+    const config = loadNodeConfig(opts.config, overrides);
+    const log = createLogger({ component: "bustled", fields: { node: config.node.id } });
+    const { createRelay } = await import("../daemon.js");
+    const relay = createRelay(config, { log, configFile: opts.config });
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) process.exit(1); // a second signal: leave now
+      stopping = true;
+      log.info("stopping", { signal });
+      relay.stop().then(() => process.exit(0), (err) => {
+        log.error("error while stopping", { error: err });
+        process.exit(1);
+      });
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+    await relay.start();
+    process.stderr.write(
+      `bustled: node ${config.node.id} — log ${config.log.path}, state ${config.state.dir}, ` +
+      (isEmbedded(config) ? `embedded nats-server on 127.0.0.1:${config.nats.port}\n` : `NATS ${config.nats.servers!.join(", ")}\n`),
+    );
+  });
+
+program
+  .command("check")
+  .description("validate a node.yaml and exit (0: valid; 1: every problem listed with file:line)")
+  .requiredOption("-c, --config <file>", "node.yaml to check")
+  .action((opts: { config: string }) => {
+    const config = loadNodeConfig(opts.config);
+    process.stdout.write(`${opts.config}: ok (node ${config.node.id}${isEmbedded(config) ? ", embedded nats-server" : `, NATS ${config.nats.servers!.join(", ")}`})\n`);
+  });
+
+await runProgram(program, "bustled");

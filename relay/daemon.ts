@@ -1,0 +1,143 @@
+/**
+ * The relay node: wires the parts of one node together.
+ *
+ *   spool reader ─┐
+ *                 ├─> outbox (durable) ─> publisher ─> JetStream BUSTLE ─> log writer ─> bustle.log
+ *   ambient ──────┘
+ *
+ * Producers start before NATS is reachable: events wait in the outbox until it is.
+ * `createRelay(config, deps)` builds; `start()` runs; `stop()` shuts down gracefully.
+ */
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { resolveBusSettings } from "../cluster/bus-config.js";
+import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
+import type { Logger } from "../cluster/logger.js";
+import { ensureStream } from "../cluster/stream.js";
+import { createAmbientWatcher, type AmbientWatcher } from "./ambient/watcher.js";
+import { openAuditLog, type Audit } from "./audit.js";
+import { isEmbedded, type NodeConfig } from "./config.js";
+import { startEmbeddedServer, type EmbeddedServer } from "./embedded-server.js";
+import { createLogWriter, type LogWriter } from "./log-writer.js";
+import { openOutbox, type Outbox } from "./outbox.js";
+import { createPublisher, type Publisher } from "./publisher.js";
+import { createSpoolReader, type SpoolReader } from "./spool/spool-reader.js";
+
+export interface RelayDeps {
+  log: Logger;
+  /** The node.yaml path, for resolving relative paths in it (TLS files, secrets). */
+  configFile?: string | undefined;
+}
+
+export interface Relay {
+  /** Starts every part; resolves once producers run (NATS may still be connecting). */
+  start(): Promise<void>;
+  /** Stops producers, gives the publisher a moment to flush, stops the writer, drains NATS. */
+  stop(): Promise<void>;
+  /** Resolves when NATS is connected and the stream ensured (tests, status). */
+  readonly ready: Promise<void>;
+}
+
+export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
+  const log = deps.log;
+  const node = config.node.id;
+  const stateDir = config.state.dir;
+  let audit: Audit | undefined;
+  let outbox: Outbox | undefined;
+  let spool: SpoolReader | undefined;
+  let ambient: AmbientWatcher | undefined;
+  let publisher: Publisher | undefined;
+  let writer: LogWriter | undefined;
+  let embedded: EmbeddedServer | undefined;
+  let nc: NatsConnection | undefined;
+  let stopped = false;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+
+  async function connectAndRun(servers: string[]): Promise<void> {
+    const settings = resolveBusSettings(config.nats, deps.configFile, servers);
+    nc = await connectBus({ ...settings, name: `bustled ${node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${node}` });
+    if (stopped) return;
+    const s = config.stream;
+    await ensureStream(nc, {
+      ...(s.replicas !== undefined ? { replicas: s.replicas } : {}),
+      ...(s.max_age !== undefined ? { maxAgeMs: s.max_age } : {}),
+      ...(s.max_bytes !== undefined ? { maxBytes: s.max_bytes } : {}),
+      ...(s.duplicate_window !== undefined ? { duplicateWindowMs: s.duplicate_window } : {}),
+    }, log.child("stream"), 365 * 86_400_000);
+    if (stopped) return;
+    publisher!.start(nc);
+    await writer!.start(nc);
+    markReady();
+  }
+
+  return {
+    ready,
+    async start() {
+      mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+      audit = openAuditLog(config.log.audit);
+      outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"));
+      publisher = createPublisher({ outbox, log: log.child("publisher") });
+      writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer") });
+      spool = createSpoolReader({
+        node,
+        homesRoot: config.homes.root,
+        stateDir,
+        sink: outbox,
+        audit,
+        log: log.child("spool"),
+        rate: { burst: config.spool.rate.burst, perMinute: config.spool.rate.per_minute },
+        maxLineBytes: config.spool.max_line_bytes,
+        rescanMs: config.spool.rescan,
+      });
+      await spool.start();
+      if (config.ambient.enabled) {
+        ambient = createAmbientWatcher({
+          node,
+          homesRoot: config.homes.root,
+          config: config.ambient,
+          sink: outbox,
+          audit,
+          log: log.child("ambient"),
+          onSpoolChange: (user) => spool?.poke(user),
+        });
+        await ambient.start();
+      }
+      let servers = config.nats.servers ? [...config.nats.servers] : [];
+      if (isEmbedded(config)) {
+        embedded = await startEmbeddedServer({ stateDir, port: config.nats.port, node, log: log.child("nats-server") });
+        servers = [embedded.url];
+      }
+      log.info("bustled started", {
+        node,
+        log: config.log.path,
+        audit: config.log.audit,
+        state: stateDir,
+        homes: config.homes.root,
+        nats: servers,
+        embedded_server: embedded ? embedded.dir : null,
+        pending_events: outbox.size,
+      });
+      connectAndRun(servers).catch((err) => {
+        log.error("cannot run against NATS", { error: err });
+        process.exitCode = 1;
+      });
+    },
+    async stop() {
+      stopped = true;
+      await ambient?.stop();
+      await spool?.stop();
+      if (publisher && nc && !nc.isClosed()) {
+        const flushed = await publisher.drain(3_000);
+        if (!flushed) log.warn("stopping with events still in the outbox; they are sent on the next start", { pending: outbox?.size });
+      }
+      await publisher?.stop();
+      await writer?.stop();
+      await closeBus(nc, log);
+      await outbox?.close();
+      await embedded?.stop();
+      audit?.close();
+      log.info("bustled stopped");
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The log writer: the whole BUSTLE stream, in stream order, appended once each to bustle.log.
+ *
+ * It owns its position (log-position.json), not the server: an ordered consumer starts at the
+ * next sequence. Lines are appended in batches; each batch is fdatasync'ed before the position
+ * is advanced. After a crash, whatever the log holds beyond the recorded size (a torn line or
+ * lines whose position was never recorded) is cut off and consumed again — no gap, no
+ * duplicate, no torn line.
+ */
+import { constants } from "node:fs";
+import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { decodeEvent, logLine } from "../cluster/envelope.js";
+import { STREAM_NAME } from "../cluster/names.js";
+import type { Logger } from "../cluster/logger.js";
+import type { Audit } from "./audit.js";
+import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
+
+export interface LogWriterOptions {
+  logPath: string;
+  stateDir: string;
+  /** This node's id (for gap marker lines). */
+  node: string;
+  audit: Audit;
+  log: Logger;
+  /** No progress for this long while the stream has more → recreate the consumer. Default 5 s. */
+  stallMs?: number;
+}
+
+export interface LogWriter {
+  /** Opens the log, repairs it after a crash, and starts consuming. */
+  start(nc: NatsConnection): Promise<void>;
+  /** Stops consuming and flushes; the position is durable afterwards. */
+  stop(): Promise<void>;
+  /** The last stream sequence written. */
+  readonly position: number;
+}
+
+export function createLogWriter(opts: LogWriterOptions): LogWriter {
+  const { log, audit } = opts;
+  const posFile = join(opts.stateDir, LOG_POSITION_FILE);
+  let fh: FileHandle | undefined;
+  let pos: LogPosition = { seq: 0, size: 0, ino: 0 };
+  let nc: NatsConnection | undefined;
+  let messages: ConsumerMessages | undefined;
+  let buffer: string[] = [];
+  let bufferedSeq = 0; // highest sequence taken into `buffer`
+  let flushing: Promise<void> | undefined;
+  let running = false;
+  let lastProgress = Date.now();
+  let watchdog: NodeJS.Timeout | undefined;
+
+  /** Opens bustle.log for appending and reconciles it with the recorded position. */
+  async function openLog(): Promise<void> {
+    await mkdir(dirname(opts.logPath), { recursive: true });
+    await mkdir(opts.stateDir, { recursive: true });
+    fh = await open(opts.logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    await fh.chmod(0o644); // world-readable whatever the umask
+    const st = await fh.stat();
+    const saved = readLogPosition(posFile);
+    if (!saved) {
+      pos = { seq: 0, size: st.size, ino: st.ino };
+      if (st.size > 0) log.warn("bustle.log exists but this state dir has no position: appending the whole stream after it", { size: st.size });
+    } else if (saved.ino !== st.ino) {
+      // Rotated or replaced by the admin: keep our place in the stream, continue in the new file.
+      pos = { seq: saved.seq, size: st.size, ino: st.ino };
+      log.info("bustle.log was replaced; continuing in the new file", { seq: saved.seq });
+    } else if (st.size > saved.size) {
+      await fh.truncate(saved.size);
+      log.info("cut unrecorded tail of bustle.log after a crash; it will be written again", { bytes: st.size - saved.size, seq: saved.seq });
+      pos = saved;
+    } else {
+      pos = { ...saved, size: st.size }; // equal, or truncated by the admin
+    }
+    bufferedSeq = pos.seq;
+    await writeLogPosition(posFile, pos);
+  }
+
+  function take(m: JsMsg): void {
+    const seq = m.seq;
+    if (seq <= bufferedSeq) return; // already written (a redelivery)
+    if (seq > bufferedSeq + 1 && bufferedSeq > 0) {
+      const missing = seq - bufferedSeq - 1;
+      buffer.push(`${new Date().toISOString()} ${opts.node} -- ${missing} event${missing === 1 ? " was" : "s were"} no longer in the stream when this node caught up --\n`);
+      audit.note("log gap", { after_seq: bufferedSeq, next_seq: seq, missing });
+      log.warn("stream gap: events expired before this node logged them", { missing });
+    }
+    try {
+      buffer.push(logLine(decodeEvent(m.data)));
+    } catch (err) {
+      audit.note("invalid event in stream skipped", { seq, subject: m.subject, error: (err as Error).message });
+    }
+    bufferedSeq = seq;
+    lastProgress = Date.now();
+    scheduleFlush();
+  }
+
+  function scheduleFlush(): void {
+    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => {
+      flushing = undefined;
+      if (buffer.length || pos.seq < bufferedSeq) scheduleFlush();
+    });
+  }
+
+  async function flush(): Promise<void> {
+    if (!fh || pos.seq >= bufferedSeq) return;
+    const lines = buffer;
+    const upTo = bufferedSeq;
+    buffer = [];
+    const text = lines.join("");
+    if (text) {
+      await fh.write(text);
+      await fh.datasync();
+    }
+    pos = { seq: upTo, size: pos.size + Buffer.byteLength(text), ino: pos.ino };
+    await writeLogPosition(posFile, pos);
+  }
+
+  async function consume(): Promise<void> {
+    if (!nc || !running) return;
+    const js = jetstream(nc);
+    const start = bufferedSeq + 1;
+    const consumer = await js.consumers.get(STREAM_NAME, start > 1
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }
+      : { deliver_policy: DeliverPolicy.All });
+    messages = await consumer.consume({ max_messages: 1024, expires: 2_000, callback: take });
+    lastProgress = Date.now();
+    log.debug("consuming stream", { from_seq: start });
+  }
+
+  /** Recreates the consumer when the stream has more than we wrote and nothing arrives. */
+  async function checkStall(): Promise<void> {
+    if (!nc || !running || nc.isClosed()) return;
+    if (Date.now() - lastProgress < (opts.stallMs ?? 5_000)) return;
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+      const info = await jsm.streams.info(STREAM_NAME);
+      lastProgress = Date.now();
+      if (info.state.last_seq > bufferedSeq) {
+        log.warn("log writer stalled behind the stream; recreating its consumer", { written: bufferedSeq, stream_last: info.state.last_seq });
+        messages?.stop();
+        await consume();
+      }
+    } catch (err) {
+      log.debug("stall check failed", { error: err });
+    }
+  }
+
+  return {
+    get position() {
+      return pos.seq;
+    },
+    async start(conn) {
+      nc = conn;
+      running = true;
+      await openLog();
+      let starting = false;
+      const tryConsume = async () => {
+        if (starting) return;
+        starting = true;
+        try {
+          await consume();
+        } catch (err) {
+          log.warn("cannot start consuming the stream yet; will retry", { error: err });
+        } finally {
+          starting = false;
+        }
+      };
+      await tryConsume();
+      watchdog = setInterval(() => {
+        if (!messages) void tryConsume();
+        else void checkStall();
+      }, 1_000);
+    },
+    async stop() {
+      running = false;
+      clearInterval(watchdog);
+      messages?.stop();
+      while (flushing) await flushing;
+      await flush();
+      await fh?.close();
+      fh = undefined;
+    },
+  };
+}

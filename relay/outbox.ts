@@ -1,0 +1,151 @@
+/**
+ * The durable outbox: events a node produced but JetStream has not yet acknowledged.
+ *
+ * One append-only journal of JSON lines: `{"e":<event>}` when an event is submitted (flushed
+ * with fdatasync before `submit` resolves), `{"a":[ids]}` when events are acknowledged (not
+ * synced: a lost ack record only means a re-send, which JetStream de-duplicates by id).
+ * Replaying the journal at start gives the pending events in submission order. The journal is
+ * rewritten once everything in it is settled.
+ */
+import { mkdir, open, rename, type FileHandle } from "node:fs/promises";
+import { constants, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { validateEvent, type BustleEvent } from "../cluster/envelope.js";
+import type { Logger } from "../cluster/logger.js";
+import type { EventSink } from "./event-sink.js";
+
+export interface Outbox extends EventSink {
+  /** Pending events in submission order (a snapshot). */
+  pending(): BustleEvent[];
+  /** Number of pending events. */
+  readonly size: number;
+  /** Marks events as acknowledged by JetStream; they are forgotten. */
+  ack(ids: readonly string[]): void;
+  /** Resolves when an event is submitted (or at once if some are pending). */
+  whenNonEmpty(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const JOURNAL = "outbox.jsonl";
+/** Rewrite the journal when it holds this many settled records. */
+const COMPACT_AFTER = 50_000;
+
+export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, JOURNAL);
+  const pending = new Map<string, BustleEvent>();
+  let settled = 0;
+  if (existsSync(path)) {
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      if (!line) continue;
+      try {
+        const rec = JSON.parse(line) as { e?: unknown; a?: string[] };
+        if (rec.e) {
+          const e = validateEvent(rec.e);
+          pending.set(e.id, e);
+        } else if (Array.isArray(rec.a)) {
+          for (const id of rec.a) if (pending.delete(id)) settled++;
+        }
+      } catch {
+        // A torn last line after a crash: its submit never resolved, so its producer re-reads it.
+        log.warn("outbox: skipped an unreadable journal line (torn write after a crash)");
+      }
+    }
+    if (pending.size) log.info("outbox: recovered unacknowledged events", { count: pending.size });
+  }
+
+  let fh: FileHandle = await rewrite(path, pending);
+  let waiters: Array<() => void> = [];
+  // Group commit: everything submitted or acknowledged while a write is under way goes into the
+  // next single write (+ one fdatasync when it holds events).
+  let queuedEvents: Array<{ events: BustleEvent[]; done: (err?: unknown) => void }> = [];
+  let queuedAcks: string[] = [];
+  let cycle: Promise<void> | undefined;
+  let closed = false;
+
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+
+  async function flushCycle(): Promise<void> {
+    while (queuedEvents.length || queuedAcks.length) {
+      const batch = queuedEvents;
+      const acks = queuedAcks;
+      queuedEvents = [];
+      queuedAcks = [];
+      let text = acks.length ? JSON.stringify({ a: acks }) + "\n" : "";
+      for (const b of batch) for (const e of b.events) text += JSON.stringify({ e }) + "\n";
+      try {
+        await fh.write(text);
+        if (batch.length) await fh.datasync();
+        settled += acks.length;
+        for (const b of batch) {
+          for (const e of b.events) pending.set(e.id, e);
+          b.done();
+        }
+        if (batch.length) wake();
+        if ((pending.size === 0 && settled > 0) || settled >= COMPACT_AFTER) {
+          await fh.close();
+          fh = await rewrite(path, pending);
+          settled = 0;
+        }
+      } catch (err) {
+        log.error("outbox: journal write failed", { error: err });
+        for (const b of batch) b.done(err);
+      }
+    }
+  }
+
+  const kick = () => {
+    cycle ??= flushCycle().finally(() => {
+      cycle = undefined;
+      if (queuedEvents.length || queuedAcks.length) kick();
+    });
+  };
+
+  return {
+    get size() {
+      return pending.size;
+    },
+    submit(events) {
+      const fresh = events.filter((e) => !pending.has(e.id));
+      if (!fresh.length) return Promise.resolve();
+      if (closed) return Promise.reject(new Error("outbox is closed"));
+      return new Promise<void>((resolve, reject) => {
+        queuedEvents.push({ events: fresh, done: (err) => (err ? reject(err) : resolve()) });
+        kick();
+      });
+    },
+    pending: () => [...pending.values()],
+    ack(ids) {
+      let any = false;
+      for (const id of ids) if (pending.delete(id)) {
+        queuedAcks.push(id);
+        any = true;
+      }
+      if (any) kick();
+    },
+    whenNonEmpty() {
+      return pending.size ? Promise.resolve() : new Promise((r) => waiters.push(r));
+    },
+    async close() {
+      closed = true;
+      while (cycle) await cycle;
+      await fh.close();
+      wake();
+    },
+  };
+}
+
+/** Writes the pending events to a fresh journal (tmp + rename) and opens it for appending. */
+async function rewrite(path: string, pending: Map<string, BustleEvent>): Promise<FileHandle> {
+  const tmp = `${path}.tmp`;
+  const t = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  if (pending.size) await t.write([...pending.values()].map((e) => JSON.stringify({ e })).join("\n") + "\n");
+  await t.datasync();
+  await t.close();
+  await rename(tmp, path);
+  return open(path, constants.O_WRONLY | constants.O_APPEND, 0o600);
+}
