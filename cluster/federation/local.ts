@@ -1,0 +1,187 @@
+/**
+ * A whole federation on one machine: N nats-servers and N relays on loopback, each node with its
+ * own folder (confs, secrets, store, homes, bustle.log, state) under one directory. It backs
+ * `bustle-cluster up`, the federation tests and the cluster benchmark. With `proxies`, every link
+ * between two nodes (routes both ways, and each relay's links to the other nodes' servers) goes
+ * through a TcpProxy, so a test can cut one node off from the others.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { freePort } from "../net.js";
+import { NatsServer } from "../nats-server.js";
+import { bin } from "../testing/paths.js";
+import { TcpProxy } from "../testing/proxy.js";
+import { waitClusterReady } from "../testing/servers.js";
+import { initFederation, type FederationMap } from "./init.js";
+import type { FederationPlan, ServerNode } from "./plan.js";
+
+export interface LocalFederationOptions {
+  dir: string;
+  /** Number of nodes (each runs a server and a relay). Default 3. */
+  nodes?: number;
+  /** Node ids; default n1..nN. */
+  ids?: string[];
+  tls?: boolean;
+  proxies?: boolean;
+  /** YAML appended to every node.yaml (e.g. a generous `spool.rate`). */
+  nodeYamlExtra?: string;
+}
+
+/** One node's files. */
+export interface LocalNode {
+  id: string;
+  dir: string;
+  config: string;
+  homes: string;
+  log: string;
+  state: string;
+  server: NatsServer;
+}
+
+interface Link {
+  from: string;
+  to: string;
+  proxy: TcpProxy;
+}
+
+export class LocalFederation {
+  readonly nodes: LocalNode[] = [];
+  private readonly links: Link[] = [];
+  private readonly relays = new Map<string, ChildProcess>();
+  private readonly relayExits = new Map<string, Promise<number | null>>();
+  map!: FederationMap;
+
+  private constructor(readonly dir: string) {}
+
+  /** Allocates ports, starts the proxies (if any) and writes every node's files. Nothing runs yet. */
+  static async create(o: LocalFederationOptions): Promise<LocalFederation> {
+    const dir = resolve(o.dir);
+    const n = o.nodes ?? o.ids?.length ?? 3;
+    const ids = o.ids ?? Array.from({ length: n }, (_, i) => `n${i + 1}`);
+    const fed = new LocalFederation(dir);
+    const servers: ServerNode[] = [];
+    for (const id of ids) servers.push({ id, host: "127.0.0.1", clientPort: await freePort(), clusterPort: await freePort(), monitorPort: await freePort() });
+    const plan: FederationPlan = { cluster: "bustle", servers, members: [] };
+    const proxied = new Map<string, number>();
+    if (o.proxies) {
+      for (const a of servers) {
+        for (const b of servers) {
+          if (a === b) continue;
+          const route = new TcpProxy(`route ${a.id}->${b.id}`, b.clusterPort);
+          const client = new TcpProxy(`client ${a.id}->${b.id}`, b.clientPort);
+          proxied.set(`route ${a.id} ${b.id}`, await route.start());
+          proxied.set(`client ${a.id} ${b.id}`, await client.start());
+          fed.links.push({ from: a.id, to: b.id, proxy: route }, { from: a.id, to: b.id, proxy: client });
+        }
+      }
+    }
+    const scheme = o.tls ? "tls" : "nats";
+    fed.map = initFederation(plan, dir, {
+      tls: o.tls ?? false,
+      routesFor: (a, b) => `127.0.0.1:${proxied.get(`route ${a.id} ${b.id}`) ?? b.clusterPort}`,
+      clientUrlFor: (id, s) => `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
+      ...(o.nodeYamlExtra ? { nodeYamlExtra: o.nodeYamlExtra } : {}),
+    });
+    for (const s of servers) {
+      const nd = join(dir, s.id);
+      const node: LocalNode = {
+        id: s.id,
+        dir: nd,
+        config: join(nd, "node.yaml"),
+        homes: join(nd, "homes"),
+        log: join(nd, "bustle.log"),
+        state: join(nd, "state"),
+        server: new NatsServer({ confPath: join(nd, "nats-server.conf"), port: s.clientPort, monitorPort: s.monitorPort, logPath: join(nd, "nats-server.log"), pidPath: join(nd, "nats-server.pid") }),
+      };
+      mkdirSync(node.homes, { recursive: true });
+      fed.nodes.push(node);
+    }
+    return fed;
+  }
+
+  node(id: string): LocalNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  get servers(): NatsServer[] {
+    return this.nodes.map((n) => n.server);
+  }
+
+  /** Starts every server and waits for the routes and a JetStream meta leader. */
+  async startServers(timeoutMs = 30_000): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.start()));
+    await waitClusterReady(this.servers, timeoutMs);
+  }
+
+  /** Spawns `bustled` for a node; its own output goes to `<node>/bustled.out`. */
+  startRelay(id: string, extraEnv: Record<string, string> = {}): ChildProcess {
+    const n = this.node(id);
+    if (this.relays.get(id)?.exitCode === null) throw new Error(`relay ${id} is already running`);
+    const out = createWriteStream(join(n.dir, "bustled.out"), { flags: "a" });
+    const child = spawn(process.execPath, [bin("relay/bin/bustled.js"), "--config", n.config, "--homes", n.homes, "--log", n.log, "--state", n.state], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...extraEnv },
+    });
+    child.stdout!.pipe(out, { end: false });
+    child.stderr!.pipe(out, { end: false });
+    this.relays.set(id, child);
+    this.relayExits.set(id, new Promise((res) => child.once("exit", (code) => {
+      out.end();
+      res(code);
+    })));
+    liveRelays.add(child);
+    child.once("exit", () => liveRelays.delete(child));
+    return child;
+  }
+
+  startRelays(): void {
+    for (const n of this.nodes) this.startRelay(n.id);
+  }
+
+  /** SIGTERM (or `signal`) a relay and wait for it to exit (SIGKILL after 10 s). */
+  async stopRelay(id: string, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    const child = this.relays.get(id);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    child.kill(signal);
+    const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const code = await this.relayExits.get(id);
+    clearTimeout(t);
+    return code ?? null;
+  }
+
+  relayRunning(id: string): boolean {
+    const c = this.relays.get(id);
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** Resolves when a relay exits (for `up`: one dying is news). */
+  relayExit(id: string): Promise<number | null> {
+    return this.relayExits.get(id) ?? Promise.resolve(null);
+  }
+
+  /** Cuts every link between node `id` and the others (needs `proxies`). */
+  cut(id: string): void {
+    if (this.links.length === 0) throw new Error("this federation was made without proxies");
+    for (const l of this.links) if (l.from === id || l.to === id) l.proxy.sever();
+  }
+
+  heal(id: string): void {
+    for (const l of this.links) if (l.from === id || l.to === id) l.proxy.heal();
+  }
+
+  /** Stops relays first (so they flush), then servers, then proxies. Never throws. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.stopRelay(n.id).catch(() => null)));
+    await Promise.all(this.servers.map((s) => s.stop().catch(() => {})));
+    await Promise.all(this.links.map((l) => l.proxy.close().catch(() => {})));
+  }
+}
+
+// A test or `up` that dies must not leave relays behind.
+const liveRelays = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of liveRelays) c.kill("SIGKILL");
+});

@@ -1,0 +1,77 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LocalFederation } from "../../cluster/federation/local.js";
+import { inboxPrefix } from "../../cluster/federation/permissions.js";
+import { ensureStream } from "../../cluster/stream.js";
+import { STREAM_NAME } from "../../cluster/names.js";
+import { silentLogger } from "../../cluster/logger.js";
+import { tempDir } from "../../cluster/testing/temp.js";
+import { waitFor } from "../../cluster/testing/wait-for.js";
+import { makeEvent, encodeEvent } from "../../cluster/envelope.js";
+
+const tmp = tempDir("bustle-fed-perm-");
+let fed: LocalFederation;
+const conns: NatsConnection[] = [];
+
+async function as(node: string, who: "relay" | "control" = "relay"): Promise<NatsConnection> {
+  const n = fed.node(node);
+  const pass = readFileSync(join(n.dir, "secrets", `${who}.password`), "utf8").trim();
+  const nc = await connect({ servers: fed.node(node).server.url, user: who === "relay" ? node : `${node}.control`, pass, inboxPrefix: inboxPrefix(node), maxReconnectAttempts: 0 });
+  conns.push(nc);
+  return nc;
+}
+
+before(async () => {
+  fed = await LocalFederation.create({ dir: tmp.path, nodes: 3 });
+  await fed.startServers();
+});
+after(async () => {
+  await Promise.all(conns.map((c) => c.close().catch(() => {})));
+  await fed?.stop();
+  tmp.remove();
+});
+
+test("federation - a relay's credentials can keep the stream, publish its own events and follow the stream", async () => {
+  const nc = await as("n1");
+  await ensureStream(nc, { replicas: 3 }, silentLogger, 30_000);
+  const js = jetstream(nc);
+  const ev = makeEvent({ node: "n1", source: "spool", kind: "update", actor: "alice", text: "~alice hello" });
+  const ack = await js.publish("bustle.ev.n1.spool.update", encodeEvent(ev), { msgID: ev.id });
+  assert.equal(ack.stream, STREAM_NAME);
+  const consumer = await js.consumers.get(STREAM_NAME, { opt_start_seq: ack.seq });
+  const msg = await consumer.next({ expires: 5_000 });
+  assert.equal(msg?.seq, ack.seq);
+  const info = await (await import("@nats-io/jetstream")).jetstreamManager(nc).then((m) => m.streams.info(STREAM_NAME));
+  assert.equal(info.config.num_replicas, 3);
+});
+
+test("federation - a node's credentials cannot publish under another node's subjects", async () => {
+  const nc = await as("n1");
+  const js = jetstream(nc);
+  const errors: string[] = [];
+  (async () => {
+    for await (const s of nc.status()) if (s.type === "error") errors.push(String(s.error));
+  })();
+  const ev = makeEvent({ node: "n2", source: "spool", kind: "update", actor: "mallory", text: "~mallory forged" });
+  await assert.rejects(js.publish("bustle.ev.n2.spool.update", encodeEvent(ev), { msgID: ev.id, timeout: 3_000 }));
+  nc.publish("bustle.ev.n2.spool.update", encodeEvent(ev));
+  await waitFor(() => errors.some((e) => /permissions violation/i.test(e) && e.includes("bustle.ev.n2")), 5_000, "the server's permissions violation");
+  // The stream holds none of it, seen by another node.
+  const other = await as("n2");
+  const m = await jetstream(other).streams.get(STREAM_NAME).then((s) => s.getMessage({ last_by_subj: "bustle.ev.n2.spool.update" }));
+  assert.equal(m, null);
+});
+
+test("federation - a node cannot read another node's replies", async () => {
+  const nc = await as("n1");
+  const errors: string[] = [];
+  (async () => {
+    for await (const s of nc.status()) if (s.type === "error") errors.push(String(s.error));
+  })();
+  nc.subscribe("_INBOX.n2.>");
+  await waitFor(() => errors.some((e) => /permissions violation/i.test(e) && e.includes("_INBOX.n2")), 5_000, "the server's refusal");
+});
