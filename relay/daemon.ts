@@ -14,7 +14,7 @@ import { resolveBusSettings } from "../cluster/bus-config.js";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import type { Logger } from "../cluster/logger.js";
 import { ensureStream } from "../cluster/stream.js";
-import { createAmbientWatcher, type AmbientWatcher } from "./ambient/watcher.js";
+import type { AmbientWatcher } from "./ambient/watcher.js";
 import { openAuditLog, type Audit } from "./audit.js";
 import { isEmbedded, type NodeConfig } from "./config.js";
 import { startEmbeddedServer, type EmbeddedServer } from "./embedded-server.js";
@@ -92,6 +92,8 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       });
       await spool.start();
       if (config.ambient.enabled) {
+        // Loaded only when used: the native watcher is the heaviest dependency of the node.
+        const { createAmbientWatcher } = await import("./ambient/watcher.js");
         ambient = createAmbientWatcher({
           node,
           homesRoot: config.homes.root,
@@ -99,7 +101,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
           sink: outbox,
           audit,
           log: log.child("ambient"),
-          onSpoolChange: (user) => spool?.poke(user),
+          onSpoolChange: (user: string) => spool?.poke(user),
         });
         await ambient.start();
       }

@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeEvent } from "../../cluster/envelope.js";
+import { silentLogger } from "../../cluster/logger.js";
+import { tempDir } from "../../cluster/testing/temp.js";
+import { openOutbox } from "../../relay/outbox.js";
+
+const ev = (n: number) => makeEvent({ node: "town", source: "spool", kind: "update", actor: "alice", text: `~alice line ${n}`, id: `event-id-${n}` });
+
+test("outbox - unacknowledged events survive a reopen, in order; acknowledged ones do not", async () => {
+  const dir = tempDir();
+  try {
+    const a = await openOutbox(dir.path, silentLogger);
+    await a.submit([ev(1), ev(2)]);
+    await a.submit([ev(3)]);
+    a.ack(["event-id-2"]);
+    await a.close();
+    const b = await openOutbox(dir.path, silentLogger);
+    assert.deepEqual(b.pending().map((e) => e.text), ["~alice line 1", "~alice line 3"]);
+    await b.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("outbox - a resubmitted id is kept once, and a torn journal line is skipped", async () => {
+  const dir = tempDir();
+  try {
+    const a = await openOutbox(dir.path, silentLogger);
+    await a.submit([ev(1)]);
+    await a.submit([ev(1), ev(2)]);
+    assert.equal(a.size, 2);
+    await a.close();
+    appendFileSync(join(dir.path, "outbox.jsonl"), '{"e":{"v":1,"id":"torn');
+    const b = await openOutbox(dir.path, silentLogger);
+    assert.deepEqual(b.pending().map((e) => e.id), ["event-id-1", "event-id-2"]);
+    b.ack(["event-id-1", "event-id-2"]);
+    await b.close();
+    assert.equal(readFileSync(join(dir.path, "outbox.jsonl"), "utf8"), "", "journal is compacted once everything is acknowledged");
+  } finally {
+    dir.remove();
+  }
+});
