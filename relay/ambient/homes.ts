@@ -1,0 +1,54 @@
+/**
+ * The home directories under the homes root: which names are users, and which entries are
+ * directories (a home may be a symlink to one; its real path is what gets watched).
+ */
+import { readdir, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Names that can be a user in an event (`~alice`): no dots first, no spaces or odd bytes. */
+export const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
+
+export interface Home {
+  user: string;
+  /** The path under the homes root. */
+  path: string;
+  /** The real path (what the watch library is given). */
+  real: string;
+  /** Device and inode: a home removed and made again is a new home. */
+  identity: string;
+}
+
+export interface HomeListing {
+  homes: Home[];
+  /** Entries that are not users (odd names), for one log line. */
+  skipped: string[];
+}
+
+/** Lists the homes under `root`; rejects when the root itself cannot be read. */
+export async function listHomes(root: string): Promise<HomeListing> {
+  const entries = await readdir(root, { withFileTypes: true });
+  const homes: Home[] = [];
+  const skipped: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+    if (!USER_RE.test(entry.name)) {
+      skipped.push(entry.name);
+      continue;
+    }
+    const home = await describeHome(root, entry.name);
+    if (home) homes.push(home);
+  }
+  return { homes, skipped };
+}
+
+/** One home, or undefined when it is gone or not a directory. */
+export async function describeHome(root: string, user: string): Promise<Home | undefined> {
+  const path = join(root, user);
+  try {
+    const st = await stat(path);
+    if (!st.isDirectory()) return undefined;
+    return { user, path, real: await realpath(path), identity: `${st.dev}:${st.ino}` };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The ambient watcher: every home directory under the homes root, watched with @parcel/watcher
+ * (one subscription per home, so one home's trouble stays its own), turned into `fs` events.
+ * Homes that appear or disappear are picked up from a watch on the root plus a periodic rescan.
+ * When the kernel's inotify limit is reached it says so once, keeps what is watched, and
+ * retries the rest slowly (the degraded mode in docs/ambient.md).
+ */
+import { watch, type FSWatcher } from "node:fs";
+import type { Logger } from "../../cluster/logger.js";
+import type { Audit } from "../audit.js";
+import type { EventSink } from "../event-sink.js";
+import { createActivity, type Activity } from "./activity.js";
+import { createCoalescer } from "./coalescer.js";
+import type { AmbientConfig } from "./config.js";
+import { watchHome, type HomeWatch } from "./home-watch.js";
+import { describeHome, listHomes, type Home } from "./homes.js";
+import { classifyWatchError, instancesMessage, limitMessage, ownWatchCount } from "./inotify.js";
+import { compileRules, type CompiledRules } from "./rules.js";
+
+export interface AmbientWatcherOptions {
+  node: string;
+  homesRoot: string;
+  config: AmbientConfig;
+  sink: EventSink;
+  audit: Audit;
+  log: Logger;
+  /** Milliseconds now (tests of coalescing); default Date.now. */
+  clock?: () => number;
+  /** Called when a user's ~/.bustle.spool changes, so the spool reader reacts at once. The spool is never activity. */
+  onSpoolChange?: (user: string) => void;
+  /** How often the homes root is re-read as a safety net, and failed homes retried (default 30 s). */
+  rescanMs?: number;
+  /** How long to wait before retrying homes after the inotify limit was reached (default 5 min). */
+  limitRetryMs?: number;
+}
+
+/**
+ * `start()` resolves once every home present is watched (or has failed and is queued for a
+ * retry); it rejects only on a programming error. `stop()` unwatches everything, writes the last
+ * coalescing summary and waits for events already handed to the sink. The caller calls stop().
+ */
+export interface AmbientWatcher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Watched {
+  home: Home;
+  watch: HomeWatch;
+}
+
+export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatcher {
+  const log = opts.log;
+  const clock = opts.clock ?? Date.now;
+  const rescanMs = opts.rescanMs ?? 30_000;
+  const limitRetryMs = opts.limitRetryMs ?? 300_000;
+  const watched = new Map<string, Watched>(); // user → its live watch
+  const retryAt = new Map<string, number>(); // user → when a failed home may be tried again
+  const warned = new Set<string>(); // users whose failure was already logged
+  let rules: CompiledRules;
+  let activity: Activity;
+  let rootWatch: FSWatcher | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  let stopped = false;
+  let limitReported = false;
+  let limitUntil = 0;
+  let rootMissing = false;
+  let syncing: Promise<void> | undefined;
+  let again = false;
+  let rootWarned = false;
+
+  const unwatch = async (user: string) => {
+    const w = watched.get(user);
+    if (!w) return;
+    watched.delete(user);
+    await w.watch.close();
+  };
+
+  /** Tries to watch one home; false when the inotify limit stops this pass. */
+  const tryWatch = async (home: Home, total: number, failed: () => number): Promise<boolean> => {
+    try {
+      const watch = await watchHome({
+        dir: home.real,
+        ignore: rules.watchIgnore,
+        onChanges: (events) => activity.handle(home, events),
+        onFailure: (err) => {
+          log.warn("stopped watching a home directory; retrying soon", { user: home.user, err });
+          if (watched.get(home.user)?.watch === watch) watched.delete(home.user);
+          requestSync();
+        },
+      });
+      if (stopped) {
+        await watch.close();
+        return true;
+      }
+      watched.set(home.user, { home, watch });
+      retryAt.delete(home.user);
+      if (watch.skipped.length) log.warn("some directories in a home cannot be read and are not watched", { user: home.user, count: watch.skipped.length });
+      if (warned.delete(home.user)) log.info("watching a home directory again", { user: home.user });
+      return true;
+    } catch (err) {
+      const kind = classifyWatchError(err);
+      if (kind === "limit" || kind === "instances") {
+        limitUntil = clock() + limitRetryMs;
+        if (!limitReported) {
+          limitReported = true;
+          log.error(kind === "limit" ? limitMessage(total - watched.size, total, limitRetryMs) : instancesMessage());
+        }
+        return false;
+      }
+      if (kind !== "vanished" && !warned.has(home.user)) {
+        warned.add(home.user);
+        log.warn("cannot watch a home directory; retrying later", { user: home.user, err });
+      }
+      const n = failed();
+      retryAt.set(home.user, clock() + Math.min(600_000, rescanMs * 2 ** Math.min(n, 5)));
+      return true;
+    }
+  };
+
+  const failures = new Map<string, number>();
+
+  const syncOnce = async () => {
+    let listing;
+    try {
+      listing = await listHomes(opts.homesRoot);
+      if (rootMissing) log.info("the homes root is readable again", { root: opts.homesRoot });
+      rootMissing = false;
+    } catch (err) {
+      if (!rootMissing) log.error(`cannot read the homes root ${opts.homesRoot}; ambient events wait until it is readable`, { err });
+      rootMissing = true;
+      return;
+    }
+    const present = new Map(listing.homes.map((h) => [h.user, h]));
+    for (const user of [...watched.keys()]) {
+      const now = present.get(user);
+      if (!now || now.identity !== watched.get(user)!.home.identity || now.real !== watched.get(user)!.home.real) await unwatch(user);
+    }
+    for (const user of [...retryAt.keys()]) if (!present.has(user)) retryAt.delete(user), failures.delete(user);
+    const limited = clock() < limitUntil;
+    let blocked = 0;
+    for (const home of present.values()) {
+      if (stopped) return;
+      if (watched.has(home.user)) continue;
+      if (limited || (retryAt.get(home.user) ?? 0) > clock()) {
+        blocked++;
+        continue;
+      }
+      const ok = await tryWatch(home, present.size, () => {
+        const n = (failures.get(home.user) ?? 0) + 1;
+        failures.set(home.user, n);
+        return n;
+      });
+      if (!ok) return; // the limit: the rest wait for limitUntil
+      failures.delete(home.user);
+    }
+    if (limitReported && !limited && blocked === 0 && watched.size === present.size) {
+      limitReported = false;
+      log.info("every home directory is watched again", { homes: watched.size });
+    }
+  };
+
+  /** Serialises syncs; a request during a sync runs one more afterwards. */
+  const requestSync = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (syncing) {
+      again = true;
+      return syncing;
+    }
+    syncing = (async () => {
+      do {
+        again = false;
+        await syncOnce().catch((err) => log.error("home directory scan failed", { err }));
+      } while (again && !stopped);
+    })().finally(() => (syncing = undefined));
+    return syncing;
+  };
+
+  const watchRoot = () => {
+    try {
+      rootWatch = watch(opts.homesRoot, { persistent: false }, () => void requestSync());
+      rootWatch.on("error", () => {
+        rootWatch?.close();
+        rootWatch = undefined; // the rescan timer carries on alone
+      });
+    } catch (err) {
+      if (!rootWarned) log.warn("cannot watch the homes root for new homes; they are found by the periodic rescan instead", { root: opts.homesRoot, err });
+      rootWarned = true;
+    }
+  };
+
+  return {
+    async start() {
+      if (!opts.config.enabled) {
+        log.info("ambient activity is disabled (ambient.enabled: false)");
+        return;
+      }
+      rules = compileRules(opts.config.rules);
+      const coalescer = createCoalescer({ windowMs: opts.config.window, maxPerMinute: opts.config.max_per_minute });
+      activity = createActivity({
+        node: opts.node, rules, coalescer, sink: opts.sink, audit: opts.audit, log, clock,
+        windowMs: opts.config.window, onSpoolChange: opts.onSpoolChange,
+        onHomeGone: () => void requestSync(),
+      });
+      const began = Date.now();
+      watchRoot();
+      await requestSync();
+      if (!rootWatch && !rootMissing) watchRoot();
+      timers.push(setInterval(() => {
+        if (!rootWatch && !rootMissing) watchRoot();
+        void requestSync();
+      }, rescanMs).unref());
+      timers.push(setInterval(() => activity.flushSummary(), 60_000).unref());
+      log.info("watching home directories for ambient activity", {
+        root: opts.homesRoot, homes: watched.size, inotify_watches: ownWatchCount(), ms: Date.now() - began,
+      });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      rootWatch?.close();
+      await syncing;
+      await Promise.all([...watched.keys()].map(unwatch));
+      if (activity) {
+        activity.flushSummary();
+        await activity.idle();
+      }
+    },
+  };
+}
