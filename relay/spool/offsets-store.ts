@@ -1,0 +1,95 @@
+/**
+ * The spool reader's positions, one per user, in `<stateDir>/spool-offsets.json`. Written
+ * atomically (temporary file, fsync, rename) so a crash leaves either the old or the new file.
+ * Writes are coalesced: a save requested while one is running is folded into the next one.
+ */
+import { mkdirSync, readFileSync, renameSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Where one user's spool has been read up to. */
+export interface SpoolPosition {
+  /** The file's identity when this position was taken (rotation changes it). */
+  dev: number;
+  ino: number;
+  /** Bumped on truncation or rotation; part of every event id. */
+  generation: number;
+  /** Byte offset after the last line handed to the sink (always a line start). */
+  offset: number;
+}
+
+export type LoadedOffsets =
+  | { kind: "missing" }
+  | { kind: "loaded"; positions: Map<string, SpoolPosition> }
+  | { kind: "corrupt"; movedTo: string; error: string };
+
+export const OFFSETS_FILE = "spool-offsets.json";
+
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+/** Reads the offsets file. A corrupt file is moved aside so it is kept for the admin. */
+export function loadOffsets(stateDir: string): LoadedOffsets {
+  const path = join(stateDir, OFFSETS_FILE);
+  let raw: string;
+  try {
+    raw = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(raw) as { v?: unknown; spools?: Record<string, unknown> };
+    if (parsed.v !== 1 || typeof parsed.spools !== "object" || parsed.spools === null) throw new Error("not a version 1 offsets file");
+    const positions = new Map<string, SpoolPosition>();
+    for (const [user, value] of Object.entries(parsed.spools)) {
+      const p = value as Record<string, unknown>;
+      if (!isCount(p.dev) || !isCount(p.ino) || !isCount(p.generation) || !isCount(p.offset)) throw new Error(`bad entry for ${JSON.stringify(user)}`);
+      positions.set(user, { dev: p.dev, ino: p.ino, generation: p.generation, offset: p.offset });
+    }
+    return { kind: "loaded", positions };
+  } catch (err) {
+    const movedTo = `${path}.corrupt-${Date.now()}`;
+    renameSync(path, movedTo);
+    return { kind: "corrupt", movedTo, error: (err as Error).message };
+  }
+}
+
+/** Saves snapshots of the positions; `save` resolves once a write that includes the current state is on disk. */
+export class OffsetsWriter {
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private readonly path: string;
+
+  constructor(private readonly stateDir: string, private readonly snapshot: () => Map<string, SpoolPosition>) {
+    this.path = join(stateDir, OFFSETS_FILE);
+  }
+
+  save(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.running) {
+      this.running = this.write().finally(() => (this.running = undefined));
+      return this.running;
+    }
+    // One write is running with an older snapshot: queue exactly one more after it.
+    this.queued = this.running.catch(() => {}).then(() => {
+      this.queued = undefined;
+      return this.save();
+    });
+    return this.queued;
+  }
+
+  private async write(): Promise<void> {
+    mkdirSync(this.stateDir, { recursive: true });
+    const spools: Record<string, SpoolPosition> = {};
+    for (const [user, p] of [...this.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1))) spools[user] = { ...p };
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, "w", 0o600);
+    try {
+      await fh.writeFile(JSON.stringify({ v: 1, spools }, null, 1) + "\n");
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+  }
+}

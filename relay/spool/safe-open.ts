@@ -1,0 +1,107 @@
+/**
+ * Opening a user's spool without trusting anything in their home directory:
+ * - the home must be a real directory (not a symlink);
+ * - the spool is looked at with lstat first, so a FIFO, a device, a socket or a directory is
+ *   refused without ever being opened (opening some devices has side effects);
+ * - it is then opened with O_NOFOLLOW | O_NONBLOCK (a symlink swapped in fails, a FIFO swapped
+ *   in cannot block us) and fstat'ed: it must be the same regular file we looked at, owned by
+ *   the home directory's owner.
+ */
+import { constants, type Stats } from "node:fs";
+import { lstat, open, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+
+export const SPOOL_NAME = ".bustle.spool";
+
+/** Why a spool (or its home) is refused; stable strings, used in the audit log. */
+export type RefusalReason =
+  | "bad-user-name"
+  | "home-symlink"
+  | "home-not-directory"
+  | "spool-symlink"
+  | "spool-not-regular-file"
+  | "spool-owner-mismatch"
+  | "spool-unreadable";
+
+export type OpenResult =
+  | { kind: "open"; fh: FileHandle; stat: Stats; homeUid: number }
+  | { kind: "absent" }
+  | { kind: "refused"; reason: RefusalReason; detail: string };
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+function fileType(s: Stats): string {
+  if (s.isFIFO()) return "fifo";
+  if (s.isDirectory()) return "directory";
+  if (s.isSymbolicLink()) return "symlink";
+  if (s.isSocket()) return "socket";
+  if (s.isCharacterDevice()) return "character device";
+  if (s.isBlockDevice()) return "block device";
+  return "regular file";
+}
+
+const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
+/** lstat without following the last component; any error but ENOENT counts as "something is there". */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    return code(err) !== "ENOENT" && code(err) !== "ENOTDIR";
+  }
+}
+
+/** Opens `<home>/.bustle.spool` for reading if it is safe to; the caller closes `fh`. Never throws. */
+export async function openSpool(home: string): Promise<OpenResult> {
+  let homeStat: Stats;
+  try {
+    homeStat = await lstat(home);
+  } catch (err) {
+    return code(err) === "ENOENT" ? { kind: "absent" } : { kind: "refused", reason: "spool-unreadable", detail: `cannot stat home: ${code(err)}` };
+  }
+  const path = join(home, SPOOL_NAME);
+  if (!homeStat.isDirectory()) {
+    // Only worth a refusal when there is a spool to refuse: most such entries are not users.
+    if (!(await exists(path))) return { kind: "absent" };
+    return homeStat.isSymbolicLink()
+      ? { kind: "refused", reason: "home-symlink", detail: "home directory is a symlink" }
+      : { kind: "refused", reason: "home-not-directory", detail: `home is a ${fileType(homeStat)}` };
+  }
+
+  let pre: Stats;
+  try {
+    pre = await lstat(path);
+  } catch (err) {
+    return code(err) === "ENOENT" ? { kind: "absent" } : { kind: "refused", reason: "spool-unreadable", detail: `cannot stat spool: ${code(err)}` };
+  }
+  const refuseType = (s: Stats): OpenResult =>
+    s.isSymbolicLink()
+      ? { kind: "refused", reason: "spool-symlink", detail: "spool is a symlink" }
+      : { kind: "refused", reason: "spool-not-regular-file", detail: `spool is a ${fileType(s)}` };
+  if (!pre.isFile()) return refuseType(pre);
+
+  let fh: FileHandle;
+  try {
+    fh = await open(path, OPEN_FLAGS);
+  } catch (err) {
+    if (code(err) === "ENOENT") return { kind: "absent" };
+    if (code(err) === "ELOOP") return { kind: "refused", reason: "spool-symlink", detail: "spool is a symlink" };
+    return { kind: "refused", reason: "spool-unreadable", detail: `cannot open spool: ${code(err)}` };
+  }
+  try {
+    const stat = await fh.stat();
+    if (!stat.isFile()) {
+      await fh.close();
+      return refuseType(stat);
+    }
+    if (stat.uid !== homeStat.uid) {
+      await fh.close();
+      return { kind: "refused", reason: "spool-owner-mismatch", detail: `spool is owned by uid ${stat.uid}, home by uid ${homeStat.uid}` };
+    }
+    return { kind: "open", fh, stat, homeUid: homeStat.uid };
+  } catch (err) {
+    await fh.close().catch(() => {});
+    return { kind: "refused", reason: "spool-unreadable", detail: `cannot stat spool: ${code(err)}` };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Runs spool checks: never two at once for the same user (so one spool's submits stay in file
+ * order), at most a few at once overall (a rescan of a thousand homes must not open a thousand
+ * files together), and a check asked for while one runs is run once more afterwards.
+ */
+
+type Check = (user: string, fromEnd: boolean) => Promise<void>;
+
+interface Slot {
+  running: boolean;
+  again: boolean;
+  fromEnd: boolean;
+  /** Resolved when the slot goes idle. */
+  waiters: Array<() => void>;
+}
+
+export class SpoolScheduler {
+  private readonly slots = new Map<string, Slot>();
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly check: Check, private readonly concurrency = 8) {}
+
+  /** Checks `user`'s spool soon; resolves once a check that began after this call has finished. */
+  schedule(user: string, fromEnd: boolean): Promise<void> {
+    let slot = this.slots.get(user);
+    if (!slot) this.slots.set(user, (slot = { running: false, again: false, fromEnd: false, waiters: [] }));
+    const done = new Promise<void>((resolve) => slot.waiters.push(resolve));
+    slot.fromEnd ||= fromEnd;
+    if (slot.running) slot.again = true;
+    else void this.run(user, slot);
+    return done;
+  }
+
+  /** Resolves when no check is running or waiting. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.slots.values()].filter((s) => s.running).map((s) => new Promise<void>((r) => s.waiters.push(r))));
+  }
+
+  private async run(user: string, slot: Slot): Promise<void> {
+    slot.running = true;
+    try {
+      do {
+        slot.again = false;
+        const fromEnd = slot.fromEnd;
+        slot.fromEnd = false;
+        const waiters = slot.waiters.splice(0);
+        await this.limited(() => this.check(user, fromEnd));
+        for (const w of waiters) w();
+      } while (slot.again);
+    } finally {
+      slot.running = false;
+      for (const w of slot.waiters.splice(0)) w();
+    }
+  }
+
+  private async limited(fn: () => Promise<void>): Promise<void> {
+    if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      await fn();
+    } catch {
+      // The check reports its own failures; the scheduler keeps going.
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}

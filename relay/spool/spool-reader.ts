@@ -1,0 +1,171 @@
+/**
+ * The spool reader: watches `<homesRoot>/<user>/.bustle.spool` for every user and turns new
+ * complete lines into events for the node's sink (the durable outbox). Positions are saved
+ * in `<stateDir>/spool-offsets.json` only after the sink accepted the events read up to them.
+ *
+ * Where a spool starts: with no offsets file at all (the first start on this state dir), the
+ * spools that already exist are read from their end; any spool first seen later is read from
+ * its beginning; known spools resume at their saved offset.
+ */
+import { lstat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "../../cluster/logger.js";
+import type { Audit } from "../audit.js";
+import type { EventSink } from "../event-sink.js";
+import { createHomeWatchers, isUserName, listHomes } from "./discovery.js";
+import { loadOffsets, OffsetsWriter, type SpoolPosition } from "./offsets-store.js";
+import { DropSummary, UserRateLimiter } from "./rate-limit.js";
+import { SPOOL_NAME } from "./safe-open.js";
+import { UserSpool, type SpoolContext } from "./user-spool.js";
+import { SpoolScheduler } from "./scheduler.js";
+
+export interface SpoolReaderOptions {
+  /** This node's id (part of every event and event id). */
+  node: string;
+  homesRoot: string;
+  stateDir: string;
+  /** relay/event-sink.ts — resolves once events are durable. */
+  sink: EventSink;
+  audit: Audit;
+  log: Logger;
+  rate: { burst: number; perMinute: number };
+  /** Longer lines are refused whole and audit-logged. */
+  maxLineBytes: number;
+  /** Safety-net rescan interval besides inotify. */
+  rescanMs: number;
+}
+
+/**
+ * `start` loads the offsets, reads every spool once (so spools present at start are known
+ * before it resolves), then watches; it rejects only when the state dir is unusable.
+ * `stop` stops watching, waits for reads in progress (and their submits) to finish and saves
+ * the offsets; the reader can then be dropped. `poke(user)` re-checks one spool (or, without
+ * a user, rescans everything) now.
+ */
+export interface SpoolReader {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  poke(user?: string): void;
+}
+
+const RETRY_MS = 1000;
+const SUMMARY_FLUSH_MS = 10_000;
+
+export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
+  const log = opts.log;
+  const positions = new Map<string, SpoolPosition>();
+  const writer = new OffsetsWriter(opts.stateDir, () => positions);
+  const refused = new Map<string, Set<string>>();
+  const spools = new Map<string, UserSpool>();
+  const drops = new DropSummary(opts.audit);
+  let saving: Promise<void> = Promise.resolve();
+  let stopped = false;
+  let rootMissing = false;
+  const timers: NodeJS.Timeout[] = [];
+
+  const ctx: SpoolContext = {
+    node: opts.node,
+    homesRoot: opts.homesRoot,
+    maxLineBytes: opts.maxLineBytes,
+    sink: opts.sink,
+    audit: opts.audit,
+    log,
+    limiter: new UserRateLimiter(opts.rate),
+    drops,
+    positions,
+    saveOffsets() {
+      saving = writer.save().catch((err) => log.error("cannot save spool offsets", { err, dir: opts.stateDir }));
+    },
+    refuse(user, path, reason, detail) {
+      const seen = refused.get(path) ?? new Set<string>();
+      if (seen.has(reason)) return;
+      seen.add(reason);
+      refused.set(path, seen);
+      opts.audit.rejected(reason, { origin: path, actor: user }, { detail });
+      log.warn("spool refused", { user, path, reason, detail });
+    },
+    clearRefusals(path) {
+      refused.delete(path);
+    },
+    now: () => new Date(),
+  };
+
+  const spoolOf = (user: string): UserSpool => {
+    let s = spools.get(user);
+    if (!s) spools.set(user, (s = new UserSpool(ctx, user)));
+    return s;
+  };
+
+  const scheduler = new SpoolScheduler(async (user, fromEnd) => {
+    if (stopped) return;
+    try {
+      await spoolOf(user).check(fromEnd);
+    } catch (err) {
+      // The sink refused (or the disk failed): the position stays, the same lines are re-read
+      // with the same ids shortly.
+      log.error("spool check failed; will retry", { user, err });
+      if (!stopped) timers.push(setTimeout(() => scheduler.schedule(user, false), RETRY_MS).unref());
+    }
+  });
+
+  const watchers = createHomeWatchers(opts.homesRoot, log, () => void scan(false), (user) => scheduler.schedule(user, false));
+
+  /** Lists the homes and checks every spool; resolves when those checks are done. */
+  async function scan(fromEnd: boolean): Promise<void> {
+    if (stopped) return;
+    const listed = await listHomes(opts.homesRoot);
+    if (!listed.ok) {
+      if (!rootMissing) log.warn("cannot list the homes root; retrying on each rescan", { path: opts.homesRoot, code: listed.code });
+      rootMissing = true;
+      return;
+    }
+    if (rootMissing) log.info("homes root is readable again", { path: opts.homesRoot });
+    rootMissing = false;
+    const users: string[] = [];
+    for (const name of listed.names) {
+      if (isUserName(name)) users.push(name);
+      else await refuseBadName(name);
+    }
+    watchers.sync(users);
+    await Promise.all(users.map((u) => scheduler.schedule(u, fromEnd)));
+  }
+
+  async function refuseBadName(name: string): Promise<void> {
+    const path = join(opts.homesRoot, name, SPOOL_NAME);
+    const there = await lstat(path).then(() => true, () => false);
+    if (there) ctx.refuse(name, path, "bad-user-name", "the home directory's name is not a plain user name");
+  }
+
+  return {
+    async start() {
+      const loaded = loadOffsets(opts.stateDir);
+      if (loaded.kind === "corrupt") {
+        log.error("spool offsets file was corrupt; moved aside, starting as on a first start", { movedTo: loaded.movedTo, error: loaded.error });
+        opts.audit.note("spool-offsets-corrupt", { moved_to: loaded.movedTo, error: loaded.error });
+      }
+      if (loaded.kind === "loaded") for (const [u, p] of loaded.positions) positions.set(u, p);
+      const firstStart = loaded.kind !== "loaded";
+      await scan(firstStart);
+      // Record that this state dir has started once, even with no spools yet.
+      if (firstStart) ctx.saveOffsets();
+      await saving;
+      timers.push(setInterval(() => void scan(false), opts.rescanMs).unref());
+      timers.push(setInterval(() => drops.flush(), SUMMARY_FLUSH_MS).unref());
+      log.info("spool reader started", { homes: opts.homesRoot, first_start: firstStart, spools: positions.size });
+    },
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      watchers.close();
+      await scheduler.idle();
+      drops.flush(true);
+      await saving;
+      await writer.save().catch((err) => log.error("cannot save spool offsets", { err, dir: opts.stateDir }));
+    },
+    poke(user) {
+      if (stopped) return;
+      if (user === undefined) void scan(false);
+      else if (isUserName(user)) void scheduler.schedule(user, false);
+    },
+  };
+}

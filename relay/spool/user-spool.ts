@@ -1,0 +1,188 @@
+/**
+ * One user's spool: open it safely, notice truncation and rotation, read the complete lines
+ * after the saved offset, turn them into events, hand them to the sink, and only then move the
+ * offset. Callers never run two `check`s of the same spool at once (the reader serialises
+ * them), so events of one spool reach the sink in file order, one submit after the other.
+ */
+import { join } from "node:path";
+import type { FileHandle } from "node:fs/promises";
+import { makeEvent, stableEventId, type BustleEvent } from "../../cluster/envelope.js";
+import type { Logger } from "../../cluster/logger.js";
+import type { Audit, AuditOrigin } from "../audit.js";
+import type { EventSink } from "../event-sink.js";
+import { LineFramer, type FramedLine } from "./line-framer.js";
+import type { SpoolPosition } from "./offsets-store.js";
+import { parseSpoolLine } from "./parse-line.js";
+import type { DropSummary, UserRateLimiter } from "./rate-limit.js";
+import { renderSpoolRequest } from "./render.js";
+import { openSpool, SPOOL_NAME, type RefusalReason } from "./safe-open.js";
+
+const CHUNK_BYTES = 64 * 1024;
+
+/** What every spool shares: settings, the sink, the audit, the positions and their writer. */
+export interface SpoolContext {
+  node: string;
+  homesRoot: string;
+  maxLineBytes: number;
+  sink: EventSink;
+  audit: Audit;
+  log: Logger;
+  limiter: UserRateLimiter;
+  drops: DropSummary;
+  positions: Map<string, SpoolPosition>;
+  /** Persists `positions`; called after they changed. */
+  saveOffsets(): void;
+  /** Audit-logs and warns about a refused spool, once per (path, reason) until it is readable again. */
+  refuse(user: string, path: string, reason: RefusalReason, detail: string): void;
+  /** Forgets the refusals of `path` (it is readable, or gone). */
+  clearRefusals(path: string): void;
+  now(): Date;
+}
+
+export class UserSpool {
+  readonly path: string;
+  /** Framing state carried between checks (a line in progress); dropped when the position resets. */
+  private framer: LineFramer | undefined;
+
+  constructor(private readonly ctx: SpoolContext, readonly user: string) {
+    this.path = join(ctx.homesRoot, user, SPOOL_NAME);
+  }
+
+  /**
+   * Reads whatever complete lines are new. `fromEnd`: a spool this reader has no position for
+   * starts at its end (the first start on a state dir) instead of its beginning. Resolves once
+   * every event read is accepted by the sink; rejects only when the sink did (the position then
+   * stays where it was and the next check re-reads the same lines with the same ids).
+   */
+  async check(fromEnd: boolean): Promise<void> {
+    const home = join(this.ctx.homesRoot, this.user);
+    const opened = await openSpool(home);
+    if (opened.kind === "absent") {
+      this.ctx.clearRefusals(this.path);
+      this.framer = undefined;
+      return;
+    }
+    if (opened.kind === "refused") {
+      this.ctx.refuse(this.user, this.path, opened.reason, opened.detail);
+      this.framer = undefined;
+      return;
+    }
+    this.ctx.clearRefusals(this.path);
+    const { fh, stat } = opened;
+    try {
+      const pos = await this.position(fh, stat.dev, stat.ino, stat.size, fromEnd);
+      if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset);
+      await this.readNew(fh, pos);
+    } catch (err) {
+      this.framer = undefined;
+      throw err;
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+
+  /** The position to read from, starting a new generation on rotation or truncation. */
+  private async position(fh: FileHandle, dev: number, ino: number, size: number, fromEnd: boolean): Promise<SpoolPosition> {
+    const { positions, log, audit } = this.ctx;
+    const known = positions.get(this.user);
+    let next: SpoolPosition | undefined;
+    if (!known) {
+      const offset = fromEnd ? await lastLineEnd(fh, size) : 0;
+      next = { dev, ino, generation: 0, offset };
+      log.info("new spool", { user: this.user, from: fromEnd ? "end" : "start", offset });
+    } else if (known.dev !== dev || known.ino !== ino) {
+      next = { dev, ino, generation: known.generation + 1, offset: 0 };
+      audit.note("spool-rotated", { actor: this.user, origin: this.path, generation: next.generation });
+    } else if (size < Math.max(known.offset, this.framer?.position ?? 0)) {
+      next = { dev, ino, generation: known.generation + 1, offset: 0 };
+      audit.note("spool-truncated", { actor: this.user, origin: this.path, generation: next.generation, size, offset: known.offset });
+    }
+    if (!next) return known!;
+    this.framer = undefined;
+    positions.set(this.user, next);
+    this.ctx.saveOffsets();
+    return next;
+  }
+
+  private async readNew(fh: FileHandle, pos: SpoolPosition): Promise<void> {
+    const framer = this.framer!;
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const at = framer.position;
+      const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, at);
+      if (bytesRead === 0) return;
+      const lines = framer.push(buf.subarray(0, bytesRead), at);
+      const events: Array<{ event: BustleEvent; origin: AuditOrigin }> = [];
+      for (const line of lines) {
+        const made = this.lineToEvent(line, pos.generation);
+        if (made) events.push(made);
+      }
+      if (events.length) {
+        await this.ctx.sink.submit(events.map((e) => e.event));
+        for (const e of events) this.ctx.audit.event(e.event, e.origin);
+      }
+      if (framer.committed !== pos.offset) {
+        pos = { ...pos, offset: framer.committed };
+        this.ctx.positions.set(this.user, pos);
+        this.ctx.saveOffsets();
+      }
+    }
+  }
+
+  /** One framed line → an event, or undefined (refused and audited). Never throws. */
+  private lineToEvent(line: FramedLine, generation: number): { event: BustleEvent; origin: AuditOrigin } | undefined {
+    const { audit, log, limiter, drops } = this.ctx;
+    const origin: AuditOrigin = { origin: `${this.path}#${generation}@${line.start}`, actor: this.user };
+    // Every line costs a token, refused ones too: a flood of bad lines is bounded like any other.
+    if (!limiter.take(this.user)) {
+      drops.dropped(this.user, `${this.path}#${generation}`, line.start);
+      return undefined;
+    }
+    if (line.kind === "too-long") {
+      audit.rejected("line-too-long", origin, { bytes: line.end - line.start - 1, max: this.ctx.maxLineBytes });
+      log.warn("spool line too long; refused", { user: this.user, bytes: line.end - line.start - 1 });
+      return undefined;
+    }
+    const parsed = parseSpoolLine(line.bytes);
+    if (!parsed.ok) {
+      audit.rejected(parsed.reason, origin, { detail: parsed.detail });
+      return undefined;
+    }
+    const rendered = renderSpoolRequest(this.user, parsed.request);
+    if (!rendered.ok) {
+      audit.rejected(rendered.reason, origin);
+      return undefined;
+    }
+    const r = rendered.rendered;
+    try {
+      const event = makeEvent({
+        id: stableEventId(this.ctx.node, this.user, generation, line.start),
+        ts: this.ctx.now(),
+        node: this.ctx.node,
+        source: "spool",
+        kind: r.kind,
+        actor: r.actor,
+        text: r.text,
+      });
+      if (r.sanitised) audit.note("text-sanitised", { ...origin, id: event.id, invalid_utf8: parsed.request.invalidUtf8 });
+      return { event, origin };
+    } catch (err) {
+      audit.rejected("invalid-event", origin, { detail: (err as Error).message });
+      return undefined;
+    }
+  }
+}
+
+/** The offset after the last `\n` before `size` (0 when there is none): where "from the end" starts. */
+export async function lastLineEnd(fh: FileHandle, size: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, end - start, start);
+    const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (nl >= 0) return start + nl + 1;
+    end = start;
+  }
+  return 0;
+}

@@ -1,0 +1,119 @@
+/** Spool reader test seams: a recording in-memory sink, homes in a temp dir, a reader on them. */
+import { appendFileSync, chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { BustleEvent } from "../../../cluster/envelope.js";
+import { silentLogger } from "../../../cluster/logger.js";
+import { tempDir, type TempDir } from "../../../cluster/testing/temp.js";
+import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { memoryAudit } from "../../../relay/audit.js";
+import type { EventSink } from "../../../relay/event-sink.js";
+import { createSpoolReader, type SpoolReader, type SpoolReaderOptions } from "../../../relay/spool/spool-reader.js";
+
+export const USER_UID = 1001;
+
+/** Keeps every submitted batch; `failNext` makes the next submits reject (a full disk). */
+export interface RecordingSink extends EventSink {
+  events: BustleEvent[];
+  batches: number;
+  failNext: number;
+  /** Calls that overlapped another call (must stay 0). */
+  overlaps: number;
+}
+
+export function recordingSink(delayMs = 0): RecordingSink {
+  let busy = false;
+  const sink: RecordingSink = {
+    events: [],
+    batches: 0,
+    failNext: 0,
+    overlaps: 0,
+    async submit(events) {
+      if (busy) sink.overlaps++;
+      busy = true;
+      try {
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+        if (sink.failNext > 0) {
+          sink.failNext--;
+          throw new Error("disk full");
+        }
+        sink.batches++;
+        sink.events.push(...events);
+      } finally {
+        busy = false;
+      }
+    },
+  };
+  return sink;
+}
+
+export interface Fixture {
+  dir: TempDir;
+  homes: string;
+  state: string;
+  home(user: string, uid?: number): string;
+  spool(user: string): string;
+  append(user: string, text: string | Buffer): void;
+  remove(): void;
+}
+
+export function fixture(): Fixture {
+  const dir = tempDir("bustle-spool-");
+  const homes = join(dir.path, "home");
+  const state = join(dir.path, "state");
+  mkdirSync(homes);
+  return {
+    dir,
+    homes,
+    state,
+    home(user, uid = USER_UID) {
+      const h = join(homes, user);
+      mkdirSync(h, { recursive: true });
+      chownSync(h, uid, uid);
+      return h;
+    },
+    spool: (user) => join(homes, user, ".bustle.spool"),
+    append(user, text) {
+      const p = join(homes, user, ".bustle.spool");
+      appendFileSync(p, text);
+      chownSync(p, USER_UID, USER_UID);
+    },
+    remove: () => dir.remove(),
+  };
+}
+
+export interface Running {
+  reader: SpoolReader;
+  sink: RecordingSink;
+  audit: ReturnType<typeof memoryAudit>;
+}
+
+export async function startReader(f: Fixture, opts: Partial<SpoolReaderOptions> & { sink?: RecordingSink } = {}): Promise<Running> {
+  const sink = opts.sink ?? recordingSink();
+  const audit = memoryAudit();
+  const reader = createSpoolReader({
+    node: "town",
+    homesRoot: f.homes,
+    stateDir: f.state,
+    log: silentLogger,
+    rate: { burst: 1_000_000, perMinute: 10_000_000 },
+    maxLineBytes: 8192,
+    rescanMs: 200,
+    ...opts,
+    sink,
+    audit,
+  });
+  await reader.start();
+  return { reader, sink, audit };
+}
+
+export const texts = (sink: RecordingSink): string[] => sink.events.map((e) => e.text);
+
+/** Waits until the sink holds `n` events. */
+export function waitEvents(sink: RecordingSink, n: number, what = `${n} events`): Promise<unknown> {
+  return waitFor(() => sink.events.length >= n, 10_000, what, 20);
+}
+
+/** Waits until the audit holds a record matching `pred`. */
+export function waitAudit(r: Running, pred: (rec: Record<string, unknown>) => boolean, what: string): Promise<unknown> {
+  return waitFor(() => r.audit.records.some(pred), 10_000, what, 20);
+}
