@@ -1,0 +1,94 @@
+/**
+ * Test support for the portal and webhook bots: a real nats-server with the BUSTLE stream, a bot
+ * context on it, and a feed that does what the bot host does in production — consume the stream
+ * and `deliver` every event the bot wants, with its stream sequence.
+ */
+import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connectBus, closeBus, type NatsConnection } from "../../../cluster/connection.js";
+import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
+import { silentLogger, type Logger } from "../../../cluster/logger.js";
+import { STREAM_NAME } from "../../../cluster/names.js";
+import type { NatsServer } from "../../../cluster/nats-server.js";
+import { ensureStream } from "../../../cluster/stream.js";
+import { startServer } from "../../../cluster/testing/servers.js";
+import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
+import { botWants, createBotContext } from "../../../bots/context.js";
+
+export interface Bus {
+  server: NatsServer;
+  nc: NatsConnection;
+  close(): Promise<void>;
+}
+
+export async function startBus(dir: string): Promise<Bus> {
+  const server = await startServer(dir);
+  const nc = await connectBus({ servers: [server.url], name: "test", logger: silentLogger });
+  await ensureStream(nc, {}, silentLogger);
+  return {
+    server,
+    nc,
+    close: async () => {
+      await closeBus(nc).catch(() => {});
+      await server.stop();
+    },
+  };
+}
+
+export function common(id: string, type: string, extra: Partial<CommonBotConfig> = {}): CommonBotConfig {
+  return { id, type, enabled: true, subscribe: ["bustle.ev.>"], format: "{text}", ...extra };
+}
+
+export function context<C>(bus: Bus, c: CommonBotConfig, config: C, stateDir: string, log: Logger = silentLogger): BotContext<C> {
+  return createBotContext({ node: "portal", common: c, config, bus: bus.nc, log, stateDir });
+}
+
+/** Publishes an event as a node's spool would; resolves with its stream sequence. */
+export async function publishEvent(nc: NatsConnection, init: { node?: string; kind?: string; text: string; actor?: string | null }): Promise<{ seq: number; event: BustleEvent }> {
+  const event = makeEvent({ node: init.node ?? "town", source: "spool", kind: init.kind ?? "update", actor: init.actor ?? "alice", text: init.text });
+  const ack = await jetstream(nc).publish(subjectOf(event), encodeEvent(event), { msgID: event.id });
+  return { seq: ack.seq, event };
+}
+
+/** Every event in the stream, oldest first. */
+export async function streamEvents(nc: NatsConnection): Promise<Array<{ seq: number; event: BustleEvent }>> {
+  const jsm = await jetstreamManager(nc);
+  const last = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
+  if (last === 0) return [];
+  const c = await jetstream(nc).consumers.get(STREAM_NAME, { deliver_policy: DeliverPolicy.All });
+  const out: Array<{ seq: number; event: BustleEvent }> = [];
+  const it = await c.fetch({ max_messages: last, expires: 3_000 });
+  for await (const m of it) {
+    out.push({ seq: m.seq, event: decodeEvent(m.data) });
+    if (m.seq >= last) break;
+  }
+  await c.delete().catch(() => {});
+  return out;
+}
+
+export interface Feed {
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers to `bot` every wanted event after the stream's current end (as the host does after
+ * `start()`), in order. Stop it before stopping the bot.
+ */
+export async function feed(nc: NatsConnection, c: CommonBotConfig, bot: Bot): Promise<Feed> {
+  const jsm = await jetstreamManager(nc);
+  const last = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
+  const consumer = await jetstream(nc).consumers.get(STREAM_NAME, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last + 1 });
+  const messages = await consumer.consume();
+  const loop = (async () => {
+    for await (const m of messages) {
+      const event = decodeEvent(m.data);
+      if (botWants(c, event)) await bot.deliver(event, { seq: m.seq, formatted: event.text });
+    }
+  })();
+  return {
+    stop: async () => {
+      await messages.close();
+      await loop.catch(() => {});
+      await consumer.delete().catch(() => {});
+    },
+  };
+}
