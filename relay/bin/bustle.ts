@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * `bustle`: the feed, and the commands a user posts with. This file only composes the commands;
+ * each lives in relay/cli/ and loads its heavy parts (YAML, NATS) when it runs.
+ * Exit codes: 0 ok, 1 a user-facing error (one line on stderr), 2 a usage error.
+ */
+import { CommanderError, type Command } from "commander";
+import { feedCommand } from "../cli/feed.js";
+import { optinCommand } from "../cli/optin.js";
+import { optoutCommand } from "../cli/optout.js";
+import { reportError } from "../cli/run.js";
+import { shoutCommand } from "../cli/shout.js";
+import { statusCommand } from "../cli/status.js";
+import { updateCommand } from "../cli/update.js";
+
+const program = feedCommand().enablePositionalOptions();
+for (const cmd of [updateCommand(), shoutCommand(), optoutCommand(), optinCommand(), statusCommand()]) program.addCommand(cmd);
+
+// Usage errors exit 2 (commander uses 1); help exits 0.
+const usageExits = (cmd: Command) => {
+  cmd.exitOverride().configureOutput({
+    outputError: (msg, write) => write(`bustle: ${msg.replace(/^error: /, "").trim()} (see bustle ${cmd === program ? "" : cmd.name() + " "}--help)\n`),
+  });
+  cmd.commands.forEach(usageExits);
+};
+usageExits(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
+  else reportError(err);
+}

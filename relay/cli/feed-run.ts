@@ -1,0 +1,93 @@
+/** The feed itself: read the tail backwards, print it, then follow the log until interrupted. */
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import type { FeedOptions } from "./feed.js";
+import { makeFilter } from "./filter.js";
+import { LogFollower, type FollowNotice } from "./follow.js";
+import { liveRenderer } from "./live.js";
+import { resolveLogPath } from "./node-config.js";
+import { plainRenderer, type Renderer } from "./render.js";
+import { CliError, fsError } from "./run.js";
+import { readTail } from "./tail.js";
+
+const missing = (path: string) => `no bustle.log at ${path} yet — is bustled running?`;
+
+function noticeText(kind: FollowNotice, path: string, detail?: string): string {
+  switch (kind) {
+    case "missing": return `${missing(path)} (waiting for it)`;
+    case "removed": return `${path} was removed (rotated?); waiting for the new one`;
+    case "appeared": return `${path} is here now; following it`;
+    case "truncated": return `${path} was truncated; reading it from the start`;
+    case "replaced": return `${path} was replaced (rotated?); following the new file`;
+    case "unreadable": return `cannot read ${path}: ${detail ?? "unknown error"} (still trying)`;
+  }
+}
+
+/** Opens the log for the tail; undefined when it does not exist yet. */
+function openLog(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw fsError("read", path, err);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new CliError(`refusing to read ${path}: it is not a regular file`);
+  }
+  return fd;
+}
+
+/** Resolves when the feed ends: at once with --no-follow, else on SIGINT/SIGTERM/SIGHUP or a closed pipe. */
+export async function runFeed(opts: FeedOptions): Promise<void> {
+  const path = await resolveLogPath(opts);
+  const keep = makeFilter(opts);
+  const tty = process.stdout.isTTY === true;
+  const noColor = (process.env.NO_COLOR ?? "") !== "";
+  const renderer: Renderer = tty && !opts.plain && !noColor
+    ? liveRenderer(process.stdout, process.stderr, { follow: opts.follow })
+    : plainRenderer(process.stdout, process.stderr, tty);
+
+  const fd = openLog(path);
+  if (fd === undefined && !opts.follow) throw new CliError(missing(path));
+  let offset = 0;
+  if (fd !== undefined) {
+    try {
+      const tail = readTail(fd, fstatSync(fd).size, opts.lines, keep);
+      offset = tail.end;
+      renderer.backlog(tail.lines);
+    } catch (err) {
+      closeSync(fd);
+      renderer.close();
+      throw err instanceof CliError ? err : fsError("read", path, err);
+    }
+  }
+  if (!opts.follow) {
+    closeSync(fd!);
+    renderer.close();
+    return;
+  }
+
+  await new Promise<void>((resolve) => {
+    const follower = new LogFollower(path, {
+      line: (line) => {
+        if (!keep || keep(line)) renderer.line(line);
+      },
+      notice: (kind, detail) => renderer.notice(noticeText(kind, path, detail)),
+    }, { fd, offset });
+    const end = () => {
+      follower.stop();
+      renderer.close();
+      for (const s of signals) process.off(s, end);
+      resolve();
+    };
+    const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+    for (const s of signals) process.on(s, end);
+    // `bustle | head` closes the pipe: end quietly.
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") end();
+    });
+    process.on("exit", () => renderer.close());
+    follower.start();
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Gathers the node's health over a short-lived connection and prints it. NATS unreachable is
+ * a user-facing error (exit 1, one line) within about five seconds, never a hang.
+ */
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { resolveBusSettings } from "../../cluster/bus-config.js";
+import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
+import { gatherHealth } from "../../cluster/health.js";
+import { silentLogger } from "../../cluster/logger.js";
+import { loadCliConfig } from "./node-config.js";
+import { formatHealth } from "./status-format.js";
+import { CliError } from "./run.js";
+import type { StatusOptions } from "./status.js";
+
+const CONNECT_MS = 4_000;
+
+function who(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? "?");
+  }
+}
+
+export async function runStatus(opts: StatusOptions): Promise<void> {
+  const { file, config } = await loadCliConfig(opts.config);
+  const servers = config.nats.servers?.length ? [...config.nats.servers] : [`nats://127.0.0.1:${config.nats.port}`];
+  const settings = resolveBusSettings(config.nats, file, servers);
+  const logPath = process.env.BUSTLE_LOG || config.log.path;
+
+  let nc: NatsConnection;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    nc = await Promise.race([
+      connectBus({
+        ...settings,
+        name: `bustle status (${who()})`,
+        logger: silentLogger,
+        waitOnFirstConnect: false,
+        timeoutMs: CONNECT_MS,
+        // The node's credentials may only receive replies under its own prefix.
+        inboxPrefix: `_INBOX.${config.node.id}`,
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_MS / 1000 + 1} s`)), CONNECT_MS + 1_000);
+      }),
+    ]);
+  } catch (err) {
+    const cause = (err as Error).cause;
+    const why = cause instanceof Error ? cause.message : (err as Error).message;
+    throw new CliError(`cannot reach NATS at ${servers.join(", ")} (${why}) — is nats-server or bustled running?`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+  try {
+    const health = await gatherHealth(nc, { logPositionFile: join(config.state.dir, "log-position.json"), logFile: logPath });
+    const node = { id: config.node.id, name: config.node.name, logPath };
+    process.stdout.write(opts.json ? JSON.stringify({ node, ...health }, null, 2) + "\n" : formatHealth(health, node));
+  } finally {
+    await closeBus(nc);
+  }
+}
