@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** bustle-cluster — generate a federation's configs, run a local one, report a running one's health. */
+import { Command } from "commander";
+import { runProgram } from "../cli.js";
+import { initCommand } from "../federation/commands/init-command.js";
+import { statusCommand } from "../federation/commands/status-command.js";
+import { upCommand } from "../federation/commands/up-command.js";
+
+const program = new Command("bustle-cluster")
+  .description("bustle federations: several tildes in one NATS cluster")
+  .addCommand(initCommand())
+  .addCommand(upCommand())
+  .addCommand(statusCommand());
+
+await runProgram(program, "bustle-cluster");

@@ -1,0 +1,128 @@
+/**
+ * `bustle-cluster status`: the federation as a whole. Routes and the JetStream meta leader from
+ * each server's monitoring endpoint, the BUSTLE stream's replicas and lag over a client
+ * connection with a node's credentials, and each node's bustle.log position against the stream
+ * head. Every part that cannot be read is reported as such; one report always comes back.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { natsSectionSchema, resolveBusSettings, type NatsSection } from "../bus-config.js";
+import { closeBus, connectBus, type NatsConnection } from "../connection.js";
+import { ConfigError, NatsUnavailable } from "../errors.js";
+import { hasError, readLogPosition, streamHealth, type StreamHealth } from "../health.js";
+import { silentLogger } from "../logger.js";
+import { INVALID, formatPath } from "../config/schema.js";
+import type { FederationMap } from "./init.js";
+import { viewServers, type ServerView } from "./monitoring.js";
+import { inboxPrefix } from "./permissions.js";
+import { hostPort } from "./plan.js";
+
+/** A node's bustle.log writer position against the stream head. */
+export interface NodeLogView {
+  id: string;
+  file: string;
+  seq?: number | undefined;
+  lag?: number | undefined;
+  error?: string | undefined;
+}
+
+/** The whole report (`--json` prints it as it is). */
+export interface FederationStatus {
+  checkedAt: string;
+  cluster: string | undefined;
+  /** The server this report's client connection reached, if any. */
+  connectedTo: string | undefined;
+  servers: ServerView[];
+  /** The meta leader most servers agree on; undefined when none has one. */
+  metaLeader: string | undefined;
+  stream: StreamHealth | { error: string };
+  logs: NodeLogView[];
+}
+
+/** The bits of a node.yaml that status needs; the relay owns the full schema. */
+export interface NodeFileView {
+  file: string;
+  id: string;
+  nats: NatsSection;
+  stateDir: string | undefined;
+}
+
+/** Reads node id, `nats:` and `state.dir` from a node.yaml (other keys are the relay's business). */
+export function readNodeFile(file: string): NodeFileView {
+  let doc: any;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${file}: ${code ? `cannot read (${code})` : `not valid YAML: ${(err as Error).message.split("\n")[0]}`}`, undefined, { cause: err });
+  }
+  const problems: string[] = [];
+  const nats = natsSectionSchema.check(doc?.nats ?? {}, ["nats"], { report: (p, m) => problems.push(`${file} ${formatPath(p)}: ${m}`) });
+  const id = doc?.node?.id;
+  if (typeof id !== "string") problems.push(`${file} node.id: is required for status`);
+  if (problems.length || nats === INVALID) throw new ConfigError(problems[0] ?? `${file}: invalid nats section`, problems);
+  const state = doc?.state?.dir;
+  const stateDir = typeof state === "string" ? (isAbsolute(state) ? state : resolve(dirname(file), state)) : undefined;
+  return { file, id: id as string, nats, stateDir };
+}
+
+/** The federation map written by init beside a node.yaml, if there is one. */
+export function readMap(dir: string): FederationMap | undefined {
+  const p = join(dir, "cluster.json");
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, "utf8")) as FederationMap;
+  } catch {
+    throw new ConfigError(`${p} is not valid JSON: re-run bustle-cluster init`);
+  }
+}
+
+export interface StatusInputs {
+  node: NodeFileView;
+  map: FederationMap | undefined;
+  /** Position files to report, per node id. */
+  positions: { id: string; file: string }[];
+  timeoutMs?: number;
+}
+
+async function connectFor(node: NodeFileView, timeoutMs: number): Promise<NatsConnection> {
+  const servers = node.nats.servers?.length ? [...node.nats.servers] : [`nats://127.0.0.1:${node.nats.port}`];
+  const settings = resolveBusSettings(node.nats, node.file, servers);
+  return connectBus({ ...settings, name: `bustle-cluster status (${node.id})`, logger: silentLogger, waitOnFirstConnect: false, timeoutMs, inboxPrefix: inboxPrefix(node.id) });
+}
+
+/** Gathers the report; rejects with NatsUnavailable only when neither NATS nor any monitor answers. */
+export async function gatherFederationStatus(i: StatusInputs): Promise<FederationStatus> {
+  const timeoutMs = i.timeoutMs ?? 4_000;
+  const targets = (i.map?.servers ?? []).filter((s) => s.monitorPort).map((s) => ({ id: s.id, monitor: `http://${hostPort(s.host, s.monitorPort!)}` }));
+  let nc: NatsConnection | undefined;
+  let connectError: string | undefined;
+  const [servers] = await Promise.all([
+    viewServers(targets, Math.min(timeoutMs, 2_000)),
+    connectFor(i.node, timeoutMs).then((c) => (nc = c), (err: Error) => (connectError = err.message)),
+  ]);
+  try {
+    if (!nc && !servers.some((s) => s.reachable)) throw new NatsUnavailable(connectError ?? "no server answers");
+    const stream = nc ? await streamHealth(nc, timeoutMs) : { error: connectError ?? "not connected" };
+    const head = hasError(stream) ? undefined : stream.lastSeq;
+    const logs = i.positions.map(({ id, file }) => {
+      const p = readLogPosition(file, head);
+      return hasError(p) ? { id, file, error: p.error } : { id, file, seq: p.seq, lag: p.lag };
+    });
+    const votes = new Map<string, number>();
+    for (const s of servers) if (s.metaLeader) votes.set(s.metaLeader, (votes.get(s.metaLeader) ?? 0) + 1);
+    const metaLeader = [...votes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    return {
+      checkedAt: new Date().toISOString(),
+      cluster: i.map?.cluster ?? nc?.info?.cluster,
+      connectedTo: nc ? `${nc.info?.server_name ?? "?"} (${nc.getServer()})` : undefined,
+      servers,
+      metaLeader,
+      stream,
+      logs,
+    };
+  } finally {
+    await closeBus(nc);
+  }
+}
