@@ -1,0 +1,150 @@
+/**
+ * The irc bot: bustle's events out to the channels, the channels' hum back in. It wires the
+ * connection (which keeps itself up), the paced send queue, the inbound listener and the
+ * `!bustle` command together. `halt` is the host not calling `deliver`; the bot stays connected.
+ */
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../../cluster/errors.js";
+import { readSecret } from "../../cluster/config/secrets.js";
+import { describeError } from "../../cluster/logger.js";
+import type { BustleEvent } from "../../cluster/envelope.js";
+import type { Bot, BotContext, DeliveryMeta } from "../bot.js";
+import { Commands } from "./commands.js";
+import type { IrcConfig } from "./config.js";
+import { IrcConnection, type BackoffPolicy, type ConnectionSecrets } from "./connection.js";
+import { Inbound } from "./inbound.js";
+import { renderLines } from "./outbound.js";
+import { SendQueue, defaultSummary } from "./send-queue.js";
+
+/** Knobs for tests; production uses the defaults. */
+export interface IrcBotTuning {
+  backoff?: BackoffPolicy;
+  commandCooldownMs?: number;
+}
+
+/** Reads every secret and TLS file up front, so a bot that cannot work fails at start. */
+export function loadSecrets(c: IrcConfig): ConnectionSecrets {
+  const keys = new Map<string, string>();
+  c.channels.forEach((ch, i) => {
+    const key = readSecret({ env: ch.key_env }, `irc.channels[${i}].key_env`);
+    if (key) keys.set(ch.name.toLowerCase(), key);
+  });
+  const file = (path: string | undefined, key: string): string | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigError(`irc.${key}: cannot read ${path} (${code === "ENOENT" ? "no such file" : code ?? String(err)})`, undefined, { cause: err });
+    }
+  };
+  const tls: NonNullable<ConnectionSecrets["tls"]> = {};
+  const ca = file(c.tls_ca, "tls_ca");
+  const cert = file(c.tls_cert, "tls_cert");
+  const key = file(c.tls_key, "tls_key");
+  if (ca) tls.ca = ca;
+  if (cert) tls.cert = cert;
+  if (key) tls.key = key;
+  return {
+    password: readSecret({ env: c.password_env }, "irc.password_env"),
+    saslPassword: c.sasl ? readSecret({ env: c.sasl.password_env }, "irc.sasl.password_env") : undefined,
+    keys,
+    tls,
+  };
+}
+
+export class IrcBot implements Bot {
+  private conn: IrcConnection | undefined;
+  private queue: SendQueue | undefined;
+  private readonly commands: Commands;
+  private stopped = false;
+  private settle!: (err: Error | undefined) => void;
+  private readonly done = new Promise<Error | undefined>((r) => (this.settle = r));
+
+  constructor(private readonly ctx: BotContext<IrcConfig>, private readonly tuning: IrcBotTuning = {}) {
+    this.commands = new Commands({ ...(tuning.commandCooldownMs !== undefined ? { cooldownMs: tuning.commandCooldownMs } : {}) });
+  }
+
+  /** Lines waiting in the send queue (for status and tests). */
+  get pendingLines(): number {
+    return this.queue?.pending ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const { config: c, log } = this.ctx;
+    const secrets = loadSecrets(c);
+    this.ctx.report("starting");
+    const queue = new SendQueue({
+      burst: c.rate.burst,
+      perMs: c.rate.per,
+      capacity: c.rate.queue,
+      summary: defaultSummary,
+      ready: (target) => this.conn?.isJoined(target) ?? false,
+      send: (target, line) => this.conn?.say(target, line),
+    });
+    this.queue = queue;
+    const inbound = new Inbound({
+      config: c,
+      log: log.child("inbound"),
+      publish: (out) => this.ctx.publish(out),
+      myNick: () => this.conn?.nick ?? c.nick,
+      command: (channel) => this.answer(channel),
+    });
+    this.conn = new IrcConnection(c, secrets, {
+      registered: () => queue.resume(),
+      joined: () => queue.resume(),
+      disconnected: () => queue.pause(),
+      message: (m) => inbound.handle(m),
+      state: (s, detail) => this.ctx.report(s, detail),
+    }, log.child("connection"), this.tuning.backoff);
+    this.conn.start();
+  }
+
+  deliver(event: BustleEvent, meta: DeliveryMeta): void {
+    if (this.stopped || !this.queue) return;
+    try {
+      const text = meta.formatted || this.ctx.format(event);
+      this.commands.remember(text);
+      this.send(text, event.actor ? [event.actor] : []);
+    } catch (err) {
+      this.ctx.log.warn("could not relay an event", { id: event?.id, error: describeError(err) });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue?.clear();
+    try {
+      await this.conn?.stop();
+    } finally {
+      this.settle(undefined);
+    }
+  }
+
+  closed(): Promise<Error | undefined> {
+    return this.done;
+  }
+
+  private send(text: string, extraNicks: string[], only?: string): void {
+    const conn = this.conn!;
+    for (const ch of this.ctx.config.channels) {
+      if (only && ch.name !== only) continue;
+      const prefix = conn.prefix();
+      // Budget for the longest nick we may end up with (fallbacks add up to 4 characters).
+      const nick = prefix.nick.length >= this.ctx.config.nick.length + 4 ? prefix.nick : this.ctx.config.nick + "0000";
+      const lines = renderLines(text, {
+        prefix: { ...prefix, nick },
+        target: ch.name,
+        nicks: [...conn.roster.nicks(ch.name), ...extraNicks],
+        maxLines: this.ctx.config.max_lines,
+      });
+      this.queue!.enqueue(ch.name, lines);
+    }
+  }
+
+  private answer(channel: string): void {
+    const texts = this.commands.answer(channel);
+    for (const t of texts ?? []) this.send(t, [], channel);
+  }
+}
