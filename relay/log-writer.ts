@@ -2,8 +2,8 @@
  * The log writer: the whole BUSTLE stream, in stream order, appended once each to bustle.log.
  *
  * It owns its position (log-position.json), not the server: an ordered consumer starts at the
- * next sequence. Lines are appended in batches; each batch is fdatasync'ed before the position
- * is advanced. After a crash, whatever the log holds beyond the recorded size (a torn line or
+ * next sequence. Lines are appended in batches as they arrive; a sync loop fdatasyncs the log
+ * before it advances the recorded position. After a crash, whatever the log holds beyond the recorded size (a torn line or
  * lines whose position was never recorded) is cut off and consumed again — no gap, no
  * duplicate, no torn line.
  */
@@ -75,6 +75,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       pos = { ...saved, size: st.size }; // equal, or truncated by the admin
     }
     bufferedSeq = pos.seq;
+    written = { ...pos };
     await writeLogPosition(posFile, pos);
   }
 
@@ -97,25 +98,35 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     scheduleFlush();
   }
 
+  // Lines are written as soon as they arrive (readers see them at once); a separate loop
+  // makes them durable and only then advances the recorded position.
+  let written: LogPosition = { ...pos };
+  let syncing: Promise<void> | undefined;
+
   function scheduleFlush(): void {
     flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => {
       flushing = undefined;
-      if (buffer.length || pos.seq < bufferedSeq) scheduleFlush();
+      if (buffer.length || written.seq < bufferedSeq) scheduleFlush();
     });
   }
 
   async function flush(): Promise<void> {
-    if (!fh || pos.seq >= bufferedSeq) return;
-    const lines = buffer;
+    if (!fh || written.seq >= bufferedSeq) return;
+    const text = buffer.join("");
     const upTo = bufferedSeq;
     buffer = [];
-    const text = lines.join("");
-    if (text) {
-      await fh.write(text);
+    if (text) await fh.write(text);
+    written = { seq: upTo, size: written.size + Buffer.byteLength(text), ino: written.ino };
+    syncing ??= sync().finally(() => (syncing = undefined));
+  }
+
+  async function sync(): Promise<void> {
+    while (fh && pos.seq < written.seq) {
+      const target = written;
       await fh.datasync();
+      pos = target;
+      await writeLogPosition(posFile, pos);
     }
-    pos = { seq: upTo, size: pos.size + Buffer.byteLength(text), ino: pos.ino };
-    await writeLogPosition(posFile, pos);
   }
 
   async function consume(): Promise<void> {
@@ -180,6 +191,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       messages?.stop();
       while (flushing) await flushing;
       await flush();
+      while (syncing) await syncing;
+      await sync();
       await fh?.close();
       fh = undefined;
     },

@@ -2,7 +2,7 @@
  * The durable outbox: events a node produced but JetStream has not yet acknowledged.
  *
  * One append-only journal of JSON lines: `{"e":<event>}` when an event is submitted (flushed
- * with fdatasync before `submit` resolves), `{"a":[ids]}` when events are acknowledged (not
+ * with fdatasync before `submit` resolves; publishable as soon as it is written), `{"a":[ids]}` when events are acknowledged (not
  * synced: a lost ack record only means a re-send, which JetStream de-duplicates by id).
  * Replaying the journal at start gives the pending events in submission order. The journal is
  * rewritten once everything in it is settled.
@@ -79,13 +79,15 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
       for (const b of batch) for (const e of b.events) text += JSON.stringify({ e }) + "\n";
       try {
         await fh.write(text);
-        if (batch.length) await fh.datasync();
         settled += acks.length;
-        for (const b of batch) {
-          for (const e of b.events) pending.set(e.id, e);
-          b.done();
+        // Publishable at once (a crash now loses nothing: the producer has not advanced its
+        // position yet); the producer hears back only once the journal is on disk.
+        for (const b of batch) for (const e of b.events) pending.set(e.id, e);
+        if (batch.length) {
+          wake();
+          await fh.datasync();
         }
-        if (batch.length) wake();
+        for (const b of batch) b.done();
         if ((pending.size === 0 && settled > 0) || settled >= COMPACT_AFTER) {
           await fh.close();
           fh = await rewrite(path, pending);
