@@ -1,0 +1,300 @@
+/**
+ * A QuakeWorld client that joins a server (as a spectator for the bridge, as a player in tests)
+ * and stays: challenge → connect → the netchan join sequence (new, soundlist, modellist,
+ * prespawn, spawn, begin) → a small packet every `keepaliveMs` so the server keeps sending.
+ * What it hears comes out through `onPrint`. When the server goes quiet (crash, restart,
+ * network) or drops it, it rejoins with exponential backoff, forever, until `stop()`.
+ */
+import { createSocket, type Socket } from "node:dgram";
+import type { Logger } from "../../cluster/logger.js";
+import { MsgWriter, isOob, oob } from "./msg.js";
+import { Netchan } from "./netchan.js";
+import { parseServerMessages, type ServerMessage } from "./svc.js";
+import { fromPeer, request, resolvePeer, type Peer } from "./udp.js";
+
+const PROTOCOL_VERSION = 28;
+const CLC_STRINGCMD = 4;
+/** Commands the server may ask us to send back during the join sequence; anything else is ignored. */
+const JOIN_COMMANDS = new Set(["new", "soundlist", "modellist", "prespawn", "spawn", "begin"]);
+
+export interface QwClientOptions {
+  host: string;
+  port: number;
+  /** The client's name as raw Quake-charset bytes (one character per byte); `\` and `"` are removed. */
+  name: string;
+  spectator: boolean;
+  /** Needed when the server sets a spectator password. */
+  spectatorPassword?: string | undefined;
+  log: Logger;
+  keepaliveMs?: number;
+  /** No packet from the server for this long means the connection is gone. */
+  silenceMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Every svc_print: level and raw text, with the raw names of the clients now on the server. */
+  onPrint?: (level: number, text: Buffer, names: ReadonlyMap<number, string>) => void;
+  /** Joined (fully spawned) or lost. */
+  onState?: (state: "joined" | "lost", detail: string) => void;
+}
+
+type SessionEnd = { joined: boolean; why: string };
+
+export class QwClient {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private endSession: ((end: SessionEnd) => void) | undefined;
+  private socket: Socket | undefined;
+  private chan: Netchan | undefined;
+  private peer: Peer | undefined;
+  private servercount = 0;
+  private joinedNow = false;
+  private readonly names = new Map<number, string>();
+  private readonly keepaliveMs: number;
+  private readonly silenceMs: number;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  /** Ignored datagrams (spoofed, stale, malformed), for tests and debugging. */
+  ignored = 0;
+
+  constructor(private readonly opts: QwClientOptions) {
+    this.keepaliveMs = opts.keepaliveMs ?? 100;
+    this.silenceMs = opts.silenceMs ?? 8_000;
+    this.backoff = opts.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
+  }
+
+  get joined(): boolean {
+    return this.joinedNow;
+  }
+
+  /** Starts joining in the background; never throws. */
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Leaves the server (a `drop` command) and stops for good. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    // Unreliable and repeated: the reliable channel may be busy, and we will not wait for an ack.
+    if (this.chan && this.socket && this.peer) {
+      for (let i = 0; i < 3; i++) this.transmit(new MsgWriter().byte(CLC_STRINGCMD).string("drop").toBuffer());
+      await new Promise((r) => setTimeout(r, 50)); // let the datagrams leave before the socket closes
+    }
+    this.endSession?.({ joined: this.joinedNow, why: "stopped" });
+    this.wake?.();
+    await this.running;
+  }
+
+  /** Sends a chat line as this client (player mode, tests). `text` is raw bytes as latin1. */
+  say(text: string): boolean {
+    return this.command(`say ${text}`);
+  }
+
+  /** Queues a client command on the reliable channel. False when not connected or backlogged. */
+  command(text: string): boolean {
+    if (!this.chan) return false;
+    return this.chan.queueReliable(new MsgWriter().byte(CLC_STRINGCMD).string(text).toBuffer());
+  }
+
+  private async loop(): Promise<void> {
+    let delay = this.backoff.initialMs;
+    let failing = false;
+    const where = `${this.opts.host}:${this.opts.port}`;
+    while (!this.stopped) {
+      const end = await this.session().catch((err: unknown): SessionEnd => ({ joined: false, why: String(err) }));
+      if (this.stopped) break;
+      if (end.joined) {
+        delay = this.backoff.initialMs;
+        failing = false;
+        this.opts.onState?.("lost", end.why);
+        this.opts.log.warn(`lost ${where}: ${end.why}; rejoining`);
+      } else if (!failing) {
+        failing = true;
+        this.opts.log.warn(`cannot join ${where}: ${end.why}; retrying with backoff up to ${Math.round(this.backoff.maxMs / 1000)}s`);
+      } else {
+        this.opts.log.debug(`still cannot join ${where}: ${end.why}`);
+      }
+      const wait = Math.round(delay * (0.8 + Math.random() * 0.4));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, wait);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.wake = undefined;
+      if (!end.joined) delay = Math.min(this.backoff.maxMs, delay * 2);
+    }
+  }
+
+  private userinfo(): string {
+    const clean = (s: string) => s.replace(/[\\"\0\n\r;]/g, "").slice(0, 31) || "bustle";
+    const pairs: Array<[string, string]> = [["name", clean(this.opts.name)], ["topcolor", "0"], ["bottomcolor", "0"], ["rate", "25000"], ["msg", "1"]];
+    if (this.opts.spectator) pairs.push(["spectator", this.opts.spectatorPassword ? clean(this.opts.spectatorPassword) : "1"]);
+    return pairs.map(([k, v]) => `\\${k}\\${v}`).join("");
+  }
+
+  /** One connection: handshake, join, stay. Resolves when it ends; never rejects on purpose. */
+  private async session(): Promise<SessionEnd> {
+    this.joinedNow = false;
+    this.names.clear();
+    const peer = await resolvePeer(this.opts.host, this.opts.port).catch(() => undefined);
+    if (!peer) return { joined: false, why: `cannot resolve ${this.opts.host}` };
+    this.peer = peer;
+    const challengeReply = await this.ask(peer, "getchallenge\n", (p) => p[0] === 0x63 /* c */ || p[0] === 0x6e /* n */);
+    if (!challengeReply) return { joined: false, why: "no answer to getchallenge" };
+    if (challengeReply[0] === 0x6e) return { joined: false, why: `refused: ${printable(challengeReply.subarray(1))}` };
+    const challenge = /^-?\d+/.exec(challengeReply.subarray(1).toString("latin1"))?.[0];
+    if (challenge === undefined) return { joined: false, why: "malformed challenge" };
+    const qport = 1 + Math.floor(Math.random() * 65_000);
+    const socket = createSocket(peer.family === 6 ? "udp6" : "udp4");
+    this.socket = socket;
+    try {
+      const accepted = await this.connect(socket, peer, `connect ${PROTOCOL_VERSION} ${qport} ${challenge} "${this.userinfo()}"\n`);
+      if (accepted !== true) return { joined: false, why: accepted };
+      this.chan = new Netchan(qport);
+      this.command("new");
+      return await this.stay(socket, peer);
+    } finally {
+      this.chan = undefined;
+      this.joinedNow = false;
+      socket.close();
+      this.socket = undefined;
+    }
+  }
+
+  private async ask(peer: Peer, text: string, accept: (p: Buffer) => boolean): Promise<Buffer | undefined> {
+    for (let i = 0; i < 3 && !this.stopped; i++) {
+      const reply = await request(peer, text, { timeoutMs: 1_500, accept, onIgnored: () => this.ignored++ });
+      if (reply) return reply;
+    }
+    return undefined;
+  }
+
+  /** Sends `connect` from the socket the session will use; true when the server said `j`. */
+  private connect(socket: Socket, peer: Peer, text: string): Promise<true | string> {
+    return new Promise((resolve) => {
+      let tries = 0;
+      const finish = (v: true | string) => {
+        clearInterval(timer);
+        socket.removeListener("message", onMessage);
+        resolve(v);
+      };
+      const onMessage = (msg: Buffer, rinfo: import("node:dgram").RemoteInfo) => {
+        if (!fromPeer(peer, rinfo) || !isOob(msg)) return void this.ignored++;
+        if (msg[4] === 0x6a /* j */) finish(true);
+        else if (msg[4] === 0x6e /* n */) finish(`refused: ${printable(msg.subarray(5))}`);
+        else this.ignored++;
+      };
+      const send = () => {
+        if (this.stopped) return finish("stopped");
+        if (tries++ >= 3) return finish("no answer to connect");
+        this.opts.log.debug("sending connect", { tries });
+        socket.send(oob(text), peer.port, peer.address, () => {});
+      };
+      socket.on("message", onMessage);
+      socket.on("error", () => {});
+      const timer = setInterval(send, 1_500);
+      send();
+    });
+  }
+
+  private stay(socket: Socket, peer: Peer): Promise<SessionEnd> {
+    return new Promise((resolve) => {
+      let lastHeard = Date.now();
+      let joined = false;
+      const finish = (end: SessionEnd) => {
+        clearInterval(timer);
+        socket.removeAllListeners("message");
+        this.endSession = undefined;
+        resolve({ ...end, joined: joined || end.joined });
+      };
+      this.endSession = finish;
+      socket.on("message", (msg, rinfo) => {
+        if (!fromPeer(peer, rinfo)) return void this.ignored++;
+        if (isOob(msg)) return void this.ignored++;
+        const payload = this.chan?.process(msg);
+        if (!payload) return void this.ignored++;
+        lastHeard = Date.now();
+        const { messages, error } = parseServerMessages(payload);
+        if (error) this.opts.log.debug("stopped reading a packet", { error });
+        for (const m of messages) {
+          const r = this.handle(m, peer);
+          if (r === "joined" && !joined) {
+            joined = true;
+            this.joinedNow = true;
+            this.opts.onState?.("joined", `${peer.host}:${peer.port}`);
+          } else if (r === "disconnect") {
+            return finish({ joined, why: "the server disconnected us" });
+          }
+        }
+      });
+      const timer = setInterval(() => {
+        if (this.stopped) return finish({ joined, why: "stopped" });
+        if (Date.now() - lastHeard > this.silenceMs) return finish({ joined, why: `no packets for ${Math.round(this.silenceMs / 1000)}s` });
+        this.transmit();
+      }, this.keepaliveMs);
+      this.transmit();
+    });
+  }
+
+  private transmit(unreliable?: Buffer): void {
+    if (!this.chan || !this.socket || !this.peer) return;
+    this.socket.send(this.chan.transmit(unreliable), this.peer.port, this.peer.address, () => {});
+  }
+
+  private handle(m: ServerMessage, peer: Peer): "joined" | "disconnect" | undefined {
+    switch (m.type) {
+      case "serverdata":
+        this.servercount = m.servercount;
+        this.joinedNow = false;
+        this.command(`soundlist ${m.servercount} 0`);
+        return undefined;
+      case "soundlist":
+        this.command(m.next ? `soundlist ${this.servercount} ${m.next}` : `modellist ${this.servercount} 0`);
+        return undefined;
+      case "modellist":
+        this.command(m.next ? `modellist ${this.servercount} ${m.next}` : `prespawn ${this.servercount} 0 0`);
+        return undefined;
+      case "stufftext":
+        return this.stuffed(m.text, peer);
+      case "print":
+        this.opts.onPrint?.(m.level, m.text, this.names);
+        return undefined;
+      case "userinfo": {
+        const name = /\\name\\([^\\]*)/.exec(m.info)?.[1];
+        if (m.slot < 64) {
+          if (name !== undefined && m.info) this.names.set(m.slot, name);
+          else this.names.delete(m.slot);
+        }
+        return undefined;
+      }
+      case "setinfo":
+        if (m.key === "name" && m.slot < 64) this.names.set(m.slot, m.value);
+        return undefined;
+      case "disconnect":
+        return "disconnect";
+    }
+  }
+
+  /** Commands the server stuffs into a client's console: only the join sequence is acted on. */
+  private stuffed(text: string, peer: Peer): "joined" | undefined {
+    let result: "joined" | undefined;
+    for (const line of text.split("\n")) {
+      const words = line.trim().split(/\s+/);
+      if (words[0] === "cmd" && words[1] === "pext") this.command("pext");
+      else if (words[0] === "cmd" && JOIN_COMMANDS.has(words[1] ?? "")) this.command(words.slice(1).join(" "));
+      else if (words[0] === "skins") {
+        this.command(`begin ${this.servercount}`);
+        result = "joined";
+      } else if (words[0] === "changing") this.joinedNow = false;
+      else if (words[0] === "reconnect") this.command("new");
+      else if (words[0] === "packet") {
+        // Real-IP check (sv_getrealip): answer the server itself, never a third address.
+        const m = /^packet\s+\S+\s+"(ip \d+ \d+)"/.exec(line.trim());
+        if (m && this.socket) this.socket.send(oob(m[1]!), peer.port, peer.address, () => {});
+      }
+    }
+    return result;
+  }
+}
+
+const printable = (b: Buffer): string => b.toString("latin1").replace(/[^\x20-\x7e]+/g, " ").trim().slice(0, 120);
