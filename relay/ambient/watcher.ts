@@ -73,6 +73,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     const w = watched.get(user);
     if (!w) return;
     watched.delete(user);
+    log.debug("no longer watching a home directory", { user });
     await w.watch.close();
   };
 
@@ -94,6 +95,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
         return true;
       }
       watched.set(home.user, { home, watch });
+      log.debug("watching a home directory", { user: home.user });
       retryAt.delete(home.user);
       if (watch.skipped.length) log.warn("some directories in a home cannot be read and are not watched", { user: home.user, count: watch.skipped.length });
       if (warned.delete(home.user)) log.info("watching a home directory again", { user: home.user });
@@ -200,7 +202,12 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       activity = createActivity({
         node: opts.node, rules, coalescer, sink: opts.sink, audit: opts.audit, log, clock,
         windowMs: opts.config.window, onSpoolChange: opts.onSpoolChange,
-        onHomeGone: () => void requestSync(),
+        // The library's watch died with the directory; a home made again under the same name
+        // (even on the same inode number) needs a new one.
+        onHomeGone: (home) => {
+          if (watched.get(home.user)?.home !== home) return;
+          void unwatch(home.user).then(() => requestSync());
+        },
       });
       const began = Date.now();
       watchRoot();

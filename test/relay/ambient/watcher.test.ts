@@ -1,0 +1,147 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EVENT_ID_RE } from "../../../cluster/envelope.js";
+import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { makeHome, startHarness, type Harness } from "./harness.js";
+
+const open: Harness[] = [];
+after(async () => {
+  await Promise.all(open.map((h) => h.close()));
+});
+async function harness(...args: Parameters<typeof startHarness>): Promise<Harness> {
+  const h = await startHarness(...args);
+  open.push(h);
+  return h;
+}
+
+/** Waits until the watcher has handled everything written to `user`'s home so far (a spool write is the barrier). */
+async function settle(h: Harness, user: string): Promise<void> {
+  const before = h.spools.filter((u) => u === user).length;
+  appendFileSync(join(h.root, user, ".bustle.spool"), "");
+  appendFileSync(join(h.root, user, ".bustle.spool"), "x");
+  await waitFor(() => h.spools.filter((u) => u === user).length > before, 5000, `the spool change of ${user}`);
+}
+
+
+test("ambient - each default rule fires with the right kind, actor and text", async () => {
+  const h = await harness(["alice", "bob", "carol", "dave"]);
+  writeFileSync(join(h.root, "alice", "public_html", "about.html"), "<p>me</p>");
+  writeFileSync(join(h.root, "bob", "poem.txt"), "roses");
+  writeFileSync(join(h.root, "carol", ".ttbp", "entries", "20261122.txt"), "dear diary");
+  appendFileSync(join(h.root, "dave", "todo.txt"), "eggs\n");
+  await waitFor(() => h.events.length >= 4, 5000, "four ambient events");
+  const got = Object.fromEntries(h.events.map((e) => [e.kind, e]));
+  assert.equal(got.publish?.text, "~alice just added to their public_html");
+  assert.equal(got.publish?.actor, "alice");
+  assert.equal(got.create?.text, "~bob just created a new file");
+  assert.equal(got.create?.actor, "bob");
+  assert.equal(got.ttbp?.text, "there is a rattling sound in ttbp");
+  assert.equal(got.ttbp?.actor, null, "the ttbp rule is anonymous");
+  assert.equal(got.activity?.text, "~dave is moving around in their home directory");
+  for (const e of h.events) {
+    assert.equal(e.source, "fs");
+    assert.equal(e.node, "town");
+    assert.match(e.id, EVENT_ID_RE);
+    assert.doesNotMatch(JSON.stringify(e), /about\.html|poem|20261122|todo|roses|diary/, "no file names or contents");
+  }
+  assert.equal(new Set(h.events.map((e) => e.id)).size, h.events.length);
+  const audited = h.audit.records.filter((r) => r.type === "event");
+  assert.equal(audited.length, h.events.length);
+  assert.ok(audited.some((r) => r.kind === "ttbp" && r.actor === "carol"), "the audit log keeps the real actor of an anonymous event");
+});
+
+test("ambient - 100 rapid writes are one event in the window, and the rest are counted in the audit", async () => {
+  const h = await harness(["alice"]);
+  const file = join(h.root, "alice", "todo.txt");
+  for (let i = 0; i < 100; i++) {
+    appendFileSync(file, `line ${i}\n`);
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 60)); // spread over several library batches
+  }
+  await settle(h, "alice");
+  assert.equal(h.events.length, 1);
+  assert.equal(h.events[0]!.kind, "activity");
+  h.advance(600_000); // the 10-minute window has passed
+  appendFileSync(file, "one more\n");
+  await waitFor(() => h.events.length === 2, 5000, "an event after the window");
+  await h.watcher.stop();
+  const note = h.audit.records.find((r) => r.what === "ambient changes held back");
+  assert.ok(note, "a summary note in the audit log");
+  assert.ok((note.coalesced as number) >= 1);
+  assert.ok(((note.coalesced_by as any).alice.activity as number) >= 1);
+  assert.equal(h.audit.records.filter((r) => r.what === "ambient changes held back").length, 1, "one summary, not one line per change");
+});
+
+test("ambient - ~/.bustle.optout stops a user's events at once, and removing it resumes them", async () => {
+  const h = await harness(["alice"]);
+  const file = join(h.root, "alice", "todo.txt");
+  appendFileSync(file, "a\n");
+  await waitFor(() => h.events.length === 1, 5000, "the first event");
+  writeFileSync(join(h.root, "alice", ".bustle.optout"), "");
+  h.advance(600_000);
+  appendFileSync(file, "b\n");
+  writeFileSync(join(h.root, "alice", "new.txt"), "c");
+  mkdirSync(join(h.root, "alice", "public_html", "blog"));
+  await settle(h, "alice");
+  assert.equal(h.events.length, 1, "nothing while opted out");
+  unlinkSync(join(h.root, "alice", ".bustle.optout"));
+  appendFileSync(file, "d\n");
+  await waitFor(() => h.events.length === 2, 5000, "an event after opting back in");
+});
+
+test("ambient - a home directory created after start is watched, and a removed one is let go", async () => {
+  const h = await harness(["alice"], {}, { rescanMs: 60_000 });
+  makeHome(h.root, "erin");
+  await waitFor(() => {
+    appendFileSync(join(h.root, "erin", "todo.txt"), "x\n");
+    return h.events.some((e) => e.actor === "erin");
+  }, 10_000, "an event from the new home");
+  rmSync(join(h.root, "erin"), { recursive: true });
+  makeHome(h.root, "erin"); // the same name again: a new directory
+  h.advance(600_000);
+  await waitFor(() => {
+    writeFileSync(join(h.root, "erin", "public_html", "index.html"), "again");
+    return h.events.some((e) => e.actor === "erin" && e.kind === "publish");
+  }, 10_000, "an event from the re-created home");
+  assert.ok(!h.logs.some((l) => l.level === "error"), JSON.stringify(h.logs.filter((l) => l.level === "error")));
+});
+
+test("ambient - dot-paths and the spool are not activity; the spool reader is told about the spool", async () => {
+  const h = await harness(["alice"]);
+  const home = join(h.root, "alice");
+  writeFileSync(join(home, ".cache", "thumb.png"), "x");
+  mkdirSync(join(home, ".config", "app"), { recursive: true });
+  writeFileSync(join(home, ".config", "app", "rc"), "x");
+  writeFileSync(join(home, ".profile"), "x");
+  mkdirSync(join(home, "public_html", ".git"));
+  writeFileSync(join(home, "public_html", ".git", "HEAD"), "ref");
+  await settle(h, "alice");
+  assert.equal(h.events.length, 0, "no events for dot-paths or the spool");
+  assert.ok(h.spools.includes("alice"));
+  appendFileSync(join(home, "todo.txt"), "x\n");
+  await waitFor(() => h.events.length === 1, 5000, "an ordinary change after the dot-paths");
+  assert.equal(h.events[0]!.kind, "activity");
+});
+
+test("ambient - a symlink loop and an unreadable directory in a home do not break the watcher", async () => {
+  const tmpUsers = ["alice", "bob"];
+  const h0 = await harness([]);
+  for (const u of tmpUsers) makeHome(h0.root, u);
+  const home = join(h0.root, "alice");
+  symlinkSync(".", join(home, "loop"));
+  symlinkSync("b-link", join(home, "a-link"));
+  symlinkSync("a-link", join(home, "b-link"));
+  symlinkSync(home, join(home, "projects", "up"));
+  mkdirSync(join(home, "secret", "deeper"), { recursive: true });
+  chmodSync(join(home, "secret"), 0o000);
+  await waitFor(() => {
+    appendFileSync(join(home, "todo.txt"), "x\n");
+    return h0.events.some((e) => e.actor === "alice");
+  }, 10_000, "an event from the home with loops");
+  symlinkSync("..", join(home, "projects", "parent")); // made while watched
+  writeFileSync(join(h0.root, "bob", "public_html", "x.html"), "x");
+  await waitFor(() => h0.events.some((e) => e.actor === "bob"), 5000, "an event from the neighbour");
+  chmodSync(join(home, "secret"), 0o755);
+  assert.ok(!h0.logs.some((l) => l.level === "error"), JSON.stringify(h0.logs.filter((l) => l.level === "error")));
+});
