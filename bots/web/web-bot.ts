@@ -50,7 +50,8 @@ export class WebBot implements Bot {
       maxClients: config.max_clients,
       heartbeatMs: config.heartbeat,
       maxBuffered: 1_048_576,
-      maxReplay: config.history,
+      // A reconnecting page may be sent this many events it missed (from memory or the stream).
+      maxReplay: Math.max(config.history, 1000),
       history: this.history,
       readStream: (from, to) => this.reader.read(from, to),
       metrics: this.metrics,
