@@ -70,7 +70,7 @@ export class UserSpool {
     this.ctx.clearRefusals(this.path);
     const { fh, stat } = opened;
     try {
-      const pos = await this.position(fh, stat.dev, stat.ino, stat.size, fromEnd);
+      const pos = await this.position(fh, { dev: stat.dev, ino: stat.ino, birth: stat.birthtimeMs || 0 }, stat.size, fromEnd);
       if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset);
       await this.readNew(fh, pos);
     } catch (err) {
@@ -82,20 +82,26 @@ export class UserSpool {
   }
 
   /** The position to read from, starting a new generation on rotation or truncation. */
-  private async position(fh: FileHandle, dev: number, ino: number, size: number, fromEnd: boolean): Promise<SpoolPosition> {
+  private async position(fh: FileHandle, id: FileIdentity, size: number, fromEnd: boolean): Promise<SpoolPosition> {
     const { positions, log, audit } = this.ctx;
     const known = positions.get(this.user);
     let next: SpoolPosition | undefined;
+    const restart = (what: string, details: Record<string, unknown> = {}) => {
+      next = { ...id, generation: known!.generation + 1, offset: 0 };
+      audit.note(what, { actor: this.user, origin: this.path, generation: next.generation, ...details });
+    };
     if (!known) {
       const offset = fromEnd ? await lastLineEnd(fh, size) : 0;
-      next = { dev, ino, generation: 0, offset };
+      next = { ...id, generation: 0, offset };
       log.info("new spool", { user: this.user, from: fromEnd ? "end" : "start", offset });
-    } else if (known.dev !== dev || known.ino !== ino) {
-      next = { dev, ino, generation: known.generation + 1, offset: 0 };
-      audit.note("spool-rotated", { actor: this.user, origin: this.path, generation: next.generation });
+    } else if (!sameFile(known, id)) {
+      restart("spool-rotated");
     } else if (size < Math.max(known.offset, this.framer?.position ?? 0)) {
-      next = { dev, ino, generation: known.generation + 1, offset: 0 };
-      audit.note("spool-truncated", { actor: this.user, origin: this.path, generation: next.generation, size, offset: known.offset });
+      restart("spool-truncated", { size, offset: known.offset });
+    } else if (!(await isLineStart(fh, known.offset))) {
+      // Same inode, yet the saved offset is no longer just after a newline: the file was
+      // replaced or rewritten behind our back (inode reuse, truncate-and-refill).
+      restart("spool-rewritten", { offset: known.offset });
     }
     if (!next) return known!;
     this.framer = undefined;
@@ -171,6 +177,24 @@ export class UserSpool {
       return undefined;
     }
   }
+}
+
+interface FileIdentity {
+  dev: number;
+  ino: number;
+  birth: number;
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && (a.birth === 0 || b.birth === 0 || a.birth === b.birth);
+}
+
+/** True when `offset` is 0 or the byte before it is a newline (every saved offset is). */
+async function isLineStart(fh: FileHandle, offset: number): Promise<boolean> {
+  if (offset === 0) return true;
+  const one = Buffer.alloc(1);
+  const { bytesRead } = await fh.read(one, 0, 1, offset - 1);
+  return bytesRead === 1 && one[0] === 0x0a;
 }
 
 /** The offset after the last `\n` before `size` (0 when there is none): where "from the end" starts. */
