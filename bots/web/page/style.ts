@@ -24,7 +24,7 @@ a { color: var(--accent); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .top {
   display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; justify-content: space-between;
-  padding: 1.25rem max(1rem, calc((100vw - 46rem) / 2)); border-bottom: 1px solid var(--line); background: var(--panel);
+  padding: 1.25rem max(1rem, calc((100vw - 46rem) / 2 + 1rem)); border-bottom: 1px solid var(--line); background: var(--panel);
 }
 h1 { margin: 0; font-size: 1.6rem; letter-spacing: -.01em; }
 .tilde { color: var(--accent); margin-right: .1em; }
