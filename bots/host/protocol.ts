@@ -1,0 +1,50 @@
+/**
+ * The typed messages between a control server's supervisor and a bot host child process, over
+ * Node's IPC channel. The supervisor sends `init` once, then commands; the host answers with
+ * `ready`, periodic `heartbeat`s, the bot's own `state` reports, and an `error` before it exits
+ * because of one.
+ */
+import type { BusSettings } from "../../cluster/bus-config.js";
+import type { BotState, CommonBotConfig } from "../bot.js";
+
+/** The KV bucket where each bot's delivered stream position (`pos.<id>`) and admin flags (`admin.<id>`) live. */
+export const BOTS_BUCKET = "bustle-bots";
+
+export interface HostInit {
+  t: "init";
+  node: string;
+  common: CommonBotConfig;
+  /** The type's section, validated again by the host with the registry's schema. */
+  section: unknown;
+  bus: BusSettings;
+  stateDir: string;
+  /** Absolute path of the module exporting `registry` (tests pass one with fake types). */
+  registryModule: string;
+  /** Start halted: connected and consuming, delivering nothing. */
+  halted: boolean;
+  heartbeatMs: number;
+}
+
+export type ToHost = HostInit | { t: "halt" } | { t: "resume" } | { t: "stop" };
+
+export interface HostHeartbeat {
+  t: "heartbeat";
+  /** Last stream sequence the host consumed (delivered, or skipped while halted). */
+  seq: number;
+  delivered: number;
+  halted: boolean;
+}
+
+export type FromHost =
+  | { t: "ready"; seq: number }
+  | HostHeartbeat
+  | { t: "state"; state: BotState; detail?: string | undefined }
+  | { t: "error"; message: string }
+  | { t: "halted"; halted: boolean };
+
+const TO_HOST = new Set(["init", "halt", "resume", "stop"]);
+const FROM_HOST = new Set(["ready", "heartbeat", "state", "error", "halted"]);
+
+/** Narrowing for messages arriving over IPC (a buggy peer must not crash the other side). */
+export const isToHost = (m: unknown): m is ToHost => typeof m === "object" && m !== null && TO_HOST.has((m as { t?: unknown }).t as string);
+export const isFromHost = (m: unknown): m is FromHost => typeof m === "object" && m !== null && FROM_HOST.has((m as { t?: unknown }).t as string);

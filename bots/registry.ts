@@ -1,0 +1,14 @@
+/**
+ * Bot types by their YAML `type`: the one place a bot type is made known. The control server
+ * validates control.yaml with these schemas and the bot host builds bots from these factories.
+ * Adding a type is one import line and one entry below; nothing else needs to change.
+ */
+import type { BotType } from "./bot.js";
+import { execBot } from "./exec/exec-bot.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own config type
+export type Registry = Readonly<Record<string, BotType<any>>>;
+
+export const registry: Registry = {
+  exec: execBot,
+};

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/** bustle-control — runs the bots (serve), validates control.yaml (check), and steers the bots. */
+import { Command } from "commander";
+import { runProgram } from "../../cluster/cli.js";
+import { checkCommand } from "../cli/check.js";
+import { serveCommand } from "../cli/serve.js";
+import { statusCommand } from "../cli/status.js";
+import { steerCommand } from "../cli/steer.js";
+
+const program = new Command("bustle-control")
+  .description("the bustle control server: YAML-configured bots, supervised, each running exactly once across the federation")
+  .addCommand(serveCommand)
+  .addCommand(checkCommand)
+  .addCommand(statusCommand)
+  .addCommand(steerCommand("halt"))
+  .addCommand(steerCommand("resume"))
+  .addCommand(steerCommand("reload"))
+  .addCommand(steerCommand("restart"))
+  .addCommand(steerCommand("stop"));
+
+await runProgram(program, "bustle-control");

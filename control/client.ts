@@ -1,0 +1,53 @@
+/** The command side of `bustle-control`: ask the control servers over NATS. */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { BustleError } from "../cluster/errors.js";
+import { botSubject, STATUS_SUBJECT, type Command, type CommandReply, type ServerStatus } from "./api.js";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A control command could not be carried out (no holder, refused, timed out). */
+export class CommandFailed extends BustleError {}
+
+/** Sends one command to the holder of `id`. Rejects with CommandFailed when nobody holds it or it fails. */
+export async function sendCommand(nc: NatsConnection, id: string, cmd: Command, timeoutMs = 30_000): Promise<CommandReply> {
+  let raw: string;
+  try {
+    const m = await nc.request(botSubject(id), enc.encode(JSON.stringify({ cmd })), { timeout: timeoutMs });
+    raw = dec.decode(m.data);
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/no responders|503/i.test(msg) || (err as { code?: string }).code === "503") {
+      throw new CommandFailed(`bot ${id} is not running on any control server right now (is \`bustle-control serve\` running with it in its control.yaml?)`);
+    }
+    if (/timeout/i.test(msg)) throw new CommandFailed(`the control server holding ${id} did not answer within ${timeoutMs / 1000} s`);
+    throw new CommandFailed(`cannot send ${cmd} to ${id}: ${msg}`, { cause: err });
+  }
+  let reply: CommandReply;
+  try {
+    reply = JSON.parse(raw) as CommandReply;
+  } catch {
+    throw new CommandFailed(`the control server holding ${id} sent an unreadable answer`);
+  }
+  if (!reply.ok) throw new CommandFailed(reply.message);
+  return reply;
+}
+
+/** Every control server's answer to the status request, collected for `waitMs`. */
+export async function collectStatus(nc: NatsConnection, waitMs = 1_500): Promise<ServerStatus[]> {
+  const out: ServerStatus[] = [];
+  try {
+    const replies = await nc.requestMany(STATUS_SUBJECT, enc.encode("{}"), { strategy: "timer", maxWait: waitMs });
+    for await (const m of replies) {
+      try {
+        const s = JSON.parse(dec.decode(m.data)) as ServerStatus;
+        if (s && Array.isArray(s.bots)) out.push(s);
+      } catch {
+        /* one bad answer does not spoil the others */
+      }
+    }
+  } catch (err) {
+    if (!/no responders|503/i.test((err as Error).message)) throw err;
+  }
+  return out;
+}

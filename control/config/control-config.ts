@@ -1,0 +1,149 @@
+/**
+ * control.yaml: how to reach NATS (a node.yaml's settings, or its own), where bots keep state,
+ * lease and supervision timings, and the bots. Every problem is reported at once as
+ * `control.yaml:14 bots[2].exec.command: …`; the result is frozen.
+ */
+import { readFileSync } from "node:fs";
+import { LineCounter, parseDocument } from "yaml";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { deepFreeze, parseConfig } from "../../cluster/config/load.js";
+import { duration, int, INVALID, object, optional, refine, string, type Schema } from "../../cluster/config/schema.js";
+import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
+import { ConfigError } from "../../cluster/errors.js";
+import { NODE_ID_RE } from "../../cluster/names.js";
+import { defaultDataDir, loadNodeConfig, isEmbedded } from "../../relay/config.js";
+import type { Registry } from "../../bots/registry.js";
+import { botsSchema, type BotSpec } from "./bots.js";
+
+export const SUPERVISE_DEFAULTS = {
+  heartbeat: 2_000,
+  ready_timeout: 30_000,
+  backoff: 1_000,
+  max_backoff: 60_000,
+  /** A bot that crashes this many times in a row, each within `fast_crash` of starting, is given up. */
+  give_up_after: 5,
+  fast_crash: 30_000,
+  stop_timeout: 10_000,
+};
+export const LEASE_DEFAULTS = { ttl: 9_000, grace: 1_000 };
+
+type NatsRef = { config: string } | NatsSection;
+
+const natsRefSchema: Schema<NatsRef> = {
+  expects: "a mapping: {config: node.yaml} or servers/user/password_file/password_env/tls",
+  check(value, path, issues) {
+    if (value && typeof value === "object" && !Array.isArray(value) && "config" in value) {
+      const others = Object.keys(value).filter((k) => k !== "config");
+      if (others.length) {
+        issues.report([...path, others[0]!], "give either config (a node.yaml to take the connection from) or servers/user/password, not both", true);
+        return INVALID;
+      }
+      return object({ config: string({ min: 1 }) }).check(value, path, issues);
+    }
+    return natsSectionSchema.check(value, path, issues);
+  },
+};
+
+const nodeId = string({ pattern: NODE_ID_RE, describe: "a node id (lower case letters, digits, dashes; at most 32)" });
+
+/** The whole resolved config a control server runs. */
+export interface ControlConfig {
+  readonly file: string | undefined;
+  /** This control server's node: the `node` of events its bots publish, and what `placement` pins to. */
+  readonly node: string;
+  readonly bus: BusSettings;
+  /** Bots' state folders are `<stateDir>/bots/<id>`. */
+  readonly stateDir: string;
+  readonly lease: { readonly ttl: number; readonly grace: number };
+  readonly supervise: typeof SUPERVISE_DEFAULTS;
+  readonly bots: readonly BotSpec[];
+}
+
+export interface ControlLoadOptions {
+  /** Run each bot type's check() (secrets, programs) for the bots this node may run. Default true. */
+  checkBots?: boolean;
+}
+
+function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string } | undefined) {
+  const top = object({
+    node: optional(nodeId),
+    nats: optional(natsRefSchema, () => ({ port: 4222 })),
+    state: optional(object({ dir: string({ min: 1 }) })),
+    lease: optional(object({
+      ttl: optional(duration({ min: 3_000, max: 300_000 }), LEASE_DEFAULTS.ttl),
+      grace: optional(duration({ max: 60_000 }), LEASE_DEFAULTS.grace),
+    }), () => ({ ...LEASE_DEFAULTS })),
+    supervise: optional(object({
+      heartbeat: optional(duration({ min: 100, max: 60_000 }), SUPERVISE_DEFAULTS.heartbeat),
+      ready_timeout: optional(duration({ min: 1_000 }), SUPERVISE_DEFAULTS.ready_timeout),
+      backoff: optional(duration({ min: 10 }), SUPERVISE_DEFAULTS.backoff),
+      max_backoff: optional(duration({ min: 10 }), SUPERVISE_DEFAULTS.max_backoff),
+      give_up_after: optional(int({ min: 1, max: 1000 }), SUPERVISE_DEFAULTS.give_up_after),
+      fast_crash: optional(duration({ min: 100 }), SUPERVISE_DEFAULTS.fast_crash),
+      stop_timeout: optional(duration({ min: 500 }), SUPERVISE_DEFAULTS.stop_timeout),
+    }), () => ({ ...SUPERVISE_DEFAULTS })),
+    bots: optional(botsSchema(registry, { checkFor }), () => []),
+  });
+  return refine(top, (v, report) => {
+    if (!("config" in v.nats!) && v.node === undefined) report(["node"], "is required (this node's id) unless nats.config names a node.yaml");
+    if ("config" in v.nats!) {
+      try {
+        loadNodeConfig(at(baseDir, v.nats.config));
+      } catch (err) {
+        report(["nats", "config"], err instanceof ConfigError ? `cannot use ${v.nats.config}: ${err.problems.join("; ")}` : String(err));
+      }
+    } else if (checkFor) {
+      try {
+        resolveBusSettings(v.nats as NatsSection, join(baseDir, "control.yaml"), []);
+      } catch (err) {
+        report(["nats", (v.nats as NatsSection).password_env ? "password_env" : "password_file"], err instanceof ConfigError ? err.message.replace(/^nats password: /, "") : String(err));
+      }
+    }
+  });
+}
+
+/** YAML syntax errors with their line (the shared loader's messages lack it when the parser gives no linePos). */
+function syntaxCheck(text: string, name: string): void {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (!doc.errors.length) return;
+  const problems = doc.errors.map((e) => `${name}:${counter.linePos(e.pos[0]).line}: YAML syntax error: ${e.message.split("\n")[0]}`);
+  throw new ConfigError(problems.join("\n"), problems);
+}
+
+const at = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+/** Validates control.yaml text (`name` is what messages call it) and resolves node, bus and state dir. Throws ConfigError. */
+export function parseControlConfig(text: string, name: string, registry: Registry, file?: string, opts: ControlLoadOptions = {}): ControlConfig {
+  const baseDir = file ? dirname(resolve(file)) : process.cwd();
+  syntaxCheck(text, name);
+  // First pass: the shape, and this node's id; second pass: each bot type's own checks for the bots this node may run.
+  const first = parseConfig(text, name, schemaFor(registry, baseDir, undefined));
+  const nodeFile = "config" in first.nats! ? at(baseDir, first.nats.config) : undefined;
+  const nodeCfg = nodeFile ? loadNodeConfig(nodeFile) : undefined;
+  const node = first.node ?? nodeCfg!.node.id;
+  const v = opts.checkBots === false ? first : parseConfig(text, name, schemaFor(registry, baseDir, { node }));
+  let bus: BusSettings;
+  if (nodeCfg) {
+    const servers = isEmbedded(nodeCfg) ? [`nats://127.0.0.1:${nodeCfg.nats.port}`] : [...nodeCfg.nats.servers!];
+    bus = resolveBusSettings(nodeCfg.nats, nodeFile, servers);
+  } else {
+    const n = v.nats as NatsSection;
+    bus = resolveBusSettings(n, file, n.servers?.length ? [...n.servers] : [`nats://127.0.0.1:${n.port}`]);
+  }
+  const stateDir = v.state ? at(baseDir, v.state.dir) : nodeCfg ? join(nodeCfg.state.dir, "control") : join(defaultDataDir(), "control");
+  return deepFreeze({ file, node, bus, stateDir, lease: v.lease!, supervise: v.supervise!, bots: v.bots! });
+}
+
+/** Reads and validates control.yaml. Throws ConfigError naming the file, line and key. */
+export function loadControlConfig(file: string, registry: Registry, opts: ControlLoadOptions = {}): ControlConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : String(err);
+    throw new ConfigError(`${file}: cannot read config: ${why}`, undefined, { cause: err });
+  }
+  return parseControlConfig(text, file, registry, file, opts);
+}

@@ -1,0 +1,78 @@
+/**
+ * A control server: one NATS connection, the KV buckets, the supervisor and the command API.
+ * Build with createControlServer(), run with start(); reload() applies a re-read control.yaml
+ * (keeping the old one when the new one is bad); stop() stops every bot and releases its lease.
+ */
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
+import { ConfigError } from "../cluster/errors.js";
+import type { Logger } from "../cluster/logger.js";
+import { ControlApi } from "./api.js";
+import { openBuckets } from "./buckets.js";
+import type { ControlConfig } from "./config/control-config.js";
+import { Supervisor } from "./supervisor.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface ControlServerDeps {
+  log: Logger;
+  /** Re-reads control.yaml (throws ConfigError); for SIGHUP and `reload BOT`. */
+  reread(): ControlConfig;
+  /** The module exporting the bot registry the hosts build bots from (tests pass one with fake types). */
+  registryModule?: string;
+  hostPath?: string;
+}
+
+export interface ControlServer {
+  /** Connects (waiting for NATS as long as it takes) and starts campaigning for the bots. */
+  start(): Promise<void>;
+  /** Re-reads control.yaml; resolves true when applied, false when the file was bad (the old config keeps running). */
+  reload(): Promise<boolean>;
+  /** Stops every bot cleanly, releases the leases and closes the connection. */
+  stop(): Promise<void>;
+  readonly instance: string;
+}
+
+export function createControlServer(config: ControlConfig, deps: ControlServerDeps): ControlServer {
+  const log = deps.log;
+  const instance = `${config.node}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  let nc: NatsConnection | undefined;
+  let supervisor: Supervisor | undefined;
+  let api: ControlApi | undefined;
+  return {
+    instance,
+    async start() {
+      nc = await connectBus({ ...config.bus, name: `bustle-control ${config.node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${config.node}` });
+      const buckets = await openBuckets(nc, config.lease.ttl, log);
+      supervisor = new Supervisor(config, {
+        buckets, instance, log: log.child("supervisor"), reread: deps.reread,
+        hostPath: deps.hostPath ?? join(here, "..", "bots", "host.js"),
+        registryModule: deps.registryModule ?? join(here, "..", "bots", "registry.js"),
+      });
+      api = new ControlApi(nc, supervisor, log.child("api"));
+      api.start();
+      supervisor.start(api);
+      log.info("control server started", { node: config.node, instance, file: config.file, state: config.stateDir, leaseTtlMs: buckets.ttl });
+    },
+    async reload() {
+      let next: ControlConfig;
+      try {
+        next = deps.reread();
+      } catch (err) {
+        const why = err instanceof ConfigError ? err.problems.join("; ") : (err as Error).message;
+        log.error(`control.yaml not reloaded; the old config keeps running: ${why}`);
+        return false;
+      }
+      await supervisor?.apply(next);
+      return true;
+    },
+    async stop() {
+      api?.stop();
+      await supervisor?.stop();
+      await closeBus(nc, log);
+      log.info("control server stopped");
+    },
+  };
+}
