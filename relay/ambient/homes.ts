@@ -38,6 +38,7 @@ export async function listHomes(root: string): Promise<HomeListing> {
     const home = await describeHome(root, entry.name);
     if (home) homes.push(home);
   }
+  homes.sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0)); // a stable order: the same homes are watched first after a limit
   return { homes, skipped };
 }
 

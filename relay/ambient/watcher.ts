@@ -97,7 +97,6 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       watched.set(home.user, { home, watch });
       log.debug("watching a home directory", { user: home.user });
       retryAt.delete(home.user);
-      if (watch.skipped.length) log.warn("some directories in a home cannot be read and are not watched", { user: home.user, count: watch.skipped.length });
       if (warned.delete(home.user)) log.info("watching a home directory again", { user: home.user });
       return true;
     } catch (err) {
@@ -113,7 +112,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       if (kind !== "vanished" && !warned.has(home.user)) {
         warned.add(home.user);
         log.warn("cannot watch a home directory; retrying later", { user: home.user, err });
-      }
+      } else log.debug("still cannot watch a home directory", { user: home.user, err });
       const n = failed();
       retryAt.set(home.user, clock() + Math.min(600_000, rescanMs * 2 ** Math.min(n, 5)));
       return true;
@@ -140,6 +139,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     }
     for (const user of [...retryAt.keys()]) if (!present.has(user)) retryAt.delete(user), failures.delete(user);
     const limited = clock() < limitUntil;
+    if (limitReported && !limited) log.debug("retrying home directories left unwatched by the inotify limit", { unwatched: present.size - watched.size });
     let blocked = 0;
     for (const home of present.values()) {
       if (stopped) return;

@@ -145,3 +145,23 @@ test("ambient - a symlink loop and an unreadable directory in a home do not brea
   chmodSync(join(home, "secret"), 0o755);
   assert.ok(!h0.logs.some((l) => l.level === "error"), JSON.stringify(h0.logs.filter((l) => l.level === "error")));
 });
+
+test("ambient - the tilde-wide cap holds a busy minute to max_per_minute and counts what it dropped", async () => {
+  const users = ["u1", "u2", "u3", "u4", "u5"];
+  const h = await harness(users, { max_per_minute: 2 });
+  for (const u of users) appendFileSync(join(h.root, u, "todo.txt"), "x\n");
+  for (const u of users) await settle(h, u);
+  assert.equal(h.events.length, 2);
+  await h.watcher.stop();
+  const note = h.audit.records.find((r) => r.what === "ambient changes held back");
+  assert.equal(note?.dropped, 3);
+});
+
+test("ambient - enabled: false watches nothing", async () => {
+  const h = await harness(["alice"], { enabled: false });
+  appendFileSync(join(h.root, "alice", "todo.txt"), "x\n");
+  writeFileSync(join(h.root, "alice", "new.txt"), "x");
+  await new Promise((r) => setTimeout(r, 300)); // nothing to wait for: the absence is the point
+  assert.equal(h.events.length, 0);
+  assert.equal(h.spools.length, 0);
+});
