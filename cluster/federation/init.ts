@@ -27,8 +27,8 @@ export interface InitOptions {
   /** Test and `up` hooks: route host:ports a server dials, client URLs a node's relay uses. */
   routesFor?: (from: ServerNode, to: ServerNode) => string;
   clientUrlFor?: (node: string, server: ServerNode) => string;
-  /** YAML text appended to every node.yaml (tests: spool rate limits). */
-  nodeYamlExtra?: string;
+  /** YAML text appended to a node's node.yaml (local runs: paths, spool rate limits). */
+  nodeYamlExtra?: (id: string) => string;
 }
 
 /** What `cluster.json` holds: enough for `status` to find every server and node. */
@@ -109,7 +109,7 @@ export function initFederation(plan: FederationPlan, outDir: string, o: InitOpti
     const order = own ? [own, ...plan.servers.filter((s) => s !== own)] : plan.servers;
     const scheme = o.tls ? "tls" : "nats";
     const urls = order.map((s) => (o.clientUrlFor ? o.clientUrlFor(id, s) : `${scheme}://${hostPort(s.host, s.clientPort)}`));
-    writeFileSync(join(out, id, "node.yaml"), renderNodeYaml(id, urls, replicasFor(plan.servers.length), !!o.tls) + (o.nodeYamlExtra ?? ""), { mode: 0o644 });
+    writeFileSync(join(out, id, "node.yaml"), renderNodeYaml(id, urls, replicasFor(plan.servers.length), !!o.tls) + (o.nodeYamlExtra?.(id) ?? ""), { mode: 0o644 });
   }
   return map;
 }

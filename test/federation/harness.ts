@@ -1,0 +1,129 @@
+/**
+ * Shared by the federation tests and the cluster benchmark: a real 3-server cluster with 3
+ * relays (cluster/federation/local.ts), users who append to their spools, and checks that read
+ * the logs the way a user would: counting lines and comparing files.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LocalFederation } from "../../cluster/federation/local.js";
+import { monitor } from "../../cluster/testing/servers.js";
+import { waitFor } from "../../cluster/testing/wait-for.js";
+
+/** Rate limits out of the way and ambient watching off: the tests count spool lines only. */
+export const TEST_NODE_YAML = "spool: {rate: {burst: 1000000, per_minute: 10000000}, rescan: 1s}\nambient: {enabled: false}\n";
+
+export async function startFederation(dir: string, opts: { proxies?: boolean; tls?: boolean } = {}): Promise<LocalFederation> {
+  const fed = await LocalFederation.create({ dir, nodes: 3, nodeYamlExtra: TEST_NODE_YAML, ...opts });
+  try {
+    await fed.startServers();
+    fed.startRelays();
+    await waitRelaysConnected(fed, 30_000);
+  } catch (err) {
+    await fed.stop();
+    throw err;
+  }
+  return fed;
+}
+
+/** The server (node id) each relay is connected to, from the servers' /connz. */
+export async function relayConnections(fed: LocalFederation): Promise<Map<string, string>> {
+  const where = new Map<string, string>();
+  for (const n of fed.nodes) {
+    if (!n.server.running) continue;
+    const connz = await monitor(n.server, "/connz?limit=1024");
+    for (const c of connz?.connections ?? []) {
+      const m = /^bustled (\S+)$/.exec(c.name ?? "");
+      if (m) where.set(m[1]!, n.id);
+    }
+  }
+  return where;
+}
+
+export async function waitRelaysConnected(fed: LocalFederation, ms: number): Promise<void> {
+  await waitFor(async () => {
+    const dead = fed.nodes.find((n) => !fed.relayRunning(n.id));
+    if (dead) throw new Error(`relay ${dead.id} exited: ${readLog(join(dead.dir, "bustled.out")).split("\n").slice(-3).join(" | ")}`);
+    return (await relayConnections(fed)).size === fed.nodes.length;
+  }, ms, "every relay to connect to a server");
+}
+
+/** A user on a node who writes plain-text spool lines `m <node> <user> <n>` (an update each). */
+export class SpoolWriter {
+  next = 0;
+  readonly spool: string;
+  constructor(readonly node: string, homes: string, readonly user = "alice") {
+    const home = join(homes, user);
+    mkdirSync(home, { recursive: true });
+    this.spool = join(home, ".bustle.spool");
+  }
+  /** Appends `n` lines in one write; returns their numbers' range end. */
+  write(n: number): number {
+    let text = "";
+    for (let i = 0; i < n; i++) text += `m ${this.node} ${this.user} ${this.next++}\n`;
+    appendFileSync(this.spool, text);
+    return this.next;
+  }
+}
+
+/**
+ * Writes `totals` lines per writer (one number for all, or one each) at `perSecond` each, in
+ * small batches every 50 ms. Resolves when all are written.
+ */
+export async function writeSteadily(writers: SpoolWriter[], perSecond: number, totals: number | number[]): Promise<void> {
+  const tickMs = 50;
+  const totalOf = (i: number) => (typeof totals === "number" ? totals : (totals[i] ?? 0));
+  const start = Date.now();
+  for (;;) {
+    const due = Math.floor(((Date.now() - start) / 1000) * perSecond);
+    let left = false;
+    for (const [i, w] of writers.entries()) {
+      const want = Math.min(due, totalOf(i));
+      if (want > w.next) w.write(want - w.next);
+      if (w.next < totalOf(i)) left = true;
+    }
+    if (!left) return;
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+}
+
+export function readLog(path: string): string {
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
+
+export function countLines(path: string): number {
+  const text = readLog(path);
+  let n = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/** Waits until every node's log holds at least `lines` lines. */
+export async function waitLogs(fed: LocalFederation, lines: number, ms: number): Promise<void> {
+  await waitFor(() => fed.nodes.every((n) => countLines(n.log) >= lines), ms,
+    `every log to reach ${lines} lines (now ${fed.nodes.map((n) => `${n.id}:${countLines(n.log)}`).join(" ")})`);
+}
+
+/**
+ * What a log is missing and what it holds twice, against the lines the writers wrote.
+ * Lines look like `<ts> <node> ~alice m <node> alice <n>`.
+ */
+export function auditLog(text: string, writers: SpoolWriter[]): { lines: number; missing: string[]; doubled: string[]; foreign: string[] } {
+  const seen = new Map<string, number>();
+  const foreign: string[] = [];
+  const lines = text.split("\n").filter(Boolean);
+  for (const line of lines) {
+    const m = / ~\S+ (m \S+ \S+ \d+)$/.exec(line);
+    if (!m) {
+      foreign.push(line);
+      continue;
+    }
+    seen.set(m[1]!, (seen.get(m[1]!) ?? 0) + 1);
+  }
+  const missing: string[] = [];
+  for (const w of writers) for (let i = 0; i < w.next; i++) if (!seen.has(`m ${w.node} ${w.user} ${i}`)) missing.push(`m ${w.node} ${w.user} ${i}`);
+  const doubled = [...seen.entries()].filter(([, c]) => c > 1).map(([k]) => k);
+  return { lines: lines.length, missing, doubled, foreign };
+}
+
+/** The expected total of lines. */
+export const written = (writers: SpoolWriter[]): number => writers.reduce((a, w) => a + w.next, 0);
