@@ -136,7 +136,8 @@ export class IrcBot implements Bot {
       const lines = renderLines(text, {
         prefix: { ...prefix, nick },
         target: ch.name,
-        nicks: [...conn.roster.nicks(ch.name), ...extraNicks],
+        // Our own nick is left alone: it cannot ping anyone else.
+        nicks: [...conn.roster.nicks(ch.name), ...extraNicks].filter((n) => n.toLowerCase() !== conn.nick.toLowerCase()),
         maxLines: this.ctx.config.max_lines,
       });
       this.queue!.enqueue(ch.name, lines);

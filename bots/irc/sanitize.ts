@@ -18,7 +18,8 @@ export function wireSafe(text: string): string {
 }
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-// Characters that may appear in a nick; a nick is "whole" when it is not flanked by them.
+// Characters that may appear in a nick; a nick is "whole" when it is not flanked by them
+// (nor preceded by a channel prefix: "#bustle" stays a working channel name).
 const NICK_CHAR = "A-Za-z0-9_\\-\\[\\]\\\\`^{}|";
 
 /**
@@ -29,7 +30,7 @@ const NICK_CHAR = "A-Za-z0-9_\\-\\[\\]\\\\`^{}|";
 export function dePing(text: string, nicks: Iterable<string>): string {
   const list = [...new Set([...nicks].filter((n) => n.length >= 2))].sort((a, b) => b.length - a.length);
   if (!list.length) return text;
-  const re = new RegExp(`(?<![${NICK_CHAR}])(${list.map(escapeRe).join("|")})(?![${NICK_CHAR}])`, "gi");
+  const re = new RegExp(`(?<![${NICK_CHAR}#&])(${list.map(escapeRe).join("|")})(?![${NICK_CHAR}])`, "gi");
   return text.replace(re, (nick: string) => {
     const first = Array.from(nick)[0]!;
     return first + ZWSP + nick.slice(first.length);
