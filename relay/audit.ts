@@ -20,13 +20,16 @@ export interface Audit {
   rejected(reason: string, from: AuditOrigin, details?: Record<string, unknown>): void;
   /** Anything else worth keeping (input sanitised, events coalesced, a retention gap). */
   note(what: string, details?: Record<string, unknown>): void;
+  /** Continues in the file now at the path (after logrotate). */
+  reopen(): void;
   close(): void;
 }
 
 /** Opens (creating with mode 0600) an append-only audit log. */
 export function openAuditLog(path: string): Audit {
   mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const openFd = () => openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  let fd = openFd();
   const write = (record: Record<string, unknown>) => {
     writeSync(fd, JSON.stringify({ ts: new Date().toISOString(), ...record }) + "\n");
   };
@@ -34,6 +37,11 @@ export function openAuditLog(path: string): Audit {
     event: (e, from) => write({ type: "event", id: e.id, kind: e.kind, source: e.source, actor: from.actor, origin: from.origin, shown_as: e.actor }),
     rejected: (reason, from, details) => write({ type: "rejected", reason, actor: from.actor, origin: from.origin, ...details }),
     note: (what, details) => write({ type: "note", what, ...details }),
+    reopen: () => {
+      const old = fd;
+      fd = openFd();
+      closeSync(old);
+    },
     close: () => {
       try {
         fsyncSync(fd);
@@ -53,6 +61,7 @@ export function memoryAudit(): Audit & { records: Array<Record<string, unknown>>
     event: (e, from) => records.push({ type: "event", id: e.id, kind: e.kind, actor: from.actor, origin: from.origin }),
     rejected: (reason, from, details) => records.push({ type: "rejected", reason, actor: from.actor, origin: from.origin, ...details }),
     note: (what, details) => records.push({ type: "note", what, ...details }),
+    reopen: () => {},
     close: () => {},
   };
 }

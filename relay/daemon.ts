@@ -36,6 +36,8 @@ export interface Relay {
   stop(): Promise<void>;
   /** Resolves when NATS is connected and the stream ensured (tests, status). */
   readonly ready: Promise<void>;
+  /** Reopens bustle.log and the audit log (after logrotate; SIGHUP). */
+  reopenLogs(): Promise<void>;
 }
 
 export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
@@ -73,6 +75,10 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
 
   return {
     ready,
+    async reopenLogs() {
+      audit?.reopen();
+      await writer?.reopen("SIGHUP");
+    },
     async start() {
       mkdirSync(stateDir, { recursive: true, mode: 0o755 });
       audit = openAuditLog(config.log.audit);

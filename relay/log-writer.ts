@@ -8,7 +8,7 @@
  * duplicate, no torn line.
  */
 import { constants } from "node:fs";
-import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -34,6 +34,8 @@ export interface LogWriter {
   start(nc: NatsConnection): Promise<void>;
   /** Stops consuming and flushes; the position is durable afterwards. */
   stop(): Promise<void>;
+  /** Continues in the file now at the log's path (after logrotate; bustled calls it on SIGHUP). */
+  reopen(reason: string): Promise<void>;
   /** The last stream sequence written. */
   readonly position: number;
 }
@@ -102,6 +104,30 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   // makes them durable and only then advances the recorded position.
   let written: LogPosition = { ...pos };
   let syncing: Promise<void> | undefined;
+  let reopening: Promise<void> | undefined;
+
+  /** After logrotate (or a deleted log): finish what is in hand, then continue in the file now at the path. */
+  function reopen(reason: string): Promise<void> {
+    reopening ??= (async () => {
+      while (flushing) await flushing;
+      while (syncing) await syncing;
+      await sync();
+      await fh?.close();
+      fh = undefined;
+      log.info("reopening bustle.log", { reason });
+      await openLog();
+    })().finally(() => (reopening = undefined));
+    return reopening;
+  }
+
+  /** True when the path no longer names the file we write to. */
+  async function replaced(): Promise<boolean> {
+    try {
+      return (await stat(opts.logPath)).ino !== pos.ino;
+    } catch {
+      return true;
+    }
+  }
 
   function scheduleFlush(): void {
     flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => {
@@ -111,6 +137,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   }
 
   async function flush(): Promise<void> {
+    while (reopening) await reopening;
     if (!fh || written.seq >= bufferedSeq) return;
     const text = buffer.join("");
     const upTo = bufferedSeq;
@@ -183,11 +210,14 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       watchdog = setInterval(() => {
         if (!messages) void tryConsume();
         else void checkStall();
+        if (!reopening) void replaced().then((r) => (r ? reopen("the log file was moved or replaced") : undefined)).catch((err) => log.error("cannot reopen bustle.log", { error: err }));
       }, 1_000);
     },
+    reopen,
     async stop() {
       running = false;
       clearInterval(watchdog);
+      while (reopening) await reopening;
       messages?.stop();
       while (flushing) await flushing;
       await flush();

@@ -97,6 +97,11 @@ export class RelayProcess {
     return code;
   }
 
+  /** Sends a signal (SIGHUP: reopen logs). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child!.kill(sig);
+  }
+
   waitExit(): Promise<number | null> {
     return this.exit;
   }

@@ -33,6 +33,8 @@ const program = new Command("bustled")
     };
     process.on("SIGTERM", () => shutdown("SIGTERM"));
     process.on("SIGINT", () => shutdown("SIGINT"));
+    // logrotate (and `systemctl reload`): continue in fresh log files.
+    process.on("SIGHUP", () => void relay.reopenLogs().catch((err) => log.error("cannot reopen logs", { error: err })));
     await relay.start();
     process.stderr.write(
       `bustled: node ${config.node.id} — log ${config.log.path}, state ${config.state.dir}, ` +
