@@ -60,8 +60,11 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const drops = new DropSummary(opts.audit);
   let saving: Promise<void> = Promise.resolve();
   let stopped = false;
+  /** False until start()'s first scan is done: that scan decides where existing spools start. */
+  let ready = false;
   let rootMissing = false;
   const timers: NodeJS.Timeout[] = [];
+  const retries = new Map<string, NodeJS.Timeout>();
 
   const ctx: SpoolContext = {
     node: opts.node,
@@ -104,11 +107,37 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       // The sink refused (or the disk failed): the position stays, the same lines are re-read
       // with the same ids shortly.
       log.error("spool check failed; will retry", { user, err });
-      if (!stopped) timers.push(setTimeout(() => scheduler.schedule(user, false), RETRY_MS).unref());
+      if (!stopped && !retries.has(user)) {
+        retries.set(user, setTimeout(() => {
+          retries.delete(user);
+          void scheduler.schedule(user, false);
+        }, RETRY_MS).unref());
+      }
     }
   });
 
-  const watchers = createHomeWatchers(opts.homesRoot, log, () => void scan(false), (user) => scheduler.schedule(user, false));
+  const watchers = createHomeWatchers(opts.homesRoot, log, () => requestScan(), (user) => {
+    if (ready) void scheduler.schedule(user, false);
+  });
+
+  // Rescans are coalesced: a burst of new homes (or a slow scan) costs one more scan, not many.
+  let scanning: Promise<void> | undefined;
+  let scanAgain = false;
+  function requestScan(): void {
+    if (stopped || !ready) return;
+    if (scanning) {
+      scanAgain = true;
+      return;
+    }
+    scanning = (async () => {
+      do {
+        scanAgain = false;
+        await scan(false);
+      } while (scanAgain && !stopped);
+    })()
+      .catch((err) => log.error("spool rescan failed", { err }))
+      .finally(() => (scanning = undefined));
+  }
 
   /** Lists the homes and checks every spool; resolves when those checks are done. */
   async function scan(fromEnd: boolean): Promise<void> {
@@ -146,25 +175,27 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       if (loaded.kind === "loaded") for (const [u, p] of loaded.positions) positions.set(u, p);
       const firstStart = loaded.kind !== "loaded";
       await scan(firstStart);
+      ready = true;
       // Record that this state dir has started once, even with no spools yet.
       if (firstStart) ctx.saveOffsets();
       await saving;
-      timers.push(setInterval(() => void scan(false), opts.rescanMs).unref());
+      timers.push(setInterval(requestScan, opts.rescanMs).unref());
       timers.push(setInterval(() => drops.flush(), SUMMARY_FLUSH_MS).unref());
       log.info("spool reader started", { homes: opts.homesRoot, first_start: firstStart, spools: positions.size });
     },
     async stop() {
       stopped = true;
-      for (const t of timers) clearTimeout(t);
+      for (const t of [...timers, ...retries.values()]) clearTimeout(t);
       watchers.close();
+      await scanning;
       await scheduler.idle();
       drops.flush(true);
       await saving;
       await writer.save().catch((err) => log.error("cannot save spool offsets", { err, dir: opts.stateDir }));
     },
     poke(user) {
-      if (stopped) return;
-      if (user === undefined) void scan(false);
+      if (stopped || !ready) return;
+      if (user === undefined) requestScan();
       else if (isUserName(user)) void scheduler.schedule(user, false);
     },
   };
