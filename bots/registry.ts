@@ -5,10 +5,12 @@
  */
 import type { BotType } from "./bot.js";
 import { execBot } from "./exec/exec-bot.js";
+import { ircBotType } from "./irc/index.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own config type
 export type Registry = Readonly<Record<string, BotType<any>>>;
 
 export const registry: Registry = {
   exec: execBot,
+  irc: ircBotType,
 };
