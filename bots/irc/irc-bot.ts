@@ -70,6 +70,11 @@ export class IrcBot implements Bot {
     return this.queue?.pending ?? 0;
   }
 
+  /** The nick in use now (a fallback while the configured one is taken). */
+  get nick(): string {
+    return this.conn?.nick ?? this.ctx.config.nick;
+  }
+
   async start(): Promise<void> {
     const { config: c, log } = this.ctx;
     const secrets = loadSecrets(c);
