@@ -13,6 +13,7 @@ import { ensureStream } from "../../../cluster/stream.js";
 import { startServer } from "../../../cluster/testing/servers.js";
 import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
 import { botWants, createBotContext } from "../../../bots/context.js";
+import { formatEvent } from "../../../bots/format.js";
 
 export interface Bus {
   server: NatsServer;
@@ -81,7 +82,7 @@ export async function feed(nc: NatsConnection, c: CommonBotConfig, bot: Bot): Pr
   const loop = (async () => {
     for await (const m of messages) {
       const event = decodeEvent(m.data);
-      if (botWants(c, event)) await bot.deliver(event, { seq: m.seq, formatted: event.text });
+      if (botWants(c, event)) await bot.deliver(event, { seq: m.seq, formatted: formatEvent(c.format, event) });
     }
   })();
   return {
