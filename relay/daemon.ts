@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { resolveBusSettings } from "../cluster/bus-config.js";
+import { resolveBusSettings, type BusSettings } from "../cluster/bus-config.js";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import type { Logger } from "../cluster/logger.js";
 import { ensureStream } from "../cluster/stream.js";
@@ -53,21 +53,38 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
   let embedded: EmbeddedServer | undefined;
   let nc: NatsConnection | undefined;
   let stopped = false;
+  let recoverStream: (() => Promise<void>) | undefined;
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
 
-  async function connectAndRun(servers: string[]): Promise<void> {
-    const settings = resolveBusSettings(config.nats, deps.configFile, servers);
-    nc = await connectBus({ ...settings, name: `bustled ${node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${node}` });
-    if (stopped) return;
+  async function connectAndRun(settings: BusSettings): Promise<void> {
+    // Retried forever: while NATS is unreachable (or refuses us) producers keep filling the
+    // outbox, and the first successful connection delivers everything.
+    let delay = 1_000;
+    while (!stopped && !nc) {
+      try {
+        nc = await connectBus({ ...settings, name: `bustled ${node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${node}` });
+      } catch (err) {
+        log.error("cannot connect to NATS; retrying", { error: err, retry_ms: delay });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+    if (stopped || !nc) return;
     const s = config.stream;
-    await ensureStream(nc, {
+    const limits = {
       ...(s.replicas !== undefined ? { replicas: s.replicas } : {}),
       ...(s.max_age !== undefined ? { maxAgeMs: s.max_age } : {}),
       ...(s.max_bytes !== undefined ? { maxBytes: s.max_bytes } : {}),
       ...(s.duplicate_window !== undefined ? { duplicateWindowMs: s.duplicate_window } : {}),
-    }, log.child("stream"), 365 * 86_400_000);
+    };
+    const conn = nc;
+    await ensureStream(conn, limits, log.child("stream"), 365 * 86_400_000);
     if (stopped) return;
+    // If publishing keeps failing, make sure the stream still exists (an admin may have deleted it).
+    recoverStream = async () => {
+      await ensureStream(conn, limits, log.child("stream"), 5_000);
+    };
     publisher!.start(nc);
     await writer!.start(nc);
     markReady();
@@ -80,10 +97,13 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       await writer?.reopen("SIGHUP");
     },
     async start() {
+      // Settings first: a missing password file is a config error, reported before anything runs.
+      const settings = resolveBusSettings(config.nats, deps.configFile,
+        isEmbedded(config) ? [`nats://127.0.0.1:${config.nats.port}`] : [...config.nats.servers!]);
       mkdirSync(stateDir, { recursive: true, mode: 0o755 });
       audit = openAuditLog(config.log.audit);
       outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"));
-      publisher = createPublisher({ outbox, log: log.child("publisher") });
+      publisher = createPublisher({ outbox, log: log.child("publisher"), recover: () => recoverStream?.() ?? Promise.resolve() });
       writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer") });
       spool = createSpoolReader({
         node,
@@ -111,10 +131,8 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         });
         await ambient.start();
       }
-      let servers = config.nats.servers ? [...config.nats.servers] : [];
       if (isEmbedded(config)) {
         embedded = await startEmbeddedServer({ stateDir, port: config.nats.port, node, log: log.child("nats-server") });
-        servers = [embedded.url];
       }
       log.info("bustled started", {
         node,
@@ -122,14 +140,11 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         audit: config.log.audit,
         state: stateDir,
         homes: config.homes.root,
-        nats: servers,
+        nats: settings.servers,
         embedded_server: embedded ? embedded.dir : null,
         pending_events: outbox.size,
       });
-      connectAndRun(servers).catch((err) => {
-        log.error("cannot run against NATS", { error: err });
-        process.exitCode = 1;
-      });
+      connectAndRun(settings).catch((err) => log.error("cannot run against NATS", { error: err }));
     },
     async stop() {
       stopped = true;

@@ -176,7 +176,19 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       const jsm = await jetstreamManager(nc, { timeout: 2_000 });
       const info = await jsm.streams.info(STREAM_NAME);
       lastProgress = Date.now();
-      if (info.state.last_seq > bufferedSeq) {
+      if (info.state.last_seq < pos.seq && info.state.last_seq < bufferedSeq) {
+        // The stream was deleted and created anew: its sequences start over.
+        log.error("the stream is behind this log's position: it was recreated; logging it from its start", { written: bufferedSeq, stream_last: info.state.last_seq });
+        audit.note("stream recreated", { written_seq: bufferedSeq, stream_last_seq: info.state.last_seq });
+        messages?.stop();
+        while (flushing) await flushing;
+        buffer.push(`${new Date().toISOString()} ${opts.node} -- the stream was recreated; what follows is its new history --\n`);
+        bufferedSeq = 0;
+        written = { ...written, seq: 0 };
+        pos = { ...pos, seq: 0 };
+        scheduleFlush();
+        await consume();
+      } else if (info.state.last_seq > bufferedSeq) {
         log.warn("log writer stalled behind the stream; recreating its consumer", { written: bufferedSeq, stream_last: info.state.last_seq });
         messages?.stop();
         await consume();

@@ -18,6 +18,11 @@ export interface PublisherOptions {
   window?: number;
   /** How long to wait for one PubAck. Default 5 s. */
   ackTimeoutMs?: number;
+  /**
+   * Called after several failed rounds in a row (e.g. to re-create a stream an admin deleted).
+   * Its errors are logged; publishing goes on either way.
+   */
+  recover?: () => Promise<void>;
 }
 
 export interface Publisher {
@@ -40,16 +45,19 @@ export function createPublisher(opts: PublisherOptions): Publisher {
 
   async function run(js: JetStreamClient): Promise<void> {
     let backoff = 0;
+    let failures = 0;
     while (running) {
       await outbox.whenNonEmpty();
       if (!running) break;
       const failed = await sendRound(js);
       if (failed) {
+        if (++failures % 5 === 0 && opts.recover) await opts.recover().catch((err) => log.warn("recovery step failed", { error: err }));
         backoff = Math.min(backoff ? backoff * 2 : 200, 2_000);
         log.warn("publish failed; pausing before re-sending", { error: failed, pause_ms: backoff, pending: outbox.size });
         await sleep(backoff);
       } else {
         backoff = 0;
+        failures = 0;
       }
     }
   }

@@ -1,6 +1,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from "node:fs";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { closeBus, connectBus } from "../../cluster/connection.js";
+import { silentLogger } from "../../cluster/logger.js";
 import { freePort } from "../../cluster/net.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { RelayProcess, writeRelayConfig } from "../../cluster/testing/relay-process.js";
@@ -103,5 +106,27 @@ test("relay - after logrotate (rename, then SIGHUP or not) new lines go to a fre
     assert.equal(statSync(files.log).mode & 0o777, 0o644, "the log stays world-readable");
   } finally {
     await relay.stop();
+  }
+});
+
+test("relay - a stream deleted by an admin is created again and logging goes on", async () => {
+  const own2 = await startServer(dir.path, "deleted");
+  const files = writeRelayConfig(`${dir.path}/deleted`, "del", { servers: [own2.url] });
+  const relay = await new RelayProcess(files).start();
+  const nc = await connectBus({ servers: [own2.url], name: "admin", logger: silentLogger });
+  try {
+    makeHome(files.homes, "gus");
+    appendSpool(files.homes, "gus", ["one", "two"]);
+    await waitFor(() => logLines(files.log).length === 2, 10_000, "gus's first lines");
+    await (await jetstreamManager(nc)).streams.delete("BUSTLE");
+    appendSpool(files.homes, "gus", ["three"]);
+    await waitFor(() => logLines(files.log).some((l) => l.endsWith("~gus three")), 30_000, "the line after the stream was deleted");
+    const texts = logLines(files.log).map(textOf);
+    assert.deepEqual(texts.filter((t) => t.startsWith("~gus")), ["~gus one", "~gus two", "~gus three"]);
+    assert.ok(texts.some((t) => t.includes("the stream was recreated")), "the log says the history restarted");
+  } finally {
+    await closeBus(nc);
+    await relay.stop();
+    await own2.stop();
   }
 });
