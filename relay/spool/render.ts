@@ -27,8 +27,9 @@ export function renderSpoolRequest(user: string, req: SpoolRequest): RenderResul
   const frame = sentence(user, req);
   const budget = MAX_TEXT_CHARS - Array.from(frame.before + frame.after).length;
   const body = req.kind === "shout" ? clean.text.toUpperCase() : clean.text;
-  const cut = sanitizeText(body, budget);
-  if (Array.from(cut.text).length < Array.from(body).length) sanitised = true;
+  // Already clean; only a text over the budget needs another pass (to cut it).
+  const cut = body.length <= budget ? { text: body } : sanitizeText(body, budget);
+  if (cut.text !== body) sanitised = true;
   return {
     ok: true,
     rendered: {

@@ -1,5 +1,5 @@
 /** Spool reader test seams: a recording in-memory sink, homes in a temp dir, a reader on them. */
-import { appendFileSync, chownSync, mkdirSync } from "node:fs";
+import { chownSync, closeSync, fchownSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger } from "../../../cluster/logger.js";
@@ -73,9 +73,14 @@ export function fixture(): Fixture {
     },
     spool: (user) => join(homes, user, ".bustle.spool"),
     append(user, text) {
-      const p = join(homes, user, ".bustle.spool");
-      appendFileSync(p, text);
-      chownSync(p, USER_UID, USER_UID);
+      // Owned by the user before any byte is in it, as when the user writes it.
+      const fd = openSync(join(homes, user, ".bustle.spool"), "a", 0o644);
+      try {
+        fchownSync(fd, USER_UID, USER_UID);
+        writeSync(fd, typeof text === "string" ? Buffer.from(text) : text);
+      } finally {
+        closeSync(fd);
+      }
     },
     remove: () => dir.remove(),
   };
@@ -110,10 +115,10 @@ export const texts = (sink: RecordingSink): string[] => sink.events.map((e) => e
 
 /** Waits until the sink holds `n` events. */
 export function waitEvents(sink: RecordingSink, n: number, what = `${n} events`): Promise<unknown> {
-  return waitFor(() => sink.events.length >= n, 10_000, what, 20);
+  return waitFor(() => sink.events.length >= n, 20_000, what, 20);
 }
 
 /** Waits until the audit holds a record matching `pred`. */
 export function waitAudit(r: Running, pred: (rec: Record<string, unknown>) => boolean, what: string): Promise<unknown> {
-  return waitFor(() => r.audit.records.some(pred), 10_000, what, 20);
+  return waitFor(() => r.audit.records.some(pred), 20_000, what, 20);
 }
