@@ -6,6 +6,8 @@
 import type { BotType } from "./bot.js";
 import { execBot } from "./exec/exec-bot.js";
 import { ircBotType } from "./irc/index.js";
+import { webBotType } from "./web/index.js";
+import { webhookBotType } from "./webhook/index.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own config type
 export type Registry = Readonly<Record<string, BotType<any>>>;
@@ -13,4 +15,6 @@ export type Registry = Readonly<Record<string, BotType<any>>>;
 export const registry: Registry = {
   exec: execBot,
   irc: ircBotType,
+  web: webBotType,
+  webhook: webhookBotType,
 };
