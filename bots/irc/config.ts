@@ -107,7 +107,7 @@ export type IrcConfig = Infer<typeof shape>;
 
 export const portOf = (c: IrcConfig): number => c.port ?? (c.tls ? 6697 : 6667);
 
-/** Problems that only show on this machine: unreadable TLS files, unset secret variables. */
+/** Problems that only show on this machine: unreadable TLS files, unset secret variables. Each starts with its key inside the section ("tls_ca: …"). */
 export function checkIrcConfig(c: IrcConfig, env: NodeJS.ProcessEnv = process.env): string[] {
   const problems: string[] = [];
   for (const k of ["tls_ca", "tls_cert", "tls_key"] as const) {
@@ -118,11 +118,11 @@ export function checkIrcConfig(c: IrcConfig, env: NodeJS.ProcessEnv = process.en
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(code ?? err);
-      problems.push(`irc.${k}: cannot read ${file} (${why})`);
+      problems.push(`${k}: cannot read ${file} (${why})`);
     }
   }
   const needEnv = (name: string | undefined, key: string) => {
-    if (name !== undefined && !env[name]) problems.push(`irc.${key}: environment variable ${name} is not set`);
+    if (name !== undefined && !env[name]) problems.push(`${key}: environment variable ${name} is not set`);
   };
   needEnv(c.password_env, "password_env");
   needEnv(c.sasl?.password_env, "sasl.password_env");
