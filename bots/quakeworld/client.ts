@@ -47,6 +47,8 @@ export class QwClient {
   private chan: Netchan | undefined;
   private peer: Peer | undefined;
   private servercount = 0;
+  /** `begin` sent; the first entity frame after it means the server has us spawned. */
+  private begun = false;
   private joinedNow = false;
   private readonly names = new Map<number, string>();
   private readonly keepaliveMs: number;
@@ -215,13 +217,13 @@ export class QwClient {
         if (!payload) return void this.ignored++;
         lastHeard = Date.now();
         const { messages, error } = parseServerMessages(payload);
-        if (error) this.opts.log.debug("stopped reading a packet", { error });
+        if (error) this.opts.log.debug("stopped reading a packet", { error, kinds: messages.map((m) => m.type) });
         for (const m of messages) {
           const r = this.handle(m, peer);
-          if (r === "joined" && !joined) {
-            joined = true;
+          if (r === "joined") {
             this.joinedNow = true;
-            this.opts.onState?.("joined", `${peer.host}:${peer.port}`);
+            if (!joined) this.opts.onState?.("joined", `${peer.host}:${peer.port}`);
+            joined = true;
           } else if (r === "disconnect") {
             return finish({ joined, why: "the server disconnected us" });
           }
@@ -246,6 +248,7 @@ export class QwClient {
       case "serverdata":
         this.servercount = m.servercount;
         this.joinedNow = false;
+        this.begun = false;
         this.command(`soundlist ${m.servercount} 0`);
         return undefined;
       case "soundlist":
@@ -255,7 +258,8 @@ export class QwClient {
         this.command(m.next ? `modellist ${this.servercount} ${m.next}` : `prespawn ${this.servercount} 0 0`);
         return undefined;
       case "stufftext":
-        return this.stuffed(m.text, peer);
+        this.stuffed(m.text, peer);
+        return undefined;
       case "print":
         this.opts.onPrint?.(m.level, m.text, this.names);
         return undefined;
@@ -272,28 +276,33 @@ export class QwClient {
         return undefined;
       case "disconnect":
         return "disconnect";
+      case "frame":
+        if (!this.begun) return undefined;
+        this.begun = false;
+        return "joined";
     }
   }
 
   /** Commands the server stuffs into a client's console: only the join sequence is acted on. */
-  private stuffed(text: string, peer: Peer): "joined" | undefined {
-    let result: "joined" | undefined;
+  private stuffed(text: string, peer: Peer): void {
+    this.opts.log.debug("server stuffed", { text: text.slice(0, 200) });
     for (const line of text.split("\n")) {
       const words = line.trim().split(/\s+/);
       if (words[0] === "cmd" && words[1] === "pext") this.command("pext");
       else if (words[0] === "cmd" && JOIN_COMMANDS.has(words[1] ?? "")) this.command(words.slice(1).join(" "));
       else if (words[0] === "skins") {
         this.command(`begin ${this.servercount}`);
-        result = "joined";
-      } else if (words[0] === "changing") this.joinedNow = false;
-      else if (words[0] === "reconnect") this.command("new");
+        this.begun = true;
+      } else if (words[0] === "changing") {
+        this.joinedNow = false;
+        this.begun = false;
+      } else if (words[0] === "reconnect") this.command("new");
       else if (words[0] === "packet") {
         // Real-IP check (sv_getrealip): answer the server itself, never a third address.
         const m = /^packet\s+\S+\s+"(ip \d+ \d+)"/.exec(line.trim());
         if (m && this.socket) this.socket.send(oob(m[1]!), peer.port, peer.address, () => {});
       }
     }
-    return result;
   }
 }
 

@@ -13,7 +13,9 @@ export type ServerMessage =
   | { type: "soundlist" | "modellist"; next: number }
   | { type: "userinfo"; slot: number; userid: number; info: string }
   | { type: "setinfo"; slot: number; key: string; value: string }
-  | { type: "disconnect" };
+  | { type: "disconnect" }
+  /** Entities of one frame: the server only sends these to fully spawned clients. */
+  | { type: "frame" };
 
 export interface ParseResult {
   messages: ServerMessage[];
@@ -100,8 +102,8 @@ function parseOne(cmd: number, r: MsgReader): ServerMessage | undefined | "unkno
       while (r.bytes0().length > 0) { /* names */ }
       return { type: cmd === 45 ? "modellist" : "soundlist", next: r.byte() };
     }
-    case 47: packetEntities(r); return undefined;
-    case 48: r.skip(1); packetEntities(r); return undefined;
+    case 47: packetEntities(r); return { type: "frame" };
+    case 48: r.skip(1); packetEntities(r); return { type: "frame" };
     case 49: case 50: r.skip(4); return undefined; // maxspeed, entgravity
     case 51: return { type: "setinfo", slot: r.byte(), key: r.string(), value: r.string() };
     case 52: r.bytes0(); r.bytes0(); return undefined; // serverinfo
