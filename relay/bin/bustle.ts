@@ -31,3 +31,6 @@ try {
   if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
   else reportError(err);
 }
+// Done: a NATS client still dialling a silent server must not keep us alive. (stdout and
+// stderr are synchronous for files, pipes and terminals on Linux, so nothing is lost.)
+process.exit();
