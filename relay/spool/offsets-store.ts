@@ -12,8 +12,11 @@ export interface SpoolPosition {
   /** The file's identity when this position was taken (rotation changes it). */
   dev: number;
   ino: number;
-  /** Birth time in ms where the file system reports one (0 otherwise): inode numbers get reused. */
-  birth: number;
+  /**
+   * A hash of the (up to 64) bytes just before `offset`. Inode numbers get reused and files get
+   * refilled in place; when these bytes changed, the file is not the one we were reading.
+   */
+  tail: string;
   /** Bumped on truncation or rotation; part of every event id. */
   generation: number;
   /** Byte offset after the last line handed to the sink (always a line start). */
@@ -46,8 +49,8 @@ export function loadOffsets(stateDir: string): LoadedOffsets {
     for (const [user, value] of Object.entries(parsed.spools)) {
       const p = value as Record<string, unknown>;
       if (!isCount(p.dev) || !isCount(p.ino) || !isCount(p.generation) || !isCount(p.offset)) throw new Error(`bad entry for ${JSON.stringify(user)}`);
-      const birth = typeof p.birth === "number" && Number.isFinite(p.birth) ? p.birth : 0;
-      positions.set(user, { dev: p.dev, ino: p.ino, birth, generation: p.generation, offset: p.offset });
+      const tail = typeof p.tail === "string" ? p.tail : "";
+      positions.set(user, { dev: p.dev, ino: p.ino, tail, generation: p.generation, offset: p.offset });
     }
     return { kind: "loaded", positions };
   } catch (err) {

@@ -4,6 +4,7 @@
  * offset. Callers never run two `check`s of the same spool at once (the reader serialises
  * them), so events of one spool reach the sink in file order, one submit after the other.
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { FileHandle } from "node:fs/promises";
 import { makeEvent, stableEventId, type BustleEvent } from "../../cluster/envelope.js";
@@ -70,7 +71,7 @@ export class UserSpool {
     this.ctx.clearRefusals(this.path);
     const { fh, stat } = opened;
     try {
-      const pos = await this.position(fh, { dev: stat.dev, ino: stat.ino, birth: stat.birthtimeMs || 0 }, stat.size, fromEnd);
+      const pos = await this.position(fh, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
       if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset);
       await this.readNew(fh, pos);
     } catch (err) {
@@ -87,20 +88,20 @@ export class UserSpool {
     const known = positions.get(this.user);
     let next: SpoolPosition | undefined;
     const restart = (what: string, details: Record<string, unknown> = {}) => {
-      next = { ...id, generation: known!.generation + 1, offset: 0 };
+      next = { ...id, generation: known!.generation + 1, offset: 0, tail: EMPTY_TAIL };
       audit.note(what, { actor: this.user, origin: this.path, generation: next.generation, ...details });
     };
     if (!known) {
       const offset = fromEnd ? await lastLineEnd(fh, size) : 0;
-      next = { ...id, generation: 0, offset };
+      next = { ...id, generation: 0, offset, tail: await tailHash(fh, offset) };
       log.info("new spool", { user: this.user, from: fromEnd ? "end" : "start", offset });
     } else if (!sameFile(known, id)) {
       restart("spool-rotated");
     } else if (size < Math.max(known.offset, this.framer?.position ?? 0)) {
       restart("spool-truncated", { size, offset: known.offset });
-    } else if (!(await isLineStart(fh, known.offset))) {
-      // Same inode, yet the saved offset is no longer just after a newline: the file was
-      // replaced or rewritten behind our back (inode reuse, truncate-and-refill).
+    } else if (known.tail !== "" && (await tailHash(fh, known.offset)) !== known.tail) {
+      // Same inode and long enough, yet the bytes before the offset changed: the file was
+      // replaced or refilled behind our back (inode reuse, truncate-and-refill).
       restart("spool-rewritten", { offset: known.offset });
     }
     if (!next) return known!;
@@ -128,7 +129,7 @@ export class UserSpool {
         for (const e of events) this.ctx.audit.event(e.event, e.origin);
       }
       if (framer.committed !== pos.offset) {
-        pos = { ...pos, offset: framer.committed };
+        pos = { ...pos, offset: framer.committed, tail: await tailHash(fh, framer.committed) };
         this.ctx.positions.set(this.user, pos);
         this.ctx.saveOffsets();
       }
@@ -182,19 +183,22 @@ export class UserSpool {
 interface FileIdentity {
   dev: number;
   ino: number;
-  birth: number;
 }
 
-function sameFile(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && (a.birth === 0 || b.birth === 0 || a.birth === b.birth);
-}
+// Birth times would be a better identity, but where statx is unavailable Node reports the
+// ctime instead, which changes on every append; the tail hash does not depend on that.
+const sameFile = (a: FileIdentity, b: FileIdentity): boolean => a.dev === b.dev && a.ino === b.ino;
 
-/** True when `offset` is 0 or the byte before it is a newline (every saved offset is). */
-async function isLineStart(fh: FileHandle, offset: number): Promise<boolean> {
-  if (offset === 0) return true;
-  const one = Buffer.alloc(1);
-  const { bytesRead } = await fh.read(one, 0, 1, offset - 1);
-  return bytesRead === 1 && one[0] === 0x0a;
+const TAIL_BYTES = 64;
+const hashOf = (b: Uint8Array): string => createHash("sha256").update(b).digest("base64url").slice(0, 22);
+const EMPTY_TAIL = hashOf(new Uint8Array(0));
+
+/** A hash of the bytes [offset - 64, offset): what a saved position checks the file against. */
+async function tailHash(fh: FileHandle, offset: number): Promise<string> {
+  const start = Math.max(0, offset - TAIL_BYTES);
+  const buf = Buffer.alloc(offset - start);
+  const { bytesRead } = buf.length ? await fh.read(buf, 0, buf.length, start) : { bytesRead: 0 };
+  return hashOf(buf.subarray(0, bytesRead));
 }
 
 /** The offset after the last `\n` before `size` (0 when there is none): where "from the end" starts. */

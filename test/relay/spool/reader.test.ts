@@ -217,19 +217,25 @@ test("spool - a spool replaced or refilled while the reader was down is read fro
   t.after(() => f.remove());
   f.home("alice");
   f.home("bob");
+  f.home("carol");
   const r1 = await startReader(f);
   f.append("alice", "a\n");
   f.append("bob", "b\n");
+  f.append("carol", "first\n");
   r1.reader.poke();
-  await waitEvents(r1.sink, 2);
+  await waitEvents(r1.sink, 3);
   await r1.reader.stop();
+  truncateSync(f.spool("carol"), 0); // refilled with a newline exactly where the offset was
+  f.append("carol", "other\nnext\n");
   truncateSync(f.spool("alice"), 0); // same inode, refilled past the old offset
   f.append("alice", "refilled and longer\n");
   rmSync(f.spool("bob")); // a new file, perhaps on the same inode number
   f.append("bob", "a new file, longer\n");
   const r2 = await startReader(f);
   t.after(() => r2.reader.stop());
-  await waitEvents(r2.sink, 2);
-  assert.deepEqual(texts(r2.sink).sort(), ["~alice refilled and longer", "~bob a new file, longer"]);
-  assert.deepEqual(r2.sink.events.map((e) => e.id).sort(), [stableEventId("town", "alice", 1, 0), stableEventId("town", "bob", 1, 0)].sort());
+  await waitEvents(r2.sink, 4);
+  assert.deepEqual(texts(r2.sink).sort(), ["~alice refilled and longer", "~bob a new file, longer", "~carol next", "~carol other"]);
+  assert.deepEqual(r2.sink.events.map((e) => e.id).sort(), [
+    stableEventId("town", "alice", 1, 0), stableEventId("town", "bob", 1, 0), stableEventId("town", "carol", 1, 0), stableEventId("town", "carol", 1, 6),
+  ].sort());
 });
