@@ -1,0 +1,59 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket, type Socket } from "node:dgram";
+import { oob } from "../../../bots/quakeworld/msg.js";
+import { Netchan } from "../../../bots/quakeworld/netchan.js";
+import { parseServerMessages } from "../../../bots/quakeworld/svc.js";
+import { parseStatus } from "../../../bots/quakeworld/status.js";
+import { request, resolvePeer } from "../../../bots/quakeworld/udp.js";
+
+const sockets: Socket[] = [];
+const bound = async (): Promise<Socket> => {
+  const s = createSocket("udp4");
+  sockets.push(s);
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+  return s;
+};
+after(() => sockets.forEach((s) => s.close()));
+
+test("quakeworld udp - replies from another port, without the prefix or malformed are ignored", async () => {
+  const server = await bound();
+  const spoofer = await bound();
+  server.on("message", (_msg, rinfo) => {
+    // A third party races the server with a forged answer, then junk arrives, then the real one.
+    spoofer.send(oob("n\\hostname\\forged\\map\\evil\n"), rinfo.port, "127.0.0.1");
+    server.send(Buffer.from("n\\hostname\\noprefix\n"), rinfo.port, "127.0.0.1");
+    server.send(oob("c1234"), rinfo.port, "127.0.0.1");
+    setTimeout(() => server.send(oob("n\\hostname\\real\\map\\dm2\n"), rinfo.port, "127.0.0.1"), 50);
+  });
+  const peer = await resolvePeer("127.0.0.1", server.address().port);
+  const ignored: string[] = [];
+  const reply = await request(peer, "status 23\n", { timeoutMs: 2_000, accept: (p) => parseStatus(p) !== undefined, onIgnored: (w) => ignored.push(w) });
+  assert.equal(parseStatus(reply!)?.hostname, "real");
+  assert.equal(ignored.length, 3);
+});
+
+test("quakeworld udp - no answer resolves undefined instead of hanging or throwing", async () => {
+  const silent = await bound();
+  const peer = await resolvePeer("127.0.0.1", silent.address().port);
+  assert.equal(await request(peer, "status 23\n", { timeoutMs: 200 }), undefined);
+});
+
+test("quakeworld protocol - stale, duplicate and forged netchan packets are dropped; truncated messages stop the parser", () => {
+  const chan = new Netchan(1234);
+  chan.transmit();
+  const packet = (seq: number, ack: number, body: number[]) => {
+    const b = Buffer.alloc(8 + body.length);
+    b.writeUInt32LE(seq, 0);
+    b.writeUInt32LE(ack, 4);
+    Buffer.from(body).copy(b, 8);
+    return b;
+  };
+  assert.ok(chan.process(packet(1, 1, [1])));
+  assert.equal(chan.process(packet(1, 1, [1])), undefined, "duplicate");
+  assert.equal(chan.process(packet(5, 999, [1])), undefined, "acknowledges a packet never sent");
+  assert.equal(chan.process(Buffer.from([1, 2, 3])), undefined, "too short");
+  assert.deepEqual(parseServerMessages(Buffer.from([8, 3, 0x61, 0x62])), { messages: [], error: "message ended early" });
+  assert.deepEqual(parseServerMessages(Buffer.from([8, 3, 0x61, 0, 200, 1, 2])).error, "unknown message type 200");
+  assert.equal(parseServerMessages(Buffer.from([8, 3, 0x61, 0, 200])).messages.length, 1, "what came before is kept");
+});
