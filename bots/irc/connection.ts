@@ -80,6 +80,7 @@ export class IrcConnection {
   private readonly holdUntil = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closedWaiters: Array<() => void> = [];
+  private lastSocketError: string | undefined;
 
   constructor(
     private readonly config: IrcConfig,
@@ -221,6 +222,9 @@ export class IrcConnection {
     cl.on("sasl failed", (e: { reason: string; message?: string }) => this.log.error("SASL failed", { reason: e.reason, message: e.message }));
     cl.on("privmsg", (e: IncomingMessage) => this.incoming(e, false));
     cl.on("action", (e: IncomingMessage) => this.incoming(e, true));
+    cl.on("socket close", (err?: unknown) => {
+      this.lastSocketError = err instanceof Error ? err.message : undefined;
+    });
     cl.on("close", () => this.closed());
   }
 
@@ -279,9 +283,11 @@ export class IrcConnection {
     }
     if (stable) this.attempt = 0;
     const delay = backoffDelay(this.attempt++, this.backoff);
-    this.log.warn("disconnected; reconnecting", { in_ms: delay, attempt: this.attempt });
-    this.hooks.disconnected("connection closed");
-    this.hooks.state("reconnecting", `reconnecting to ${this.config.host} in ${Math.round(delay / 1000)} s`);
+    const why = this.lastSocketError ?? "connection closed";
+    this.lastSocketError = undefined;
+    this.log.warn("disconnected; reconnecting", { reason: why, in_ms: delay, attempt: this.attempt });
+    this.hooks.disconnected(why);
+    this.hooks.state("reconnecting", `${why}; reconnecting to ${this.config.host}:${portOf(this.config)} in ${Math.round(delay / 1000)} s`);
     this.later(() => this.connect(), delay);
   }
 }

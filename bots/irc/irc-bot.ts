@@ -78,6 +78,7 @@ export class IrcBot implements Bot {
   async start(): Promise<void> {
     const { config: c, log } = this.ctx;
     const secrets = loadSecrets(c);
+    if (c.tls && !c.tls_verify) log.warn("tls_verify is off: the IRC server's certificate is not checked");
     this.ctx.report("starting");
     const queue = new SendQueue({
       burst: c.rate.burst,

@@ -31,13 +31,13 @@ export interface Bench {
   bots: IrcBot[];
 }
 
-export async function startBench(): Promise<Bench> {
+export async function startBench(opts: { tls?: { cert: string; key: string } } = {}): Promise<Bench> {
   const dir = tempDir("bustle-irc-");
   const bench: Bench = { dir, observers: [], bots: [] } as unknown as Bench;
   bench.nats = await startServer(dir.path);
   bench.nc = await connectBus({ servers: [bench.nats.url], name: "irc-test", logger: silentLogger });
   await ensureStream(bench.nc, {}, silentLogger);
-  bench.ircd = await (await TestIrcd.prepare({ dir: join(dir.path, "ircd") })).start();
+  bench.ircd = await (await TestIrcd.prepare({ dir: join(dir.path, "ircd"), ...(opts.tls ? { tls: opts.tls } : {}) })).start();
   return bench;
 }
 
