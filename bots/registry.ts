@@ -6,6 +6,7 @@
 import type { BotType } from "./bot.js";
 import { execBot } from "./exec/exec-bot.js";
 import { ircBotType } from "./irc/index.js";
+import { quakeworldBotType } from "./quakeworld/index.js";
 import { webBotType } from "./web/index.js";
 import { webhookBotType } from "./webhook/index.js";
 
@@ -15,6 +16,7 @@ export type Registry = Readonly<Record<string, BotType<any>>>;
 export const registry: Registry = {
   exec: execBot,
   irc: ircBotType,
+  quakeworld: quakeworldBotType,
   web: webBotType,
   webhook: webhookBotType,
 };
