@@ -27,6 +27,8 @@ export interface InitOptions {
   /** Test and `up` hooks: route host:ports a server dials, client URLs a node's relay uses. */
   routesFor?: (from: ServerNode, to: ServerNode) => string;
   clientUrlFor?: (node: string, server: ServerNode) => string;
+  /** Users added to the BUSTLE account of every server (benchmarks: an unrestricted user). */
+  extraUsers?: ConfUser[];
   /** YAML text appended to a node's node.yaml (local runs: paths, spool rate limits). */
   nodeYamlExtra?: (id: string) => string;
 }
@@ -76,6 +78,7 @@ export function initFederation(plan: FederationPlan, outDir: string, o: InitOpti
     writeFileSync(join(dir, "cluster.json"), JSON.stringify(map, null, 2) + "\n", { mode: 0o644 });
   }
 
+  users.push(...(o.extraUsers ?? []));
   for (const s of plan.servers) {
     const dir = join(out, s.id);
     const install = installOf(s.id);

@@ -15,6 +15,7 @@ import { TcpProxy } from "../testing/proxy.js";
 import { waitClusterReady } from "../testing/servers.js";
 import { initFederation, type FederationMap } from "./init.js";
 import type { FederationPlan, ServerNode } from "./plan.js";
+import type { ConfUser } from "./server-conf.js";
 
 export interface LocalFederationOptions {
   dir: string;
@@ -24,6 +25,8 @@ export interface LocalFederationOptions {
   ids?: string[];
   tls?: boolean;
   proxies?: boolean;
+  /** Extra users in every server's BUSTLE account (the benchmark's unrestricted baseline user). */
+  extraUsers?: ConfUser[];
   /** YAML appended to every node.yaml (e.g. a generous `spool.rate`). */
   nodeYamlExtra?: string;
 }
@@ -79,6 +82,7 @@ export class LocalFederation {
     const scheme = o.tls ? "tls" : "nats";
     fed.map = initFederation(plan, dir, {
       tls: o.tls ?? false,
+      ...(o.extraUsers ? { extraUsers: o.extraUsers } : {}),
       routesFor: (a, b) => `127.0.0.1:${proxied.get(`route ${a.id} ${b.id}`) ?? b.clusterPort}`,
       clientUrlFor: (id, s) => `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
       // Every path a relay writes stays inside its node's folder (the audit log too).

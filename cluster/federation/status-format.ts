@@ -18,7 +18,7 @@ export function formatFederationStatus(st: FederationStatus): string {
     }
     const routes = `${s.routes.length}/${expected} route${expected === 1 ? "" : "s"}${s.routes.length ? ` (${s.routes.map(safe).join(", ")})` : ""}`;
     const flag = s.routes.length < expected ? "  ROUTES MISSING" : "";
-    out += more(`${safe(s.id).padEnd(12)} up, nats-server ${safe(s.version)}, ${routes}, ${s.connections ?? 0} clients${flag}`);
+    out += more(`${safe(s.id).padEnd(12)} up, nats-server ${safe(s.version)}, ${routes}, ${s.connections ?? 0} client${s.connections === 1 ? "" : "s"}${flag}`);
   }
   const leaders = new Set(st.servers.filter((s) => s.reachable).map((s) => s.metaLeader ?? "none"));
   out += row("meta", st.metaLeader ? `JetStream meta leader ${safe(st.metaLeader)}${leaders.size > 1 ? `  (servers disagree: ${[...leaders].map(safe).join(", ")})` : ""}` : "NO JetStream meta leader (no quorum?)");

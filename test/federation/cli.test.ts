@@ -1,0 +1,98 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { bin } from "../../cluster/testing/paths.js";
+import { tempDir } from "../../cluster/testing/temp.js";
+import { waitFor } from "../../cluster/testing/wait-for.js";
+import { countLines, SpoolWriter, startFederation } from "./harness.js";
+
+const CLI = bin("cluster/bin/bustle-cluster.js");
+const tmp = tempDir("bustle-fed-cli-");
+after(() => tmp.remove());
+
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
+
+test("bustle-cluster - init refuses a malformed node spec with exit 2 and one line", () => {
+  const r = run("init", "--out", join(tmp.path, "bad"), "--node", "Town=host:4222");
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+  assert.match(r.stderr, /Town/);
+  assert.equal(existsSync(join(tmp.path, "bad")), false);
+});
+
+test("bustle-cluster - init writes each node's conf, node.yaml and private secrets; re-running keeps the passwords", () => {
+  const out = join(tmp.path, "fed");
+  const args = ["init", "--out", out, "--node", "town=10.0.0.1:4222:6222:8222", "--node", "club=club.example:4222:6222", "--node", "envs=10.0.0.3:4222:6222", "--member", "late"];
+  assert.equal(run(...args).status, 0);
+  const conf = readFileSync(join(out, "town", "nats-server.conf"), "utf8");
+  assert.match(conf, /server_name: "town"/);
+  assert.match(conf, /nats-route:\/\/route:[^@]+@club\.example:6222/);
+  assert.match(conf, /nats-route:\/\/route:[^@]+@10\.0\.0\.3:6222/);
+  assert.match(conf, /"bustle\.ev\.late\.>"/, "a member's user is known to every core server");
+  assert.equal(statSync(join(out, "town", "nats-server.conf")).mode & 0o777, 0o600);
+  assert.equal(statSync(join(out, "town", "secrets", "relay.password")).mode & 0o777, 0o600);
+  assert.equal(existsSync(join(out, "late", "nats-server.conf")), false);
+  const yaml = readFileSync(join(out, "club", "node.yaml"), "utf8");
+  assert.match(yaml, /servers: \["nats:\/\/club\.example:4222", "nats:\/\/10\.0\.0\.1:4222", "nats:\/\/10\.0\.0\.3:4222"\]/);
+  assert.match(yaml, /replicas: 3/);
+  const pw = readFileSync(join(out, "club", "secrets", "relay.password"), "utf8");
+  assert.equal(run(...args).status, 0);
+  assert.equal(readFileSync(join(out, "club", "secrets", "relay.password"), "utf8"), pw);
+});
+
+test("bustle-cluster - status reports routes, the meta leader, R3 replicas and every node's log position", async () => {
+  const fed = await startFederation(join(tmp.path, "status"));
+  try {
+    const writers = fed.nodes.map((n) => new SpoolWriter(n.id, n.homes));
+    writers.forEach((w) => w.write(5));
+    await waitFor(() => fed.nodes.every((n) => countLines(n.log) === 15), 30_000, "15 lines in every log");
+    const st = await waitFor(() => {
+      const r = run("status", "--dir", fed.dir, "--json");
+      if (r.status !== 0) return undefined;
+      const j = JSON.parse(r.stdout);
+      return j.logs.length === 3 && j.logs.every((l: { lag?: number }) => l.lag === 0) ? j : undefined;
+    }, 20_000, "status to see every log up to date");
+    assert.equal(st.servers.length, 3);
+    for (const s of st.servers) assert.deepEqual(s.routes, fed.nodes.map((n) => n.id).filter((id) => id !== s.id));
+    assert.ok(fed.nodes.some((n) => n.id === st.metaLeader));
+    assert.equal(st.stream.replicas, 3);
+    assert.equal(st.stream.lastSeq, 15);
+    assert.equal(st.stream.peers.length, 3);
+    const human = run("status", "--config", fed.node("n2").config);
+    assert.equal(human.status, 0, human.stderr);
+    assert.match(human.stdout, /meta +JetStream meta leader n\d/);
+    assert.match(human.stdout, /n2 +seq 15, up to date/);
+  } finally {
+    await fed.stop();
+  }
+});
+
+test("bustle-cluster - status with no server answering fails with one line", () => {
+  const r = run("status", "--dir", join(tmp.path, "fed"));
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+});
+
+test("bustle-cluster - up runs a local federation that carries events, and Ctrl-C stops it all", async () => {
+  const dir = join(tmp.path, "up");
+  const child = spawn(process.execPath, [CLI, "up", "--nodes", "3", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (b) => (out += b));
+  child.stderr.on("data", (b) => (out += b));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  try {
+    await waitFor(() => out.includes("federation up"), 60_000, "bustle-cluster up to report the federation up");
+    await waitFor(() => existsSync(join(dir, "n3", "state")), 30_000, "the relays to start");
+    await waitFor(() => /connected to NATS/.test(readFileSync(join(dir, "n1", "bustled.out"), "utf8")), 30_000, "relay n1 to connect");
+    new SpoolWriter("n1", join(dir, "n1", "homes")).write(1);
+    await waitFor(() => ["n1", "n2", "n3"].every((id) => countLines(join(dir, id, "bustle.log")) === 1), 30_000, "the event in every node's log");
+    const pids = ["n1", "n2", "n3"].map((id) => Number(readFileSync(join(dir, id, "nats-server.pid"), "utf8")));
+    child.kill("SIGINT");
+    assert.equal(await exited, 0);
+    for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `nats-server ${pid} is gone`);
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
