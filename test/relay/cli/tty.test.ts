@@ -1,0 +1,73 @@
+/**
+ * The animated feed on a real terminal (tmux): lines appear styled, hostile escape sequences in
+ * the log do not reach the terminal, Ctrl-C leaves cleanly. Skipped when tmux is not installed.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../../../cluster/testing/temp.js";
+import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { BUSTLE } from "./bustle-process.js";
+
+const tmuxBin = ["/usr/bin/tmux", "/usr/local/bin/tmux"].find((p) => existsSync(p));
+const dir = tempDir("bustle-cli-tty-");
+const sock = join(dir.path, "tmux.sock");
+after(() => {
+  if (tmuxBin) {
+    try {
+      execFileSync(tmuxBin, ["-S", sock, "kill-server"], { stdio: "ignore" });
+    } catch {
+      // no server left: fine
+    }
+  }
+  dir.remove();
+});
+
+const tmux = (...args: string[]) => execFileSync(tmuxBin!, ["-S", sock, ...args], { encoding: "utf8" });
+const screen = (name: string) => tmux("capture-pane", "-p", "-t", name);
+
+function startFeed(name: string, log: string, extraEnv: string[] = [], args: string[] = []): void {
+  const cmd = ["env", "-i", `PATH=${process.env.PATH}`, `HOME=${dir.path}`, "TZ=UTC", "TERM=xterm-256color", ...extraEnv, process.execPath, BUSTLE, "--log", log, ...args];
+  tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "20", cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" "));
+  tmux("set-option", "-t", name, "remain-on-exit", "on");
+}
+
+const first = "2026-11-22T05:51:05.123Z town ~alice hello there\n2026-11-22T05:51:06.123Z club ~bob shouts, 'HI WORLD'\n";
+
+test("tty - the animated feed styles lines, types new ones, strips escapes, and exits cleanly on Ctrl-C", { skip: !tmuxBin && "tmux is not installed" }, async () => {
+  const log = join(dir.path, "live.log");
+  writeFileSync(log, first);
+  startFeed("live", log);
+  await waitFor(() => /05:51:06 club +~bob shouts, 'HI WORLD'/.test(screen("live")) && /listening/.test(screen("live")), 20_000, "the styled backlog and the listening indicator");
+  assert.match(screen("live"), /^05:51:05 town +~alice hello there$/m);
+
+  // Hostile bytes (should never be in a log, but the feed must not pass them on): a title change
+  // and a screen clear.
+  appendFileSync(log, "2026-11-22T05:52:00.000Z ctrl ~carol \u001b]2;PWNED\u0007waves \u001b[2J\u001b[Hhi\n");
+  await waitFor(() => /05:52:00 ctrl +~carol waves hi$/m.test(screen("live")), 20_000, `the new line typed out (screen: ${screen("live")})`);
+  assert.match(screen("live"), /05:51:05 town/, "earlier lines were not cleared");
+  assert.notEqual(tmux("display-message", "-p", "-t", "live", "#{pane_title}").trim(), "PWNED");
+
+  tmux("send-keys", "-t", "live", "C-c");
+  await waitFor(() => tmux("display-message", "-p", "-t", "live", "#{pane_dead}").trim() === "1", 10_000, "the feed to exit");
+  assert.equal(tmux("display-message", "-p", "-t", "live", "#{pane_dead_status}").trim(), "0");
+  assert.doesNotMatch(screen("live"), /listening/, "the indicator is cleared on exit");
+});
+
+test("tty - NO_COLOR and --plain print the log's lines as they are, even on a terminal", { skip: !tmuxBin && "tmux is not installed" }, async () => {
+  const log = join(dir.path, "plain.log");
+  writeFileSync(log, first);
+  startFeed("nocolor", log, ["NO_COLOR=1"]);
+  startFeed("plain", log, [], ["--plain"]);
+  for (const name of ["nocolor", "plain"]) {
+    await waitFor(() => screen(name).startsWith(first), 20_000, `${name}: the log's lines as they are (screen: ${screen(name)})`);
+  }
+  appendFileSync(log, "2026-11-22T05:53:00.000Z town ~dave back\n");
+  for (const name of ["nocolor", "plain"]) {
+    await waitFor(() => screen(name).startsWith(first + "2026-11-22T05:53:00.000Z town ~dave back\n"), 20_000, `${name}: the new line`);
+    assert.doesNotMatch(screen(name), /listening/);
+    tmux("send-keys", "-t", name, "C-c");
+  }
+});
