@@ -13,8 +13,8 @@ import { createActivity, type Activity } from "./activity.js";
 import { createCoalescer } from "./coalescer.js";
 import type { AmbientConfig } from "./config.js";
 import { watchHome, type HomeWatch } from "./home-watch.js";
-import { describeHome, listHomes, type Home } from "./homes.js";
-import { classifyWatchError, instancesMessage, limitMessage, ownWatchCount } from "./inotify.js";
+import { listHomes, type Home } from "./homes.js";
+import { classifyWatchError, instancesMessage, limitMessage } from "./inotify.js";
 import { compileRules, type CompiledRules } from "./rules.js";
 
 export interface AmbientWatcherOptions {
@@ -43,6 +43,8 @@ export interface AmbientWatcher {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const SUBSCRIBE_CONCURRENCY = 3;
 
 interface Watched {
   home: Home;
@@ -82,7 +84,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     try {
       const watch = await watchHome({
         dir: home.real,
-        ignore: rules.watchIgnore,
+        skipTopLevel: (name) => rules.skipTopLevel(name),
         onChanges: (events) => activity.handle(home, events),
         onFailure: (err) => {
           log.warn("stopped watching a home directory; retrying soon", { user: home.user, err });
@@ -140,22 +142,27 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     for (const user of [...retryAt.keys()]) if (!present.has(user)) retryAt.delete(user), failures.delete(user);
     const limited = clock() < limitUntil;
     if (limitReported && !limited) log.debug("retrying home directories left unwatched by the inotify limit", { unwatched: present.size - watched.size });
-    let blocked = 0;
-    for (const home of present.values()) {
-      if (stopped) return;
-      if (watched.has(home.user)) continue;
-      if (limited || (retryAt.get(home.user) ?? 0) > clock()) {
-        blocked++;
-        continue;
+    const todo = [...present.values()].filter((home) => !watched.has(home.user));
+    const due = limited ? [] : todo.filter((home) => (retryAt.get(home.user) ?? 0) <= clock());
+    const blocked = todo.length - due.length;
+    // A few at a time: the library crawls one home on the thread pool while the next is set up
+    // here, and the thread pool stays free for the outbox and the spool reader.
+    let next = 0;
+    let hitLimit = false;
+    const worker = async () => {
+      while (next < due.length && !hitLimit && !stopped) {
+        const home = due[next++]!;
+        if (watched.has(home.user)) continue;
+        if (!(await tryWatch(home, present.size, () => {
+          const n = (failures.get(home.user) ?? 0) + 1;
+          failures.set(home.user, n);
+          return n;
+        }))) hitLimit = true; // the limit: the rest wait for limitUntil
+        else if (watched.has(home.user)) failures.delete(home.user);
       }
-      const ok = await tryWatch(home, present.size, () => {
-        const n = (failures.get(home.user) ?? 0) + 1;
-        failures.set(home.user, n);
-        return n;
-      });
-      if (!ok) return; // the limit: the rest wait for limitUntil
-      failures.delete(home.user);
-    }
+    };
+    await Promise.all(Array.from({ length: SUBSCRIBE_CONCURRENCY }, worker));
+    if (hitLimit || stopped) return;
     if (limitReported && !limited && blocked === 0 && watched.size === present.size) {
       limitReported = false;
       log.info("every home directory is watched again", { homes: watched.size });
@@ -219,7 +226,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       }, rescanMs).unref());
       timers.push(setInterval(() => activity.flushSummary(), 60_000).unref());
       log.info("watching home directories for ambient activity", {
-        root: opts.homesRoot, homes: watched.size, inotify_watches: ownWatchCount(), ms: Date.now() - began,
+        root: opts.homesRoot, homes: watched.size, ms: Date.now() - began,
       });
     },
     async stop() {

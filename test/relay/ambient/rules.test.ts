@@ -60,17 +60,13 @@ test("ambient rules - the default table, first match wins", () => {
 test("ambient rules - text renders the user, and the watch skips dot-paths no rule names", () => {
   const rules = compileRules(DEFAULT_AMBIENT_RULES);
   assert.equal(renderText(DEFAULT_AMBIENT_RULES[0]!, "alice"), "~alice just added to their public_html");
-  const ignore = rules.watchIgnore!;
-  assert.ok(ignore.test(".cache"));
-  assert.ok(ignore.test(".local/share"));
-  assert.ok(ignore.test("public_html/.git"));
-  assert.ok(!ignore.test(".ttbp"));
-  assert.ok(!ignore.test(".ttbp/entries"));
-  assert.ok(!ignore.test(".bustle.spool"));
-  assert.ok(!ignore.test(".bustle.optout"));
-  assert.ok(!ignore.test("public_html/blog"));
+  assert.ok(rules.skipTopLevel(".cache"));
+  assert.ok(rules.skipTopLevel(".local"));
+  assert.ok(!rules.skipTopLevel(".ttbp"));
+  assert.ok(!rules.skipTopLevel(".bustle.spool"));
+  assert.ok(!rules.skipTopLevel("public_html"));
   const wild = compileRules([{ match: ".*/**", on: "change", kind: "dots", text: "x", anon: false }]);
-  assert.ok(!wild.watchIgnore?.test(".cache"), "a wildcard dot rule keeps top-level dot dirs watched");
+  assert.ok(!wild.skipTopLevel(".cache"), "a wildcard dot rule keeps top-level dot dirs watched");
 });
 
 test("ambient config - defaults, max_per_minute, and bad globs reported with their path", () => {

@@ -1,0 +1,194 @@
+/**
+ * The ambient watcher on a big tilde, beside bare uses of the libraries on the same tree:
+ * 5,000 homes × 20 files in 3 subfolders (20,001 directories, 100,000 files). For each subject,
+ * in its own process: time until ready, RSS once ready, inotify watches, and change → event
+ * latency p50/p99 (each sample is the first change of a user, so no coalescing window is in it).
+ * Subjects: bustle's watcher; @parcel/watcher bare (one subscription on the root); Node's
+ * fs.watch({recursive}); chokidar 4.
+ * Usage: npm run bench ambient   or   node build/<dir>/bench/ambient.bench.js
+ *   AMBIENT_HOMES (5000), AMBIENT_SAMPLES (200), AMBIENT_SUBJECTS (bustle,parcel,fs.watch,chokidar)
+ */
+import { spawn } from "node:child_process";
+import { appendFileSync, mkdirSync, watch, writeFileSync } from "node:fs";
+import { join, sep } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import parcel from "@parcel/watcher";
+import { createLogger } from "../cluster/logger.js";
+import { tempDir } from "../cluster/testing/temp.js";
+import { memoryAudit } from "../relay/audit.js";
+import { DEFAULT_AMBIENT_RULES } from "../relay/ambient/config.js";
+import { ownWatchCount } from "../relay/ambient/inotify.js";
+import { createAmbientWatcher } from "../relay/ambient/watcher.js";
+import { fmt, summarize, table } from "./lib/stats.js";
+
+const HOMES = Number(process.env.AMBIENT_HOMES ?? 5000);
+const SAMPLES = Math.min(HOMES, Number(process.env.AMBIENT_SAMPLES ?? 200));
+const SUBJECTS = (process.env.AMBIENT_SUBJECTS ?? "bustle,parcel,fs.watch,chokidar").split(",");
+const SUBJECT_TIMEOUT_MS = 150_000;
+const FOLDERS = ["public_html", "projects", "notes"];
+const user = (i: number) => `u${String(i).padStart(5, "0")}`;
+
+interface Result {
+  subject: string;
+  readyMs: number;
+  /** CPU time (all threads) until ready: steadier than wall time on a shared machine. */
+  cpuMs: number;
+  rssMb: number;
+  watches: number | undefined;
+  latencies: number[];
+  missed: number;
+}
+
+function makeTree(root: string): void {
+  mkdirSync(root);
+  for (let i = 0; i < HOMES; i++) {
+    const home = join(root, user(i));
+    mkdirSync(home);
+    for (let f = 0; f < 20; f++) {
+      const dir = join(home, FOLDERS[f % 3]!);
+      if (f < 3) mkdirSync(dir);
+      writeFileSync(join(dir, `file${f}.txt`), `file ${f} of ${user(i)}\n`);
+    }
+  }
+}
+
+/** A subject: starts watching `root`, calls `hit(user)` for each change it reports; resolves when ready. */
+type Subject = (root: string, hit: (user: string) => void) => Promise<void>;
+
+const userOf = (rel: string): string => rel.split(sep)[0] ?? "";
+
+const subjects: Record<string, Subject> = {
+  bustle: async (root, hit) => {
+    const watcher = createAmbientWatcher({
+      node: "bench", homesRoot: root, audit: memoryAudit(),
+      config: { enabled: true, window: 600_000, max_per_minute: 100_000, rules: DEFAULT_AMBIENT_RULES },
+      sink: { submit: async (events) => { for (const e of events) if (e.actor) hit(e.actor); } },
+      log: createLogger({ level: "warn" }),
+    });
+    await watcher.start();
+  },
+  parcel: async (root, hit) => {
+    await parcel.subscribe(root, (err, events) => {
+      if (err) console.error(err.message);
+      for (const e of events) hit(userOf(e.path.slice(root.length + 1)));
+    });
+  },
+  "fs.watch": async (root, hit) => {
+    // No ready signal: ready is when a change in the last home created is reported.
+    let probeSeen = false;
+    const last = user(HOMES - 1);
+    watch(root, { recursive: true }, (_t, name) => {
+      const u = userOf(String(name ?? ""));
+      if (u === last) probeSeen = true;
+      else hit(u);
+    });
+    const probe = join(root, last, "notes", "file2.txt");
+    while (!probeSeen) {
+      appendFileSync(probe, "probe\n");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  },
+  chokidar: async (root, hit) => {
+    const { watch: chokidarWatch } = await import("chokidar");
+    const w = chokidarWatch(root, { ignoreInitial: true });
+    w.on("all", (_ev, path) => hit(userOf(path.slice(root.length + 1))));
+    await new Promise<void>((r) => w.on("ready", () => r()));
+  },
+};
+
+/** Runs in the child: one subject, then SAMPLES sequential first-changes of distinct users. */
+async function runSubject(name: string, root: string): Promise<void> {
+  const began = performance.now();
+  const waiting = new Map<string, (at: number) => void>();
+  await subjects[name]!(root, (u) => waiting.get(u)?.(performance.now()));
+  const readyMs = performance.now() - began;
+  const cpu = process.cpuUsage();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const rssMb = process.memoryUsage().rss / 1048576;
+  const watches = ownWatchCount();
+  const latencies: number[] = [];
+  let missed = 0;
+  const step = Math.max(1, Math.floor(HOMES / SAMPLES));
+  for (let s = 0; s < SAMPLES; s++) {
+    const u = user((s * step) % (HOMES - 1)); // never the last home (fs.watch's probe)
+    const seen = new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 2000);
+      waiting.set(u, (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      });
+    });
+    const t0 = performance.now();
+    appendFileSync(join(root, u, "projects", "file1.txt"), `change ${s}\n`);
+    const at = await seen;
+    waiting.delete(u);
+    if (at === undefined) missed++;
+    else latencies.push(at - t0);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const result: Result = { subject: name, readyMs, cpuMs, rssMb, watches, latencies, missed };
+  process.stdout.write(JSON.stringify(result) + "\n");
+  process.exit(0); // the watchers keep the loop alive on purpose
+}
+
+function runChild(name: string, root: string): Promise<Result | string> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--subject", name, root], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => void (out += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), SUBJECT_TIMEOUT_MS);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split("\n").pop() ?? "";
+      try {
+        resolve(JSON.parse(line) as Result);
+      } catch {
+        resolve(signal === "SIGKILL" ? `killed after ${SUBJECT_TIMEOUT_MS / 1000} s` : `exit ${code ?? signal}`);
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const tmp = tempDir("bustle-ambient-bench-");
+  const cleanup = () => tmp.remove();
+  process.on("SIGINT", () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    const root = join(tmp.path, "home");
+    const t = performance.now();
+    makeTree(root);
+    const load = (await import("node:os")).loadavg()[0]!;
+    console.log(`tree: ${HOMES} homes × 20 files in 3 subfolders (${HOMES * 4 + 1} directories, ${HOMES * 20} files), made in ${fmt((performance.now() - t) / 1000)} s; ${SAMPLES} latency samples per subject; load average ${fmt(load)} on ${(await import("node:os")).cpus().length} cores`);
+    const rows: Array<Array<string | number>> = [];
+    let ours: Result | undefined;
+    for (const name of SUBJECTS) {
+      const r = await runChild(name, root);
+      if (typeof r === "string") {
+        rows.push([name, r, "", "", "", "", "", ""]);
+        continue;
+      }
+      if (name === "bustle") ours = r;
+      const l = summarize(r.latencies);
+      rows.push([name, fmt(r.readyMs / 1000, 2), fmt(r.cpuMs / 1000, 2), fmt(r.rssMb, 0), r.watches ?? "?", fmt(l.p50), fmt(l.p99), r.missed]);
+    }
+    table(["subject", "ready s", "CPU s to ready", "RSS MB", "inotify watches", "p50 ms", "p99 ms", "missed"], rows);
+    if (ours) {
+      const l = summarize(ours.latencies);
+      const aims = [
+        `ready ${fmt(ours.readyMs / 1000, 2)} s (aim < 10) ${ours.readyMs < 10_000 ? "ok" : "MISSED"}`,
+        `RSS ${fmt(ours.rssMb, 0)} MB (aim < 250) ${ours.rssMb < 250 ? "ok" : "MISSED"}`,
+        `p99 ${fmt(l.p99)} ms (aim < 250) ${l.p99 < 250 && ours.missed === 0 ? "ok" : "MISSED"}`,
+      ];
+      console.log(`bustle watcher: ${aims.join("; ")}`);
+    }
+  } finally {
+    cleanup();
+  }
+}
+
+if (process.argv[2] === "--subject") await runSubject(process.argv[3]!, process.argv[4]!);
+else await main();
