@@ -22,7 +22,7 @@ export interface InitOptions {
   tls?: boolean;
   /** Where each node's folder will live on its own host (paths inside the confs). Default: DIR/<id>. */
   installDir?: string | undefined;
-  /** JetStream store. Default DIR/<id>/jetstream, or /var/lib/bustle/nats with installDir. */
+  /** JetStream store. Default DIR/<id>/jetstream, or /var/lib/bustle-nats with installDir. */
   storeDir?: string | undefined;
   /** Test and `up` hooks: route host:ports a server dials, client URLs a node's relay uses. */
   routesFor?: (from: ServerNode, to: ServerNode) => string;
@@ -88,7 +88,7 @@ export function initFederation(plan: FederationPlan, outDir: string, o: InitOpti
       ensureNodeCert(ca, join(dir, "tls", "node"), s.id, hosts);
       tls = { ca: join(install, "tls", "ca.pem"), cert: join(install, "tls", "node.pem"), key: join(install, "tls", "node-key.pem") };
     }
-    const storeDir = o.storeDir ?? (o.installDir ? "/var/lib/bustle/nats" : join(install, "jetstream"));
+    const storeDir = o.storeDir ?? (o.installDir ? "/var/lib/bustle-nats" : join(install, "jetstream"));
     const conf = renderFederationConf({
       serverName: s.id,
       clusterName: plan.cluster,

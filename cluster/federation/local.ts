@@ -13,8 +13,8 @@ import { NatsServer } from "../nats-server.js";
 import { bin } from "../testing/paths.js";
 import { TcpProxy } from "../testing/proxy.js";
 import { waitClusterReady } from "../testing/servers.js";
-import { initFederation, type FederationMap } from "./init.js";
-import type { FederationPlan, ServerNode } from "./plan.js";
+import { initFederation, type FederationMap, type InitOptions } from "./init.js";
+import { checkPlan, type FederationPlan, type ServerNode } from "./plan.js";
 import type { ConfUser } from "./server-conf.js";
 
 export interface LocalFederationOptions {
@@ -31,14 +31,18 @@ export interface LocalFederationOptions {
   nodeYamlExtra?: string;
 }
 
-/** One node's files. */
-export interface LocalNode {
+/** One relay's files. */
+export interface LocalRelayNode {
   id: string;
   dir: string;
   config: string;
   homes: string;
   log: string;
   state: string;
+}
+
+/** A core node: a server and a relay. */
+export interface LocalNode extends LocalRelayNode {
   server: NatsServer;
 }
 
@@ -50,6 +54,10 @@ interface Link {
 
 export class LocalFederation {
   readonly nodes: LocalNode[] = [];
+  /** Relay-only nodes (added with addMember). */
+  readonly members: LocalRelayNode[] = [];
+  private plan!: FederationPlan;
+  private initOptions!: InitOptions;
   private readonly links: Link[] = [];
   private readonly relays = new Map<string, ChildProcess>();
   private readonly relayExits = new Map<string, Promise<number | null>>();
@@ -80,7 +88,8 @@ export class LocalFederation {
       }
     }
     const scheme = o.tls ? "tls" : "nats";
-    fed.map = initFederation(plan, dir, {
+    fed.plan = plan;
+    fed.initOptions = {
       tls: o.tls ?? false,
       ...(o.extraUsers ? { extraUsers: o.extraUsers } : {}),
       routesFor: (a, b) => `127.0.0.1:${proxied.get(`route ${a.id} ${b.id}`) ?? b.clusterPort}`,
@@ -95,26 +104,42 @@ export class LocalFederation {
           "",
         ].join("\n") + (o.nodeYamlExtra ?? "");
       },
-    });
+    };
+    fed.map = initFederation(plan, dir, fed.initOptions);
     for (const s of servers) {
       const nd = join(dir, s.id);
-      const node: LocalNode = {
-        id: s.id,
-        dir: nd,
-        config: join(nd, "node.yaml"),
-        homes: join(nd, "homes"),
-        log: join(nd, "bustle.log"),
-        state: join(nd, "state"),
+      fed.nodes.push({
+        ...relayFiles(nd, s.id),
         server: new NatsServer({ confPath: join(nd, "nats-server.conf"), port: s.clientPort, monitorPort: s.monitorPort, logPath: join(nd, "nats-server.log"), pidPath: join(nd, "nats-server.pid") }),
-      };
-      mkdirSync(node.homes, { recursive: true });
-      fed.nodes.push(node);
+      });
     }
     return fed;
   }
 
+  /**
+   * A new tilde joins the running federation as a relay-only member: init is re-run over the
+   * same folder (passwords kept, the new node's user added to every server's conf) and every
+   * running server reloads its conf (SIGHUP). Start its relay with startRelay(id).
+   */
+  async addMember(id: string): Promise<LocalRelayNode> {
+    this.plan = { ...this.plan, members: [...this.plan.members, id] };
+    checkPlan(this.plan);
+    this.map = initFederation(this.plan, this.dir, this.initOptions);
+    for (const s of this.servers) s.signal("SIGHUP");
+    const m = relayFiles(join(this.dir, id), id);
+    this.members.push(m);
+    return m;
+  }
+
   node(id: string): LocalNode {
     const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /** A core node or a member. */
+  relayNode(id: string): LocalRelayNode {
+    const n = this.nodes.find((x) => x.id === id) ?? this.members.find((x) => x.id === id);
     if (!n) throw new Error(`no node ${id}`);
     return n;
   }
@@ -131,7 +156,7 @@ export class LocalFederation {
 
   /** Spawns `bustled` for a node; its own output goes to `<node>/bustled.out`. */
   startRelay(id: string, extraEnv: Record<string, string> = {}): ChildProcess {
-    const n = this.node(id);
+    const n = this.relayNode(id);
     if (this.relays.get(id)?.exitCode === null) throw new Error(`relay ${id} is already running`);
     const out = createWriteStream(join(n.dir, "bustled.out"), { flags: "a" });
     const child = spawn(process.execPath, [bin("relay/bin/bustled.js"), "--config", n.config, "--homes", n.homes, "--log", n.log, "--state", n.state], {
@@ -187,10 +212,16 @@ export class LocalFederation {
 
   /** Stops relays first (so they flush), then servers, then proxies. Never throws. */
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => this.stopRelay(n.id).catch(() => null)));
+    await Promise.all([...this.nodes, ...this.members].map((n) => this.stopRelay(n.id).catch(() => null)));
     await Promise.all(this.servers.map((s) => s.stop().catch(() => {})));
     await Promise.all(this.links.map((l) => l.proxy.close().catch(() => {})));
   }
+}
+
+function relayFiles(dir: string, id: string): LocalRelayNode {
+  const n = { id, dir, config: join(dir, "node.yaml"), homes: join(dir, "homes"), log: join(dir, "bustle.log"), state: join(dir, "state") };
+  mkdirSync(n.homes, { recursive: true });
+  return n;
 }
 
 // A test or `up` that dies must not leave relays behind.

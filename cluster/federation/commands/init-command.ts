@@ -14,7 +14,7 @@ export function initCommand(): Command {
     .option("--tls", "make a CA and per-node certificates: mutual TLS on routes, TLS for clients")
     .option("--name <cluster>", "the cluster's name", "bustle")
     .option("--install-dir <dir>", "where each node's folder will be installed on its host (paths inside the confs); default: the folder itself")
-    .option("--store-dir <dir>", "JetStream store directory on each host (default DIR/<ID>/jetstream, or /var/lib/bustle/nats with --install-dir)")
+    .option("--store-dir <dir>", "JetStream store directory on each host (default DIR/<ID>/jetstream, or /var/lib/bustle-nats with --install-dir)")
     .action(async function (this: Command, opts: { out: string; node: string[]; member: string[]; tls?: boolean; name: string; installDir?: string; storeDir?: string }) {
       let servers: ServerNode[];
       try {
