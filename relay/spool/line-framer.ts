@@ -23,9 +23,24 @@ export class LineFramer {
   /** True while skipping a line that is already over the limit. */
   private skipping = false;
 
-  constructor(private readonly maxLineBytes: number, offset: number) {
+  /** `skipping`: the bytes at `offset` belong to a line already known to be too long. */
+  constructor(private readonly maxLineBytes: number, offset: number, skipping = false) {
     this.lineStart = offset;
     this.scanPos = offset;
+    this.skipping = skipping;
+  }
+
+  /** Bytes of the too-long line being skipped so far (0 when not skipping). */
+  get skipped(): number {
+    return this.skipping ? this.scanPos - this.lineStart : 0;
+  }
+
+  /**
+   * Gives up reading a runaway line (a sparse file can claim terabytes): the bytes up to `to`
+   * are treated as read; the line still ends at the next newline after `to`.
+   */
+  skipAhead(to: number): void {
+    if (this.skipping && to > this.scanPos) this.scanPos = to;
   }
 
   /** Where the next read must start. */

@@ -19,6 +19,12 @@ import { renderSpoolRequest } from "./render.js";
 import { openSpool, SPOOL_NAME, type RefusalReason } from "./safe-open.js";
 
 const CHUNK_BYTES = 64 * 1024;
+/**
+ * A line this long is not read to its end: the reader jumps to the last RUNAWAY_TAIL_BYTES of
+ * the file instead (a sparse file can claim terabytes; the lines after it are near its end).
+ */
+export const RUNAWAY_LINE_BYTES = 64 * 1024 * 1024;
+const RUNAWAY_TAIL_BYTES = 1024 * 1024;
 
 /** What every spool shares: settings, the sink, the audit, the positions and their writer. */
 export interface SpoolContext {
@@ -44,6 +50,8 @@ export class UserSpool {
   readonly path: string;
   /** Framing state carried between checks (a line in progress); dropped when the position resets. */
   private framer: LineFramer | undefined;
+  /** Set when a first-start position lands inside a line that is already too long. */
+  private startSkipping = false;
 
   constructor(private readonly ctx: SpoolContext, readonly user: string) {
     this.path = join(ctx.homesRoot, user, SPOOL_NAME);
@@ -72,7 +80,8 @@ export class UserSpool {
     const { fh, stat } = opened;
     try {
       const pos = await this.position(fh, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
-      if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset);
+      if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset, this.startSkipping);
+      this.startSkipping = false;
       await this.readNew(fh, pos);
     } catch (err) {
       this.framer = undefined;
@@ -92,7 +101,13 @@ export class UserSpool {
       audit.note(what, { actor: this.user, origin: this.path, generation: next.generation, ...details });
     };
     if (!known) {
-      const offset = fromEnd ? await lastLineEnd(fh, size) : 0;
+      let offset = 0;
+      if (fromEnd) {
+        const end = await lastLineEnd(fh, size, this.ctx.maxLineBytes + 1);
+        // No newline near the end: the line in progress is already too long; skip its rest.
+        this.startSkipping = end === undefined;
+        offset = end ?? size;
+      }
       next = { ...id, generation: 0, offset, tail: await tailHash(fh, offset) };
       log.info("new spool", { user: this.user, from: fromEnd ? "end" : "start", offset });
     } else if (!sameFile(known, id)) {
@@ -118,7 +133,14 @@ export class UserSpool {
       const at = framer.position;
       const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, at);
       if (bytesRead === 0) return;
+      const known = framer.skipped > RUNAWAY_LINE_BYTES;
       const lines = framer.push(buf.subarray(0, bytesRead), at);
+      if (framer.skipped > RUNAWAY_LINE_BYTES) {
+        const { size } = await fh.stat();
+        if (!known) this.ctx.audit.rejected("line-runaway", { origin: `${this.path}#${pos.generation}@${framer.committed}`, actor: this.user }, { skipped_to: size - RUNAWAY_TAIL_BYTES });
+        if (!known) this.ctx.log.warn("spool line runs away; skipping to the end of the file", { user: this.user, bytes: size - framer.committed });
+        framer.skipAhead(size - RUNAWAY_TAIL_BYTES);
+      }
       const events: Array<{ event: BustleEvent; origin: AuditOrigin }> = [];
       for (const line of lines) {
         const made = this.lineToEvent(line, pos.generation);
@@ -201,16 +223,20 @@ async function tailHash(fh: FileHandle, offset: number): Promise<string> {
   return hashOf(buf.subarray(0, bytesRead));
 }
 
-/** The offset after the last `\n` before `size` (0 when there is none): where "from the end" starts. */
-export async function lastLineEnd(fh: FileHandle, size: number): Promise<number> {
+/**
+ * Where "from the end" starts: the offset after the last `\n` before `size`, or 0 when the file
+ * has none. Looks back at most `within` bytes; undefined when no newline is that close.
+ */
+export async function lastLineEnd(fh: FileHandle, size: number, within: number): Promise<number | undefined> {
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  const floor = Math.max(0, size - within);
   let end = size;
-  while (end > 0) {
-    const start = Math.max(0, end - CHUNK_BYTES);
+  while (end > floor) {
+    const start = Math.max(floor, end - CHUNK_BYTES);
     const { bytesRead } = await fh.read(buf, 0, end - start, start);
     const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
     if (nl >= 0) return start + nl + 1;
     end = start;
   }
-  return 0;
+  return floor === 0 ? 0 : undefined;
 }

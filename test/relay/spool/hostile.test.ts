@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSafeText } from "../../../cluster/text.js";
 import { fixture, startReader, texts, waitAudit, waitEvents, type Fixture, type Running } from "./helpers.js";
@@ -134,4 +134,31 @@ test("spool hostile - malformed JSON lines and empty text are refused; good line
   assert.deepEqual(texts(r.sink), ["~alice good 1", "~alice good 2"]);
   assert.equal(r.audit.records.filter((x) => x.reason === "malformed").length, 5);
   assert.equal(r.audit.records.filter((x) => x.reason === "empty").length, 2);
+});
+
+test("spool hostile - a sparse terabyte spool without newlines is skipped, not read", async (t) => {
+  const { f, r } = await setup(t);
+  f.append("alice", "before\n");
+  r.reader.poke("alice");
+  await waitEvents(r.sink, 1);
+  truncateSync(f.spool("alice"), 2 ** 40); // 1 TiB of holes after "before\n"
+  f.append("alice", "\nafter\n");
+  r.reader.poke("alice");
+  await waitEvents(r.sink, 2);
+  assert.deepEqual(texts(r.sink), ["~alice before", "~alice after"]);
+  assert.equal(r.audit.records.filter((x) => x.reason === "line-runaway").length, 1);
+});
+
+test("spool hostile - on a first start, a spool ending in a huge unfinished line starts after it", async (t) => {
+  const f = fixture();
+  t.after(() => f.remove());
+  f.home("alice");
+  f.append("alice", "old\n");
+  truncateSync(f.spool("alice"), 2 ** 40);
+  const r = await startReader(f, { rescanMs: 50 });
+  t.after(() => r.reader.stop());
+  f.append("alice", "tail of the huge line\nnew\n");
+  r.reader.poke("alice");
+  await waitEvents(r.sink, 1);
+  assert.deepEqual(texts(r.sink), ["~alice new"]);
 });
