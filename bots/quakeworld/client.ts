@@ -32,6 +32,11 @@ export interface QwClientOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Every svc_print: level and raw text, with the raw names of the clients now on the server. */
   onPrint?: (level: number, text: Buffer, names: ReadonlyMap<number, string>) => void;
+  /**
+   * The map checksum to prove we have the server's map (for sv_mapcheck 1), given the map's
+   * model path ("maps/dm4.bsp"); undefined sends 0, which servers without the check accept.
+   */
+  mapChecksum?: (modelPath: string) => Promise<number | undefined>;
   /** Joined (fully spawned) or lost. */
   onState?: (state: "joined" | "lost", detail: string) => void;
 }
@@ -47,6 +52,8 @@ export class QwClient {
   private chan: Netchan | undefined;
   private peer: Peer | undefined;
   private servercount = 0;
+  private mapModel: string | undefined;
+  private mapcheckWarned = false;
   /** `begin` sent; the first entity frame after it means the server has us spawned. */
   private begun = false;
   private joinedNow = false;
@@ -255,12 +262,18 @@ export class QwClient {
         this.command(m.next ? `soundlist ${this.servercount} ${m.next}` : `modellist ${this.servercount} 0`);
         return undefined;
       case "modellist":
-        this.command(m.next ? `modellist ${this.servercount} ${m.next}` : `prespawn ${this.servercount} 0 0`);
+        if (m.first !== undefined) this.mapModel = m.first;
+        if (m.next) this.command(`modellist ${this.servercount} ${m.next}`);
+        else void this.prespawn(this.servercount, this.mapModel);
         return undefined;
       case "stufftext":
         this.stuffed(m.text, peer);
         return undefined;
       case "print":
+        if (!this.mapcheckWarned && m.text.includes("Map model file does not match")) {
+          this.mapcheckWarned = true;
+          this.opts.log.error(`${this.opts.host}:${this.opts.port} checks maps (sv_mapcheck 1) and refused ours for ${this.mapModel ?? "its map"}: put the server's .bsp files in quakeworld.maps_dir`);
+        }
         this.opts.onPrint?.(m.level, m.text, this.names);
         return undefined;
       case "userinfo": {
@@ -281,6 +294,11 @@ export class QwClient {
         this.begun = false;
         return "joined";
     }
+  }
+
+  private async prespawn(servercount: number, model: string | undefined): Promise<void> {
+    const sum = model && this.opts.mapChecksum ? await this.opts.mapChecksum(model).catch(() => undefined) : undefined;
+    if (servercount === this.servercount) this.command(`prespawn ${servercount} 0 ${sum ?? 0}`);
   }
 
   /** Commands the server stuffs into a client's console: only the join sequence is acted on. */

@@ -3,6 +3,7 @@
  * poll them, what goes into the game and what comes out. Defaults live next to the schema.
  */
 import { array, bool, duration, int, object, optional, refine, string, type Infer } from "../../cluster/config/schema.js";
+import { statSync } from "node:fs";
 import { isKind } from "../../cluster/names.js";
 
 const envName = string({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, describe: "an environment variable name" });
@@ -50,6 +51,11 @@ export const quakeworldSchema = refine(object({
   /** Put what players say into events; otherwise only "people are chatting on X", once per chat_window. */
   relay_contents: optional(bool(), QW_DEFAULTS.relay_contents),
   chat_window: optional(duration({ min: 0, max: 86_400_000 }), QW_DEFAULTS.chat_window_ms),
+  /**
+   * A folder with the servers' maps (dm4.bsp, …): servers with sv_mapcheck 1 only let in clients
+   * that prove they have the map, spectators too.
+   */
+  maps_dir: optional(string({ min: 1 })),
   /** The spectator's name in the game. */
   spectator_name: optional(string({ min: 1, max: 24, pattern: /^[A-Za-z0-9_.\-\[\]()]+$/, describe: "a plain name" }), QW_DEFAULTS.spectator_name),
 }), (c, report, path) => {
@@ -76,6 +82,7 @@ export const RCON_PASSWORD_RE = /^[\x21-\x7e]+$/;
 /** Problems for `bustle-control check`: each named secret is set and usable. */
 export function checkQuakeworld(config: QuakeworldConfig): string[] {
   const problems: string[] = [];
+  if (config.maps_dir !== undefined && !isDirectory(config.maps_dir)) problems.push(`maps_dir: ${config.maps_dir} is not a readable folder`);
   config.servers.forEach((s, i) => {
     for (const key of ["rcon_password_env", "spectator_password_env"] as const) {
       const env = s[key];
@@ -86,4 +93,12 @@ export function checkQuakeworld(config: QuakeworldConfig): string[] {
     }
   });
   return problems;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

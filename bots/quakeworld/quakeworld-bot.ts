@@ -14,6 +14,7 @@ import { ChatEvents, parseChat } from "./chat.js";
 import { consoleText } from "./charset.js";
 import { QwClient } from "./client.js";
 import { checkQuakeworld, quakeworldSchema, serverName, type QuakeworldConfig, type QwServerConfig } from "./config.js";
+import { MapChecksums } from "./map-checksum.js";
 import { RconSayQueue } from "./rcon.js";
 import { StatusWatch } from "./watch.js";
 
@@ -30,6 +31,7 @@ interface Link {
 export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
   const cfg = ctx.config;
   const links: Link[] = [];
+  const checksums = new MapChecksums(cfg.maps_dir);
   let started = false;
   let stopped = false;
   let resolveClosed!: (e: Error | undefined) => void;
@@ -75,6 +77,7 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
       const chat = new ChatEvents({ server: name, relayContents: cfg.relay_contents, windowMs: cfg.chat_window });
       link.client = new QwClient({
         host: s.host, port: s.port, name: cfg.spectator_name, spectator: true, spectatorPassword, log,
+        mapChecksum: (model) => checksums.forModel(model),
         onState: (state) => {
           if (state === "joined") log.info(`listening on ${name} as spectator ${cfg.spectator_name}`);
         },

@@ -10,7 +10,9 @@ export type ServerMessage =
   | { type: "serverdata"; protocol: number; servercount: number; gamedir: string; playernum: number; spectator: boolean; levelname: Buffer }
   | { type: "print"; level: number; text: Buffer }
   | { type: "stufftext"; text: string }
-  | { type: "soundlist" | "modellist"; next: number }
+  | { type: "soundlist"; next: number }
+  /** `first` is the list's first name when the list starts at 0 (for models: the map, "maps/dm4.bsp"). */
+  | { type: "modellist"; next: number; first?: string }
   | { type: "userinfo"; slot: number; userid: number; info: string }
   | { type: "setinfo"; slot: number; key: string; value: string }
   | { type: "disconnect" }
@@ -98,9 +100,12 @@ function parseOne(cmd: number, r: MsgReader): ServerMessage | undefined | "unkno
     case 43: r.skip(r.byte() * 6); return undefined; // nails
     case 44: r.skip(1); return undefined; // chokecount
     case 45: case 46: { // modellist, soundlist
-      r.skip(1);
-      while (r.bytes0().length > 0) { /* names */ }
-      return { type: cmd === 45 ? "modellist" : "soundlist", next: r.byte() };
+      const start = r.byte();
+      let first: string | undefined;
+      for (let name = r.string(); name.length > 0; name = r.string()) first ??= name;
+      const next = r.byte();
+      if (cmd === 46) return { type: "soundlist", next };
+      return start === 0 && first !== undefined ? { type: "modellist", next, first } : { type: "modellist", next };
     }
     case 47: packetEntities(r); return { type: "frame" };
     case 48: r.skip(1); packetEntities(r); return { type: "frame" };

@@ -186,3 +186,22 @@ test("quakeworld - check and start name a missing rcon password variable", async
   await assert.rejects(runBot(bus, "qw-unset", { servers: [server({ rcon_password_env: "QW_TEST_UNSET_VAR" })] }, log, dir.path),
     /environment variable QW_TEST_UNSET_VAR is not set/);
 });
+
+test("quakeworld - a server that checks maps lets the spectator in only with maps_dir, and says why otherwise", async () => {
+  const strictPort = await freeUdpPort();
+  const strict = await new QwServer({ dir: join(dir.path, "strict"), port: strictPort, rconPassword: RCON, hostname: "strict", mapcheck: true }).start();
+  const without = memoryLog();
+  const withMaps = memoryLog();
+  const a = await runBot(bus, "qw-nomaps", { servers: [{ host: "127.0.0.1", port: strictPort, name: "strict" }], poll: "1s" }, without.log, dir.path);
+  const b = await runBot(bus, "qw-maps", { servers: [{ host: "127.0.0.1", port: strictPort, name: "strict" }], poll: "1s", maps_dir: strict.mapsDir }, withMaps.log, dir.path);
+  try {
+    const err = await waitFor(() => without.lines.find((l) => l.level === "error"), 15_000, "the map check error");
+    assert.match(err.msg, /checks maps \(sv_mapcheck 1\) and refused ours for maps\/box\.bsp: put the server's \.bsp files in quakeworld\.maps_dir$/);
+    await waitFor(() => withMaps.lines.some((l) => l.msg === "listening on strict as spectator bustle"), 15_000, "the spectator with the map to join");
+    assert.ok(!without.lines.some((l) => l.msg.startsWith("listening on")));
+  } finally {
+    await a.stop();
+    await b.stop();
+    await strict.stop();
+  }
+});

@@ -57,3 +57,11 @@ test("quakeworld protocol - stale, duplicate and forged netchan packets are drop
   assert.deepEqual(parseServerMessages(Buffer.from([8, 3, 0x61, 0, 200, 1, 2])).error, "unknown message type 200");
   assert.equal(parseServerMessages(Buffer.from([8, 3, 0x61, 0, 200])).messages.length, 1, "what came before is kept");
 });
+
+test("quakeworld protocol - MD4 matches RFC 1320's test vectors (the map checksum is built on it)", async () => {
+  const { md4Words } = await import("../../../bots/quakeworld/map-checksum.js");
+  const hex = (w: number[]) => Buffer.concat(w.map((x) => { const b = Buffer.alloc(4); b.writeUInt32LE(x); return b; })).toString("hex");
+  assert.equal(hex(md4Words(Buffer.from(""))), "31d6cfe0d16ae931b73c59d7e0c089c0");
+  assert.equal(hex(md4Words(Buffer.from("abc"))), "a448017aaf21d8525fc10ae87aa6729d");
+  assert.equal(hex(md4Words(Buffer.from("1234567890".repeat(8)))), "e33b4ddc9c38f2199c3e7b164fcc0536");
+});
