@@ -5,6 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, watch, type FSWatcher, type Stats } from "node:fs";
 import { basename, dirname } from "node:path";
+import { RecentLines } from "./recent-lines.js";
 
 export type FollowNotice = "missing" | "removed" | "appeared" | "truncated" | "replaced" | "unreadable";
 
@@ -33,6 +34,7 @@ export class LogFollower {
   private fd: number | undefined;
   private offset: number;
   private partial: Buffer[] = [];
+  private readonly recent = new RecentLines();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -50,6 +52,7 @@ export class LogFollower {
   }
 
   start(): void {
+    if (this.fd !== undefined && this.offset > 0) this.recent.seed(this.fd, this.offset);
     this.watchDir();
     this.timer = setInterval(() => {
       if (!this.watcher) this.watchDir();
@@ -130,7 +133,7 @@ export class LogFollower {
         this.partial = [];
         this.tell(st ? "replaced" : "removed");
       } else if (cur.size < this.offset) {
-        this.offset = 0;
+        this.offset = this.recent.resumePoint(this.fd, cur.size);
         this.partial = [];
         this.tell("truncated");
       }
@@ -164,6 +167,7 @@ export class LogFollower {
     this.fd = fd;
     this.offset = 0;
     this.partial = [];
+    this.recent.clear();
     this.lastNotice = undefined;
     if (was === "missing" || was === "removed" || was === "unreadable") this.on.notice("appeared");
     return true;
@@ -172,7 +176,8 @@ export class LogFollower {
   /** Reads up to one buffer from the offset, hands on complete lines; true when more is waiting. */
   private drain(): boolean {
     if (this.fd === undefined) return false;
-    const got = readSync(this.fd, this.buf, 0, this.buf.length, this.offset);
+    const base = this.offset;
+    const got = readSync(this.fd, this.buf, 0, this.buf.length, base);
     if (got === 0) return false;
     this.offset += got;
     const chunk = this.buf.subarray(0, got);
@@ -182,7 +187,10 @@ export class LogFollower {
       const line = this.partial.length ? Buffer.concat([...this.partial, piece]) : Buffer.from(piece);
       this.partial = [];
       start = nl + 1;
-      this.on.line(line);
+      const at = base + nl - line.length;
+      const repeat = this.recent.isRepeat(at, line);
+      this.recent.add(at, line);
+      if (!repeat) this.on.line(line);
       if (this.stopped) return false;
     }
     if (start < got) this.partial.push(Buffer.from(chunk.subarray(start)));

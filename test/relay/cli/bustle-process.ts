@@ -69,6 +69,11 @@ export class Feed {
     await waitFor(() => check(this.stderr), ms, `${what} (stderr so far: ${JSON.stringify(this.stderr)})`);
   }
 
+  /** Sends a signal (SIGSTOP/SIGCONT let a test change the log while the feed cannot look). */
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
   async stop(): Promise<number | null> {
     if (this.code === undefined) {
       this.child.kill("SIGINT");

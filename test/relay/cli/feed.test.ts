@@ -1,6 +1,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/testing/temp.js";
 import { cliEnv, Feed, runBustle } from "./bustle-process.js";
@@ -108,6 +108,33 @@ test("feed - follows appended lines, survives truncation and replacement, prints
   assert.equal(f.text, lines(18, 22) + "2026-11-22T05:52:00.000Z town ~half" + line(22) + line(100) + line(200) + line(201) + line(202));
   assert.ok(!f.text.includes(line(999)));
   assert.equal(await f.stop(), 0);
+});
+
+test("feed - a log cut back after a relay crash: new lines shown, rewritten ones not repeated", async () => {
+  const log = join(dir.path, "cut.log");
+  const body = lines(0, 1000); // ~60 KB: more than a fresh rotated log
+  writeFileSync(log, body + line(1000) + line(1001));
+  const f = feed(["--log", log, "-n", "1"]);
+  await f.until((t) => t === line(1001), "the last line");
+
+  // Cut back to `body` and rewritten with one of the two lines, the same bytes at the same
+  // place (as the relay does); the feed is stopped meanwhile so it sees only the result.
+  f.signal("SIGSTOP");
+  truncateSync(log, Buffer.byteLength(body));
+  appendFileSync(log, line(1000));
+  f.signal("SIGCONT");
+  await f.untilErr((e) => e.includes("truncated"), "a truncation notice");
+  appendFileSync(log, line(1001) + line(2000));
+  await f.until((t) => t.endsWith(line(2000)), "the line written after the rewrite");
+  assert.equal(f.text, line(1001) + line(2000), "rewritten lines are not shown again");
+
+  // Cut back and followed by different lines: those are shown.
+  f.signal("SIGSTOP");
+  truncateSync(log, Buffer.byteLength(body));
+  appendFileSync(log, line(3000));
+  f.signal("SIGCONT");
+  await f.until((t) => t.endsWith(line(3000)), "the different line after the cut");
+  assert.equal(f.text, line(1001) + line(2000) + line(3000));
 });
 
 test("feed - follow applies --node and --grep to new lines", async () => {
