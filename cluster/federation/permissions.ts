@@ -11,6 +11,8 @@ import { CONTROL_SUBJECT_PREFIX, STREAM_NAME, nodeSubjects } from "../names.js";
 export interface Permissions {
   publish: string[];
   subscribe: string[];
+  /** May answer a request it received (publish once to its reply subject, whoever's inbox). */
+  allowResponses?: boolean;
 }
 
 /** The account every bustle user lives in (JetStream enabled for it). */
@@ -64,6 +66,8 @@ export function controlPermissions(id: string, buckets: readonly string[] = CONT
   return {
     publish: [...relay.publish, `${CONTROL_SUBJECT_PREFIX}.>`, ...kv],
     subscribe: [...relay.subscribe, `${CONTROL_SUBJECT_PREFIX}.>`, ...buckets.map((b) => `$KV.${b}.>`)],
+    // A control server answers `bustle.ctl.*` requests from other nodes' control commands.
+    allowResponses: true,
   };
 }
 
@@ -80,6 +84,7 @@ export function renderPermissions(p: Permissions, indent: string): string {
     `${indent}  subscribe: { allow: [`,
     list(p.subscribe),
     `${indent}  ] }`,
+    ...(p.allowResponses ? [`${indent}  allow_responses: true`] : []),
     `${indent}}`,
   ].join("\n");
 }

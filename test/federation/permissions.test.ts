@@ -75,3 +75,31 @@ test("federation - a node cannot read another node's replies", async () => {
   nc.subscribe("_INBOX.n2.>");
   await waitFor(() => errors.some((e) => /permissions violation/i.test(e) && e.includes("_INBOX.n2")), 5_000, "the server's refusal");
 });
+
+test("federation - a control server's credentials can keep its KV buckets and answer on bustle.ctl", async () => {
+  const { Kvm } = await import("@nats-io/kv");
+  const nc = await as("n3", "control");
+  const kvm = new Kvm(nc);
+  const leases = await kvm.create("bustle-leases", { history: 1, replicas: 3, ttl: 30_000 });
+  const bots = await kvm.create("bustle-bots", { history: 1, replicas: 3 });
+  const rev = await leases.create("irc-town", "n3");
+  await leases.update("irc-town", "n3", rev);
+  assert.equal((await leases.get("irc-town"))?.string(), "n3");
+  await bots.put("irc-town.position", "42");
+  const seen: string[] = [];
+  const w = await bots.watch({ key: "irc-town.>" });
+  (async () => {
+    for await (const e of w) seen.push(e.key);
+  })();
+  await waitFor(() => seen.includes("irc-town.position"), 10_000, "the watch to see the key");
+  w.stop();
+  await leases.delete("irc-town");
+  await (await kvm.open("bustle-leases")).status();
+  nc.subscribe("bustle.ctl.status", { callback: (_, m) => void m.respond("ok") });
+  const other = await as("n1", "control");
+  assert.equal((await other.request("bustle.ctl.status", "", { timeout: 5_000 })).string(), "ok");
+  // A relay's credentials do not reach the control subjects or the buckets.
+  const relay = await as("n1");
+  await assert.rejects(relay.request("bustle.ctl.status", "", { timeout: 2_000 }));
+  await assert.rejects(new Kvm(relay).open("bustle-leases").then((kv) => kv.get("irc-town")));
+});
