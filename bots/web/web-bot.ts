@@ -49,7 +49,8 @@ export class WebBot implements Bot {
     this.hub = new SseHub({
       maxClients: config.max_clients,
       heartbeatMs: config.heartbeat,
-      maxBuffered: 1_048_576,
+      // 1,000 clients × this is the worst case the portal holds for slow readers.
+      maxBuffered: 256 * 1024,
       // A reconnecting page may be sent this many events it missed (from memory or the stream).
       maxReplay: Math.max(config.history, 1000),
       history: this.history,
