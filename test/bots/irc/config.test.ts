@@ -77,6 +77,11 @@ test("irc config - no channels, a bad port and a missing TLS file are each named
   ]);
 });
 
+test("irc config - validating a validated section gives the same section (the bot host re-checks it)", () => {
+  const once = ircConfig({ host: "h", nick: "n", channels: ["#a", { name: "#b", key_env: "K" }], rate: { per: "2s" }, listen: { window: "1m" }, rejoin_delay: "5s" });
+  assert.deepEqual(ircConfig(once as unknown as Record<string, unknown>), once);
+});
+
 test("irc config - cross-key rules", () => {
   assert.throws(() => ircConfig({ host: "h", nick: "n", channels: ["#a", "#A"], tls: false, tls_ca: "/x" }), (err: ConfigError) => {
     assert.deepEqual(err.problems, [
