@@ -5,7 +5,8 @@
  *   refused without ever being opened (opening some devices has side effects);
  * - it is then opened with O_NOFOLLOW | O_NONBLOCK (a symlink swapped in fails, a FIFO swapped
  *   in cannot block us) and fstat'ed: it must be the same regular file we looked at, owned by
- *   the home directory's owner.
+ *   the home directory's owner, and not writable by everyone (anyone could write in the user's
+ *   name).
  */
 import { constants, type Stats } from "node:fs";
 import { lstat, open, type FileHandle } from "node:fs/promises";
@@ -21,6 +22,7 @@ export type RefusalReason =
   | "spool-symlink"
   | "spool-not-regular-file"
   | "spool-owner-mismatch"
+  | "spool-world-writable"
   | "spool-unreadable";
 
 export type OpenResult =
@@ -98,6 +100,11 @@ export async function openSpool(home: string): Promise<OpenResult> {
     if (stat.uid !== homeStat.uid) {
       await fh.close();
       return { kind: "refused", reason: "spool-owner-mismatch", detail: `spool is owned by uid ${stat.uid}, home by uid ${homeStat.uid}` };
+    }
+    if (stat.mode & 0o002) {
+      // Anyone could write lines in this user's name.
+      await fh.close();
+      return { kind: "refused", reason: "spool-world-writable", detail: "spool is writable by everyone (chmod o-w ~/.bustle.spool)" };
     }
     return { kind: "open", fh, stat, homeUid: homeStat.uid };
   } catch (err) {

@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { bin } from "../../cluster/testing/paths.js";
@@ -94,9 +94,11 @@ test("relay hostile - a directory spool is refused", async () => {
 });
 
 test("relay hostile - a spool owned by another user is refused", async () => {
-  makeHome(files.homes, "owner");
-  writeFileSync(spoolPath(files.homes, "owner"), "planted\n");
-  chownSync(spoolPath(files.homes, "owner"), 4242, 4242);
+  const home = makeHome(files.homes, "owner");
+  const planted = join(home, "planted");
+  writeFileSync(planted, "planted\n");
+  chownSync(planted, 4242, 4242);
+  renameSync(planted, spoolPath(files.homes, "owner")); // never there with the home's owner
   await refused("owner", "spool-owner-mismatch");
 });
 

@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chownSync, closeSync, fchmodSync, fchownSync, mkdirSync, openSync, writeSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSafeText } from "../../../cluster/text.js";
-import { fixture, startReader, texts, waitAudit, waitEvents, type Fixture, type Running } from "./helpers.js";
+import { fixture, startReader, texts, waitAudit, waitEvents, USER_UID, type Fixture, type Running } from "./helpers.js";
 
 /**
  * Every hostile spool sits beside bob's ordinary one: after several rescans bob's lines keep
@@ -60,6 +60,16 @@ test("spool hostile - a spool owned by another uid is refused", async (t) => {
   writeFileSync(f.spool("alice"), "planted by someone else\n");
   chownSync(f.spool("alice"), 4242, 4242);
   await refusedOnce(f, r, "spool-owner-mismatch");
+});
+
+test("spool hostile - a world-writable spool is refused (anyone could write in its owner's name)", async (t) => {
+  const { f, r } = await setup(t);
+  const fd = openSync(f.spool("alice"), "a");
+  fchownSync(fd, USER_UID, USER_UID);
+  fchmodSync(fd, 0o666); // before the first byte, so no line is read while it was still 0644
+  writeSync(fd, "written by whom?\n");
+  closeSync(fd);
+  await refusedOnce(f, r, "spool-world-writable");
 });
 
 test("spool hostile - a symlinked home and a strange home name are refused", async (t) => {
