@@ -205,3 +205,28 @@ test("quakeworld - a server that checks maps lets the spectator in only with map
     await strict.stop();
   }
 });
+
+test("quakeworld - a server that is down gets one clear log line each for status and joining, then is picked up when it starts", async () => {
+  const downPort = await freeUdpPort();
+  const { log, lines } = memoryLog();
+  const bot = await runBot(bus, "qw-down", { servers: [{ host: "127.0.0.1", port: downPort, name: "later" }], poll: "200ms" }, log, dir.path);
+  let later: QwServer | undefined;
+  try {
+    await waitFor(() => lines.some((l) => l.msg.startsWith("later (127.0.0.1:")), 10_000, "the status warning");
+    await waitFor(() => lines.some((l) => l.msg.startsWith("cannot join")), 15_000, "the join warning");
+    await sleep(3_000); // more failed polls and join attempts
+    const warnings = lines.filter((l) => l.level === "warn").map((l) => l.msg);
+    assert.deepEqual([...warnings].sort(), [
+      `cannot join 127.0.0.1:${downPort}: no answer to getchallenge; retrying with backoff up to 60s`,
+      `later (127.0.0.1:${downPort}) is not answering status queries; polling with backoff up to 300s until it does`,
+    ], "one line each, however many attempts failed");
+    assert.ok(bot.states.some((s) => s.state === "degraded" && s.detail === "later is not answering"));
+    later = await new QwServer({ dir: join(dir.path, "later"), port: downPort, rconPassword: RCON, hostname: "later" }).start();
+    await waitFor(() => lines.some((l) => l.msg === "later answers again"), 30_000, "the server to be seen again");
+    await waitFor(() => lines.some((l) => l.msg === "listening on later as spectator bustle"), 30_000, "the spectator to join");
+    assert.equal(bot.states.at(-1)?.state, "connected");
+  } finally {
+    await bot.stop();
+    await later?.stop();
+  }
+});
