@@ -6,6 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, watch, type FSWatcher, type Stats } from "node:fs";
 import { basename, dirname } from "node:path";
 import { RecentLines } from "./recent-lines.js";
+import { MAX_LINE_BYTES } from "./tail.js";
 
 export type FollowNotice = "missing" | "removed" | "appeared" | "truncated" | "replaced" | "unreadable";
 
@@ -34,6 +35,7 @@ export class LogFollower {
   private fd: number | undefined;
   private offset: number;
   private partial: Buffer[] = [];
+  private partialBytes = 0;
   private readonly recent = new RecentLines();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -131,10 +133,12 @@ export class LogFollower {
         closeSync(this.fd);
         this.fd = undefined;
         this.partial = [];
+        this.partialBytes = 0;
         this.tell(st ? "replaced" : "removed");
       } else if (cur.size < this.offset) {
         this.offset = this.recent.resumePoint(this.fd, cur.size);
         this.partial = [];
+        this.partialBytes = 0;
         this.tell("truncated");
       }
     }
@@ -167,6 +171,7 @@ export class LogFollower {
     this.fd = fd;
     this.offset = 0;
     this.partial = [];
+    this.partialBytes = 0;
     this.recent.clear();
     this.lastNotice = undefined;
     if (was === "missing" || was === "removed" || was === "unreadable") this.on.notice("appeared");
@@ -184,16 +189,24 @@ export class LogFollower {
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
       const piece = chunk.subarray(start, nl);
-      const line = this.partial.length ? Buffer.concat([...this.partial, piece]) : Buffer.from(piece);
+      const tooLong = this.partialBytes + piece.length > MAX_LINE_BYTES;
+      const line = tooLong ? undefined : this.partial.length ? Buffer.concat([...this.partial, piece]) : Buffer.from(piece);
       this.partial = [];
+      this.partialBytes = 0;
       start = nl + 1;
+      if (!line) continue; // never in a real bustle.log; skipped to bound memory
       const at = base + nl - line.length;
       const repeat = this.recent.isRepeat(at, line);
       this.recent.add(at, line);
       if (!repeat) this.on.line(line);
       if (this.stopped) return false;
     }
-    if (start < got) this.partial.push(Buffer.from(chunk.subarray(start)));
+    if (start < got) {
+      // Past the limit only the count is kept, not the bytes.
+      if (this.partialBytes + got - start <= MAX_LINE_BYTES) this.partial.push(Buffer.from(chunk.subarray(start)));
+      else this.partial = [];
+      this.partialBytes += got - start;
+    }
     return got === this.buf.length;
   }
 }

@@ -47,9 +47,10 @@ function localTime(ts: string): string {
 
 function ago(ms: number): string {
   const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  return `${Math.floor(s / 3600)}h`;
+  if (s < 5) return "just now";
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  return `${Math.floor(s / 3600)}h ago`;
 }
 
 /** The styled pieces of one line: prefix (time, node) and body (text). */
@@ -108,7 +109,7 @@ export function liveRenderer(out: LiveTerminal, err: Output, opts: LiveOptions =
   };
   const drawIndicator = () => {
     if (closed || busy || !follow) return;
-    const since = lastLineAt === undefined ? "" : ` · last bustle ${ago(Date.now() - lastLineAt)} ago`;
+    const since = lastLineAt === undefined ? "" : ` · last bustle ${ago(Date.now() - lastLineAt)}`;
     const text = `${SPINNER[frame++ % SPINNER.length]} listening${since}`;
     const width = Math.max(10, (out.columns ?? 80) - 1);
     out.write(`${CLEAR_LINE}${DIM}${text.slice(0, width)}${RESET}`);

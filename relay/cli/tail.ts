@@ -5,6 +5,9 @@
  */
 import { readSync } from "node:fs";
 
+/** Longer lines are skipped (bustle.log lines are a few hundred bytes; this bounds memory). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 /** Keeps a line (raw bytes, without its newline) or drops it. */
 export type LineFilter = (line: Buffer) => boolean;
 
@@ -33,6 +36,8 @@ export function readTail(fd: number, size: number, n: number, keep?: LineFilter,
   const found: Buffer[] = []; // newest first
   let end = -1;
   let frags: Buffer[] = []; // pieces of the line being assembled, later pieces first
+  let fragBytes = 0;
+  let tooLong = false;
   let pos = size;
   let full = false;
   const buf = Buffer.allocUnsafe(chunkSize);
@@ -52,13 +57,18 @@ export function readTail(fd: number, size: number, n: number, keep?: LineFilter,
     for (;;) {
       const nl = segEnd > 0 ? chunk.lastIndexOf(0x0a, segEnd - 1) : -1;
       if (nl < 0) {
-        frags.push(Buffer.from(chunk.subarray(0, segEnd)));
+        fragBytes += segEnd;
+        if (fragBytes > MAX_LINE_BYTES) tooLong = true;
+        if (!tooLong) frags.push(Buffer.from(chunk.subarray(0, segEnd)));
         break;
       }
-      const line = Buffer.concat([chunk.subarray(nl + 1, segEnd), ...frags.reverse()]);
+      const skip = tooLong || fragBytes + segEnd - nl - 1 > MAX_LINE_BYTES;
+      const line = skip ? undefined : Buffer.concat([chunk.subarray(nl + 1, segEnd), ...frags.reverse()]);
       frags = [];
+      fragBytes = 0;
+      tooLong = false;
       segEnd = nl;
-      if (!keep || keep(line)) {
+      if (line && (!keep || keep(line))) {
         found.push(line);
         if (found.length >= n) {
           full = true;
@@ -68,7 +78,7 @@ export function readTail(fd: number, size: number, n: number, keep?: LineFilter,
     }
   }
   // Reached the start of the file: what is left is the file's first line.
-  if (!full && pos === 0 && end >= 0 && n > 0) {
+  if (!full && pos === 0 && end >= 0 && n > 0 && !tooLong) {
     const first = Buffer.concat(frags.reverse());
     if (!keep || keep(first)) found.push(first);
   }

@@ -97,6 +97,9 @@ test("feed - follows appended lines, survives truncation and replacement, prints
   appendFileSync(log, line(100));
   await f.until((t) => t.endsWith(line(100)), "a line after truncation");
 
+  appendFileSync(log, "x".repeat(3 * 1024 * 1024) + "\n" + line(101)); // an absurd line is skipped
+  await f.until((t) => t.endsWith(line(101)), "the line after an absurdly long one");
+
   renameSync(log, log + ".1"); // replaced (rename rotation)
   writeFileSync(log, line(200));
   await f.until((t) => t.endsWith(line(200)), "the first line of the new file");
@@ -105,7 +108,7 @@ test("feed - follows appended lines, survives truncation and replacement, prints
   appendFileSync(log + ".1", line(999)); // the old file is no longer followed
   appendFileSync(log, line(202));
   await f.until((t) => t.endsWith(line(202)), "another line");
-  assert.equal(f.text, lines(18, 22) + "2026-11-22T05:52:00.000Z town ~half" + line(22) + line(100) + line(200) + line(201) + line(202));
+  assert.equal(f.text, lines(18, 22) + "2026-11-22T05:52:00.000Z town ~half" + line(22) + line(100) + line(101) + line(200) + line(201) + line(202));
   assert.ok(!f.text.includes(line(999)));
   assert.equal(await f.stop(), 0);
 });

@@ -4,7 +4,7 @@ import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/testing/temp.js";
 import { makeFilter, nodeOf } from "../../../relay/cli/filter.js";
-import { readTail } from "../../../relay/cli/tail.js";
+import { MAX_LINE_BYTES, readTail } from "../../../relay/cli/tail.js";
 import { spoolLine } from "../../../relay/cli/spool-append.js";
 import { splitLine, terminalSafe } from "../../../relay/cli/render.js";
 
@@ -49,6 +49,13 @@ test("tail - matches a naive reader across chunk sizes, blank lines, a missing f
       }
     }
   }
+});
+
+test("tail - a line longer than the limit is skipped, the ones around it kept", () => {
+  const huge = "h".repeat(MAX_LINE_BYTES + 10);
+  const content = `a town one\n${huge}\nb town two\n`;
+  assert.deepEqual(tailOf(content, 5, 64 * 1024).lines, ["a town one", "b town two"]);
+  assert.deepEqual(tailOf(`${huge}\nc town three\n`, 5, 4096).lines, ["c town three"]);
 });
 
 test("tail - filters read the node field exactly and grep in any case", () => {
