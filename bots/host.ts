@@ -81,6 +81,7 @@ async function runFeed(init: HostInit, formatted: (e: Parameters<Bot["deliver"]>
       });
       if (warned) send({ t: "state", state: "connected", detail: "reading the stream" });
       log.info("feed started", { from: last + 1 });
+      send({ t: "heartbeat", seq: position.seq, delivered, halted, feeding: true });
       return;
     } catch (err) {
       if (!warned) {
@@ -126,7 +127,7 @@ async function main(init: HostInit): Promise<void> {
     return void (await fatal(`bot could not start: ${describeError(err)}`));
   }
   if (stopping) return;
-  heartbeat = setInterval(() => send({ t: "heartbeat", seq: position?.seq ?? 0, delivered, halted }), init.heartbeatMs);
+  heartbeat = setInterval(() => send({ t: "heartbeat", seq: position?.seq ?? 0, delivered, halted, feeding: feed !== undefined }), init.heartbeatMs);
   send({ t: "ready", seq: position?.seq ?? 0 });
   log.info("bot started", { halted });
   await runFeed(init, (e) => ctx.format(e));

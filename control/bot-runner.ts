@@ -33,6 +33,8 @@ export interface BotStatus {
   /** Last stream sequence consumed, and events delivered by the current process. */
   seq?: number | undefined;
   delivered?: number | undefined;
+  /** The current process reads the stream (events published from now on reach it). */
+  feeding?: boolean | undefined;
 }
 
 export interface RunnerDeps {
@@ -61,6 +63,7 @@ export class BotRunner {
   private detail: string | undefined;
   private seq: number | undefined;
   private delivered: number | undefined;
+  private feeding = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -86,6 +89,7 @@ export class BotRunner {
       this.state = "starting";
       this.botState = undefined;
       this.detail = undefined;
+      this.feeding = false;
       const c = this.spec.common;
       const init: HostInit = {
         t: "init", node: this.deps.node, common: c, section: this.spec.section, bus: this.deps.bus,
@@ -102,6 +106,7 @@ export class BotRunner {
         onHeartbeat: (m) => {
           this.seq = m.seq;
           this.delivered = m.delivered;
+          this.feeding = m.feeding;
         },
         onHalted: (h) => void (this.halted = h),
       }, this.log);
@@ -119,6 +124,9 @@ export class BotRunner {
       const exit = await proc.exited;
       this.proc = undefined;
       this.since = undefined;
+      this.botState = undefined;
+      this.detail = undefined;
+      this.feeding = false;
       if (gen !== this.gen) return;
       const why = exit.reason ?? (exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`);
       this.lastError = why;
@@ -192,7 +200,7 @@ export class BotRunner {
     return {
       id: this.id, type: this.spec.common.type, state: this.state, bot: this.botState, detail: this.detail,
       halted: this.halted, node: this.deps.node, pid: this.proc?.pid, since: this.since ? new Date(this.since).toISOString() : undefined,
-      restarts: this.restarts, lastError: this.lastError, seq: this.seq, delivered: this.delivered,
+      restarts: this.restarts, lastError: this.lastError, seq: this.seq, delivered: this.delivered, feeding: this.proc ? this.feeding : false,
     };
   }
 }

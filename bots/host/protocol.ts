@@ -33,6 +33,8 @@ export interface HostHeartbeat {
   seq: number;
   delivered: number;
   halted: boolean;
+  /** True once the feed reads the stream (a bot that never ran gets events published after this). */
+  feeding: boolean;
 }
 
 export type FromHost =

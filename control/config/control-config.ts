@@ -25,7 +25,7 @@ export const SUPERVISE_DEFAULTS = {
   fast_crash: 30_000,
   stop_timeout: 10_000,
 };
-export const LEASE_DEFAULTS = { ttl: 9_000, grace: 1_000 };
+export const LEASE_DEFAULTS = { ttl: 6_000, grace: 500 };
 
 type NatsRef = { config: string } | NatsSection;
 

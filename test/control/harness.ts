@@ -1,0 +1,136 @@
+/**
+ * Test helpers for the control server: `bustle-control serve` as a real child process, the CLI,
+ * recorder bots (shell programs that write what they see to a file, and flag a second copy of
+ * themselves running at the same time through flock), and events published into BUSTLE.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { encodeEvent, makeEvent, subjectOf } from "../../cluster/envelope.js";
+import { bin } from "../../cluster/testing/paths.js";
+import { waitFor } from "../../cluster/testing/wait-for.js";
+import type { BotStatus } from "../../control/bot-runner.js";
+import { collectStatus } from "../../control/client.js";
+
+/**
+ * A bot program that records to `$1`: `start <node> <pid>` when it starts, `got <text> <node>` per
+ * event, `end <node>` at end of input; `DOUBLE` if another copy holds the lock `$2` at its start.
+ */
+export const RECORDER_SH = `#!/bin/sh
+out="$1"; lock="$2"
+exec 9>>"$lock"
+if ! flock -n 9; then echo "DOUBLE $BUSTLE_NODE $$" >> "$out"; fi
+echo "start $BUSTLE_NODE $$ $(date +%s.%N)" >> "$out"
+while IFS= read -r line; do
+  text=$(printf '%s' "$line" | sed -n 's/.*"formatted":"\\([^"]*\\)".*/\\1/p')
+  echo "got $text $BUSTLE_NODE" >> "$out"
+done
+echo "end $BUSTLE_NODE" >> "$out"
+`;
+
+export function writeRecorder(dir: string): string {
+  const p = join(dir, "recorder.sh");
+  writeFileSync(p, RECORDER_SH, { mode: 0o755 });
+  return p;
+}
+
+/** control.yaml text for a recorder bot `id` writing to `<dir>/out-<id>.txt`. */
+export function recorderBot(dir: string, id: string, extra = ""): string {
+  return `  - id: ${id}\n    type: exec\n${extra}    exec: {command: [${join(dir, "recorder.sh")}, ${join(dir, `out-${id}.txt`)}, ${join(dir, `lock-${id}`)}]}\n`;
+}
+
+export function controlYaml(o: { node: string; urls: string[]; stateDir: string; bots: string; extra?: string }): string {
+  return `node: ${o.node}\nnats: {servers: [${o.urls.map((u) => JSON.stringify(u)).join(", ")}]}\nstate: {dir: ${o.stateDir}}\n${o.extra ?? ""}bots:\n${o.bots}`;
+}
+
+/** The recorder's lines for bot `id` (empty before it first starts). */
+export function record(dir: string, id: string): string[] {
+  const p = join(dir, `out-${id}.txt`);
+  return existsSync(p) ? readFileSync(p, "utf8").split("\n").filter(Boolean) : [];
+}
+
+export const starts = (lines: string[]) => lines.filter((l) => l.startsWith("start "));
+
+export interface ControlProcess {
+  proc: ChildProcess;
+  pid: number;
+  logFile: string;
+  log(): string;
+  exited: Promise<number | null>;
+  alive(): boolean;
+}
+
+/** Runs `bustle-control serve --config FILE`, its stderr into `logFile`. Stop it with stopControl(). */
+export function startControl(configFile: string, logFile: string): ControlProcess {
+  const fd = openSync(logFile, "a");
+  const proc = spawn(process.execPath, [bin("control/bin/bustle-control.js"), "serve", "--config", configFile], { stdio: ["ignore", fd, fd] });
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  return {
+    proc, pid: proc.pid!, logFile, exited,
+    log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+  };
+}
+
+/** SIGTERM, then SIGKILL after 15 s; resolves with the exit code. */
+export async function stopControl(c: ControlProcess): Promise<number | null> {
+  if (!c.alive()) return c.exited;
+  c.proc.kill("SIGTERM");
+  const t = setTimeout(() => c.proc.kill("SIGKILL"), 15_000);
+  const code = await c.exited;
+  clearTimeout(t);
+  return code;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bustle-control ARGS` to completion (async, so the test's own connections keep working). */
+export function cli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin("control/bin/bustle-control.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (b) => (stdout += b));
+    p.stderr.on("data", (b) => (stderr += b));
+    p.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function cliSync(args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [bin("control/bin/bustle-control.js"), ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Publishes an `update` event from node `from` whose text is `text`. */
+export async function publish(nc: NatsConnection, text: string, from = "zia"): Promise<void> {
+  const e = makeEvent({ node: from, source: "spool", kind: "update", actor: "alice", text });
+  await jetstream(nc).publish(subjectOf(e), encodeEvent(e), { msgID: e.id });
+}
+
+/** True while a process with this pid exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** What the control servers report about the bots they hold (the same request `bustle-control status` makes). */
+export async function held(nc: NatsConnection): Promise<BotStatus[]> {
+  return (await collectStatus(nc, 500)).flatMap((s) => s.bots);
+}
+
+/** Waits until the control servers report every one of `ids` running and reading the stream. */
+export async function waitFeeding(nc: NatsConnection, ids: string[], timeoutMs = 30_000): Promise<void> {
+  await waitFor(async () => {
+    const list = await held(nc);
+    return ids.every((id) => list.some((b) => b.id === id && b.state === "running" && b.feeding));
+  }, timeoutMs, `${ids.join(", ")} to be running and reading the stream`, 250);
+}
