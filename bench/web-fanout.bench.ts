@@ -83,6 +83,8 @@ async function main(): Promise<void> {
     const sentAt = new Map<string, number>();
     const raw: number[] = [];
     const web: number[] = [];
+    /** Per event: its first and last arrival among the clients (the portal's own path, and the whole spread). */
+    const firstLast = new Map<string, { first: number; last: number }>();
     const sub = nc.subscribe(ALL_EVENTS, {
       callback: (_err, m) => {
         const t = performance.now();
@@ -97,8 +99,13 @@ async function main(): Promise<void> {
       c.onMessage = (m) => {
         const t = performance.now();
         // A regex, not JSON.parse: the 1,000 clients share this process with the raw subscriber.
-        const t0 = sentAt.get(/"id":"([^"]+)"/.exec(m.data)?.[1] ?? "");
-        if (t0 !== undefined) web.push(t - t0);
+        const id = /"id":"([^"]+)"/.exec(m.data)?.[1] ?? "";
+        const t0 = sentAt.get(id);
+        if (t0 === undefined) return;
+        web.push(t - t0);
+        const fl = firstLast.get(id);
+        if (!fl) firstLast.set(id, { first: t - t0, last: t - t0 });
+        else fl.last = t - t0;
       };
       clients.push(c);
     }
@@ -130,10 +137,14 @@ async function main(): Promise<void> {
 
     const r = summarize(raw);
     const w = summarize(web);
+    const first = summarize([...firstLast.values()].map((x) => x.first));
+    const lastOf = summarize([...firstLast.values()].map((x) => x.last));
     console.log(`${CLIENTS} SSE clients (opened in ${fmt(openMs, 0)} ms), ${EVENTS} events at ${RATE}/s, ${runMs.toFixed(0)} ms`);
     table(["path", "deliveries", "p50 ms", "p99 ms", "max ms"], [
       ["raw bus: core NATS subscriber", `${r.n}/${EVENTS}`, fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.max, 2)],
-      [`live page: SSE × ${CLIENTS}`, `${w.n}/${CLIENTS * EVENTS}`, fmt(w.p50, 2), fmt(w.p99, 2), fmt(w.max, 2)],
+      [`live page: SSE × ${CLIENTS}, every delivery`, `${w.n}/${CLIENTS * EVENTS}`, fmt(w.p50, 2), fmt(w.p99, 2), fmt(w.max, 2)],
+      ["live page: first client per event", `${first.n}/${EVENTS}`, fmt(first.p50, 2), fmt(first.p99, 2), fmt(first.max, 2)],
+      [`live page: last of ${CLIENTS} per event`, `${lastOf.n}/${EVENTS}`, fmt(lastOf.p50, 2), fmt(lastOf.p99, 2), fmt(lastOf.max, 2)],
     ]);
     const mb = (b: number) => fmt(b / 1_048_576, 1);
     table(["portal memory", "RSS MB", "heap MB"], [

@@ -9,8 +9,8 @@ export interface Entry {
   event: BustleEvent;
   /** `{...event, seq}` as JSON: what the API and the event stream send. */
   json: string;
-  /** The complete SSE frame: `id: <seq>` and one `data:` line. */
-  frame: string;
+  /** The complete SSE frame (`id: <seq>` and one `data:` line), encoded once for every client. */
+  frame: Buffer;
 }
 
 export interface Query {
@@ -25,7 +25,7 @@ export interface Query {
 
 export function makeEntry(seq: number, event: BustleEvent): Entry {
   const json = JSON.stringify({ ...event, seq });
-  return { seq, event, json, frame: `id: ${seq}\ndata: ${json}\n\n` };
+  return { seq, event, json, frame: Buffer.from(`id: ${seq}\ndata: ${json}\n\n`, "utf8") };
 }
 
 /** True when an entry passes the node/kind filters of a query or a stream. */

@@ -136,7 +136,7 @@ export class SseHub {
     this.write(c, `event: gap\ndata: {"resumed_at":${seq}}\n\n`);
   }
 
-  private write(c: Client, text: string): void {
+  private write(c: Client, text: string | Buffer): void {
     if (c.res.destroyed) return;
     c.res.write(text);
     if (c.res.writableLength > this.o.maxBuffered) {
