@@ -87,9 +87,11 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
         skipTopLevel: (name) => rules.skipTopLevel(name),
         onChanges: (events) => activity.handle(home, events),
         onFailure: (err) => {
-          log.warn("stopped watching a home directory; retrying soon", { user: home.user, err });
+          // The library has already dropped this home's watches; the next scan watches it anew
+          // (not at once: a failing inotify thread must not turn into a crawl loop).
+          log.warn("stopped watching a home directory; retrying on the next scan", { user: home.user, err });
           if (watched.get(home.user)?.watch === watch) watched.delete(home.user);
-          requestSync();
+          retryAt.set(home.user, Date.now() + rescanMs);
         },
       });
       if (stopped) {
@@ -104,7 +106,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     } catch (err) {
       const kind = classifyWatchError(err);
       if (kind === "limit" || kind === "instances") {
-        limitUntil = clock() + limitRetryMs;
+        limitUntil = Date.now() + limitRetryMs;
         if (!limitReported) {
           limitReported = true;
           log.error(kind === "limit" ? limitMessage(total - watched.size, total, limitRetryMs) : instancesMessage());
@@ -116,7 +118,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
         log.warn("cannot watch a home directory; retrying later", { user: home.user, err });
       } else log.debug("still cannot watch a home directory", { user: home.user, err });
       const n = failed();
-      retryAt.set(home.user, clock() + Math.min(600_000, rescanMs * 2 ** Math.min(n, 5)));
+      retryAt.set(home.user, Date.now() + Math.min(600_000, rescanMs * 2 ** Math.min(n, 5)));
       return true;
     }
   };
@@ -140,10 +142,10 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       if (!now || now.identity !== watched.get(user)!.home.identity || now.real !== watched.get(user)!.home.real) await unwatch(user);
     }
     for (const user of [...retryAt.keys()]) if (!present.has(user)) retryAt.delete(user), failures.delete(user);
-    const limited = clock() < limitUntil;
+    const limited = Date.now() < limitUntil; // retries run on real time; `clock` is the coalescer's
     if (limitReported && !limited) log.debug("retrying home directories left unwatched by the inotify limit", { unwatched: present.size - watched.size });
     const todo = [...present.values()].filter((home) => !watched.has(home.user));
-    const due = limited ? [] : todo.filter((home) => (retryAt.get(home.user) ?? 0) <= clock());
+    const due = limited ? [] : todo.filter((home) => (retryAt.get(home.user) ?? 0) <= Date.now());
     const blocked = todo.length - due.length;
     // A few at a time: the library crawls one home on the thread pool while the next is set up
     // here, and the thread pool stays free for the outbox and the spool reader.
