@@ -55,15 +55,18 @@ export class SpoolScheduler {
   }
 
   private async limited(fn: () => Promise<void>): Promise<void> {
+    // A freed slot is handed straight to the longest waiter, so a spool that asks again at once
+    // queues behind the others instead of grabbing its slot back.
     if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
+    else this.active++;
     try {
       await fn();
     } catch {
       // The check reports its own failures; the scheduler keeps going.
     } finally {
-      this.active--;
-      this.queue.shift()?.();
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }

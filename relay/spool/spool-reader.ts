@@ -102,7 +102,8 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const scheduler = new SpoolScheduler(async (user, fromEnd) => {
     if (stopped) return;
     try {
-      await spoolOf(user).check(fromEnd);
+      // More to read: queue another turn behind the other spools.
+      if (await spoolOf(user).check(fromEnd)) void scheduler.schedule(user, false);
     } catch (err) {
       // The sink refused (or the disk failed): the position stays, the same lines are re-read
       // with the same ids shortly.

@@ -19,6 +19,8 @@ import { renderSpoolRequest } from "./render.js";
 import { openSpool, SPOOL_NAME, type RefusalReason } from "./safe-open.js";
 
 const CHUNK_BYTES = 64 * 1024;
+/** Bytes one check reads before giving other spools a turn (a busy writer must not starve them). */
+const TURN_BYTES = 4 * 1024 * 1024;
 /**
  * A line this long is not read to its end: the reader jumps to the last RUNAWAY_TAIL_BYTES of
  * the file instead (a sparse file can claim terabytes; the lines after it are near its end).
@@ -62,19 +64,20 @@ export class UserSpool {
    * starts at its end (the first start on a state dir) instead of its beginning. Resolves once
    * every event read is accepted by the sink; rejects only when the sink did (the position then
    * stays where it was and the next check re-reads the same lines with the same ids).
+   * Resolves to true when it stopped with more to read (its turn was used up).
    */
-  async check(fromEnd: boolean): Promise<void> {
+  async check(fromEnd: boolean): Promise<boolean> {
     const home = join(this.ctx.homesRoot, this.user);
     const opened = await openSpool(home);
     if (opened.kind === "absent") {
       this.ctx.clearRefusals(this.path);
       this.framer = undefined;
-      return;
+      return false;
     }
     if (opened.kind === "refused") {
       this.ctx.refuse(this.user, this.path, opened.reason, opened.detail);
       this.framer = undefined;
-      return;
+      return false;
     }
     this.ctx.clearRefusals(this.path);
     const { fh, stat } = opened;
@@ -82,7 +85,7 @@ export class UserSpool {
       const pos = await this.position(fh, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
       if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset, this.startSkipping);
       this.startSkipping = false;
-      await this.readNew(fh, pos);
+      return await this.readNew(fh, pos);
     } catch (err) {
       this.framer = undefined;
       throw err;
@@ -126,13 +129,16 @@ export class UserSpool {
     return next;
   }
 
-  private async readNew(fh: FileHandle, pos: SpoolPosition): Promise<void> {
+  /** Reads, submits and advances until the end of the file or of this turn (then: true). */
+  private async readNew(fh: FileHandle, pos: SpoolPosition): Promise<boolean> {
     const framer = this.framer!;
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    const turnEnd = framer.position + TURN_BYTES;
     for (;;) {
       const at = framer.position;
+      if (at >= turnEnd) return true;
       const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, at);
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) return false;
       const known = framer.skipped > RUNAWAY_LINE_BYTES;
       const lines = framer.push(buf.subarray(0, bytesRead), at);
       if (framer.skipped > RUNAWAY_LINE_BYTES) {
