@@ -223,7 +223,15 @@ export class QwClient {
         const payload = this.chan?.process(msg);
         if (!payload) return void this.ignored++;
         lastHeard = Date.now();
-        const { messages, error } = parseServerMessages(payload);
+        let parsed: ReturnType<typeof parseServerMessages>;
+        try {
+          parsed = parseServerMessages(payload);
+        } catch (err) {
+          // A bug in the parser must cost one packet, never the bot.
+          this.opts.log.warn("could not read a packet from the server", { err: String(err) });
+          return;
+        }
+        const { messages, error } = parsed;
         if (error) this.opts.log.debug("stopped reading a packet", { error, kinds: messages.map((m) => m.type) });
         for (const m of messages) {
           const r = this.handle(m, peer);

@@ -79,6 +79,7 @@ export class RconSayQueue {
       if (result === "refused" && !this.stopped) {
         // Maybe someone else's rcon hit the rate limit just before ours: one more try, well spaced.
         await new Promise((r) => setTimeout(r, 2 * this.opts.intervalMs));
+        if (this.stopped) return;
         result = await this.send(`say ${line}`);
       }
       if (result === "ok") {

@@ -65,3 +65,18 @@ test("quakeworld protocol - MD4 matches RFC 1320's test vectors (the map checksu
   assert.equal(hex(md4Words(Buffer.from("abc"))), "a448017aaf21d8525fc10ae87aa6729d");
   assert.equal(hex(md4Words(Buffer.from("1234567890".repeat(8)))), "e33b4ddc9c38f2199c3e7b164fcc0536");
 });
+
+test("quakeworld protocol - random and truncated packets never throw out of the parsers", async () => {
+  const { parseChat } = await import("../../../bots/quakeworld/chat.js");
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32);
+  for (let i = 0; i < 3_000; i++) {
+    const len = Math.floor(rand() * 300);
+    const b = Buffer.from(Array.from({ length: len }, () => Math.floor(rand() * 256)));
+    if (i % 3 === 0 && len > 0) b[0] = [8, 9, 11, 40, 42, 45, 47, 48, 23, 6][i % 10]!;
+    const r = parseServerMessages(b);
+    assert.ok(Array.isArray(r.messages));
+    parseStatus(Buffer.concat([Buffer.from("n\\"), b]));
+    parseChat(3, b, ["a", "b:"], "bustle");
+  }
+});
