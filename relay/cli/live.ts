@@ -92,6 +92,7 @@ export function liveRenderer(out: LiveTerminal, err: Output, opts: LiveOptions =
     return many ? `${ESC}38;5;${PASTELS[h % PASTELS.length]}m` : `${ESC}${BASIC[h % BASIC.length]}m`;
   };
   const queue: Buffer[] = [];
+  const notices: string[] = []; // held while a line is being typed, so they never split it
   let busy = false;
   let closed = false;
   let indicatorShown = false;
@@ -154,6 +155,7 @@ export function liveRenderer(out: LiveTerminal, err: Output, opts: LiveOptions =
       if (queue.length > 3) out.write(whole(line) + "\n");
       else await type(line);
       lastLineAt = Date.now();
+      for (const n of notices.splice(0)) err.write(n);
     }
     busy = false;
     startIdle();
@@ -171,14 +173,20 @@ export function liveRenderer(out: LiveTerminal, err: Output, opts: LiveOptions =
       if (!busy) void pump();
     },
     notice(text) {
+      const line = `${DIM}bustle: ${text}${RESET}\n`;
+      if (busy) {
+        notices.push(line);
+        return;
+      }
       clearIndicator();
-      err.write(`${DIM}bustle: ${text}${RESET}\n`);
-      if (!busy) startIdle();
+      err.write(line);
+      startIdle();
     },
     close() {
       if (closed) return;
       closed = true;
       stopIdle();
+      for (const n of notices.splice(0)) err.write(n);
       if (follow) out.write(`${RESET}${ESC}?25h`);
     },
   };
