@@ -18,8 +18,13 @@ for (const cmd of [updateCommand(), shoutCommand(), optoutCommand(), optinComman
 
 // Usage errors exit 2 (commander uses 1); help exits 0.
 const usageExits = (cmd: Command) => {
+  const takesText = cmd.registeredArguments.some((a) => a.variadic);
   cmd.exitOverride().configureOutput({
-    outputError: (msg, write) => write(`bustle: ${msg.replace(/^error: /, "").trim()} (see bustle ${cmd === program ? "" : cmd.name() + " "}--help)\n`),
+    outputError: (msg, write) => {
+      const text = msg.replace(/^error: /, "").trim();
+      const hint = takesText && text.startsWith("unknown option") ? "; text that starts with - goes after --" : "";
+      write(`bustle: ${text}${hint} (see bustle ${cmd === program ? "" : cmd.name() + " "}--help)\n`);
+    },
   });
   cmd.commands.forEach(usageExits);
 };
