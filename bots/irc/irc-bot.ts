@@ -136,6 +136,10 @@ export class IrcBot implements Bot {
     const conn = this.conn!;
     for (const ch of this.ctx.config.channels) {
       if (only && ch.name !== only) continue;
+      if (this.queue!.full) {
+        this.queue!.skip(ch.name); // under a burst: count it for the summary without rendering it
+        continue;
+      }
       const prefix = conn.prefix();
       // Budget for the longest nick we may end up with (fallbacks add up to 4 characters).
       const nick = prefix.nick.length >= this.ctx.config.nick.length + 4 ? prefix.nick : this.ctx.config.nick + "0000";

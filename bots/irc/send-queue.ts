@@ -75,6 +75,16 @@ export class SendQueue {
     return n;
   }
 
+  /** True when no further line fits; callers may then `skip` an event without rendering it. */
+  get full(): boolean {
+    return this.items.length >= this.opts.capacity;
+  }
+
+  /** Counts an event for `target` that was not queued (it shows up in the summary). */
+  skip(target: string): void {
+    this.dropped.set(target, (this.dropped.get(target) ?? 0) + 1);
+  }
+
   /**
    * Queues one event's lines for `target`, all or nothing. Returns false when the queue is full
    * (the event is then counted for the target's summary).
@@ -82,7 +92,7 @@ export class SendQueue {
   enqueue(target: string, lines: readonly string[]): boolean {
     if (!lines.length) return true;
     if (this.items.length + lines.length > this.opts.capacity) {
-      this.dropped.set(target, (this.dropped.get(target) ?? 0) + 1);
+      this.skip(target);
       return false;
     }
     for (const line of lines) this.items.push({ target, line });
