@@ -92,7 +92,7 @@ export class BotRunner {
       this.feeding = false;
       const c = this.spec.common;
       const init: HostInit = {
-        t: "init", node: this.deps.node, common: c, section: this.spec.section, bus: this.deps.bus,
+        t: "init", node: this.deps.node, common: c, section: this.spec.raw, bus: this.deps.bus,
         stateDir: join(this.deps.stateRoot, "bots", c.id), registryModule: this.deps.registryModule,
         halted: this.halted, heartbeatMs: this.deps.supervise.heartbeat,
       };

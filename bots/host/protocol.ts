@@ -14,7 +14,7 @@ export interface HostInit {
   t: "init";
   node: string;
   common: CommonBotConfig;
-  /** The type's section, validated again by the host with the registry's schema. */
+  /** The type's section as written in control.yaml, validated (and defaulted) again by the host with the registry's schema. */
   section: unknown;
   bus: BusSettings;
   stateDir: string;

@@ -13,6 +13,8 @@ export interface BotSpec {
   readonly common: CommonBotConfig;
   /** The type's section (e.g. the `exec:` mapping), validated. */
   readonly section: unknown;
+  /** The section as written in the YAML; the bot host validates it again with the same schema. */
+  readonly raw: unknown;
   /** Stable text of the whole entry; a reload restarts a bot only when this changes. */
   readonly fingerprint: string;
 }
@@ -108,7 +110,8 @@ export function botSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sch
       const common: CommonBotConfig = {
         id: r.id, type: r.type, enabled: r.enabled, placement: r.placement, subscribe: r.subscribe, kinds: r.kinds, format: r.format,
       };
-      return { common, section: r[bt.type], fingerprint: JSON.stringify(r) };
+      const raw = structuredClone((value as Record<string, unknown>)[bt.type] ?? {});
+      return { common, section: r[bt.type], raw, fingerprint: JSON.stringify(r) };
     },
   };
 }
