@@ -14,9 +14,10 @@ export { WebBot } from "./web-bot.js";
 export const webBotType = defineBotType<WebConfig>({
   type: "web",
   schema: webSectionSchema,
-  check(config, id) {
+  // Problems are relative to the `web:` section; the control config names the bot and line.
+  check(config) {
     try {
-      TokenTable.load(config.tokens, `bots.${id}.web`);
+      TokenTable.load(config.tokens, "");
       return [];
     } catch (err) {
       return err instanceof ConfigError ? [...err.problems] : [(err as Error).message];

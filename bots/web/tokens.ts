@@ -51,12 +51,12 @@ const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").dig
 export class TokenTable {
   private constructor(private readonly entries: ReadonlyArray<{ digest: Buffer; client: Client }>) {}
 
-  /** Reads every token's secret; throws ConfigError naming each missing or weak one. */
+  /** Reads every token's secret; throws ConfigError naming each missing or weak one (`where` prefixes the key paths). */
   static load(tokens: readonly TokenConfig[], where: string, now?: () => number): TokenTable {
     const problems: string[] = [];
     const entries: Array<{ digest: Buffer; client: Client }> = [];
     tokens.forEach((t, i) => {
-      const what = `${where}.tokens[${i}] (${t.name})`;
+      const what = `${where ? where + "." : ""}tokens[${i}] (${t.name})`;
       let secret: string | undefined;
       try {
         secret = readSecret({ env: t.token_env, file: t.token_file }, what);

@@ -13,9 +13,10 @@ export { WebhookBot } from "./webhook-bot.js";
 export const webhookBotType = defineBotType<WebhookConfig>({
   type: "webhook",
   schema: webhookSectionSchema,
-  check(config, id) {
+  // Problems are relative to the `webhook:` section; the control config names the bot and line.
+  check(config) {
     try {
-      readSecret({ env: config.secret_env, file: config.secret_file }, `bots.${id}.webhook.secret`);
+      readSecret({ env: config.secret_env, file: config.secret_file }, config.secret_env !== undefined ? "secret_env" : "secret_file");
       return [];
     } catch (err) {
       return [(err as Error).message];
