@@ -53,6 +53,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   let running = false;
   let lastProgress = Date.now();
   let watchdog: NodeJS.Timeout | undefined;
+  // Stream info can come from a lagging replica (2.9 lets followers answer while a group is
+  // leaderless, e.g. just after a partition heals): "behind us" alone does not mean recreated.
+  let streamCreated: string | undefined;
+  let behindSeen = 0;
 
   /** Opens bustle.log for appending and reconciles it with the recorded position. */
   async function openLog(): Promise<void> {
@@ -160,6 +164,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     if (!nc || !running) return;
     const js = jetstream(nc);
     const start = bufferedSeq + 1;
+    streamCreated ??= await jetstreamManager(nc, { timeout: 2_000 }).then((m) => m.streams.info(STREAM_NAME)).then((i) => i.created, () => undefined);
     const consumer = await js.consumers.get(STREAM_NAME, start > 1
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }
       : { deliver_policy: DeliverPolicy.All });
@@ -176,7 +181,15 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       const jsm = await jetstreamManager(nc, { timeout: 2_000 });
       const info = await jsm.streams.info(STREAM_NAME);
       lastProgress = Date.now();
-      if (info.state.last_seq < pos.seq && info.state.last_seq < bufferedSeq) {
+      const behind = info.state.last_seq < pos.seq && info.state.last_seq < bufferedSeq;
+      const sameStream = streamCreated !== undefined && info.created === streamCreated;
+      behindSeen = behind ? behindSeen + 1 : 0;
+      if (!behind) streamCreated = info.created;
+      if (behind && (sameStream || (streamCreated === undefined && behindSeen < 2))) {
+        log.warn("stream info behind this log's position (a lagging replica answered?); not treating it as recreated yet", { written: bufferedSeq, stream_last: info.state.last_seq });
+      } else if (behind) {
+        streamCreated = info.created;
+        behindSeen = 0;
         // The stream was deleted and created anew: its sequences start over.
         log.error("the stream is behind this log's position: it was recreated; logging it from its start", { written: bufferedSeq, stream_last: info.state.last_seq });
         audit.note("stream recreated", { written_seq: bufferedSeq, stream_last_seq: info.state.last_seq });
