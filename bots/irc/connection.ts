@@ -14,6 +14,7 @@ import { Client } from "irc-framework";
 import type { Logger } from "../../cluster/logger.js";
 import type { BotState } from "../bot.js";
 import { portOf, type IrcConfig } from "./config.js";
+import { ChannelJoins, DEFAULT_BACKOFF, JOIN_ERRORS, backoffDelay, nickCandidates, type BackoffPolicy } from "./policy.js";
 import { Roster } from "./roster.js";
 import { wireSafe } from "./sanitize.js";
 import type { Prefix } from "./split.js";
@@ -43,31 +44,6 @@ export interface ConnectionHooks {
   state(state: BotState, detail?: string): void;
 }
 
-export interface BackoffPolicy {
-  minMs: number;
-  maxMs: number;
-  /** A session registered this long counts as stable: the next reconnect starts from minMs. */
-  stableMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffPolicy = { minMs: 1_000, maxMs: 300_000, stableMs: 60_000 };
-
-/** Delay before reconnect attempt `n` (0-based): doubling from minMs up to maxMs, then 50–100 % of it. */
-export function backoffDelay(n: number, p: BackoffPolicy, random = Math.random): number {
-  const ceiling = Math.min(p.maxMs, p.minMs * 2 ** Math.min(n, 30));
-  return Math.round(ceiling * (0.5 + random() / 2));
-}
-
-/** The nicks to try in turn: the configured one, with underscores, then with random digits. */
-export function* nickCandidates(nick: string, random = Math.random): Generator<string> {
-  yield nick;
-  yield `${nick}_`;
-  yield `${nick}__`;
-  for (;;) yield `${nick.slice(0, 26)}${Math.floor(random() * 9000 + 1000)}`;
-}
-
-const JOIN_ERRORS = new Set(["channel_is_full", "invite_only_channel", "banned_from_channel", "bad_channel_key", "too_many_channels"]);
-
 export class IrcConnection {
   private readonly client = new Client();
   readonly roster = new Roster();
@@ -75,9 +51,7 @@ export class IrcConnection {
   private registeredAt: number | undefined;
   private attempt = 0;
   private nicks: Generator<string> | undefined;
-  private readonly joined = new Set<string>();
-  private readonly joining = new Map<string, number>();
-  private readonly holdUntil = new Map<string, number>();
+  private readonly joins: ChannelJoins;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closedWaiters: Array<() => void> = [];
   private lastSocketError: string | undefined;
@@ -89,6 +63,7 @@ export class IrcConnection {
     private readonly log: Logger,
     private readonly backoff: BackoffPolicy = DEFAULT_BACKOFF,
   ) {
+    this.joins = new ChannelJoins(config.channels);
     this.roster.attach(this.client);
     this.listen();
   }
@@ -107,7 +82,7 @@ export class IrcConnection {
   }
 
   isJoined(channel: string): boolean {
-    return this.registered && this.joined.has(channel.toLowerCase());
+    return this.registered && this.joins.isJoined(channel);
   }
 
   /** Starts the connect loop; returns at once (the hooks report progress). */
@@ -191,28 +166,24 @@ export class IrcConnection {
     cl.on("nick invalid", (e: { nick: string }) => this.nickRefused(e.nick, "refused"));
     cl.on("join", (e: { nick: string; channel: string }) => {
       if (!this.isMe(e.nick)) return;
-      const k = e.channel.toLowerCase();
-      this.joining.delete(k);
-      this.joined.add(k);
+      this.joins.joinedNow(e.channel);
       this.log.info("joined", { channel: e.channel });
       this.hooks.joined(e.channel);
-      if (this.config.channels.every((ch) => this.joined.has(ch.name.toLowerCase()))) this.hooks.state("connected");
+      if (this.joins.all) this.hooks.state("connected");
     });
     cl.on("part", (e: { nick: string; channel: string }) => {
-      if (this.isMe(e.nick)) this.joined.delete(e.channel.toLowerCase());
+      if (this.isMe(e.nick)) this.joins.left(e.channel);
     });
     cl.on("kick", (e: { kicked: string; channel: string; nick: string; message: string }) => {
       if (!this.isMe(e.kicked)) return;
-      const k = e.channel.toLowerCase();
-      this.joined.delete(k);
-      this.holdUntil.set(k, Date.now() + this.config.rejoin_delay);
+      this.joins.kicked(e.channel, Date.now() + this.config.rejoin_delay);
       this.log.warn("kicked; rejoining later", { channel: e.channel, by: e.nick, reason: e.message, in_ms: this.config.rejoin_delay });
       this.hooks.state("degraded", `kicked from ${e.channel}`);
       this.later(() => this.joinAll(), this.config.rejoin_delay + 50);
     });
     cl.on("irc error", (e: { error: string; channel?: string; reason?: string }) => {
       if (e.channel && JOIN_ERRORS.has(e.error)) {
-        this.joining.delete(e.channel.toLowerCase());
+        this.joins.refused(e.channel);
         this.log.warn("cannot join; will retry", { channel: e.channel, error: e.error, reason: e.reason });
         this.hooks.state("degraded", `cannot join ${e.channel}: ${e.error}`);
       } else {
@@ -247,14 +218,9 @@ export class IrcConnection {
 
   private joinAll(): void {
     if (!this.registered || this.stopping) return;
-    const now = Date.now();
-    for (const ch of this.config.channels) {
-      const k = ch.name.toLowerCase();
-      if (this.joined.has(k) || (this.holdUntil.get(k) ?? 0) > now) continue;
-      if (now - (this.joining.get(k) ?? -Infinity) < 30_000) continue;
-      this.joining.set(k, now);
-      const key = this.secrets.keys.get(k);
-      this.client.join(ch.name, key ? wireSafe(key).replace(/[\s,]/g, "") : undefined);
+    for (const name of this.joins.due(Date.now())) {
+      const key = this.secrets.keys.get(name.toLowerCase());
+      this.client.join(name, key ? wireSafe(key).replace(/[\s,]/g, "") : undefined);
     }
   }
 
@@ -271,8 +237,7 @@ export class IrcConnection {
   private closed(): void {
     const stable = this.registeredAt !== undefined && Date.now() - this.registeredAt >= this.backoff.stableMs;
     this.registeredAt = undefined;
-    this.joined.clear();
-    this.joining.clear();
+    this.joins.reset();
     this.roster.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

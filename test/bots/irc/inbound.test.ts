@@ -5,7 +5,7 @@ import { EventEmitter } from "node:events";
 import { silentLogger } from "../../../cluster/logger.js";
 import type { BotOutput } from "../../../bots/bot.js";
 import { Commands, NOTHING_YET } from "../../../bots/irc/commands.js";
-import { backoffDelay, nickCandidates } from "../../../bots/irc/connection.js";
+import { ChannelJoins, backoffDelay, nickCandidates } from "../../../bots/irc/policy.js";
 import { Inbound } from "../../../bots/irc/inbound.js";
 import { Roster } from "../../../bots/irc/roster.js";
 import { ircConfig } from "./harness.js";
@@ -102,4 +102,21 @@ test("irc roster - tracks who is in each channel from client events", () => {
   client.emit("kick", { channel: "#a", kicked: "carol" });
   client.emit("quit", { nick: "alice2" });
   assert.deepEqual(r.nicks("#a"), []);
+});
+
+test("irc joins - one JOIN per channel, none while in flight, a pause after a kick", () => {
+  const j = new ChannelJoins([{ name: "#A" }, { name: "#b" }]);
+  assert.deepEqual(j.due(0), ["#A", "#b"]);
+  assert.deepEqual(j.due(1_000), [], "no duplicate JOINs while the first are unanswered");
+  j.joinedNow("#a");
+  j.refused("#B");
+  assert.deepEqual(j.due(2_000), ["#b"], "a refused JOIN is due again");
+  j.joinedNow("#b");
+  assert.equal(j.all, true);
+  j.kicked("#a", 10_000);
+  assert.equal(j.isJoined("#A"), false);
+  assert.deepEqual(j.due(9_999), []);
+  assert.deepEqual(j.due(10_000), ["#A"]);
+  j.reset();
+  assert.deepEqual(j.due(10_001), ["#A", "#b"], "a new session joins everything");
 });
