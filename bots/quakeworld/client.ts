@@ -9,13 +9,12 @@ import { createSocket, type Socket } from "node:dgram";
 import type { Logger } from "../../cluster/logger.js";
 import { MsgWriter, isOob, oob } from "./msg.js";
 import { Netchan } from "./netchan.js";
-import { parseServerMessages, type ServerMessage } from "./svc.js";
+import { JoinSequence } from "./join.js";
+import { parseServerMessages } from "./svc.js";
 import { fromPeer, request, resolvePeer, type Peer } from "./udp.js";
 
 const PROTOCOL_VERSION = 28;
 const CLC_STRINGCMD = 4;
-/** Commands the server may ask us to send back during the join sequence; anything else is ignored. */
-const JOIN_COMMANDS = new Set(["new", "soundlist", "modellist", "prespawn", "spawn", "begin"]);
 
 export interface QwClientOptions {
   host: string;
@@ -144,7 +143,6 @@ export class QwClient {
   /** One connection: handshake, join, stay. Resolves when it ends; never rejects on purpose. */
   private async session(): Promise<SessionEnd> {
     this.joinedNow = false;
-    this.names.clear();
     const peer = await resolvePeer(this.opts.host, this.opts.port).catch(() => undefined);
     if (!peer) return { joined: false, why: `cannot resolve ${this.opts.host}` };
     this.peer = peer;
@@ -160,8 +158,20 @@ export class QwClient {
       const accepted = await this.connect(socket, peer, `connect ${PROTOCOL_VERSION} ${qport} ${challenge} "${this.userinfo()}"\n`);
       if (accepted !== true) return { joined: false, why: accepted };
       this.chan = new Netchan(qport);
-      this.command("new");
-      return await this.stay(socket, peer);
+      const join = new JoinSequence({
+        command: (text) => this.command(text),
+        oob: (text) => socket.send(oob(text), peer.port, peer.address, () => {}),
+        print: this.opts.onPrint,
+        mapChecksum: this.opts.mapChecksum,
+        onMapRefused: (model) => {
+          if (this.mapcheckWarned) return;
+          this.mapcheckWarned = true;
+          this.opts.log.error(`${this.opts.host}:${this.opts.port} checks maps (sv_mapcheck 1) and refused ours for ${model ?? "its map"}: put the server's .bsp files in quakeworld.maps_dir`);
+        },
+        log: this.opts.log,
+      });
+      join.start();
+      return await this.stay(socket, peer, join);
     } finally {
       this.chan = undefined;
       this.joinedNow = false;
@@ -206,7 +216,7 @@ export class QwClient {
     });
   }
 
-  private stay(socket: Socket, peer: Peer): Promise<SessionEnd> {
+  private stay(socket: Socket, peer: Peer, join: JoinSequence): Promise<SessionEnd> {
     return new Promise((resolve) => {
       let lastHeard = Date.now();
       let joined = false;
@@ -234,8 +244,9 @@ export class QwClient {
         const { messages, error } = parsed;
         if (error) this.opts.log.debug("stopped reading a packet", { error, kinds: messages.map((m) => m.type) });
         for (const m of messages) {
-          const r = this.handle(m, peer);
-          if (r === "joined") {
+          const r = join.handle(m);
+          if (r === "left") this.joinedNow = false;
+          else if (r === "joined") {
             this.joinedNow = true;
             if (!joined) this.opts.onState?.("joined", `${peer.host}:${peer.port}`);
             joined = true;
@@ -256,79 +267,6 @@ export class QwClient {
   private transmit(unreliable?: Buffer): void {
     if (!this.chan || !this.socket || !this.peer) return;
     this.socket.send(this.chan.transmit(unreliable), this.peer.port, this.peer.address, () => {});
-  }
-
-  private handle(m: ServerMessage, peer: Peer): "joined" | "disconnect" | undefined {
-    switch (m.type) {
-      case "serverdata":
-        this.servercount = m.servercount;
-        this.joinedNow = false;
-        this.begun = false;
-        this.command(`soundlist ${m.servercount} 0`);
-        return undefined;
-      case "soundlist":
-        this.command(m.next ? `soundlist ${this.servercount} ${m.next}` : `modellist ${this.servercount} 0`);
-        return undefined;
-      case "modellist":
-        if (m.first !== undefined) this.mapModel = m.first;
-        if (m.next) this.command(`modellist ${this.servercount} ${m.next}`);
-        else void this.prespawn(this.servercount, this.mapModel);
-        return undefined;
-      case "stufftext":
-        this.stuffed(m.text, peer);
-        return undefined;
-      case "print":
-        if (!this.mapcheckWarned && m.text.includes("Map model file does not match")) {
-          this.mapcheckWarned = true;
-          this.opts.log.error(`${this.opts.host}:${this.opts.port} checks maps (sv_mapcheck 1) and refused ours for ${this.mapModel ?? "its map"}: put the server's .bsp files in quakeworld.maps_dir`);
-        }
-        this.opts.onPrint?.(m.level, m.text, this.names);
-        return undefined;
-      case "userinfo": {
-        const name = /\\name\\([^\\]*)/.exec(m.info)?.[1];
-        if (m.slot < 64) {
-          if (name !== undefined && m.info) this.names.set(m.slot, name);
-          else this.names.delete(m.slot);
-        }
-        return undefined;
-      }
-      case "setinfo":
-        if (m.key === "name" && m.slot < 64) this.names.set(m.slot, m.value);
-        return undefined;
-      case "disconnect":
-        return "disconnect";
-      case "frame":
-        if (!this.begun) return undefined;
-        this.begun = false;
-        return "joined";
-    }
-  }
-
-  private async prespawn(servercount: number, model: string | undefined): Promise<void> {
-    const sum = model && this.opts.mapChecksum ? await this.opts.mapChecksum(model).catch(() => undefined) : undefined;
-    if (servercount === this.servercount) this.command(`prespawn ${servercount} 0 ${sum ?? 0}`);
-  }
-
-  /** Commands the server stuffs into a client's console: only the join sequence is acted on. */
-  private stuffed(text: string, peer: Peer): void {
-    this.opts.log.debug("server stuffed", { text: text.slice(0, 200) });
-    for (const line of text.split("\n")) {
-      const words = line.trim().split(/\s+/);
-      if (words[0] === "cmd" && words[1] === "pext") this.command("pext");
-      else if (words[0] === "cmd" && JOIN_COMMANDS.has(words[1] ?? "")) this.command(words.slice(1).join(" "));
-      else if (words[0] === "skins") {
-        this.command(`begin ${this.servercount}`);
-        this.begun = true;
-      } else if (words[0] === "changing") {
-        this.joinedNow = false;
-        this.begun = false;
-      } else if (words[0] === "reconnect") this.command("new");
-      else if (words[0] === "packet") {
-        // Real-IP check (sv_getrealip): answer the server itself, never a third address.
-        const m = /^packet\s+\S+\s+"(ip \d+ \d+)"/.exec(line.trim());
-        if (m && this.socket) this.socket.send(oob(m[1]!), peer.port, peer.address, () => {});
-      }
-    }
   }
 }
 
