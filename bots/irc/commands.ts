@@ -4,6 +4,7 @@
  * nobody can use the bot to flood the channel.
  */
 
+/** Tuning for `!bustle` (defaults: 3 events, 30 s cooldown). */
 export interface CommandOptions {
   /** Events kept for `!bustle`. */
   recent?: number;
@@ -11,8 +12,10 @@ export interface CommandOptions {
   now?: () => number;
 }
 
+/** The answer before any event was relayed. */
 export const NOTHING_YET = "nothing has happened yet";
 
+/** Remembers recent event texts and rations answers per channel. Synchronous; nothing to clean up. */
 export class Commands {
   private readonly recent: string[] = [];
   private readonly lastAnswer = new Map<string, number>();

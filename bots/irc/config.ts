@@ -37,6 +37,7 @@ function millis(opts: { min: number }): Schema<number> {
   };
 }
 
+/** One configured channel, after validation. */
 export interface ChannelSpec {
   name: string;
   /** Environment variable holding the channel key (+k), if the channel has one. */
@@ -105,6 +106,7 @@ const shape = object({
   }), { window: 600_000, text: "you hear faint noise in the chat room", relay_text: "{channel} <{nick}> {message}" }),
 });
 
+/** The `irc:` section: shape, defaults and cross-key rules (TLS files only with TLS, no duplicate channels). */
 export const ircConfigSchema = refine(shape, (c, report, path) => {
   if (!c.tls) {
     for (const k of ["tls_ca", "tls_cert", "tls_key"] as const) if (c[k] !== undefined) report([...path, k], "only makes sense with tls: true");
@@ -121,6 +123,7 @@ export const ircConfigSchema = refine(shape, (c, report, path) => {
 export type IrcConfig = Infer<typeof shape>;
 
 
+/** The port to use: the configured one, or 6697 with TLS / 6667 without. */
 export const portOf = (c: IrcConfig): number => c.port ?? (c.tls ? 6697 : 6667);
 
 /** Problems that only show on this machine: unreadable TLS files, unset secret variables. Each starts with its key inside the section ("tls_ca: …"). */

@@ -20,6 +20,7 @@ import { wireSafe } from "./sanitize.js";
 import type { Prefix } from "./split.js";
 import { transportWithTls } from "./tls-transport.js";
 
+/** Secrets and TLS material read at start (see loadSecrets); never logged. */
 export interface ConnectionSecrets {
   password?: string | undefined;
   saslPassword?: string | undefined;
@@ -28,6 +29,7 @@ export interface ConnectionSecrets {
   tls?: { ca?: string; cert?: string; key?: string };
 }
 
+/** A PRIVMSG or ACTION as the client parsed it; `message` is raw (formatting included). */
 export interface IncomingMessage {
   nick: string;
   target: string;
@@ -44,6 +46,10 @@ export interface ConnectionHooks {
   state(state: BotState, detail?: string): void;
 }
 
+/**
+ * Build, then `start()`; `stop()` quits and resolves once the socket has closed. The owner
+ * must call `stop()`: until then it reconnects forever.
+ */
 export class IrcConnection {
   private readonly client = new Client();
   readonly roster = new Roster();

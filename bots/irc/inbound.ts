@@ -10,6 +10,7 @@ import type { IrcConfig } from "./config.js";
 import type { IncomingMessage } from "./connection.js";
 import { stripFormatting } from "./sanitize.js";
 
+/** What the inbound listener needs; `now` is for tests. */
 export interface InboundOptions {
   config: IrcConfig;
   /** The bot context's publish; failures are logged, never thrown. */
@@ -22,11 +23,13 @@ export interface InboundOptions {
   now?: () => number;
 }
 
+/** `!bustle`, alone or followed by words. */
 export const COMMAND_RE = /^!bustle(?:\s|$)/i;
 
 const fill = (template: string, fields: Record<string, string>): string =>
   template.replace(/\{(\w+)\}/g, (whole, k: string) => fields[k] ?? whole);
 
+/** Synchronous `handle()` per message; publishing runs in the background and only logs failures. */
 export class Inbound {
   private readonly lastEvent = new Map<string, number>();
   private readonly ignored: Set<string>;

@@ -5,6 +5,7 @@ import { IrcBot } from "./irc-bot.js";
 
 export type { IrcConfig } from "./config.js";
 
+/** Registered in bots/registry.ts as `irc`. */
 export const ircBotType = defineBotType<IrcConfig>({
   type: "irc",
   schema: ircConfigSchema,

@@ -54,6 +54,11 @@ export function loadSecrets(c: IrcConfig): ConnectionSecrets {
   };
 }
 
+/**
+ * `start()` rejects only when a secret or TLS file is missing (a config problem); otherwise it
+ * resolves at once and the connection comes up in the background, reported through ctx.report.
+ * `closed()` resolves after `stop()`; the bot never dies on its own.
+ */
 export class IrcBot implements Bot {
   private conn: IrcConnection | undefined;
   private queue: SendQueue | undefined;

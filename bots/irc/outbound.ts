@@ -5,6 +5,7 @@
 import { DEFUSE_BYTES, defuseCommand, dePing, wireSafe } from "./sanitize.js";
 import { splitForIrc, textBudget, type Prefix } from "./split.js";
 
+/** Where the lines go and who must not be pinged there. */
 export interface RenderOptions {
   prefix: Prefix;
   target: string;

@@ -1,5 +1,6 @@
 /** The connection's small decisions, kept pure so they can be tested with plain values. */
 
+/** Reconnect pacing. */
 export interface BackoffPolicy {
   minMs: number;
   maxMs: number;
@@ -7,6 +8,7 @@ export interface BackoffPolicy {
   stableMs: number;
 }
 
+/** 1 s doubling to 5 min; reset after a minute-long session. */
 export const DEFAULT_BACKOFF: BackoffPolicy = { minMs: 1_000, maxMs: 300_000, stableMs: 60_000 };
 
 /** Delay before reconnect attempt `n` (0-based): doubling from minMs up to maxMs, then 50–100 % of it. */

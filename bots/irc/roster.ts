@@ -5,6 +5,7 @@
  */
 import type { EventEmitter } from "node:events";
 
+/** Call `attach` once per client; no listeners are added later, so nothing needs removing. */
 export class Roster {
   private readonly channels = new Map<string, Set<string>>();
 

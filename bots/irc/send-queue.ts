@@ -16,6 +16,7 @@ export interface QueueClock {
   setTimer(fn: () => void, ms: number): () => void;
 }
 
+/** The wall clock and real timers. */
 export const realClock: QueueClock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
@@ -24,6 +25,7 @@ export const realClock: QueueClock = {
   },
 };
 
+/** Pacing, bound and the two callbacks the queue drives. */
 export interface SendQueueOptions {
   burst: number;
   perMs: number;
@@ -43,8 +45,10 @@ interface Item {
   line: string;
 }
 
+/** "…and 37 more things happened". */
 export const defaultSummary = (n: number): string => `…and ${n} more ${n === 1 ? "thing" : "things"} happened`;
 
+/** Starts paused. The owner calls `resume()` when registered and `clear()` on stop (it cancels the timer). */
 export class SendQueue {
   private readonly items: Item[] = [];
   private readonly dropped = new Map<string, number>();

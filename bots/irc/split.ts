@@ -10,6 +10,7 @@ export const ASSUMED_HOST_BYTES = 63;
 /** IRC line limit without the CRLF. */
 const LINE_BYTES = 510;
 
+/** Our `nick!user@host` as the server shows it to others. */
 export interface Prefix {
   nick: string;
   /** The ident as the server may show it; a `~` is added when identd is absent, so we count it. */

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { freePort, isListening } from "../../../cluster/net.js";
 import { waitFor } from "../../../cluster/testing/wait-for.js";
 
+/** Where the server lives and whether it also listens with TLS. */
 export interface IrcdOptions {
   /** A folder of its own (config, log). */
   dir: string;
@@ -16,6 +17,7 @@ export interface IrcdOptions {
   tls?: { cert: string; key: string };
 }
 
+/** The config file text: one plain client port on 127.0.0.1, optionally one TLS port. */
 export function renderInspircdConf(o: { dir: string; port: number; tlsPort?: number | undefined; tls?: IrcdOptions["tls"] }): string {
   const lines = [
     `<server name="irc.bustle.test" description="bustle test server" network="BustleTest">`,
@@ -39,6 +41,7 @@ export function renderInspircdConf(o: { dir: string; port: number; tlsPort?: num
   return lines.join("\n") + "\n";
 }
 
+/** `prepare()` then `start()`; the test calls `stop()` in its `after` hook. */
 export class TestIrcd {
   private child: ChildProcess | undefined;
   private output = "";

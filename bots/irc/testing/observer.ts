@@ -8,6 +8,7 @@ import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } f
 import { join } from "node:path";
 import { waitFor } from "../../../cluster/testing/wait-for.js";
 
+/** One line of ii's channel log. */
 export interface SeenLine {
   /** The sender's nick, or "-!-" for server notices (joins, quits, kicks). */
   nick: string;
@@ -15,6 +16,7 @@ export interface SeenLine {
   raw: string;
 }
 
+/** `connect()` then `join()`; the test calls `stop()` (ii also exits when the server goes away). */
 export class Observer {
   private child: ChildProcess | undefined;
 
