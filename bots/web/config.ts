@@ -3,8 +3,23 @@
  * (per-client tokens, each limited to some kinds and a rate), and the bounds that keep one
  * portal from eating its control server (history, clients, body size, timeouts).
  */
-import { array, duration, int, object, optional, refine, string, type Infer } from "../../cluster/config/schema.js";
+import { array, duration, int, object, optional, refine, string, type Infer, type Schema } from "../../cluster/config/schema.js";
 import { KIND_RE } from "../../cluster/names.js";
+
+/**
+ * A duration ("10s", "1m"), or a number of milliseconds: numbers are accepted so the schema is
+ * idempotent (the bot host may validate a section the control server already converted).
+ */
+function millis(opts: { min: number; max?: number }): Schema<number> {
+  const text = duration(opts);
+  return {
+    expects: `${text.expects}, or milliseconds`,
+    check(value, path, issues) {
+      if (typeof value === "number" && Number.isFinite(value) && value >= opts.min && value <= (opts.max ?? Infinity)) return value;
+      return text.check(value, path, issues);
+    },
+  };
+}
 
 /** Names become the `actor` of published events, so they follow the envelope's actor rule (minus spaces). */
 export const TOKEN_NAME_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
@@ -15,8 +30,8 @@ const LISTEN_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 export const rateSchema = object({
   /** How many posts may arrive at once. */
   burst: int({ min: 1, max: 100_000 }),
-  /** The bucket refills `burst` posts over this long ("1m": at most `burst` per minute on average). */
-  per: duration({ min: 100 }),
+  /** After the burst, one more post per this long (as the irc bot's `rate`). */
+  per: millis({ min: 10 }),
 });
 
 export const tokenSchema = refine(object({
@@ -24,7 +39,7 @@ export const tokenSchema = refine(object({
   token_env: optional(string({ pattern: ENV_NAME_RE, describe: "an environment variable name" })),
   token_file: optional(string({ min: 1 })),
   kinds: array(string({ pattern: KIND_RE, describe: "a kind like \"game\" (lower case, digits, dashes)" }), { min: 1 }),
-  rate: optional(rateSchema, { burst: 10, per: 60_000 }),
+  rate: optional(rateSchema, { burst: 10, per: 6_000 }),
 }), (t, report, path) => {
   if ((t.token_env === undefined) === (t.token_file === undefined)) report(path, "needs exactly one of token_env or token_file (the token itself is never written in the config)");
 });
@@ -41,9 +56,9 @@ export const webSectionSchema = refine(object({
   /** Largest accepted request body in bytes (a publish is a few hundred). */
   max_body: optional(int({ min: 256, max: 1_048_576 }), 8192),
   /** Time a client has to send a whole request (headers and body). */
-  request_timeout: optional(duration({ min: 500, max: 300_000 }), 10_000),
+  request_timeout: optional(millis({ min: 500, max: 300_000 }), 10_000),
   /** Comment lines that keep idle event streams (and proxies) awake. */
-  heartbeat: optional(duration({ min: 1000, max: 300_000 }), 15_000),
+  heartbeat: optional(millis({ min: 1000, max: 300_000 }), 15_000),
 }), (w, report, path) => {
   const port = Number(LISTEN_RE.exec(w.listen)?.[2]);
   if (!(port >= 1 && port <= 65535)) report([...path, "listen"], `port must be 1–65535, got ${port}`);

@@ -47,25 +47,26 @@ export function publishHandler(d: PublishDeps): (req: IncomingMessage, res: Serv
     let client: Client | undefined;
     const refuse = (status: number, result: PublishResult, message: string, headers: Record<string, string> = {}) => {
       d.metrics.countPublish(result);
+      // A body we will not read is drained only when small; otherwise the connection is closed.
+      if (!req.complete && !(Number(req.headers["content-length"]) <= d.maxBody)) headers = { ...headers, Connection: "close" };
       quiet.refuse(result, message, { remote, ...(client ? { client: client.name } : {}) });
       sendError(res, status, message, headers);
+      req.resume();
     };
 
     const token = bearerToken(req.headers.authorization);
     client = token === undefined ? undefined : d.tokens.identify(token);
     if (!client) {
-      req.resume();
       return refuse(401, "unauthorized", token === undefined ? "missing bearer token" : "unknown token", { "WWW-Authenticate": 'Bearer realm="bustle"' });
     }
     if (!client.bucket.take()) {
-      req.resume();
       return refuse(429, "rate_limited", `over the rate for ${client.name}`, { "Retry-After": String(client.bucket.retryAfterSeconds()) });
     }
     let body: Buffer;
     try {
       body = await readBody(req, d.maxBody);
     } catch (err) {
-      if (err instanceof BodyTooLarge) return refuse(413, "too_large", `body larger than ${d.maxBody} bytes`, { Connection: "close" });
+      if (err instanceof BodyTooLarge) return refuse(413, "too_large", `body larger than ${d.maxBody} bytes`);
       return; // the client went away; there is no one to answer
     }
     let input: unknown;

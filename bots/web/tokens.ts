@@ -10,7 +10,7 @@ import type { TokenConfig } from "./config.js";
 /** Shorter tokens are guessable; refuse them at start-up rather than run an open door. */
 export const MIN_TOKEN_CHARS = 16;
 
-/** A token bucket: `burst` at once, refilled at `burst` per `perMs`. The clock is injectable for tests. */
+/** A token bucket: `burst` at once, then one more per `perMs`. The clock is injectable for tests. */
 export class RateBucket {
   private tokens: number;
   private stamp: number;
@@ -22,7 +22,7 @@ export class RateBucket {
   /** Takes one token if there is one. */
   take(): boolean {
     const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.stamp) * this.burst) / this.perMs);
+    this.tokens = Math.min(this.burst, this.tokens + (t - this.stamp) / this.perMs);
     this.stamp = t;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
@@ -31,7 +31,7 @@ export class RateBucket {
 
   /** Seconds until the next token, for Retry-After. */
   retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(((1 - this.tokens) * this.perMs) / this.burst / 1000));
+    return Math.max(1, Math.ceil(((1 - this.tokens) * this.perMs) / 1000));
   }
 }
 

@@ -5,13 +5,15 @@ import { ConfigError } from "../../../cluster/errors.js";
 import { webSectionSchema } from "../../../bots/web/config.js";
 import { RateBucket, TokenTable, bearerToken } from "../../../bots/web/tokens.js";
 
-test("web tokens - a bucket allows the burst, then refills at burst per period", () => {
+test("web tokens - a bucket allows the burst, then one more per period", () => {
   let now = 0;
-  const b = new RateBucket(3, 60_000, () => now);
+  const b = new RateBucket(3, 20_000, () => now);
   assert.deepEqual([b.take(), b.take(), b.take(), b.take()], [true, true, true, false]);
   assert.equal(b.retryAfterSeconds(), 20);
   now = 20_000;
   assert.deepEqual([b.take(), b.take()], [true, false]);
+  now = 1_000_000;
+  assert.deepEqual([b.take(), b.take(), b.take(), b.take()], [true, true, true, false], "refills up to the burst only");
 });
 
 test("web tokens - tokens are recognised exactly; short or missing ones stop the start", () => {
