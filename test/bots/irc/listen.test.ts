@@ -32,7 +32,8 @@ test("irc listen - channel chatter becomes at most one chat event per window", a
   await sleep(500);
   const events = await streamEvents(b.nc, "irc-hum");
   assert.ok(said >= 10, `${said} messages said`);
-  assert.ok(events.length >= 3 && events.length <= 5, `${events.length} events for 3.5 s of chatter with a 1 s window`);
+  // 3.5 s of chatter with a 1 s window: one event per window started, never more (at most 4–5).
+  assert.ok(events.length >= 2 && events.length <= 5, `${events.length} events for 3.5 s of chatter with a 1 s window`);
   for (const e of events) {
     assert.equal(e.kind, "chat");
     assert.equal(e.node, NODE);

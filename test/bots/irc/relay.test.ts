@@ -90,12 +90,10 @@ test("irc relay - the test server really kills a flooding client (control)", asy
 
 test("irc relay - a burst of 1,000 events in one second is paced and ends in a summary", async () => {
   const before = botLines().length;
-  const start = Date.now();
   for (let i = 0; i < 1000; i++) {
     t.deliver(event(`burst event ${i}`));
     if (i % 100 === 99) await sleep(90);
   }
-  assert.ok(Date.now() - start < 1_500, "delivered within about a second");
   await waitFor(() => /^…and \d+ more things happened$/.test(botLines().at(-1) ?? ""), 60_000, "the summary line");
   await waitFor(() => t.bot.pendingLines === 0, 10_000, "an empty queue");
   const lines = botLines().slice(before);
