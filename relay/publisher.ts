@@ -42,12 +42,14 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   const timeout = opts.ackTimeoutMs ?? 5_000;
   let running = false;
   let loop: Promise<void> | undefined;
+  let wakeOnStop!: () => void;
+  const stopped = new Promise<void>((r) => (wakeOnStop = r));
 
   async function run(js: JetStreamClient): Promise<void> {
     let backoff = 0;
     let failures = 0;
     while (running) {
-      await outbox.whenNonEmpty();
+      await Promise.race([outbox.whenNonEmpty(), stopped]);
       if (!running) break;
       const failed = await sendRound(js);
       if (failed) {
@@ -105,6 +107,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     },
     async stop() {
       running = false;
+      wakeOnStop();
       await Promise.race([loop, sleep(timeout + 1_000)]);
     },
     async drain(timeoutMs) {
