@@ -129,7 +129,11 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     let listing;
     try {
       listing = await listHomes(opts.homesRoot);
-      if (rootMissing) log.info("the homes root is readable again", { root: opts.homesRoot });
+      if (rootMissing) {
+        log.info("the homes root is readable again", { root: opts.homesRoot });
+        rootWatch?.close(); // it watched the old directory, if any: the timer makes a new one
+        rootWatch = undefined;
+      }
       rootMissing = false;
     } catch (err) {
       if (!rootMissing) log.error(`cannot read the homes root ${opts.homesRoot}; ambient events wait until it is readable`, { err });
@@ -221,6 +225,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       const began = Date.now();
       watchRoot();
       await requestSync();
+      if (stopped) return; // stop() came during the first scan
       if (!rootWatch && !rootMissing) watchRoot();
       timers.push(setInterval(() => {
         if (!rootWatch && !rootMissing) watchRoot();

@@ -4,7 +4,11 @@ import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, 
 import { join } from "node:path";
 import { EVENT_ID_RE } from "../../../cluster/envelope.js";
 import { waitFor } from "../../../cluster/testing/wait-for.js";
-import { makeHome, startHarness, type Harness } from "./harness.js";
+import { createLogger } from "../../../cluster/logger.js";
+import { tempDir } from "../../../cluster/testing/temp.js";
+import { memoryAudit } from "../../../relay/audit.js";
+import { createAmbientWatcher } from "../../../relay/ambient/watcher.js";
+import { ambientConfig, makeHome, startHarness, type Harness } from "./harness.js";
 
 const open: Harness[] = [];
 after(async () => {
@@ -164,4 +168,35 @@ test("ambient - enabled: false watches nothing", async () => {
   await new Promise((r) => setTimeout(r, 300)); // nothing to wait for: the absence is the point
   assert.equal(h.events.length, 0);
   assert.equal(h.spools.length, 0);
+});
+
+test("ambient - a homes root that appears after start is picked up by the rescan", async () => {
+  const tmp = tempDir("bustle-ambient-late-");
+  const root = join(tmp.path, "home");
+  const events: string[] = [];
+  const logs: Array<Record<string, any>> = [];
+  const watcher = createAmbientWatcher({
+    node: "town", homesRoot: root, config: ambientConfig(), audit: memoryAudit(), rescanMs: 100,
+    sink: { submit: async (evs) => void events.push(...evs.map((e) => e.text)) },
+    log: createLogger({ write: (l) => void logs.push(JSON.parse(l)) }),
+  });
+  try {
+    await watcher.start();
+    assert.equal(logs.filter((l) => l.level === "error").length, 1, "one line about the missing root");
+    mkdirSync(root);
+    makeHome(root, "alice");
+    await waitFor(() => {
+      appendFileSync(join(root, "alice", "todo.txt"), "x\n");
+      return events.includes("~alice is moving around in their home directory");
+    }, 10_000, "an event once the root exists");
+    makeHome(root, "bob"); // seen by the new watch on the root (or the rescan)
+    await waitFor(() => {
+      appendFileSync(join(root, "bob", "todo.txt"), "x\n");
+      return events.includes("~bob is moving around in their home directory");
+    }, 10_000, "an event from a later home");
+    assert.equal(logs.filter((l) => l.level === "error").length, 1, "said once");
+  } finally {
+    await watcher.stop();
+    tmp.remove();
+  }
 });
