@@ -29,9 +29,12 @@ export function renderPage(title: string): string {
     <h1><span class="tilde" aria-hidden="true">~</span>${t}</h1>
     <p class="sub">what is happening across the tildes, as it happens</p>
   </div>
-  <p id="status" class="status" data-state="connecting" role="status" aria-live="polite">
-    <span class="dot" aria-hidden="true"></span><span id="status-text">connecting…</span>
-  </p>
+  <div class="controls">
+    <p id="status" class="status" data-state="connecting" role="status" aria-live="polite">
+      <span class="dot" aria-hidden="true"></span><span id="status-text">connecting…</span>
+    </p>
+    <button id="pause" type="button" aria-pressed="false">Pause</button>
+  </div>
 </header>
 <main>
   <h2 class="visually-hidden">Latest events, newest first</h2>

@@ -13,6 +13,9 @@ export const PAGE_JS = String.raw`"use strict";
   var statusText = document.getElementById("status-text");
   var notice = document.getElementById("notice");
   var older = document.getElementById("older");
+  var pauseButton = document.getElementById("pause");
+  var paused = false;
+  var waiting = []; // events that arrived while paused, oldest first
   var last = 0;
   var known = false; // whether "last" is a real position to resume from
   var oldest = Infinity;
@@ -112,6 +115,12 @@ export const PAGE_JS = String.raw`"use strict";
     source.onmessage = function (m) {
       var ev;
       try { ev = JSON.parse(m.data); } catch (e) { return; }
+      if (paused) {
+        waiting.push(ev);
+        if (waiting.length > MAX_ITEMS) waiting.shift();
+        pauseButton.textContent = "Resume (" + waiting.length + " new)";
+        return;
+      }
       addNewest(ev, true);
     };
     source.addEventListener("gap", function () {
@@ -143,6 +152,20 @@ export const PAGE_JS = String.raw`"use strict";
       delay = Math.min(delay * 2, 15000);
     });
   }
+
+  // A moving feed must be stoppable (WCAG 2.2.2): paused, new events wait and are counted.
+  pauseButton.addEventListener("click", function () {
+    paused = !paused;
+    pauseButton.setAttribute("aria-pressed", String(paused));
+    if (paused) {
+      pauseButton.textContent = "Resume";
+      return;
+    }
+    pauseButton.textContent = "Pause";
+    var list = waiting;
+    waiting = [];
+    list.forEach(function (ev) { addNewest(ev, true); });
+  });
 
   older.addEventListener("click", function () {
     older.disabled = true;

@@ -29,6 +29,8 @@ a { color: var(--accent); }
 h1 { margin: 0; font-size: 1.6rem; letter-spacing: -.01em; }
 .tilde { color: var(--accent); margin-right: .1em; }
 .sub { margin: 0; color: var(--muted); font-size: .95rem; }
+.controls { display: flex; align-items: center; gap: 1rem; }
+#pause[aria-pressed="true"] { background: var(--accent); color: var(--accent-ink); }
 .status { margin: 0; display: inline-flex; align-items: center; gap: .5rem; font-size: .9rem; color: var(--muted); }
 .dot { width: .7rem; height: .7rem; border-radius: 50%; background: var(--warn); }
 .status[data-state="live"] .dot { background: var(--ok); }

@@ -102,6 +102,19 @@ test("web page - markup in event texts shows as text and runs nothing", { skip }
   assert.deepEqual(await page.evaluate("window.cspViolations ?? []"), []);
 });
 
+test("web page - the feed can be paused and resumed (nothing is lost)", { skip }, async () => {
+  const pause = page.getByRole("button", { name: "Pause" });
+  await pause.click();
+  await publishEvent(bus.nc, { text: "while paused" });
+  const resume = page.getByRole("button", { name: "Resume (1 new)" });
+  await resume.waitFor({ timeout: 5_000 });
+  assert.equal((await shown()).includes("while paused"), false);
+  assert.equal(await resume.getAttribute("aria-pressed"), "true");
+  await resume.click();
+  assert.equal((await shown())[0], "while paused");
+  assert.equal(await pause.getAttribute("aria-pressed"), "false");
+});
+
 test("web page - recovers after the portal restarts and shows what it missed, once each", { skip }, async () => {
   await stopBot();
   await page.locator('#status[data-state="offline"]').waitFor({ timeout: 10_000 });
