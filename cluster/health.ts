@@ -10,6 +10,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { STREAM_NAME } from "./names.js";
+import { metaLeaderOf, viewServers, type ServerView } from "./federation/monitoring.js";
 
 /** The client connection and what the connected server says about itself. */
 export interface ConnectionHealth {
@@ -80,6 +81,10 @@ export interface Health {
   logPosition?: LogPositionHealth | { error: string };
   /** The log's last complete line; absent when no log file was asked for. */
   lastEvent?: { line: string | undefined } | { error: string };
+  /** Each server's routes and meta leader from its monitoring port; absent unless `monitors` was given. */
+  servers?: ServerView[];
+  /** The JetStream meta leader most answering servers name; absent unless `monitors` was given. */
+  metaLeader?: string | undefined;
 }
 
 export interface HealthOptions {
@@ -89,6 +94,11 @@ export interface HealthOptions {
   logFile?: string | undefined;
   /** Timeout of each JetStream API request. Default 4 s. */
   timeoutMs?: number;
+  /**
+   * Monitoring endpoints to ask for routes and the meta leader, e.g. from the `cluster.json`
+   * that `bustle-cluster init` writes beside node.yaml (`readMap` in federation/status.ts).
+   */
+  monitors?: { id: string; monitor: string }[] | undefined;
 }
 
 export const hasError = (x: unknown): x is { error: string } =>
@@ -101,8 +111,16 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * only a programming error rejects.
  */
 export async function gatherHealth(nc: NatsConnection, opts: HealthOptions = {}): Promise<Health> {
-  const [connection, stream] = await Promise.all([connectionHealth(nc), streamHealth(nc, opts.timeoutMs ?? 4_000)]);
+  const [connection, stream, servers] = await Promise.all([
+    connectionHealth(nc),
+    streamHealth(nc, opts.timeoutMs ?? 4_000),
+    opts.monitors?.length ? viewServers(opts.monitors) : Promise.resolve(undefined),
+  ]);
   const health: Health = { checkedAt: new Date().toISOString(), connection, stream };
+  if (servers) {
+    health.servers = servers;
+    health.metaLeader = metaLeaderOf(servers);
+  }
   if (opts.logPositionFile !== undefined) health.logPosition = readLogPosition(opts.logPositionFile, hasError(stream) ? undefined : stream.lastSeq);
   if (opts.logFile !== undefined) health.lastEvent = readLastEvent(opts.logFile);
   return health;

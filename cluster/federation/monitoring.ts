@@ -64,3 +64,10 @@ export async function viewServers(targets: { id: string; monitor: string }[], ti
   const names = new Map(views.filter((v) => v.serverId).map((v) => [v.serverId!, v.serverName!]));
   return views.map(({ routeIds, ...v }) => ({ ...v, routes: routeIds.map((rid) => names.get(rid) ?? rid.slice(0, 8)).sort() }));
 }
+
+/** The meta leader most answering servers name (a server cut off may name a stale one). */
+export function metaLeaderOf(views: ServerView[]): string | undefined {
+  const votes = new Map<string, number>();
+  for (const v of views) if (v.metaLeader) votes.set(v.metaLeader, (votes.get(v.metaLeader) ?? 0) + 1);
+  return [...votes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}

@@ -14,7 +14,7 @@ import { hasError, readLogPosition, streamHealth, type StreamHealth } from "../h
 import { silentLogger } from "../logger.js";
 import { INVALID, formatPath } from "../config/schema.js";
 import type { FederationMap } from "./init.js";
-import { viewServers, type ServerView } from "./monitoring.js";
+import { metaLeaderOf, viewServers, type ServerView } from "./monitoring.js";
 import { inboxPrefix } from "./permissions.js";
 import { hostPort } from "./plan.js";
 
@@ -110,9 +110,7 @@ export async function gatherFederationStatus(i: StatusInputs): Promise<Federatio
       const p = readLogPosition(file, head);
       return hasError(p) ? { id, file, error: p.error } : { id, file, seq: p.seq, lag: p.lag };
     });
-    const votes = new Map<string, number>();
-    for (const s of servers) if (s.metaLeader) votes.set(s.metaLeader, (votes.get(s.metaLeader) ?? 0) + 1);
-    const metaLeader = [...votes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const metaLeader = metaLeaderOf(servers);
     return {
       checkedAt: new Date().toISOString(),
       cluster: i.map?.cluster ?? nc?.info?.cluster,

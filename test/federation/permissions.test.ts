@@ -103,3 +103,13 @@ test("federation - a control server's credentials can keep its KV buckets and an
   await assert.rejects(relay.request("bustle.ctl.status", "", { timeout: 2_000 }));
   await assert.rejects(new Kvm(relay).open("bustle-leases").then((kv) => kv.get("irc-town")));
 });
+
+test("federation - a node's health report includes every server's routes and the meta leader when given their monitors", async () => {
+  const { gatherHealth } = await import("../../cluster/health.js");
+  const nc = await as("n2");
+  const monitors = fed.nodes.map((n) => ({ id: n.id, monitor: `http://127.0.0.1:${n.server.spec.monitorPort}` }));
+  const h = await gatherHealth(nc, { monitors });
+  assert.equal(h.servers?.length, 3);
+  for (const s of h.servers ?? []) assert.deepEqual(s.routes, ["n1", "n2", "n3"].filter((id) => id !== s.id));
+  assert.ok(["n1", "n2", "n3"].includes(h.metaLeader ?? ""));
+});
