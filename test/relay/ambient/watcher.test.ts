@@ -25,7 +25,7 @@ async function settle(h: Harness, user: string): Promise<void> {
   const before = h.spools.filter((u) => u === user).length;
   appendFileSync(join(h.root, user, ".bustle.spool"), "");
   appendFileSync(join(h.root, user, ".bustle.spool"), "x");
-  await waitFor(() => h.spools.filter((u) => u === user).length > before, 5000, `the spool change of ${user}`);
+  await waitFor(() => h.spools.filter((u) => u === user).length > before, 10_000, `the spool change of ${user}`);
 }
 
 
@@ -35,7 +35,7 @@ test("ambient - each default rule fires with the right kind, actor and text", as
   writeFileSync(join(h.root, "bob", "poem.txt"), "roses");
   writeFileSync(join(h.root, "carol", ".ttbp", "entries", "20261122.txt"), "dear diary");
   appendFileSync(join(h.root, "dave", "todo.txt"), "eggs\n");
-  await waitFor(() => h.events.length >= 4, 5000, "four ambient events");
+  await waitFor(() => h.events.length >= 4, 10_000, "four ambient events");
   const got = Object.fromEntries(h.events.map((e) => [e.kind, e]));
   assert.equal(got.publish?.text, "~alice just added to their public_html");
   assert.equal(got.publish?.actor, "alice");
@@ -68,7 +68,7 @@ test("ambient - 100 rapid writes are one event in the window, and the rest are c
   assert.equal(h.events[0]!.kind, "activity");
   h.advance(600_000); // the 10-minute window has passed
   appendFileSync(file, "one more\n");
-  await waitFor(() => h.events.length === 2, 5000, "an event after the window");
+  await waitFor(() => h.events.length === 2, 10_000, "an event after the window");
   await h.watcher.stop();
   const note = h.audit.records.find((r) => r.what === "ambient changes held back");
   assert.ok(note, "a summary note in the audit log");
@@ -81,7 +81,7 @@ test("ambient - ~/.bustle.optout stops a user's events at once, and removing it 
   const h = await harness(["alice"]);
   const file = join(h.root, "alice", "todo.txt");
   appendFileSync(file, "a\n");
-  await waitFor(() => h.events.length === 1, 5000, "the first event");
+  await waitFor(() => h.events.length === 1, 10_000, "the first event");
   writeFileSync(join(h.root, "alice", ".bustle.optout"), "");
   h.advance(600_000);
   appendFileSync(file, "b\n");
@@ -91,7 +91,7 @@ test("ambient - ~/.bustle.optout stops a user's events at once, and removing it 
   assert.equal(h.events.length, 1, "nothing while opted out");
   unlinkSync(join(h.root, "alice", ".bustle.optout"));
   appendFileSync(file, "d\n");
-  await waitFor(() => h.events.length === 2, 5000, "an event after opting back in");
+  await waitFor(() => h.events.length === 2, 10_000, "an event after opting back in");
 });
 
 test("ambient - a home directory created after start is watched, and a removed one is let go", async () => {
@@ -124,7 +124,7 @@ test("ambient - dot-paths and the spool are not activity; the spool reader is to
   assert.equal(h.events.length, 0, "no events for dot-paths or the spool");
   assert.ok(h.spools.includes("alice"));
   appendFileSync(join(home, "todo.txt"), "x\n");
-  await waitFor(() => h.events.length === 1, 5000, "an ordinary change after the dot-paths");
+  await waitFor(() => h.events.length === 1, 10_000, "an ordinary change after the dot-paths");
   assert.equal(h.events[0]!.kind, "activity");
 });
 
@@ -145,7 +145,7 @@ test("ambient - a symlink loop and an unreadable directory in a home do not brea
   }, 10_000, "an event from the home with loops");
   symlinkSync("..", join(home, "projects", "parent")); // made while watched
   writeFileSync(join(h0.root, "bob", "public_html", "x.html"), "x");
-  await waitFor(() => h0.events.some((e) => e.actor === "bob"), 5000, "an event from the neighbour");
+  await waitFor(() => h0.events.some((e) => e.actor === "bob"), 10_000, "an event from the neighbour");
   chmodSync(join(home, "secret"), 0o755);
   assert.ok(!h0.logs.some((l) => l.level === "error"), JSON.stringify(h0.logs.filter((l) => l.level === "error")));
 });
