@@ -64,7 +64,7 @@ export class QwClient {
   ignored = 0;
 
   constructor(private readonly opts: QwClientOptions) {
-    this.keepaliveMs = opts.keepaliveMs ?? 100;
+    this.keepaliveMs = opts.keepaliveMs ?? 200;
     this.silenceMs = opts.silenceMs ?? 8_000;
     this.backoff = opts.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
   }
@@ -135,7 +135,8 @@ export class QwClient {
 
   private userinfo(): string {
     const clean = (s: string) => s.replace(/[\\"\0\n\r;]/g, "").slice(0, 31) || "bustle";
-    const pairs: Array<[string, string]> = [["name", clean(this.opts.name)], ["topcolor", "0"], ["bottomcolor", "0"], ["rate", "25000"], ["msg", "1"]];
+    // A modest rate (bytes/s the server sends us) and msg 2: chat and important notices, no obituaries.
+    const pairs: Array<[string, string]> = [["name", clean(this.opts.name)], ["topcolor", "0"], ["bottomcolor", "0"], ["rate", "5000"], ["msg", "2"]];
     if (this.opts.spectator) pairs.push(["spectator", this.opts.spectatorPassword ? clean(this.opts.spectatorPassword) : "1"]);
     return pairs.map(([k, v]) => `\\${k}\\${v}`).join("");
   }
