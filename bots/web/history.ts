@@ -44,6 +44,17 @@ export class History {
 
   constructor(readonly capacity: number) {}
 
+  /** The stream's last sequence when the backfill read it (undefined when there was none). */
+  streamSeqAtStart: number | undefined;
+
+  /**
+   * True when a client claims to have seen a sequence the stream never reached: the stream was
+   * recreated (sequences start again), so the client must forget its position.
+   */
+  isFromAnotherStream(since: number): boolean {
+    return this.streamSeqAtStart !== undefined && since > Math.max(this.lastSeq, this.streamSeqAtStart);
+  }
+
   get lastSeq(): number {
     return this.ring.at(-1)?.seq ?? this.coveredFrom - 1;
   }

@@ -70,6 +70,12 @@ export class SseHub {
     this.clients.add(client);
     this.o.metrics.sseConnections++;
     res.on("close", () => this.clients.delete(client));
+    if (since !== undefined && history.isFromAnotherStream(since)) {
+      // Tell the page to start over; its position means nothing in this stream.
+      this.write(client, `event: reset\ndata: {"last_seq":${history.lastSeq}}\n\n`);
+      client.last = history.lastSeq;
+      return;
+    }
     if (since === undefined || since >= history.lastSeq) return;
     if (since >= history.coveredFrom - 1) {
       for (const e of history.after(since)) this.send(client, e, true);

@@ -13,8 +13,13 @@ import { makeEntry, type Entry } from "./history.js";
 /** Larger reads are cut to this many stream messages (scanned, not kept), so one call stays bounded. */
 const MAX_SCAN = 20_000;
 
+/** Stream reads at once; more wait their turn (many clients reconnecting from long ago cost the same as two). */
+const MAX_CONCURRENT_READS = 2;
+
 export class StreamReader {
   private jsm: JetStreamManager | undefined;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -52,6 +57,17 @@ export class StreamReader {
    * envelopes are skipped (logged). Rejects when the stream cannot be read.
    */
   async read(from: number, to: number): Promise<Entry[]> {
+    if (this.active >= MAX_CONCURRENT_READS) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await this.readNow(from, to);
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async readNow(from: number, to: number): Promise<Entry[]> {
     from = Math.max(1, from, to - MAX_SCAN + 1);
     if (to < from) return [];
     const js = jetstream(this.nc, { timeout: 5_000 });

@@ -145,6 +145,7 @@ export class WebBot implements Bot {
       const last = await this.reader.lastSeq();
       const from = Math.max(1, last - this.ctx.config.history + 1);
       this.history.startAt(from);
+      this.history.streamSeqAtStart = last;
       for (const e of await this.reader.read(from, last)) this.history.add(e);
     } catch (err) {
       this.ctx.log.warn("could not read recent events from the stream; starting with an empty history", { error: err });

@@ -123,6 +123,17 @@ export const PAGE_JS = String.raw`"use strict";
       }
       addNewest(ev, true);
     };
+    source.addEventListener("reset", function () {
+      // The stream was recreated: our sequences mean nothing there any more. Start over.
+      source.close();
+      source = null;
+      while (feed.firstChild) feed.firstChild.remove();
+      last = 0;
+      oldest = Infinity;
+      known = false;
+      waiting = [];
+      start();
+    });
     source.addEventListener("gap", function () {
       showNotice("Some events from while you were away are too old to show here.");
     });

@@ -83,6 +83,14 @@ test("web stream - a client further behind than the memory resumes from the stre
   await stopBot();
 });
 
+test("web stream - a client from before the stream was recreated is told to start over", async () => {
+  await startBot(10);
+  const s = openSse(url(), { "Last-Event-ID": "999999" });
+  await waitFor(() => s.messages.some((m) => m.event === "reset"), 5_000, "a reset event");
+  s.close();
+  await stopBot();
+});
+
 test("web stream - live clients are bounded; one more is told 503", async () => {
   await startBot(10, 3);
   const clients = [openSse(url()), openSse(url()), openSse(url())];
