@@ -10,7 +10,7 @@ import { quakeworldBotType } from "./quakeworld/index.js";
 import { webBotType } from "./web/index.js";
 import { webhookBotType } from "./webhook/index.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own config type
+// Each entry has its own config type, hence `any` here.
 export type Registry = Readonly<Record<string, BotType<any>>>;
 
 export const registry: Registry = {

@@ -108,7 +108,12 @@ export class BotRunner {
           this.delivered = m.delivered;
           this.feeding = m.feeding;
         },
-        onHalted: (h) => void (this.halted = h),
+        onHalted: (h) => {
+          this.halted = h;
+          const ack = this.onHaltedAck;
+          this.onHaltedAck = undefined;
+          ack?.(h);
+        },
       }, this.log);
       this.proc = proc;
       try {
@@ -152,14 +157,35 @@ export class BotRunner {
     }
   }
 
-  halt(): void {
-    this.halted = true;
-    this.proc?.send({ t: "halt" });
+  /** Resolves once the host confirms (or after 5 s, or at once when no process runs). */
+  private confirmHalted(want: boolean): Promise<void> {
+    const proc = this.proc;
+    if (!proc || this.state !== "running") return Promise.resolve();
+    proc.send({ t: want ? "halt" : "resume" });
+    return new Promise((resolve) => {
+      const t = setTimeout(done, 5_000);
+      const prev = this.onHaltedAck;
+      this.onHaltedAck = (h) => {
+        prev?.(h);
+        if (h === want) done();
+      };
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+    });
   }
 
-  resume(): void {
+  private onHaltedAck: ((halted: boolean) => void) | undefined;
+
+  async halt(): Promise<void> {
+    this.halted = true;
+    await this.confirmHalted(true);
+  }
+
+  async resume(): Promise<void> {
     this.halted = false;
-    this.proc?.send({ t: "resume" });
+    await this.confirmHalted(false);
     this.start();
   }
 

@@ -174,11 +174,11 @@ export class Supervisor implements ApiHandler {
         return { ok: true, message: `${id}: ${st.state}`, status: st };
       case "halt":
         await this.writeFlags(id, { halted: true, stopped: st.state === "stopped" });
-        runner.halt();
+        await runner.halt();
         return { ok: true, message: `${id} halted: it stays connected and delivers nothing until resumed`, status: runner.status() };
       case "resume":
         await this.writeFlags(id, { halted: false, stopped: false });
-        runner.resume();
+        await runner.resume();
         return { ok: true, message: `${id} resumed`, status: runner.status() };
       case "stop":
         await this.writeFlags(id, { halted: st.halted, stopped: true });
