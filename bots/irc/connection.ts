@@ -103,7 +103,7 @@ export class IrcConnection {
     this.client.raw(`PRIVMSG ${target} :${line}`);
   }
 
-  /** Sends QUIT (when connected) and stops reconnecting. Resolves once the socket is closed (≤ 3 s). */
+  /** Sends QUIT (when connected) and stops reconnecting. Resolves once the socket is closed (at most ~5 s). */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -116,9 +116,12 @@ export class IrcConnection {
     }
     const closed = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
     this.client.quit(wireSafe(this.config.quit_message));
-    const timer = setTimeout(() => this.client.connection.end(null, true), 3_000);
-    await closed;
-    clearTimeout(timer);
+    // A server that does not close after QUIT gets its socket destroyed; we never wait longer than 5 s.
+    const force = setTimeout(() => this.client.connection.end(null, true), 3_000);
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((r) => (giveUp = setTimeout(r, 5_000)))]);
+    clearTimeout(force);
+    clearTimeout(giveUp);
   }
 
   private get username(): string {
