@@ -62,7 +62,7 @@ const subjects: Record<string, Subject> = {
   bustle: async (root, hit) => {
     const watcher = createAmbientWatcher({
       node: "bench", homesRoot: root, audit: memoryAudit(),
-      config: { enabled: true, window: 600_000, max_per_minute: 100_000, rules: DEFAULT_AMBIENT_RULES },
+      config: { enabled: true, window: 600_000, max_per_minute: 100_000, rules: DEFAULT_AMBIENT_RULES, exclude: [] },
       sink: { submit: async (events) => { for (const e of events) if (e.actor) hit(e.actor); } },
       log: createLogger({ level: "warn" }),
     });

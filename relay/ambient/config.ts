@@ -44,5 +44,7 @@ export const ambientSectionSchema = object({
   /** Tilde-wide: at most this many ambient events in any 60 seconds; the rest are dropped (counted in the audit log). */
   max_per_minute: optional(int({ min: 1, max: 100_000 }), 30),
   rules: optional(array(ambientRuleSchema, { min: 1, max: 100 }), () => structuredClone(DEFAULT_AMBIENT_RULES)),
+  /** Home directories never watched (service accounts, or a tree too big for the inotify budget). */
+  exclude: optional(array(string({ min: 1, max: 64 }), { max: 10_000 }), () => []),
 });
 export type AmbientConfig = Infer<typeof ambientSectionSchema>;

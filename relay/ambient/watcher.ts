@@ -124,6 +124,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
   };
 
   const failures = new Map<string, number>();
+  const excluded = new Set(opts.config.exclude ?? []);
 
   const syncOnce = async () => {
     let listing;
@@ -140,7 +141,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       rootMissing = true;
       return;
     }
-    const present = new Map(listing.homes.map((h) => [h.user, h]));
+    const present = new Map(listing.homes.filter((h) => !excluded.has(h.user)).map((h) => [h.user, h]));
     for (const user of [...watched.keys()]) {
       const now = present.get(user);
       if (!now || now.identity !== watched.get(user)!.home.identity || now.real !== watched.get(user)!.home.real) await unwatch(user);

@@ -200,3 +200,14 @@ test("ambient - a homes root that appears after start is picked up by the rescan
     tmp.remove();
   }
 });
+
+test("ambient - excluded home directories are not watched", async () => {
+  const h = await harness(["alice", "svc-backup"], { exclude: ["svc-backup"] });
+  appendFileSync(join(h.root, "svc-backup", "todo.txt"), "x\n");
+  appendFileSync(join(h.root, "svc-backup", ".bustle.spool"), "x\n");
+  await settle(h, "alice");
+  appendFileSync(join(h.root, "alice", "todo.txt"), "x\n");
+  await waitFor(() => h.events.length >= 1, 10_000, "alice's event");
+  assert.deepEqual(h.events.map((e) => e.actor), ["alice"]);
+  assert.ok(!h.spools.includes("svc-backup"), "not even the spool hook: the home is not watched");
+});
