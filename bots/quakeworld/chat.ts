@@ -48,19 +48,43 @@ export interface ChatEventOptions {
   windowMs: number;
 }
 
-/** Chat lines → event texts: every line with relay_contents, else one hum per window. */
+/** A chatty server (or a hostile one) cannot flood the feed: a burst of 5 lines, then one per 5 s. */
+export const CHAT_BURST = 5;
+export const CHAT_REFILL_MS = 5_000;
+
+/** Chat lines → event texts: every line with relay_contents (within the rate), else one hum per window. */
 export class ChatEvents {
   private lastHum = -Infinity;
+  private tokens = CHAT_BURST;
+  private refilledAt = -Infinity;
+  /** Lines not published because of the rate. */
+  dropped = 0;
 
   constructor(private readonly opts: ChatEventOptions) {}
 
   toEvent(c: ChatLine, now: number): { text: string; data: Record<string, unknown> } | undefined {
     if (c.team) return undefined; // team chat stays in the team
     if (this.opts.relayContents) {
+      if (!this.take(now)) {
+        this.dropped++;
+        return undefined;
+      }
       return { text: `[${this.opts.server}] ${c.player}: ${c.text}`, data: { server: this.opts.server, player: c.player } };
     }
     if (now - this.lastHum < this.opts.windowMs) return undefined;
     this.lastHum = now;
     return { text: `people are chatting on ${this.opts.server}`, data: { server: this.opts.server } };
+  }
+
+  private take(now: number): boolean {
+    if (this.refilledAt === -Infinity) this.refilledAt = now;
+    const earned = Math.floor((now - this.refilledAt) / CHAT_REFILL_MS);
+    if (earned > 0) {
+      this.tokens = Math.min(CHAT_BURST, this.tokens + earned);
+      this.refilledAt += earned * CHAT_REFILL_MS;
+    }
+    if (this.tokens <= 0) return false;
+    this.tokens--;
+    return true;
   }
 }

@@ -83,8 +83,13 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
         },
         onPrint: (level, text, names) => {
           const line = parseChat(level, text, names.values(), cfg.spectator_name);
-          const ev = line && chat.toEvent(line, Date.now());
+          if (!line) return;
+          const before = chat.dropped;
+          const ev = chat.toEvent(line, Date.now());
           if (ev) publish({ kind: GAME_KIND, text: ev.text, actor: null, data: ev.data });
+          else if (chat.dropped > before && (chat.dropped === 1 || chat.dropped % 100 === 0)) {
+            log.warn(`chat on ${name} is faster than 1 line per 5 s after a burst of 5; ${chat.dropped} line(s) not relayed so far`);
+          }
         },
       });
     }

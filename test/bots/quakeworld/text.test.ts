@@ -61,3 +61,13 @@ test("quakeworld chat - without relay_contents only a hum, once per window; team
   assert.equal(relay.toEvent(line, 0)?.text, "[qw] al: secret plans");
   assert.equal(relay.toEvent({ ...line, team: true }, 0), undefined);
 });
+
+test("quakeworld chat - a flood is cut to a burst of 5, then one line per 5 s", () => {
+  const relay = new ChatEvents({ server: "qw", relayContents: true, windowMs: 0 });
+  const line = { player: "spammer", text: "buy gold", team: false, spectator: false };
+  const passed = Array.from({ length: 50 }, (_, i) => relay.toEvent(line, i * 10)).filter(Boolean).length;
+  assert.equal(passed, 5);
+  assert.equal(relay.dropped, 45);
+  assert.ok(relay.toEvent(line, 5_100), "one more after 5 s");
+  assert.equal(relay.toEvent(line, 5_200), undefined);
+});
