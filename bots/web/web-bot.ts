@@ -5,13 +5,11 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { subjectOf, type BustleEvent } from "../../cluster/envelope.js";
 import { BustleError } from "../../cluster/errors.js";
-import type { BustleEvent } from "../../cluster/envelope.js";
-import type { Bot, BotContext, DeliveryMeta } from "../bot.js";
-import { subjectMatches } from "../context.js";
 import { eventSubject } from "../../cluster/names.js";
-import { subjectOf } from "../../cluster/envelope.js";
-import type { BotOutput, CommonBotConfig } from "../bot.js";
+import type { Bot, BotContext, BotOutput, CommonBotConfig, DeliveryMeta } from "../bot.js";
+import { subjectMatches } from "../context.js";
 import { parseListen, type WebConfig } from "./config.js";
 import { History, makeEntry, type Entry } from "./history.js";
 import { WebMetrics } from "./metrics.js";
@@ -79,6 +77,9 @@ export class WebBot implements Bot {
         reject(new ListenError(`web portal ${this.ctx.id} cannot listen on ${config.listen}: ${why}`, { cause: err }));
       });
       server.listen(port, host, () => resolve());
+    }).catch((err: unknown) => {
+      this.hub?.closeAll();
+      throw err;
     });
     server.on("error", (err) => this.fail(err));
     for (const e of (this.early ?? []).sort((a, b) => a.seq - b.seq)) this.accept(e);
