@@ -96,14 +96,16 @@ export function createActivity(opts: ActivityOptions): Activity {
         node: opts.node, source: AMBIENT_SOURCE, kind, actor: rule.anon ? null : home.user,
         text: renderText(rule, home.user), ts: new Date(now),
       });
-      opts.audit.event(event, { origin: home.path, actor: home.user });
       out.push(event);
     }
-    if (out.length) submit(out);
+    if (out.length) submit(home, out);
   };
 
-  const submit = (events: BustleEvent[]) => {
-    const p = opts.sink.submit(events).catch((err: unknown) => {
+  /** Hands events to the sink; the audit log records them once the sink holds them. */
+  const submit = (home: Home, events: BustleEvent[]) => {
+    const p = opts.sink.submit(events).then(() => {
+      for (const e of events) opts.audit.event(e, { origin: home.path, actor: home.user });
+    }, (err: unknown) => {
       opts.log.warn("the event sink refused ambient events; they are lost", { count: events.length, err });
     }).finally(() => pending.delete(p));
     pending.add(p);

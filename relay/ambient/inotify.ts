@@ -1,6 +1,6 @@
 /**
  * The kernel's inotify limits, read for clear messages: what the limit is, what to raise it to,
- * and how many watches this process holds (for the start-up line and the benchmark).
+ * and how many watches this process holds (for the benchmark and diagnostics).
  */
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
