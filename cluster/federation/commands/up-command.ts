@@ -46,7 +46,7 @@ export function upCommand(): Command {
       const first = fed.nodes[0]!;
       const lines = [
         `bustle-cluster: ${fed.nodes.length}-node federation up in ${dir}`,
-        ...fed.nodes.map((n) => `  ${n.id}: nats ${n.server.url}, monitor http://127.0.0.1:${n.server.spec.monitorPort}, homes ${n.homes}, log ${n.log}`),
+        ...fed.nodes.map((n) => `  ${n.id}: nats ${opts.tls ? n.server.url.replace(/^nats:/, "tls:") : n.server.url}, monitor http://127.0.0.1:${n.server.spec.monitorPort}, homes ${n.homes}, log ${n.log}`),
         "Try it:",
         `  mkdir -p ${first.homes}/alice && echo 'hello from alice' >> ${first.homes}/alice/.bustle.spool`,
         `  bustle --log ${fed.nodes[fed.nodes.length - 1]!.log}`,
