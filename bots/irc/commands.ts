@@ -29,6 +29,12 @@ export class Commands {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Texts from before a (re)start; ignored once something was remembered (it would repeat it). */
+  preload(texts: readonly string[]): void {
+    if (this.recent.length) return;
+    for (const t of texts) this.remember(t);
+  }
+
   /** Keeps a relayed event's text for later answers. */
   remember(text: string): void {
     this.recent.push(text);

@@ -13,6 +13,7 @@ import { Commands } from "./commands.js";
 import type { IrcConfig } from "./config.js";
 import { IrcConnection, type ConnectionSecrets } from "./connection.js";
 import type { BackoffPolicy } from "./policy.js";
+import { recentFromStream } from "./history.js";
 import { Inbound } from "./inbound.js";
 import { renderLines } from "./outbound.js";
 import { SendQueue, defaultSummary } from "./send-queue.js";
@@ -110,6 +111,7 @@ export class IrcBot implements Bot {
       state: (s, detail) => this.ctx.report(s, detail),
     }, log.child("connection"), this.tuning.backoff);
     this.conn.start();
+    if (c.commands) void recentFromStream(this.ctx, 3).then((texts) => this.commands.preload(texts));
   }
 
   deliver(event: BustleEvent, meta: DeliveryMeta): void {

@@ -72,8 +72,8 @@ export interface TestBot {
 }
 
 /** Builds and starts an irc bot on the bench's NATS connection and IRC server. */
-export async function startBot(b: Bench, id: string, section: Record<string, unknown>, opts: { format?: string; tuning?: IrcBotTuning } = {}): Promise<TestBot> {
-  const common: CommonBotConfig = { id, type: "irc", enabled: true, subscribe: ["bustle.ev.>"], format: opts.format ?? "{text}" };
+export async function startBot(b: Bench, id: string, section: Record<string, unknown>, opts: { format?: string; kinds?: string[]; tuning?: IrcBotTuning } = {}): Promise<TestBot> {
+  const common: CommonBotConfig = { id, type: "irc", enabled: true, subscribe: ["bustle.ev.>"], kinds: opts.kinds, format: opts.format ?? "{text}" };
   const config = ircConfig({ host: "127.0.0.1", port: b.ircd.port, tls: false, ...section });
   const states: TestBot["states"] = [];
   const ctx = createBotContext({

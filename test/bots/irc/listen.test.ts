@@ -1,6 +1,8 @@
 /** The channel's hum back into bustle: ambient `chat` events in the stream, at the configured rate. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { jetstream } from "@nats-io/jetstream";
+import { encodeEvent, makeEvent, subjectOf } from "../../../cluster/envelope.js";
 import { waitFor, sleep } from "../../../cluster/testing/wait-for.js";
 import { NODE, observe, startBench, startBot, stopBench, streamEvents, type Bench } from "./harness.js";
 
@@ -61,4 +63,19 @@ test("irc listen - relay_contents carries the words, formatting stripped", async
   await obs.say(CH, "more within the window");
   await sleep(1_000);
   assert.equal((await streamEvents(b.nc, "irc-words")).length, 1, "one per window");
+});
+
+test("irc listen - right after a start, !bustle answers from the stream's recent events", async () => {
+  const CH = "#history";
+  const js = jetstream(b.nc);
+  for (const [kind, text] of [["update", "~alice is baking bread"], ["shout", "~bob shouts, 'HELLO'"], ["update", "~carol fixed the printer"]]) {
+    const e = makeEvent({ node: "zia", source: "spool", kind: kind!, actor: "x", text: text! });
+    await js.publish(subjectOf(e), encodeEvent(e), { msgID: e.id });
+  }
+  const obs = await observe(b, CH, "asker");
+  const t = await startBot(b, "irc-history", { nick: "historian", channels: [CH] }, { format: "{node}: {text}", kinds: ["update"] });
+  await waitFor(() => t.states.some((s) => s.state === "connected"), 15_000, "the bot in its channel");
+  await obs.say(CH, "!bustle");
+  await waitFor(() => obs.said(CH, "historian").length >= 2, 10_000, "the answer");
+  assert.deepEqual(obs.said(CH, "historian"), ["zia: ~alice is baking bread", "zia: ~carol fixed the printer"], "only the kinds it relays");
 });
