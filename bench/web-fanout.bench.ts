@@ -53,10 +53,16 @@ async function portal(natsUrl: string, port: number, stateDir: string): Promise<
   process.stdin.on("end", () => void quit()).resume();
 }
 
-async function memory(port: number): Promise<{ rss: number; heap: number }> {
+async function memory(port: number): Promise<{ rss: number; heap: number; fanoutSum: number; fanouts: number; fanoutMax: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, "m").exec(text)?.[1] ?? NaN);
-  return { rss: read("bustle_web_process_resident_memory_bytes"), heap: read("bustle_web_process_heap_used_bytes") };
+  const read = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} ([\\d.e+-]+)`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    rss: read("bustle_web_process_resident_memory_bytes"),
+    heap: read("bustle_web_process_heap_used_bytes"),
+    fanoutSum: read("bustle_web_broadcast_seconds_sum"),
+    fanouts: read("bustle_web_broadcast_seconds_count"),
+    fanoutMax: read("bustle_web_broadcast_seconds_max"),
+  };
 }
 
 async function main(): Promise<void> {
@@ -153,6 +159,8 @@ async function main(): Promise<void> {
       ["after the run", mb(busy.rss), mb(busy.heap)],
     ]);
     console.log(`≈ ${fmt((connected.rss - idle.rss) / CLIENTS / 1024, 1)} KiB RSS per connected client`);
+    const fanouts = busy.fanouts - connected.fanouts;
+    console.log(`portal's own fan-out (writing one event to all ${CLIENTS} sockets): mean ${fmt(((busy.fanoutSum - connected.fanoutSum) / fanouts) * 1000, 2)} ms, max ${fmt(busy.fanoutMax * 1000, 2)} ms over ${fanouts} events`);
   } finally {
     clearTimeout(timer);
     for (const c of clients) c.close();

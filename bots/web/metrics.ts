@@ -13,11 +13,21 @@ export class WebMetrics {
   sseRejected = 0;
   sseSlowDropped = 0;
   sseReplayed = 0;
+  /** Time spent writing new events to every client (the fan-out's own cost). */
+  broadcastSeconds = 0;
+  broadcasts = 0;
+  broadcastMaxSeconds = 0;
   readonly publish = new Map<PublishResult, number>();
   readonly requests = new Map<string, number>();
 
   countPublish(r: PublishResult): void {
     this.publish.set(r, (this.publish.get(r) ?? 0) + 1);
+  }
+
+  timeBroadcast(seconds: number): void {
+    this.broadcastSeconds += seconds;
+    this.broadcasts++;
+    if (seconds > this.broadcastMaxSeconds) this.broadcastMaxSeconds = seconds;
   }
 
   countRequest(route: string, status: number): void {
@@ -40,6 +50,9 @@ export class WebMetrics {
     metric("bustle_web_sse_rejected_total", "counter", "Server-Sent Events connections refused because the portal was full.", [["", this.sseRejected]]);
     metric("bustle_web_sse_slow_dropped_total", "counter", "Clients disconnected because they could not keep up.", [["", this.sseSlowDropped]]);
     metric("bustle_web_sse_replayed_total", "counter", "Events re-sent to reconnecting clients.", [["", this.sseReplayed]]);
+    lines.push("# HELP bustle_web_broadcast_seconds Time to write one new event to every live client.", "# TYPE bustle_web_broadcast_seconds summary");
+    lines.push(`bustle_web_broadcast_seconds_sum{${b}} ${this.broadcastSeconds}`, `bustle_web_broadcast_seconds_count{${b}} ${this.broadcasts}`);
+    metric("bustle_web_broadcast_seconds_max", "gauge", "Longest fan-out of one event so far.", [["", this.broadcastMaxSeconds]]);
     metric("bustle_web_history_events", "gauge", "Events held in memory.", [["", gauges.historyEvents]]);
     metric("bustle_web_last_seq", "gauge", "Stream sequence of the newest event held.", [["", gauges.lastSeq]]);
     metric("bustle_web_publish_total", "counter", "Publish requests by result.", [...this.publish].map(([r, v]) => [`result="${r}"`, v]));

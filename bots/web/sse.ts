@@ -4,6 +4,7 @@
  * event. A client that cannot keep up is disconnected; its browser reconnects and resumes.
  */
 import type { ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import type { Logger } from "../../cluster/logger.js";
 import { passes, type Entry, type History } from "./history.js";
 import type { WebMetrics } from "./metrics.js";
@@ -101,10 +102,12 @@ export class SseHub {
 
   /** One new event to every live client. */
   broadcast(entry: Entry): void {
+    const t0 = performance.now();
     for (const c of this.clients) {
       if (c.held) c.held.push(entry);
       else this.send(c, entry, false);
     }
+    this.o.metrics.timeBroadcast((performance.now() - t0) / 1000);
   }
 
   /**
