@@ -48,32 +48,34 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
     else ctx.report("degraded", problems.join("; ").slice(0, 400));
   };
 
-  const setProblem = (link: Link, key: string, problem: string | undefined) => {
-    if (problem === undefined) link.problems.delete(key);
-    else link.problems.set(key, problem);
-    reportHealth();
-  };
-
-  function buildLink(s: QwServerConfig): Link {
+  function buildLink(s: QwServerConfig, index: number): Link {
     const name = serverName(s);
     const log = ctx.log.child("qw", { server: name });
-    const link: Link = { name, problems: new Map(), watch: undefined as unknown as StatusWatch };
-    link.watch = new StatusWatch({
-      host: s.host, port: s.port, name, pollMs: cfg.poll, windowMs: cfg.window, log,
-      onHeadline: (h) => publish({ kind: GAME_KIND, text: h.text, actor: null, data: h.data }),
-      onReachable: (up) => setProblem(link, "down", up ? undefined : `${name} is not answering`),
-    });
+    const problems = new Map<string, string>();
+    const setProblem = (key: string, problem: string | undefined) => {
+      if (problem === undefined) problems.delete(key);
+      else problems.set(key, problem);
+      reportHealth();
+    };
+    const link: Link = {
+      name,
+      problems,
+      watch: new StatusWatch({
+        host: s.host, port: s.port, name, pollMs: cfg.poll, windowMs: cfg.window, log,
+        onHeadline: (h) => publish({ kind: GAME_KIND, text: h.text, actor: null, data: h.data }),
+        onReachable: (up) => setProblem("down", up ? undefined : `${name} is not answering`),
+      }),
+    };
+    const secret = (key: "rcon_password_env" | "spectator_password_env") =>
+      readSecret({ env: s[key] }, `quakeworld.servers[${index}].${key}`);
     if (s.rcon_password_env !== undefined) {
-      const password = readSecret({ env: s.rcon_password_env }, `quakeworld.servers[${name}].rcon_password_env`)!;
       link.rcon = new RconSayQueue({
-        host: s.host, port: s.port, name, password, passwordSource: `$${s.rcon_password_env}`,
-        intervalMs: cfg.say_interval, log, onProblem: (p) => setProblem(link, "rcon", p),
+        host: s.host, port: s.port, name, password: secret("rcon_password_env")!, passwordSource: `$${s.rcon_password_env}`,
+        intervalMs: cfg.say_interval, log, onProblem: (p) => setProblem("rcon", p),
       });
     }
     if (cfg.listen) {
-      const spectatorPassword = s.spectator_password_env !== undefined
-        ? readSecret({ env: s.spectator_password_env }, `quakeworld.servers[${name}].spectator_password_env`)
-        : undefined;
+      const spectatorPassword = secret("spectator_password_env");
       const chat = new ChatEvents({ server: name, relayContents: cfg.relay_contents, windowMs: cfg.chat_window });
       link.client = new QwClient({
         host: s.host, port: s.port, name: cfg.spectator_name, spectator: true, spectatorPassword, log,
@@ -101,7 +103,7 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
       if (started) return;
       started = true;
       // Secrets are read up front: a missing one is a configuration error, reported by start().
-      for (const s of cfg.servers) links.push(buildLink(s));
+      cfg.servers.forEach((s, i) => links.push(buildLink(s, i)));
       for (const l of links) {
         l.watch.start();
         l.client?.start();
