@@ -33,11 +33,14 @@ export async function sendCommand(nc: NatsConnection, id: string, cmd: Command, 
   return reply;
 }
 
-/** Every control server's answer to the status request, collected for `waitMs`. */
-export async function collectStatus(nc: NatsConnection, waitMs = 1_500): Promise<ServerStatus[]> {
+/**
+ * Every control server's answer to the status request: waits up to `waitMs` for the first, then
+ * stops when no further answer has come for `stallMs`.
+ */
+export async function collectStatus(nc: NatsConnection, waitMs = 2_000, stallMs = 300): Promise<ServerStatus[]> {
   const out: ServerStatus[] = [];
   try {
-    const replies = await nc.requestMany(STATUS_SUBJECT, enc.encode("{}"), { strategy: "timer", maxWait: waitMs });
+    const replies = await nc.requestMany(STATUS_SUBJECT, enc.encode("{}"), { strategy: "stall", maxWait: waitMs, stall: stallMs });
     for await (const m of replies) {
       try {
         const s = JSON.parse(dec.decode(m.data)) as ServerStatus;

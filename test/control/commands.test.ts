@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { connectBus, closeBus, type NatsConnection } from "../../cluster/connection.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
+import { decodeEvent, type BustleEvent } from "../../cluster/envelope.js";
 import { startServer } from "../../cluster/testing/servers.js";
 import { tempDir } from "../../cluster/testing/temp.js";
 import { sleep, waitFor } from "../../cluster/testing/wait-for.js";
@@ -21,6 +22,13 @@ let control: ControlProcess;
 
 const supervise = "supervise: {heartbeat: 500ms, backoff: 300ms, max_backoff: 5s, give_up_after: 4, fast_crash: 10s}\nlease: {ttl: 3s, grace: 200ms}\n";
 const crashy = `  - id: crashy\n    type: exec\n    exec: {command: [sh, -c, 'echo "start $(date +%s.%N)" >> ${join(d, "out-crashy.txt")}; exit 1']}\n`;
+const pyecho = (script: string) => `  - id: pyecho\n    type: exec\n    kinds: [update]\n    format: "{actor} said {text}"\n    exec: {command: [python3, -u, ${script}]}\n`;
+const PY = `import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    print(json.dumps({"kind": "chat", "text": "py heard: " + e["formatted"] + " (seq " + str(e["seq"]) + ")"}), flush=True)
+`;
+const only = "    kinds: [update]\n";
 const yaml = (bots: string) => controlYaml({ node: "town", urls: [server.url], stateDir: join(d, "state"), extra: supervise, bots });
 
 before(async () => {
@@ -28,7 +36,8 @@ before(async () => {
   nc = await connectBus({ servers: [server.url], name: "control-test", logger: silentLogger });
   await ensureStream(nc, {}, silentLogger);
   writeRecorder(d);
-  writeFileSync(file, yaml(recorderBot(d, "echo") + recorderBot(d, "steady") + crashy));
+  writeFileSync(join(d, "pyecho.py"), PY);
+  writeFileSync(file, yaml(recorderBot(d, "echo", only) + recorderBot(d, "steady", only) + crashy + pyecho(join(d, "pyecho.py"))));
   control = startControl(file, join(d, "control.log"));
 });
 after(async () => {
@@ -48,12 +57,17 @@ async function status(id?: string): Promise<BotStatus[]> {
 const one = async (id: string) => (await held(nc)).find((b) => b.id === id);
 const got = (id: string) => record(d, id).filter((l) => l.startsWith("got "));
 
-test("control - bots start and events are delivered to them", async () => {
+test("control - bots start and events are delivered to them; a python exec bot round-trips", async () => {
+  const replies: BustleEvent[] = [];
+  nc.subscribe("bustle.ev.*.pyecho.>", { callback: (_e, m) => void replies.push(decodeEvent(m.data)) });
   await waitFor(() => starts(record(d, "echo")).length === 1 && starts(record(d, "steady")).length === 1, 30_000, "echo and steady to start");
-  await waitFeeding(nc, ["echo", "steady"]);
+  await waitFeeding(nc, ["echo", "steady", "pyecho"]);
   await publish(nc, "first");
   await waitFor(() => got("echo").length === 1 && got("steady").length === 1, 10_000, "the event at both bots");
   assert.equal(got("echo")[0], "got first town");
+  await waitFor(() => replies.length === 1, 10_000, "the python bot's answer in the stream");
+  assert.match(replies[0]!.text, /^py heard: alice said first \(seq \d+\)$/);
+  assert.deepEqual([replies[0]!.source, replies[0]!.node, replies[0]!.kind, replies[0]!.actor], ["pyecho", "town", "chat", "pyecho"]);
 });
 
 test("control - a crashing bot is restarted with exponential backoff, then given up loudly", async () => {
@@ -115,7 +129,7 @@ test("control - stop stops the bot until resume; restart restarts it", async () 
 test("control - commands for unknown or unplaced bots fail with one clear line", async () => {
   const r = await cli(["halt", "nosuch", "--config", file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^bustle-control: no bot "nosuch" in .*control\.yaml; known: echo, steady, crashy\n$/);
+  assert.match(r.stderr, /^bustle-control: no bot "nosuch" in .*control\.yaml; known: echo, steady, crashy, pyecho\n$/);
   const u = await cli(["halt"]);
   assert.equal(u.code, 2, "usage error");
 });

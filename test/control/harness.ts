@@ -124,7 +124,7 @@ export function pidAlive(pid: number): boolean {
 
 /** What the control servers report about the bots they hold (the same request `bustle-control status` makes). */
 export async function held(nc: NatsConnection): Promise<BotStatus[]> {
-  return (await collectStatus(nc, 500)).flatMap((s) => s.bots);
+  return (await collectStatus(nc, 1_000)).flatMap((s) => s.bots);
 }
 
 /** Waits until the control servers report every one of `ids` running and reading the stream. */
