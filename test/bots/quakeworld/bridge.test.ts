@@ -12,7 +12,7 @@ import { tempDir } from "../../../cluster/testing/temp.js";
 import { sleep, waitFor } from "../../../cluster/testing/wait-for.js";
 import { consoleText } from "../../../bots/quakeworld/charset.js";
 import { quakeworldBot } from "../../../bots/quakeworld/quakeworld-bot.js";
-import { freeUdpPort, QwServer } from "./fixtures/qw-server.js";
+import { freeUdpPort, queryOnce, QwServer } from "./fixtures/qw-server.js";
 import { gameEvents, memoryLog, publishEvent, qwConfig, runBot, startBus, TestPlayer, type Bus } from "./harness.js";
 
 const RCON = "boxpass42";
@@ -228,5 +228,30 @@ test("quakeworld - a server that is down gets one clear log line each for status
   } finally {
     await bot.stop();
     await later?.stop();
+  }
+});
+
+test("quakeworld - a map change is followed without leaving the server", async () => {
+  const { log, lines } = memoryLog();
+  const bot = await runBot(bus, "qw-mapchange", { servers: [server()], relay_contents: true, poll: "1s" }, log, dir.path);
+  try {
+    await waitFor(() => lines.some((l) => l.msg.includes("listening on qwtest")), 15_000, "the bot's spectator to join");
+    const connectsBefore = qw.stdout.split("Spectator bustle connected").length;
+    // ktx keeps its sv_rconlim here: retry a refused command after a second.
+    await waitFor(async () => {
+      const reply = await queryOnce(port, `rcon ${RCON} map box\0`, 2_000);
+      if (reply?.toString("latin1").includes("Bad rcon")) await sleep(1_100);
+      return reply !== undefined && !reply.toString("latin1").includes("Bad rcon");
+    }, 15_000, "the map command to be accepted");
+    await waitFor(() => /rcon \*+ map box/.test(qw.stdout), 5_000, "the map change on the server");
+    const carol = player("carol");
+    await waitFor(() => carol.client.joined, 15_000, "carol to join the new map");
+    carol.client.say("new map, same bridge");
+    await waitFor(async () => (await gameEvents(bus.nc, "qw-mapchange")).some((e) => e.text === "[qwtest] carol: new map, same bridge"), 15_000, "chat after the map change");
+    assert.equal(qw.stdout.split("Spectator bustle connected").length, connectsBefore, "the spectator never reconnected");
+    assert.ok(!lines.some((l) => l.msg.startsWith("lost ")), "and never lost the server");
+    await carol.stop();
+  } finally {
+    await bot.stop();
   }
 });
