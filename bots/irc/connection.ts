@@ -178,7 +178,7 @@ export class IrcConnection {
       this.joins.joinedNow(e.channel);
       this.log.info("joined", { channel: e.channel });
       this.hooks.joined(e.channel);
-      if (this.joins.all) this.hooks.state("connected");
+      if (this.joins.all) this.hooks.state("connected", `as ${this.nick} on ${this.config.host} in ${this.config.channels.map((c) => c.name).join(" ")}`);
     });
     cl.on("part", (e: { nick: string; channel: string }) => {
       if (this.isMe(e.nick)) this.joins.left(e.channel);
