@@ -11,7 +11,7 @@ const envName = string({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, describe: "an envi
 export const QW_DEFAULTS = {
   port: 27500,
   poll_ms: 10_000,
-  window_ms: 60_000,
+  window_ms: 600_000,
   say_kinds: ["shout"],
   say_max: 100,
   say_interval_ms: 1_100,
