@@ -64,7 +64,8 @@ export class TestIrcd {
 
   /** Starts the server; resolves once it accepts connections (every port). */
   async start(): Promise<this> {
-    const child = spawn("inspircd", ["--nofork", "--nopid", `--config=${this.conf}`, "--runasroot"], { stdio: ["ignore", "pipe", "pipe"] });
+    // cwd in its own folder: if it ever dumps core, the dump lands there, not in the checkout.
+    const child = spawn("inspircd", ["--nofork", "--nopid", `--config=${this.conf}`, "--runasroot"], { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     child.stdout!.on("data", (d: Buffer) => (this.output += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
