@@ -80,3 +80,15 @@ test("ambient - at the inotify watch limit it says so once with the sysctl, keep
   await waitFor(() => child.events().some((e) => e.actor === "u8"), 10_000, "an event from a home watched after the recovery");
   assert.equal(child.proc.exitCode, null, "still running");
 });
+
+test("ambient - one inotify watch per directory, none for top-level dot-directories no rule names", async () => {
+  const root = homesRoot(["alice"]); // alice, public_html, projects, .ttbp, .ttbp/entries, .cache
+  for (const d of [".cache/a/b/c", ".local/share/app", ".git/objects/ab", "projects/.git/objects/cd"]) {
+    mkdirSync(join(root, "alice", d), { recursive: true });
+  }
+  const child = start(runChild(process.execPath, [CHILD_SCRIPT, JSON.stringify({ root })]));
+  await child.ready();
+  // the homes root (Node's own watch), alice, public_html, projects, .ttbp, .ttbp/entries, and
+  // projects/.git, .git/objects, .git/objects/cd (deeper dot-directories are watched; the rules drop their changes)
+  assert.equal(child.lines.find((l) => l.type === "ready")?.watches, 9);
+});
