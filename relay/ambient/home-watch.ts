@@ -20,6 +20,8 @@ export interface HomeWatchOptions {
   dir: string;
   /** Top-level entries to leave unwatched (dot-directories no rule names). */
   skipTopLevel(name: string): boolean;
+  /** Entries one level down to leave unwatched (`public_html/.git`). */
+  skipSecondLevel(name: string): boolean;
   onChanges(events: ChangeEvent[]): void;
   /** The library gave up on this home after it was watched (its watches are gone). */
   onFailure(err: Error): void;
@@ -35,9 +37,7 @@ export async function watchHome(opts: HomeWatchOptions): Promise<HomeWatch> {
   // Plain paths, not globs: the library tests globs with a std::regex on every path it crawls,
   // which tripled the start-up time on 5,000 homes. A dot-directory made later is watched
   // until the home is watched anew; the rules drop its changes either way.
-  const ignore = readdirSync(opts.dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && opts.skipTopLevel(e.name) && !/[*?[\]{}()!+@]/.test(e.name))
-    .map((e) => join(opts.dir, e.name));
+  const ignore = unwatchedDirs(opts);
   const callback = (err: Error | null, events: ChangeEvent[]) => {
     // An exception escaping this callback is fatal to the process in the native binding.
     try {
@@ -57,4 +57,28 @@ export async function watchHome(opts: HomeWatchOptions): Promise<HomeWatch> {
       }
     },
   };
+}
+
+/** Characters that would make the library read an ignore path as a glob (then a regex): leave such names watched. */
+const GLOBBY = /[*?[\]{}()!+@]/;
+
+/** Dot-directories no rule can match, at the top of the home and one level down, as absolute paths. */
+function unwatchedDirs(opts: HomeWatchOptions): string[] {
+  const out: string[] = [];
+  for (const top of readdirSync(opts.dir, { withFileTypes: true })) {
+    if (!top.isDirectory() || GLOBBY.test(top.name)) continue; // Dirents are lstat-based: no symlinks
+    const path = join(opts.dir, top.name);
+    if (opts.skipTopLevel(top.name)) {
+      out.push(path);
+      continue;
+    }
+    try {
+      for (const sub of readdirSync(path, { withFileTypes: true })) {
+        if (sub.isDirectory() && opts.skipSecondLevel(sub.name) && !GLOBBY.test(sub.name)) out.push(join(path, sub.name));
+      }
+    } catch {
+      /* unreadable: the library skips it too */
+    }
+  }
+  return out;
 }

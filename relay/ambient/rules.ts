@@ -21,6 +21,8 @@ export interface CompiledRules {
   match(relPath: string, type: ChangeType, isNewFile: () => boolean): AmbientRule | undefined;
   /** True for a top-level entry of a home (a name, no "/") that no rule can match: a dot-path no rule names. */
   skipTopLevel(name: string): boolean;
+  /** True for a dot-entry one level down (`public_html/.git`) when no rule has a dot segment below the top. */
+  skipSecondLevel(name: string): boolean;
 }
 
 /** The rule's sentence for a user: `{user}` replaced (the envelope sanitises the rest). */
@@ -48,14 +50,14 @@ export function compileRules(rules: readonly AmbientRule[]): CompiledRules {
       return undefined;
     },
     skipTopLevel: planTopLevelSkip(compiled.map((c) => c.glob)),
+    skipSecondLevel: planSecondLevelSkip(compiled.map((c) => c.glob)),
   };
 }
 
 /**
  * Which top-level dot entries no rule can match (so the watch library may skip them). A rule
  * whose first segment is a dot wildcard (`.*\/**`) keeps them all; a literal one (`.ttbp/**`)
- * keeps that name. Deeper dot-paths are still watched (the library's glob ignores cost a
- * std::regex per path and made start-up 3× slower), and the rules drop their changes.
+ * keeps that name.
  */
 function planTopLevelSkip(globs: readonly Glob[]): (name: string) => boolean {
   const named = new Set<string>([SPOOL_NAME, OPTOUT_NAME]);
@@ -69,4 +71,15 @@ function planTopLevelSkip(globs: readonly Glob[]): (name: string) => boolean {
     }
   }
   return (name) => !wildcard && name.startsWith(".") && !named.has(name);
+}
+
+/**
+ * Dot-entries one level down (`public_html/.git`, hundreds of directories in a repository) can
+ * be skipped unless some rule spells a dot below the top. Deeper ones are still watched (the
+ * library's glob ignores cost a std::regex per crawled path and made start-up 3× slower), and
+ * the rules drop their changes.
+ */
+function planSecondLevelSkip(globs: readonly Glob[]): (name: string) => boolean {
+  const deepDots = globs.some((g) => g.alternatives.some((segs) => segs.slice(1).some((s) => s.startsWith("."))));
+  return (name) => !deepDots && name.startsWith(".");
 }

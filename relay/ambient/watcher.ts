@@ -85,6 +85,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       const watch = await watchHome({
         dir: home.real,
         skipTopLevel: (name) => rules.skipTopLevel(name),
+        skipSecondLevel: (name) => rules.skipSecondLevel(name),
         onChanges: (events) => activity.handle(home, events),
         onFailure: (err) => {
           // The library has already dropped this home's watches; the next scan watches it anew

@@ -81,14 +81,15 @@ test("ambient - at the inotify watch limit it says so once with the sysctl, keep
   assert.equal(child.proc.exitCode, null, "still running");
 });
 
-test("ambient - one inotify watch per directory, none for top-level dot-directories no rule names", async () => {
+test("ambient - one inotify watch per directory, none for dot-directories no rule names at the top two levels", async () => {
   const root = homesRoot(["alice"]); // alice, public_html, projects, .ttbp, .ttbp/entries, .cache
-  for (const d of [".cache/a/b/c", ".local/share/app", ".git/objects/ab", "projects/.git/objects/cd"]) {
+  for (const d of [".cache/a/b/c", ".local/share/app", ".git/objects/ab", "projects/.git/objects/cd", "projects/app/.git/objects"]) {
     mkdirSync(join(root, "alice", d), { recursive: true });
   }
   const child = start(runChild(process.execPath, [CHILD_SCRIPT, JSON.stringify({ root })]));
   await child.ready();
-  // the homes root (Node's own watch), alice, public_html, projects, .ttbp, .ttbp/entries, and
-  // projects/.git, .git/objects, .git/objects/cd (deeper dot-directories are watched; the rules drop their changes)
+  // the homes root (Node's own watch), alice, public_html, projects, .ttbp, .ttbp/entries,
+  // projects/app, and projects/app/.git, .git/objects (dot-directories deeper than the second
+  // level are watched; the rules drop their changes)
   assert.equal(child.lines.find((l) => l.type === "ready")?.watches, 9);
 });

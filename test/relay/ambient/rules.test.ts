@@ -67,6 +67,10 @@ test("ambient rules - text renders the user, and the watch skips dot-paths no ru
   assert.ok(!rules.skipTopLevel("public_html"));
   const wild = compileRules([{ match: ".*/**", on: "change", kind: "dots", text: "x", anon: false }]);
   assert.ok(!wild.skipTopLevel(".cache"), "a wildcard dot rule keeps top-level dot dirs watched");
+  assert.ok(rules.skipSecondLevel(".git"));
+  assert.ok(!rules.skipSecondLevel("blog"));
+  const deep = compileRules([{ match: "public_html/.well-known/**", on: "change", kind: "wk", text: "x", anon: false }]);
+  assert.ok(!deep.skipSecondLevel(".well-known"), "a rule with a dot below the top keeps second-level dot dirs watched");
 });
 
 test("ambient config - defaults, max_per_minute, and bad globs reported with their path", () => {
