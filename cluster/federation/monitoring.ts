@@ -11,6 +11,8 @@ export interface ServerView {
   /** The monitoring URL asked. */
   monitor: string;
   reachable: boolean;
+  /** False when status did not ask this server (its monitoring port is on another host). */
+  asked?: boolean | undefined;
   error?: string | undefined;
   serverName?: string | undefined;
   serverId?: string | undefined;

@@ -10,8 +10,13 @@ const more = (text: string) => `${" ".repeat(12)}${text}\n`;
 export function formatFederationStatus(st: FederationStatus): string {
   const expected = Math.max(0, st.servers.length - 1);
   let out = `bustle-cluster status: cluster ${safe(st.cluster) || "?"}${st.connectedTo ? `, asked via ${safe(st.connectedTo)}` : ""}\n`;
-  out += row("servers", st.servers.length ? `${st.servers.filter((s) => s.reachable).length} of ${st.servers.length} answer on their monitoring port` : "no monitoring ports known (no cluster.json beside node.yaml)");
+  const asked = st.servers.filter((s) => s.asked !== false);
+  out += row("servers", st.servers.length ? `${asked.filter((s) => s.reachable).length} of ${asked.length} asked answer on their monitoring port` : "no monitoring ports known (no cluster.json beside node.yaml)");
   for (const s of st.servers) {
+    if (s.asked === false) {
+      out += more(`${safe(s.id).padEnd(12)} ${safe(s.error)}`);
+      continue;
+    }
     if (!s.reachable) {
       out += more(`${safe(s.id).padEnd(12)} UNREACHABLE at ${safe(s.monitor)}: ${safe(s.error)}`);
       continue;

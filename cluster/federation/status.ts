@@ -95,13 +95,23 @@ async function connectFor(node: NodeFileView, timeoutMs: number): Promise<NatsCo
 /** Gathers the report; rejects with NatsUnavailable only when neither NATS nor any monitor answers. */
 export async function gatherFederationStatus(i: StatusInputs): Promise<FederationStatus> {
   const timeoutMs = i.timeoutMs ?? 4_000;
-  const targets = (i.map?.servers ?? []).filter((s) => s.monitorPort).map((s) => ({ id: s.id, monitor: `http://${hostPort(s.host, s.monitorPort!)}` }));
+  // Monitoring listens on 127.0.0.1 of each host: ask this node's own server, and every server
+  // when the whole federation runs on loopback (`up`); the others are listed as not asked.
+  const loopback = (h: string) => h === "localhost" || h.startsWith("127.") || h === "::1";
+  const known = (i.map?.servers ?? []).filter((s) => s.monitorPort);
+  const askable = known.filter((s) => s.id === i.node.id || loopback(s.host));
+  const targets = askable.map((s) => ({ id: s.id, monitor: `http://${hostPort(loopback(s.host) ? s.host : "127.0.0.1", s.monitorPort!)}` }));
+  const notAsked: ServerView[] = known.filter((s) => !askable.includes(s)).map((s) => ({
+    id: s.id, monitor: `http://${hostPort(s.host, s.monitorPort!)}`, reachable: false, asked: false,
+    error: "not asked: its monitoring port listens on its own host only (run status there)", routes: [], metaPeers: [], jetstream: false,
+  }));
   let nc: NatsConnection | undefined;
   let connectError: string | undefined;
-  const [servers] = await Promise.all([
+  const [asked] = await Promise.all([
     viewServers(targets, Math.min(timeoutMs, 2_000)),
     connectFor(i.node, timeoutMs).then((c) => (nc = c), (err: Error) => (connectError = err.message)),
   ]);
+  const servers = [...asked, ...notAsked];
   try {
     if (!nc && !servers.some((s) => s.reachable)) throw new NatsUnavailable(connectError ?? "no server answers");
     const stream = nc ? await streamHealth(nc, timeoutMs) : { error: connectError ?? "not connected" };

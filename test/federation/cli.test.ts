@@ -24,7 +24,7 @@ test("bustle-cluster - init refuses a malformed node spec with exit 2 and one li
 
 test("bustle-cluster - init writes each node's conf, node.yaml and private secrets; re-running keeps the passwords", () => {
   const out = join(tmp.path, "fed");
-  const args = ["init", "--out", out, "--node", "town=10.0.0.1:4222:6222:8222", "--node", "club=club.example:4222:6222", "--node", "envs=10.0.0.3:4222:6222", "--member", "late"];
+  const args = ["init", "--out", out, "--node", "town=10.0.0.1:4222:6222:1", "--node", "club=club.example:4222:6222", "--node", "envs=10.0.0.3:4222:6222", "--member", "late"];
   assert.equal(run(...args).status, 0);
   const conf = readFileSync(join(out, "town", "nats-server.conf"), "utf8");
   assert.match(conf, /server_name: "town"/);
