@@ -255,3 +255,23 @@ test("quakeworld - a map change is followed without leaving the server", async (
     await bot.stop();
   }
 });
+
+test("quakeworld - a spectator password is sent from its variable; without it the refusal is logged once", async () => {
+  const lockedPort = await freeUdpPort();
+  process.env.QW_TEST_SPEC = "specpw9";
+  const locked = await new QwServer({ dir: join(dir.path, "locked"), port: lockedPort, rconPassword: RCON, hostname: "locked", spectatorPassword: "specpw9" }).start();
+  const without = memoryLog();
+  const withPw = memoryLog();
+  const a = await runBot(bus, "qw-nospec", { servers: [{ host: "127.0.0.1", port: lockedPort, name: "locked" }], poll: "1s" }, without.log, dir.path);
+  const b = await runBot(bus, "qw-spec", { servers: [{ host: "127.0.0.1", port: lockedPort, name: "locked", spectator_password_env: "QW_TEST_SPEC" }], poll: "1s" }, withPw.log, dir.path);
+  try {
+    await waitFor(() => withPw.lines.some((l) => l.msg === "listening on locked as spectator bustle"), 15_000, "the spectator with the password to join");
+    const refused = await waitFor(() => without.lines.find((l) => l.msg.startsWith("cannot join")), 15_000, "the refusal");
+    assert.match(refused.msg, /^cannot join 127\.0\.0\.1:\d+: refused: .*password/i);
+    assert.ok(!without.lines.some((l) => l.msg.startsWith("listening on")));
+  } finally {
+    await a.stop();
+    await b.stop();
+    await locked.stop();
+  }
+});
