@@ -95,15 +95,8 @@ export class LocalFederation {
       routesFor: (a, b) => `127.0.0.1:${proxied.get(`route ${a.id} ${b.id}`) ?? b.clusterPort}`,
       clientUrlFor: (id, s) => `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
       // Every path a relay writes stays inside its node's folder (the audit log too).
-      nodeYamlExtra: (id) => {
-        const nd = join(dir, id);
-        return [
-          `homes: {root: ${JSON.stringify(join(nd, "homes"))}}`,
-          `log: {path: ${JSON.stringify(join(nd, "bustle.log"))}, audit: ${JSON.stringify(join(nd, "audit.log"))}}`,
-          `state: {dir: ${JSON.stringify(join(nd, "state"))}}`,
-          "",
-        ].join("\n") + (o.nodeYamlExtra ?? "");
-      },
+      nodePaths: (id) => ({ homes: join(dir, id, "homes"), log: join(dir, id, "bustle.log"), audit: join(dir, id, "audit.log"), state: join(dir, id, "state") }),
+      ...(o.nodeYamlExtra ? { nodeYamlExtra: () => o.nodeYamlExtra! } : {}),
     };
     fed.map = initFederation(plan, dir, fed.initOptions);
     for (const s of servers) {
