@@ -1,8 +1,8 @@
 /**
  * One home directory under @parcel/watcher: one inotify watch per directory (never per file),
- * symlinks not followed (no loops), dot-directories no rule names skipped at the top two levels. The library's
- * crawl quietly skips directories it may not read; a home it may not read at all is refused
- * here with a clear error instead of the library's "Bad file descriptor".
+ * symlinks not followed (no loops), dot-directories no rule names skipped at the top two
+ * levels. The library's crawl quietly skips directories it may not read; a home it may not
+ * read at all is refused here with a clear error instead of the library's "Bad file descriptor".
  */
 import { accessSync, constants, readdirSync } from "node:fs";
 import { join } from "node:path";
