@@ -28,6 +28,17 @@ let halted = false;
 let delivered = 0;
 let stopping = false;
 let heartbeat: NodeJS.Timeout | undefined;
+let leaseTimer: NodeJS.Timeout | undefined;
+
+/** The control server's lease on this bot runs out at `until` unless renewed: then die at once. */
+function leaseUntil(until: number): void {
+  if (typeof until !== "number" || !Number.isFinite(until)) return;
+  clearTimeout(leaseTimer);
+  leaseTimer = setTimeout(() => {
+    log.error("the control server did not renew this bot's lease in time; stopping at once");
+    process.exit(3); // the exit handler kills the whole process group
+  }, Math.max(0, until - Date.now()));
+}
 
 function send(m: FromHost): void {
   if (process.connected) process.send!(m, undefined, {}, () => {});
@@ -152,6 +163,7 @@ process.on("message", (m: unknown) => {
   if (!isToHost(m)) return log.warn("ignoring an unknown message from the control server");
   switch (m.t) {
     case "init":
+      leaseUntil(m.leaseUntil);
       main(m).catch((err) => void fatal(`bot host failed: ${describeError(err)}`));
       break;
     case "halt":
@@ -162,6 +174,9 @@ process.on("message", (m: unknown) => {
       break;
     case "stop":
       void shutdown(0, 10_000);
+      break;
+    case "lease":
+      leaseUntil(m.until);
       break;
   }
 });

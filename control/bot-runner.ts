@@ -68,7 +68,10 @@ export class BotRunner {
   private loopDone: Promise<void> = Promise.resolve();
   private readonly log: Logger;
 
-  constructor(public spec: BotSpec, private halted: boolean, private readonly deps: RunnerDeps) {
+  private leaseUntil = 0;
+
+  constructor(public spec: BotSpec, private halted: boolean, private readonly deps: RunnerDeps, leaseUntil: number) {
+    this.leaseUntil = leaseUntil;
     this.log = deps.log.child(spec.common.id, { bot: spec.common.id });
   }
 
@@ -94,7 +97,7 @@ export class BotRunner {
       const init: HostInit = {
         t: "init", node: this.deps.node, common: c, section: this.spec.raw, bus: this.deps.bus,
         stateDir: join(this.deps.stateRoot, "bots", c.id), registryModule: this.deps.registryModule,
-        halted: this.halted, heartbeatMs: this.deps.supervise.heartbeat,
+        halted: this.halted, heartbeatMs: this.deps.supervise.heartbeat, leaseUntil: this.leaseUntil,
       };
       const started = Date.now();
       const proc = new BotProcess(this.deps.hostPath, init, this.deps.supervise.ready_timeout, {
@@ -207,6 +210,12 @@ export class BotRunner {
     await this.stop();
     if (spec) this.spec = spec;
     this.start();
+  }
+
+  /** The lease was renewed: the host may live until `until`. */
+  leaseRenewed(until: number): void {
+    this.leaseUntil = until;
+    this.proc?.send({ t: "lease", until });
   }
 
   /** The lease is gone: SIGKILL now, no goodbyes. */

@@ -21,6 +21,8 @@ export interface LeaseTiming {
 export interface LeaseEvents {
   /** The lease is ours and the grace has passed: start the work. */
   acquired(): void;
+  /** The work must be gone by `until` (epoch ms, this machine's clock) unless renewed again. */
+  renewed?(until: number): void;
   /** The lease is no longer ours: stop the work at once (synchronously if at all possible). */
   lost(reason: string): void;
 }
@@ -55,6 +57,11 @@ export class Lease {
     this.value = JSON.stringify(holder);
   }
 
+  /** The time (epoch ms) by which the work must be gone unless the lease is renewed. */
+  get until(): number {
+    return this.lastOkSent + this.timing.ttl - this.timing.ttl / 3;
+  }
+
   /** True while the work may run (acquired, grace passed, not lost). */
   get isHeld(): boolean {
     return this.held;
@@ -80,6 +87,7 @@ export class Lease {
     clearTimeout(this.deadline);
     const at = this.lastOkSent + this.timing.ttl - this.timing.ttl / 3;
     this.deadline = setTimeout(() => this.lose("could not renew the lease in time"), Math.max(0, at - Date.now()));
+    this.events.renewed?.(at);
   }
 
   private async campaign(): Promise<void> {

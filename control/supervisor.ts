@@ -73,6 +73,7 @@ export class Supervisor implements ApiHandler {
     const lease = new Lease(this.deps.buckets.leases, id, { holder: this.deps.instance, node: this.config.node, pid: process.pid },
       { ttl: this.deps.buckets.ttl, grace: this.config.lease.grace }, {
         acquired: () => void this.onAcquired(entry, lease),
+        renewed: (until) => entry.runner?.leaseRenewed(until),
         lost: () => this.onLost(entry),
       }, this.log.child("lease", { bot: id }));
     entry.lease = lease;
@@ -82,7 +83,7 @@ export class Supervisor implements ApiHandler {
   private async onAcquired(entry: Entry, lease: Lease): Promise<void> {
     const flags = await this.readFlags(entry.spec.common.id);
     if (entry.lease !== lease || !lease.isHeld) return;
-    const runner = new BotRunner(entry.spec, flags.halted, this.runnerDeps());
+    const runner = new BotRunner(entry.spec, flags.halted, this.runnerDeps(), lease.until);
     entry.runner = runner;
     if (flags.stopped) this.log.info("bot holds here but stays stopped (stopped by an admin)", { bot: entry.spec.common.id });
     else runner.start();

@@ -23,9 +23,15 @@ export interface HostInit {
   /** Start halted: connected and consuming, delivering nothing. */
   halted: boolean;
   heartbeatMs: number;
+  /**
+   * The host kills itself (and its process group) at this time (epoch ms) unless a `lease`
+   * message moves it: a control server that hangs cannot renew its lease, and its bot must not
+   * outlive the lease while another node takes over.
+   */
+  leaseUntil: number;
 }
 
-export type ToHost = HostInit | { t: "halt" } | { t: "resume" } | { t: "stop" };
+export type ToHost = HostInit | { t: "halt" } | { t: "resume" } | { t: "stop" } | { t: "lease"; until: number };
 
 export interface HostHeartbeat {
   t: "heartbeat";
@@ -44,7 +50,7 @@ export type FromHost =
   | { t: "error"; message: string }
   | { t: "halted"; halted: boolean };
 
-const TO_HOST = new Set(["init", "halt", "resume", "stop"]);
+const TO_HOST = new Set(["init", "halt", "resume", "stop", "lease"]);
 const FROM_HOST = new Set(["ready", "heartbeat", "state", "error", "halted"]);
 
 /** Narrowing for messages arriving over IPC (a buggy peer must not crash the other side). */

@@ -91,6 +91,26 @@ test("control cluster - kill -9 of the control server holding a bot moves the bo
   process.stderr.write(`# bot moved after kill -9 in ${took} ms\n`);
 });
 
+test("control cluster - a hung control server (SIGSTOP) loses its bots before they start elsewhere", async () => {
+  const lastStart = (b: string) => starts(record(d, b)).at(-1)!.split(" ");
+  const [, node, pid] = lastStart("beta");
+  const hung = controls.get(node!)!;
+  const moving = BOTS.filter((b) => lastStart(b)[1] === node);
+  const before = new Map(moving.map((b) => [b, starts(record(d, b)).length]));
+  hung.proc.kill("SIGSTOP");
+  try {
+    await waitFor(() => moving.every((b) => starts(record(d, b)).length === before.get(b)! + 1), 20_000, `${moving.join(", ")} to start elsewhere`);
+    assert.ok(!pidAlive(Number(pid)), "the hung server's bot program killed itself when the lease ran out");
+    assert.deepEqual(doubles(), []);
+  } finally {
+    hung.proc.kill("SIGCONT");
+  }
+  await sleep(3_000); // the resumed server finds its leases gone and must not start second copies
+  assert.deepEqual(doubles(), []);
+  for (const b of moving) assert.equal(starts(record(d, b)).length, before.get(b)! + 1, `${b} not started again`);
+  assert.ok(/lease lost/.test(hung.log()), "the resumed server noticed");
+});
+
 test("control cluster - a pinned bot runs only on its node", async () => {
   const alive = [...controls.keys()].sort();
   const pinTo = alive[1]!;
