@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { formatPath } from "./../cluster/config/schema.js";
+import { formatPath } from "../cluster/config/schema.js";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import { createLogger, describeError } from "../cluster/logger.js";
 import type { Bot } from "./bot.js";

@@ -53,12 +53,16 @@ function sectionSchema(bt: BotType<unknown>): Schema<unknown> {
   return fine ? optional(bt.schema, () => bt.schema.check({}, [], { report() {} })) : bt.schema;
 }
 
-/** `password_env: not set` from a type's check() → reported at that key inside the section when it names one. */
+/**
+ * `password_env: not set` from a type's check() → reported at that key inside the section when it
+ * names one (a leading `<type>.` is tolerated).
+ */
 function reportCheck(issues: Issues, at: Path, message: string): void {
   const m = /^([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_][\w]*)*): (.+)$/s.exec(message);
   if (!m) return issues.report(at, message);
   const extra: Array<string | number> = [];
   for (const part of m[1]!.matchAll(/([A-Za-z_]\w*)|\[(\d+)\]/g)) extra.push(part[1] ?? Number(part[2]));
+  if (extra.length > 1 && extra[0] === at[at.length - 1]) extra.shift();
   issues.report([...at, ...extra], m[2]!);
 }
 
