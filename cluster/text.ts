@@ -40,5 +40,13 @@ export function sanitizeText(input: string, max = MAX_TEXT_CHARS): SanitizeResul
 /** Sanitised text, without the report. */
 export const safeText = (input: string, max = MAX_TEXT_CHARS): string => sanitizeText(input, max).text;
 
-/** True when `text` is already what `sanitizeText` would make of it. */
-export const isSafeText = (text: string, max = MAX_TEXT_CHARS): boolean => sanitizeText(text, max).text === text;
+// Anything sanitizeText would change: controls (every escape sequence starts with one), line
+// breaks, doubled or outer spaces.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u2028\u2029]| {2}|^ | $/;
+
+/** True when `text` is already what `sanitizeText` would make of it (checked without rebuilding it). */
+export function isSafeText(text: string, max = MAX_TEXT_CHARS): boolean {
+  if (UNSAFE.test(text)) return false;
+  // Length in code points; only strings that could be too long are counted.
+  return text.length <= max || Array.from(text).length <= max;
+}

@@ -21,8 +21,15 @@ export interface Outbox extends EventSink {
   readonly size: number;
   /** Marks events as acknowledged by JetStream; they are forgotten. */
   ack(ids: readonly string[]): void;
+  /**
+   * A live view of the pending events in submission order: events submitted while iterating
+   * are visited too, acknowledged ones are skipped. Once it reports done it stays done.
+   */
+  live(): Iterator<BustleEvent>;
   /** Resolves when an event is submitted (or at once if some are pending). */
   whenNonEmpty(): Promise<void>;
+  /** Resolves at the next submission of new events. */
+  whenAdded(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,6 +128,7 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
       });
     },
     pending: () => [...pending.values()],
+    live: () => pending.values(),
     ack(ids) {
       let any = false;
       for (const id of ids) if (pending.delete(id)) {
@@ -131,6 +139,9 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
     },
     whenNonEmpty() {
       return pending.size ? Promise.resolve() : new Promise((r) => waiters.push(r));
+    },
+    whenAdded() {
+      return new Promise((r) => waiters.push(r));
     },
     async close() {
       closed = true;

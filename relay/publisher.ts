@@ -1,9 +1,10 @@
 /**
  * The publisher: sends the outbox's events to JetStream in order, with their ids as
- * `Nats-Msg-Id`, a bounded window of unacknowledged publishes, and forgets each event once
- * its PubAck arrives. After any failure it pauses every send with one shared backoff
- * (200 ms doubling to 2 s) and starts again from the oldest unacknowledged event, so a server
- * restart or a leader election causes neither loss nor a storm of retries.
+ * `Nats-Msg-Id`, keeping up to `window` publishes unacknowledged at once (a new event goes out
+ * as soon as there is room), and forgets each event once its PubAck arrives. After any failure
+ * it lets what is in flight settle, pauses every send with one shared backoff (200 ms doubling
+ * to 2 s) and starts again from the oldest unacknowledged event, so a server restart or a
+ * leader election causes neither loss nor a storm of retries.
  */
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -19,18 +20,18 @@ export interface PublisherOptions {
   /** How long to wait for one PubAck. Default 5 s. */
   ackTimeoutMs?: number;
   /**
-   * Called after several failed rounds in a row (e.g. to re-create a stream an admin deleted).
-   * Its errors are logged; publishing goes on either way.
+   * Called after several failed attempts in a row (e.g. to re-create a stream an admin
+   * deleted). Its errors are logged; publishing goes on either way.
    */
   recover?: () => Promise<void>;
 }
 
 export interface Publisher {
-  /** Starts publishing over `nc`; resolves at once (the loop runs until stop). */
+  /** Starts publishing over `nc`; returns at once (the loop runs until stop). */
   start(nc: NatsConnection): void;
   /** Stops sending; resolves when in-flight publishes have settled. Pending events stay in the outbox. */
   stop(): Promise<void>;
-  /** Resolves when the outbox is empty or `timeoutMs` passed (graceful shutdown). */
+  /** Resolves true when the outbox is empty, false when `timeoutMs` passed first (graceful shutdown). */
   drain(timeoutMs: number): Promise<boolean>;
 }
 
@@ -49,48 +50,64 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     let backoff = 0;
     let failures = 0;
     while (running) {
-      await Promise.race([outbox.whenNonEmpty(), stopped]);
+      const failed = await publishUntilFailure(js);
       if (!running) break;
-      const failed = await sendRound(js);
-      if (failed) {
-        if (++failures % 5 === 0 && opts.recover) await opts.recover().catch((err) => log.warn("recovery step failed", { error: err }));
-        backoff = Math.min(backoff ? backoff * 2 : 200, 2_000);
-        log.warn("publish failed; pausing before re-sending", { error: failed, pause_ms: backoff, pending: outbox.size });
-        await sleep(backoff);
-      } else {
-        backoff = 0;
-        failures = 0;
-      }
+      if (++failures % 5 === 0 && opts.recover) await opts.recover().catch((err) => log.warn("recovery step failed", { error: err }));
+      backoff = Math.min(backoff ? backoff * 2 : 200, 2_000);
+      log.warn("publish failed; pausing before re-sending", { error: failed, pause_ms: backoff, pending: outbox.size });
+      await sleep(backoff);
     }
   }
 
   /**
-   * One pass over the pending events, oldest first, keeping at most `windowSize` in flight.
-   * Returns the first error (after letting everything in flight settle), or undefined.
+   * Publishes pending events oldest first, and new ones as they are submitted, until a publish
+   * fails (returns its error, once everything in flight has settled) or the publisher stops.
    */
-  async function sendRound(js: JetStreamClient): Promise<Error | undefined> {
+  async function publishUntilFailure(js: JetStreamClient): Promise<Error | undefined> {
     const inflight = new Set<Promise<void>>();
+    // Ids published and not yet forgotten by the outbox: never sent twice in one pass.
+    const sent = new Set<string>();
+    let acked: string[] = [];
     let failure: Error | undefined;
-    const acked: string[] = [];
+    let signalFailure!: () => void;
+    const failed = new Promise<void>((r) => (signalFailure = r));
+    let ackFlush: NodeJS.Immediate | undefined;
     const flushAcks = () => {
-      if (acked.length) outbox.ack(acked.splice(0));
+      ackFlush = undefined;
+      if (!acked.length) return;
+      outbox.ack(acked);
+      for (const id of acked) sent.delete(id);
+      acked = [];
     };
-    for (const event of outbox.pending()) {
-      if (!running || failure) break;
+
+    let view = outbox.live();
+    while (running && !failure) {
+      const next = view.next();
+      if (next.done) {
+        flushAcks();
+        await Promise.race([outbox.whenAdded(), failed, stopped]);
+        view = outbox.live();
+        continue;
+      }
+      const event = next.value;
+      if (sent.has(event.id)) continue;
       while (inflight.size >= windowSize && !failure) await Promise.race(inflight);
-      if (failure) break;
+      if (failure || !running) break;
+      sent.add(event.id);
       const p: Promise<void> = publishOne(js, event)
         .then(() => {
           acked.push(event.id);
-          if (acked.length >= 64) flushAcks();
+          ackFlush ??= setImmediate(flushAcks);
         })
         .catch((err: Error) => {
           failure ??= err;
+          signalFailure();
         })
         .finally(() => inflight.delete(p));
       inflight.add(p);
     }
     await Promise.all(inflight);
+    if (ackFlush) clearImmediate(ackFlush);
     flushAcks();
     return failure;
   }

@@ -45,3 +45,9 @@ test("names - subjects are built and parsed, bad tokens refused", () => {
   assert.throws(() => eventSubject({ node: "a.b", source: "spool", kind: "x" }), /node/);
   assert.throws(() => eventSubject({ node: "town", source: "spool", kind: "*" }), /kind/);
 });
+
+test("text - isSafeText agrees with sanitizeText", async () => {
+  const { isSafeText } = await import("../../cluster/text.js");
+  const samples = ["plain", " lead", "trail ", "dou  ble", "tab\there", "nl\nx", "\u001b[1mx", "\u2028", "\u202eabc", "é".repeat(400), "é".repeat(401), "ok… fine", "\u0085x", "zero\u200bwidth", "😀".repeat(400)];
+  for (const s of samples) assert.equal(isSafeText(s), sanitizeText(s).text === s, JSON.stringify(s));
+});
