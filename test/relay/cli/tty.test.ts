@@ -5,7 +5,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/testing/temp.js";
 import { waitFor } from "../../../cluster/testing/wait-for.js";
@@ -28,9 +28,16 @@ after(() => {
 const tmux = (...args: string[]) => execFileSync(tmuxBin!, ["-S", sock, ...args], { encoding: "utf8" });
 const screen = (name: string) => tmux("capture-pane", "-p", "-t", name);
 
+const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+/** Where the feed's exit code lands (tmux's own #{pane_dead_status} is sometimes left empty). */
+const exitFile = (name: string) => join(dir.path, `${name}.exit`);
+
 function startFeed(name: string, log: string, extraEnv: string[] = [], args: string[] = []): void {
   const cmd = ["env", "-i", `PATH=${process.env.PATH}`, `HOME=${dir.path}`, "TZ=UTC", "TERM=xterm-256color", ...extraEnv, process.execPath, BUSTLE, "--log", log, ...args];
-  tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "20", cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" "));
+  // The wrapper shell ignores Ctrl-C itself (a no-op trap, reset in the child) so it survives
+  // to record the feed's exit code.
+  const script = `trap : INT; ${cmd.map(quote).join(" ")}; echo $? > ${quote(exitFile(name))}`;
+  tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "20", `sh -c ${quote(script)}`);
   tmux("set-option", "-t", name, "remain-on-exit", "on");
 }
 
@@ -51,8 +58,8 @@ test("tty - the animated feed styles lines, types new ones, strips escapes, and 
   assert.notEqual(tmux("display-message", "-p", "-t", "live", "#{pane_title}").trim(), "PWNED");
 
   tmux("send-keys", "-t", "live", "C-c");
-  await waitFor(() => tmux("display-message", "-p", "-t", "live", "#{pane_dead}").trim() === "1", 10_000, "the feed to exit");
-  assert.equal(tmux("display-message", "-p", "-t", "live", "#{pane_dead_status}").trim(), "0");
+  await waitFor(() => existsSync(exitFile("live")) && readFileSync(exitFile("live"), "utf8").trim() !== "", 10_000, "the feed to exit");
+  assert.equal(readFileSync(exitFile("live"), "utf8").trim(), "0", "Ctrl-C ends the feed with exit code 0");
   assert.doesNotMatch(screen("live"), /listening/, "the indicator is cleared on exit");
 });
 
