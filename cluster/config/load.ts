@@ -3,7 +3,6 @@
  * `file:line key.path: message`; the result is deeply frozen.
  */
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml";
 import { ConfigError } from "../errors.js";
 import { formatPath, INVALID, type Path, type Schema } from "./schema.js";
@@ -49,7 +48,7 @@ export function parseConfig<T>(text: string, name: string, schema: Schema<T>): T
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];
   for (const err of doc.errors) {
-    const line = err.linePos?.[0]?.line;
+    const line = err.linePos?.[0]?.line ?? counter.linePos(err.pos[0]).line;
     problems.push(`${name}${line ? `:${line}` : ""}: YAML syntax error: ${err.message.split("\n")[0]}`);
   }
   if (problems.length) throw new ConfigError(problems.join("\n"), problems);
@@ -68,15 +67,18 @@ export function parseConfig<T>(text: string, name: string, schema: Schema<T>): T
   return deepFreeze(result);
 }
 
-/** Reads and validates a config file. Throws ConfigError (missing file, syntax, schema). */
-export function loadConfigFile<T>(file: string, schema: Schema<T>): T {
-  let text: string;
+/** A config file's text; ConfigError (one line: the file and why) when it cannot be read. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : String(err);
     throw new ConfigError(`${file}: cannot read config: ${why}`, undefined, { cause: err });
   }
-  return parseConfig(text, basename(file) === file ? file : file, schema);
+}
+
+/** Reads and validates a config file. Throws ConfigError (missing file, syntax, schema). */
+export function loadConfigFile<T>(file: string, schema: Schema<T>): T {
+  return parseConfig(readConfigText(file), file, schema);
 }

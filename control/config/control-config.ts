@@ -3,10 +3,8 @@
  * lease and supervision timings, and the bots. Every problem is reported at once as
  * `control.yaml:14 bots[2].exec.command: …`; the result is frozen.
  */
-import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { deepFreeze, parseConfig } from "../../cluster/config/load.js";
+import { deepFreeze, parseConfig, readConfigText } from "../../cluster/config/load.js";
 import { duration, int, INVALID, object, optional, refine, string, type Schema } from "../../cluster/config/schema.js";
 import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
 import { ConfigError } from "../../cluster/errors.js";
@@ -102,21 +100,11 @@ function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string
   });
 }
 
-/** YAML syntax errors with their line (the shared loader's messages lack it when the parser gives no linePos). */
-function syntaxCheck(text: string, name: string): void {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (!doc.errors.length) return;
-  const problems = doc.errors.map((e) => `${name}:${counter.linePos(e.pos[0]).line}: YAML syntax error: ${e.message.split("\n")[0]}`);
-  throw new ConfigError(problems.join("\n"), problems);
-}
-
 const at = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
 
 /** Validates control.yaml text (`name` is what messages call it) and resolves node, bus and state dir. Throws ConfigError. */
 export function parseControlConfig(text: string, name: string, registry: Registry, file?: string, opts: ControlLoadOptions = {}): ControlConfig {
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
-  syntaxCheck(text, name);
   // First pass: the shape, and this node's id; second pass: each bot type's own checks for the bots this node may run.
   const first = parseConfig(text, name, schemaFor(registry, baseDir, undefined));
   const nodeFile = "config" in first.nats! ? at(baseDir, first.nats.config) : undefined;
@@ -137,13 +125,5 @@ export function parseControlConfig(text: string, name: string, registry: Registr
 
 /** Reads and validates control.yaml. Throws ConfigError naming the file, line and key. */
 export function loadControlConfig(file: string, registry: Registry, opts: ControlLoadOptions = {}): ControlConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : String(err);
-    throw new ConfigError(`${file}: cannot read config: ${why}`, undefined, { cause: err });
-  }
-  return parseControlConfig(text, file, registry, file, opts);
+  return parseControlConfig(readConfigText(file), file, registry, file, opts);
 }
