@@ -26,8 +26,12 @@ export function formatHealth(h: Health, node: { id: string; name?: string | unde
   const rtt = c.rttMs === undefined ? "" : `, rtt ${c.rttMs} ms`;
   out += row("nats", `connected to ${safe(c.server)} (server ${safe(c.serverName)}, nats-server ${safe(c.version)}${rtt})${c.jetstream ? "" : " — JetStream is OFF"}`);
   if (c.cluster) {
-    out += row("cluster", `${safe(c.cluster)}: ${c.connectUrls.length} server${c.connectUrls.length === 1 ? "" : "s"} advertised to clients`);
-    for (const u of c.connectUrls) out += more(safe(u));
+    // Federations made by `bustle-cluster init` do not advertise server addresses
+    // (no_advertise); then the servers this node was configured with are what it can fail over to.
+    const urls = c.connectUrls.length ? c.connectUrls : c.knownServers;
+    const how = c.connectUrls.length ? "advertised to clients" : "in this node's server list";
+    out += row("cluster", `${safe(c.cluster)}: ${urls.length} server${urls.length === 1 ? "" : "s"} ${how}`);
+    for (const u of urls) out += more(safe(u));
   } else {
     out += row("cluster", "none (a single server)");
   }
