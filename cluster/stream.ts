@@ -27,11 +27,17 @@ export const STREAM_DEFAULTS = {
   duplicateWindowMs: 6 * 3_600_000,
 } as const;
 
-/** The cluster's size as the server we are connected to advertises it (1 when not clustered). */
+/**
+ * The cluster's size as this client can tell: the servers the cluster advertises, or — when it
+ * advertises none (`no_advertise`) — the servers this client was configured with. 1 when the
+ * server is not clustered.
+ */
 export function clusterSize(nc: NatsConnection): number {
   const info = nc.info;
   if (!info?.cluster) return 1;
-  return Math.max(1, new Set(info.connect_urls ?? []).size);
+  const advertised = new Set(info.connect_urls ?? []).size;
+  const configured = nc.getServers().filter((s) => !s.gossiped).length;
+  return Math.max(1, advertised, configured);
 }
 
 export function streamConfig(limits: StreamLimits, replicas: number): Partial<StreamConfig> & { name: string } {
