@@ -22,20 +22,6 @@ const NICK = string({ pattern: /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29
 const HOST = string({ pattern: /^[A-Za-z0-9.:-]{1,253}$/, describe: "a host name or IP address" });
 const CHANNEL_NAME = /^[#&][^\s,\x00-\x1f\x7f]{1,49}$/;
 
-/**
- * A duration ("1.5s", "10m"), or a number of milliseconds. Numbers are accepted so the schema is
- * idempotent: the bot host re-validates the section the control server already converted.
- */
-function millis(opts: { min: number }): Schema<number> {
-  const text = duration(opts);
-  return {
-    expects: `${text.expects}, or milliseconds`,
-    check(value, path, issues) {
-      if (typeof value === "number" && Number.isFinite(value) && value >= opts.min) return value;
-      return text.check(value, path, issues);
-    },
-  };
-}
 
 /** One configured channel, after validation. */
 export interface ChannelSpec {
@@ -91,15 +77,15 @@ const shape = object({
   max_lines: optional(int({ min: 1, max: 10 }), 6),
   quit_message: optional(string({ max: 200 }), "bustle is going quiet"),
   /** Wait before rejoining a channel we were kicked from. */
-  rejoin_delay: optional(millis({ min: 1000 }), 30_000),
+  rejoin_delay: optional(duration({ min: 1000 }), 30_000),
   rate: optional(object({
     burst: optional(int({ min: 1, max: 20 }), 4),
-    per: optional(millis({ min: 100 }), 1_500),
+    per: optional(duration({ min: 100 }), 1_500),
     /** Lines that may wait before events are summarised instead. */
     queue: optional(int({ min: 1, max: 1000 }), 12),
   }), { burst: 4, per: 1_500, queue: 12 }),
   listen: optional(object({
-    window: optional(millis({ min: 1000 }), 600_000),
+    window: optional(duration({ min: 1000 }), 600_000),
     text: optional(string({ min: 1, max: 200 }), "you hear faint noise in the chat room"),
     /** Used instead of `text` when relay_contents is on: {channel} {nick} {message}. */
     relay_text: optional(string({ min: 1, max: 200 }), "{channel} <{nick}> {message}"),

@@ -6,20 +6,6 @@
 import { array, duration, int, object, optional, refine, string, type Infer, type Schema } from "../../cluster/config/schema.js";
 import { KIND_RE } from "../../cluster/names.js";
 
-/**
- * A duration ("10s", "1m"), or a number of milliseconds: numbers are accepted so the schema is
- * idempotent (the bot host may validate a section the control server already converted).
- */
-function millis(opts: { min: number; max?: number }): Schema<number> {
-  const text = duration(opts);
-  return {
-    expects: `${text.expects}, or milliseconds`,
-    check(value, path, issues) {
-      if (typeof value === "number" && Number.isFinite(value) && value >= opts.min && value <= (opts.max ?? Infinity)) return value;
-      return text.check(value, path, issues);
-    },
-  };
-}
 
 /** Names become the `actor` of published events, so they follow the envelope's actor rule (minus spaces). */
 export const TOKEN_NAME_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
@@ -31,7 +17,7 @@ export const rateSchema = object({
   /** How many posts may arrive at once. */
   burst: int({ min: 1, max: 100_000 }),
   /** After the burst, one more post per this long (as the irc bot's `rate`). */
-  per: millis({ min: 10 }),
+  per: duration({ min: 10 }),
 });
 
 export const tokenSchema = refine(object({
@@ -56,9 +42,9 @@ export const webSectionSchema = refine(object({
   /** Largest accepted request body in bytes (a publish is a few hundred). */
   max_body: optional(int({ min: 256, max: 1_048_576 }), 8192),
   /** Time a client has to send a whole request (headers and body). */
-  request_timeout: optional(millis({ min: 500, max: 300_000 }), 10_000),
+  request_timeout: optional(duration({ min: 500, max: 300_000 }), 10_000),
   /** Comment lines that keep idle event streams (and proxies) awake. */
-  heartbeat: optional(millis({ min: 1000, max: 300_000 }), 15_000),
+  heartbeat: optional(duration({ min: 1000, max: 300_000 }), 15_000),
 }), (w, report, path) => {
   const port = Number(LISTEN_RE.exec(w.listen)?.[2]);
   if (!(port >= 1 && port <= 65535)) report([...path, "listen"], `port must be 1–65535, got ${port}`);

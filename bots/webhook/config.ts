@@ -4,20 +4,6 @@
  */
 import { duration, int, object, oneOf, optional, record, refine, string, type Infer, type Schema } from "../../cluster/config/schema.js";
 
-/**
- * A duration ("10s", "1m"), or a number of milliseconds: numbers are accepted so the schema is
- * idempotent (the bot host may validate a section the control server already converted).
- */
-function millis(opts: { min: number; max?: number }): Schema<number> {
-  const text = duration(opts);
-  return {
-    expects: `${text.expects}, or milliseconds`,
-    check(value, path, issues) {
-      if (typeof value === "number" && Number.isFinite(value) && value >= opts.min && value <= (opts.max ?? Infinity)) return value;
-      return text.check(value, path, issues);
-    },
-  };
-}
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const HEADER_NAME_RE = /^[A-Za-z0-9-]{1,64}$/;
@@ -32,14 +18,14 @@ export const webhookSectionSchema = refine(object({
   secret_env: optional(string({ pattern: ENV_NAME_RE, describe: "an environment variable name" })),
   secret_file: optional(string({ min: 1 })),
   /** How long one attempt may take. */
-  timeout: optional(millis({ min: 100, max: 120_000 }), 10_000),
+  timeout: optional(duration({ min: 100, max: 120_000 }), 10_000),
   /** Events waiting to be sent; beyond this the oldest is dropped (counted and logged). */
   queue: optional(int({ min: 1, max: 1_000_000 }), 1000),
   /** Attempts per event before it is dropped. */
   attempts: optional(int({ min: 1, max: 100 }), 8),
   backoff: optional(object({
-    initial: optional(millis({ min: 10 }), 1000),
-    max: optional(millis({ min: 10 }), 300_000),
+    initial: optional(duration({ min: 10 }), 1000),
+    max: optional(duration({ min: 10 }), 300_000),
   }), { initial: 1000, max: 300_000 }),
   /** Extra static headers (e.g. an API key the receiver wants). */
   headers: optional(record(string({ max: 1024 }), string({ pattern: HEADER_NAME_RE, describe: "a header name" })), {}),

@@ -82,11 +82,15 @@ export function number(opts: { min?: number; max?: number } = {}): Schema<number
 
 export const bool = (): Schema<boolean> => leaf("true or false", (v) => (typeof v === "boolean" ? v : undefined));
 
-/** A duration string ("500ms", "1s", "10m", "1h") → milliseconds. */
+/**
+ * A duration string ("500ms", "1s", "10m", "1h") → milliseconds. A plain number is taken as
+ * milliseconds, which also makes the schema idempotent: a section that was already converted
+ * (the bot host re-validates what the control server sent it) passes again unchanged.
+ */
 export function duration(opts: { min?: number; max?: number } = {}): Schema<number> {
   const { min = 0, max = Infinity } = opts;
   return leaf('a duration like "500ms", "10s", "10m" or "1h"' + (opts.min ? ` of at least ${opts.min}ms` : ""), (v) => {
-    const ms = typeof v === "string" ? parseDuration(v) : undefined;
+    const ms = typeof v === "string" ? parseDuration(v) : typeof v === "number" && Number.isFinite(v) ? v : undefined;
     return ms !== undefined && ms >= min && ms <= max ? ms : undefined;
   });
 }
