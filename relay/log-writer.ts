@@ -18,6 +18,9 @@ import type { Logger } from "../cluster/logger.js";
 import type { Audit } from "./audit.js";
 import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
 
+/** At most one fdatasync + position update per this interval. */
+const SYNC_INTERVAL_MS = 50;
+
 export interface LogWriterOptions {
   logPath: string;
   stateDir: string;
@@ -157,6 +160,9 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       await fh.datasync();
       pos = target;
       await writeLogPosition(posFile, pos);
+      // Let lines gather before the next sync: readers already see them, and a position that
+      // lags only means those lines are cut and written again after a crash.
+      if (running) await new Promise((r) => setTimeout(r, SYNC_INTERVAL_MS));
     }
   }
 

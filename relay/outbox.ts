@@ -1,8 +1,8 @@
 /**
  * The durable outbox: events a node produced but JetStream has not yet acknowledged.
  *
- * One append-only journal of JSON lines: `{"e":<event>}` when an event is submitted (flushed
- * with fdatasync before `submit` resolves; publishable as soon as it is written), `{"a":[ids]}` when events are acknowledged (not
+ * One append-only journal of JSON lines: `{"e":<event>}` when an event is submitted (`submit`
+ * resolves once it is written and publishable; `flushed()` once it is fdatasync'ed), `{"a":[ids]}` when events are acknowledged (not
  * synced: a lost ack record only means a re-send, which JetStream de-duplicates by id).
  * Replaying the journal at start gives the pending events in submission order. The journal is
  * rewritten once everything in it is settled.
@@ -30,6 +30,8 @@ export interface Outbox extends EventSink {
   whenNonEmpty(): Promise<void>;
   /** Resolves at the next submission of new events. */
   whenAdded(): Promise<void>;
+  /** Resolves when every event submitted before the call is on disk (fdatasync). */
+  flushed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
   // next single write (+ one fdatasync when it holds events).
   let queuedEvents: Array<{ events: BustleEvent[]; done: (err?: unknown) => void }> = [];
   let queuedAcks: string[] = [];
+  let queuedBarriers: Array<(err?: unknown) => void> = [];
   let cycle: Promise<void> | undefined;
   let closed = false;
 
@@ -76,33 +79,75 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
     for (const f of w) f();
   };
 
+  // Writes and syncs run as two loops: a submit resolves once its events are written (a
+  // crash of the process loses nothing after that); `flushed()` waits for the fdatasync that
+  // covers them. So a producer is never held up by the disk's sync latency.
+  let writtenGen = 0;
+  let syncedGen = 0;
+  let syncing: Promise<void> | undefined;
+  let syncWaiters: Array<{ gen: number; done: (err?: unknown) => void }> = [];
+
+  async function syncLoop(): Promise<void> {
+    for (;;) {
+      const target = writtenGen;
+      let error: unknown;
+      if (syncedGen < target) {
+        try {
+          await fh.datasync();
+          syncedGen = target;
+        } catch (err) {
+          error = err;
+          log.error("outbox: journal sync failed", { error: err });
+        }
+      }
+      const ready = syncWaiters.filter((w) => w.gen <= target);
+      syncWaiters = syncWaiters.filter((w) => w.gen > target);
+      for (const w of ready) w.done(error);
+      if (error || (syncedGen >= writtenGen && !syncWaiters.length)) break;
+    }
+  }
+  const kickSync = () => {
+    syncing ??= syncLoop().finally(() => {
+      syncing = undefined;
+      // Waiters registered while this loop was finishing would otherwise be stranded.
+      if (syncWaiters.length) kickSync();
+    });
+  };
+
   async function flushCycle(): Promise<void> {
-    while (queuedEvents.length || queuedAcks.length) {
+    while (queuedEvents.length || queuedAcks.length || queuedBarriers.length) {
       const batch = queuedEvents;
       const acks = queuedAcks;
+      const barriers = queuedBarriers;
       queuedEvents = [];
       queuedAcks = [];
+      queuedBarriers = [];
       let text = acks.length ? JSON.stringify({ a: acks }) + "\n" : "";
       for (const b of batch) for (const e of b.events) text += JSON.stringify({ e }) + "\n";
       try {
-        await fh.write(text);
-        settled += acks.length;
-        // Publishable at once (a crash now loses nothing: the producer has not advanced its
-        // position yet); the producer hears back only once the journal is on disk.
-        for (const b of batch) for (const e of b.events) pending.set(e.id, e);
-        if (batch.length) {
-          wake();
-          await fh.datasync();
+        if (text) {
+          await fh.write(text);
+          writtenGen++;
         }
+        settled += acks.length;
+        for (const b of batch) for (const e of b.events) pending.set(e.id, e);
+        if (batch.length) wake();
         for (const b of batch) b.done();
+        // Everything submitted before these barriers is written now: they wait for its sync.
+        for (const done of barriers) syncWaiters.push({ gen: writtenGen, done });
+        if (batch.length || barriers.length) kickSync();
         if ((pending.size === 0 && settled > 0) || settled >= COMPACT_AFTER) {
+          while (syncing) await syncing; // never close the journal under a running sync
           await fh.close();
-          fh = await rewrite(path, pending);
+          fh = await rewrite(path, pending); // written and synced whole
+          syncedGen = writtenGen;
           settled = 0;
+          kickSync(); // settles waiters the rewrite covered
         }
       } catch (err) {
         log.error("outbox: journal write failed", { error: err });
         for (const b of batch) b.done(err);
+        for (const done of barriers) done(err);
       }
     }
   }
@@ -110,7 +155,7 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
   const kick = () => {
     cycle ??= flushCycle().finally(() => {
       cycle = undefined;
-      if (queuedEvents.length || queuedAcks.length) kick();
+      if (queuedEvents.length || queuedAcks.length || queuedBarriers.length) kick();
     });
   };
 
@@ -143,9 +188,17 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
     whenAdded() {
       return new Promise((r) => waiters.push(r));
     },
+    flushed() {
+      // A barrier behind everything already queued: it is registered after their write.
+      return new Promise<void>((resolve, reject) => {
+        queuedBarriers.push((err) => (err ? reject(err) : resolve()));
+        kick();
+      });
+    },
     async close() {
       closed = true;
       while (cycle) await cycle;
+      while (syncing) await syncing;
       await fh.close();
       wake();
     },

@@ -66,7 +66,15 @@ export class OffsetsWriter {
   private queued: Promise<void> | undefined;
   private readonly path: string;
 
-  constructor(private readonly stateDir: string, private readonly snapshot: () => Map<string, SpoolPosition>) {
+  /**
+   * `beforeWrite` runs after the snapshot is taken and before it is written: the reader passes
+   * the sink's `flushed`, so a saved offset never runs ahead of the events on disk.
+   */
+  constructor(
+    private readonly stateDir: string,
+    private readonly snapshot: () => Map<string, SpoolPosition>,
+    private readonly beforeWrite: () => Promise<void> = async () => {},
+  ) {
     this.path = join(stateDir, OFFSETS_FILE);
   }
 
@@ -88,6 +96,7 @@ export class OffsetsWriter {
     mkdirSync(this.stateDir, { recursive: true });
     const spools: Record<string, SpoolPosition> = {};
     for (const [user, p] of [...this.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1))) spools[user] = { ...p };
+    await this.beforeWrite();
     const tmp = `${this.path}.tmp`;
     const fh = await open(tmp, "w", 0o600);
     try {

@@ -24,7 +24,7 @@ export interface SpoolReaderOptions {
   node: string;
   homesRoot: string;
   stateDir: string;
-  /** relay/event-sink.ts — resolves once events are durable. */
+  /** relay/event-sink.ts — submit resolves once events are written; offsets are saved after `flushed`. */
   sink: EventSink;
   audit: Audit;
   log: Logger;
@@ -54,7 +54,7 @@ const SUMMARY_FLUSH_MS = 10_000;
 export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const log = opts.log;
   const positions = new Map<string, SpoolPosition>();
-  const writer = new OffsetsWriter(opts.stateDir, () => positions);
+  const writer = new OffsetsWriter(opts.stateDir, () => positions, () => opts.sink.flushed?.() ?? Promise.resolve());
   const refused = new Map<string, Set<string>>();
   const spools = new Map<string, UserSpool>();
   const drops = new DropSummary(opts.audit);

@@ -1,7 +1,7 @@
 /**
  * One user's spool: open it safely, notice truncation and rotation, read the complete lines
  * after the saved offset, turn them into events, hand them to the sink, and only then move the
- * offset. Callers never run two `check`s of the same spool at once (the reader serialises
+ * offset (whose file is written once the sink has synced those events). Callers never run two `check`s of the same spool at once (the reader serialises
  * them), so events of one spool reach the sink in file order, one submit after the other.
  */
 import { createHash } from "node:crypto";

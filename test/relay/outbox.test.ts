@@ -43,3 +43,25 @@ test("outbox - a resubmitted id is kept once, and a torn journal line is skipped
     dir.remove();
   }
 });
+
+test("outbox - flushed() resolves once what was submitted before it is on disk, and survives a reopen", async () => {
+  const dir = tempDir();
+  try {
+    const a = await openOutbox(dir.path, silentLogger);
+    const submits = [a.submit([ev(1)]), a.submit([ev(2), ev(3)])];
+    const flushed = a.flushed();
+    await Promise.all(submits);
+    await flushed;
+    assert.equal(readFileSync(join(dir.path, "outbox.jsonl"), "utf8").trim().split("\n").length, 3, "three journal lines before flushed() resolved");
+    a.ack(["event-id-1", "event-id-2", "event-id-3"]);
+    await a.flushed(); // after everything settled (the journal was rewritten empty)
+    await a.submit([ev(4)]);
+    await a.flushed();
+    await a.close();
+    const b = await openOutbox(dir.path, silentLogger);
+    assert.deepEqual(b.pending().map((e) => e.id), ["event-id-4"]);
+    await b.close();
+  } finally {
+    dir.remove();
+  }
+});
