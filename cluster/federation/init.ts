@@ -27,6 +27,8 @@ export interface InitOptions {
   /** Test and `up` hooks: route host:ports a server dials, client URLs a node's relay uses. */
   routesFor?: (from: ServerNode, to: ServerNode) => string;
   clientUrlFor?: (node: string, server: ServerNode) => string;
+  /** The cluster address a server gossips to its peers (see FederationServerConf.clusterAdvertise). */
+  clusterAdvertise?: (server: ServerNode) => string | undefined;
   /** Users added to the BUSTLE account of every server (benchmarks: an unrestricted user). */
   extraUsers?: ConfUser[];
   /** Where a node's relay keeps its files; default the /var/lib/bustle layout below. */
@@ -118,6 +120,7 @@ export function initFederation(plan: FederationPlan, outDir: string, o: InitOpti
       users,
       route: { user: "route", password: routePassword },
       routes: plan.servers.filter((t) => t !== s).map((t) => (o.routesFor ? o.routesFor(s, t) : hostPort(t.host, t.clusterPort))),
+      clusterAdvertise: o.clusterAdvertise?.(s),
       tls,
     });
     writeFileSync(join(dir, "nats-server.conf"), conf, { mode: 0o600 });

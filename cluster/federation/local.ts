@@ -93,6 +93,9 @@ export class LocalFederation {
       tls: o.tls ?? false,
       ...(o.extraUsers ? { extraUsers: o.extraUsers } : {}),
       routesFor: (a, b) => `127.0.0.1:${proxied.get(`route ${a.id} ${b.id}`) ?? b.clusterPort}`,
+      // Gossiped route addresses would let servers dial each other around the proxies (and win
+      // the duplicate-route race under load): advertise a port nobody listens on instead.
+      ...(o.proxies ? { clusterAdvertise: () => "127.0.0.1:1" } : {}),
       clientUrlFor: (id, s) => `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
       // Every path a relay writes stays inside its node's folder (the audit log too).
       nodePaths: (id) => ({ homes: join(dir, id, "homes"), log: join(dir, id, "bustle.log"), audit: join(dir, id, "audit.log"), state: join(dir, id, "state") }),

@@ -33,6 +33,12 @@ export interface FederationServerConf {
   route: { user: string; password: string };
   /** host:port of every other server's cluster listener (or of a proxy in front of it). */
   routes: string[];
+  /**
+   * The cluster address this server gossips to its peers, which dial it directly (implicit
+   * routes). Tests that route every link through a proxy advertise an address nobody listens
+   * on, so no route can bypass the proxies.
+   */
+  clusterAdvertise?: string | undefined;
   tls?: TlsFiles | undefined;
 }
 
@@ -88,6 +94,7 @@ export function renderFederationConf(c: FederationServerConf): string {
     `  listen: ${q(hostPort(c.listenHost, c.clusterPort))}`,
     // Clients get the full server list from node.yaml; advertising would leak internal addresses.
     `  no_advertise: true`,
+    ...(c.clusterAdvertise ? [`  advertise: ${q(c.clusterAdvertise)}`] : []),
     `  authorization {`,
     `    user: ${q(c.route.user)}`,
     `    password: ${q(c.route.password)}`,
