@@ -9,7 +9,6 @@
  * Usage: npm run bench cluster   (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS change the load)
  */
 import { appendFileSync, mkdirSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
@@ -18,6 +17,7 @@ import { tempDir } from "../cluster/testing/temp.js";
 import { sleep, waitFor } from "../cluster/testing/wait-for.js";
 import { TEST_NODE_YAML, waitRelaysConnected } from "../test/federation/harness.js";
 import { nowMs, watchLines, type LineWatch } from "./lib/log-watch.js";
+import { consumeToFile, publishWindowed, type FileConsumer } from "./lib/raw-jetstream.js";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats.js";
 
 const N = Number(process.env.BENCH_EVENTS ?? 9_000);
@@ -63,35 +63,9 @@ async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
   const jsm = await jetstreamManager(conns[0]!);
   await jsm.streams.add({ name: "RAW", subjects: ["raw.>"], storage: StorageType.File, num_replicas: 3 });
   let arrivals = new Arrivals(3);
-  const files: FileHandle[] = [];
-  const counts = [0, 0, 0];
-  const stops: Array<() => void> = [];
+  const consumers: FileConsumer[] = [];
   for (const [i, nc] of conns.entries()) {
-    const out = await open(join(dir, `raw-${i}.log`), "a");
-    files.push(out);
-    const consumer = await jetstream(nc).consumers.get("RAW");
-    let pending: string[] = [];
-    let writing = false;
-    const flush = async () => {
-      if (writing) return;
-      writing = true;
-      while (pending.length) {
-        const batch = pending;
-        pending = [];
-        await out.write(batch.join(""));
-      }
-      writing = false;
-    };
-    const msgs = await consumer.consume({
-      max_messages: 1024,
-      callback: (m) => {
-        pending.push(m.string() + "\n");
-        void flush();
-        counts[i]!++;
-        arrivals.arrive(m.headers?.get("k") ?? "", nowMs());
-      },
-    });
-    stops.push(() => msgs.stop());
+    consumers.push(await consumeToFile(nc, "RAW", join(dir, `raw-${i}.log`), (m) => arrivals.arrive(m.headers?.get("k") ?? "", nowMs())));
   }
   const publish = (c: number, key: string) => {
     const h = headers();
@@ -100,17 +74,9 @@ async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
   };
   // Throughput: a third of N through each server, 256 unacked at most per publisher.
   const t0 = nowMs();
-  await Promise.all(conns.map(async (_, c) => {
-    const inflight = new Set<Promise<unknown>>();
-    for (let i = 0; i < Math.floor(N / 3); i++) {
-      while (inflight.size >= 256) await Promise.race(inflight);
-      const p = publish(c, `b${c}-${i}`).finally(() => inflight.delete(p));
-      inflight.add(p);
-    }
-    await Promise.all(inflight);
-  }));
+  await Promise.all(conns.map((_, c) => publishWindowed(Math.floor(N / 3), 256, (i) => publish(c, `b${c}-${i}`))));
   const total = Math.floor(N / 3) * 3;
-  await waitFor(() => counts.every((x) => x >= total), 120_000, "raw consumers to receive every message", 5);
+  await waitFor(() => consumers.every((c) => c.count >= total), 120_000, "raw consumers to receive every message", 5);
   const throughput = total / ((nowMs() - t0) / 1000);
   // Latency at RATE/s in total, origins rotating over the three servers.
   arrivals = new Arrivals(3);
@@ -124,8 +90,7 @@ async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
     void publish(i % 3, key).catch(() => {});
   }
   await waitFor(() => arrivals.complete() >= steady, 30_000, "raw steady-rate messages", 5).catch(() => {});
-  for (const s of stops) s();
-  await Promise.all(files.map((f) => f.close()));
+  await Promise.all(consumers.map((c) => c.stop()));
   await Promise.all(conns.map((c) => c.close()));
   return { throughput, latency: summarize(arrivals.latencies()) };
 }

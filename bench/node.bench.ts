@@ -6,16 +6,16 @@
  * Usage: npm run bench node   (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS to change the load)
  */
 import { appendFileSync, mkdirSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { DeliverPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { connect, headers } from "@nats-io/transport-node";
 import { RelayProcess, writeRelayConfig } from "../cluster/testing/relay-process.js";
 import { startServer } from "../cluster/testing/servers.js";
 import { tempDir } from "../cluster/testing/temp.js";
 import { sleep, waitFor } from "../cluster/testing/wait-for.js";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats.js";
 import { nowMs, watchLines } from "./lib/log-watch.js";
+import { consumeToFile, publishWindowed } from "./lib/raw-jetstream.js";
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -27,66 +27,29 @@ async function rawBaseline(url: string, dir: string): Promise<{ throughput: numb
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: "RAW", subjects: ["raw.>"], storage: StorageType.File });
   const js = jetstream(nc);
-  const out = await open(join(dir, "raw.log"), "a");
   const sent = new Map<number, number>();
   const latencies: number[] = [];
-  let received = 0;
-  let done!: () => void;
-  let target = N;
-  let finished = new Promise<void>((r) => (done = r));
-  const consumer = await js.consumers.get("RAW", { deliver_policy: DeliverPolicy.All });
-  let pending: string[] = [];
-  let writing = false;
-  const flush = async () => {
-    if (writing) return;
-    writing = true;
-    while (pending.length) {
-      const batch = pending;
-      pending = [];
-      await out.write(batch.join(""));
-    }
-    writing = false;
-  };
-  const msgs = await consumer.consume({
-    max_messages: 1024,
-    callback: (m) => {
-      const n = Number(m.headers?.get("n") ?? -1);
-      pending.push(m.string() + "\n");
-      void flush();
-      const t = sent.get(n);
-      if (t !== undefined) latencies.push(nowMs() - t);
-      if (++received >= target) done();
-    },
+  const consumer = await consumeToFile(nc, "RAW", join(dir, "raw.log"), (m) => {
+    const t = sent.get(Number(m.headers?.get("n") ?? -1));
+    if (t !== undefined) latencies.push(nowMs() - t);
   });
-  const { headers } = await import("@nats-io/transport-node");
-  const publishWindow = async (count: number, offset: number) => {
-    const inflight = new Set<Promise<unknown>>();
-    for (let i = 0; i < count; i++) {
-      while (inflight.size >= 256) await Promise.race(inflight);
-      const h = headers();
-      h.set("n", String(offset + i));
-      const p = js.publish("raw.x", `${offset + i} ${PAYLOAD}`, { headers: h, msgID: `m${offset + i}` }).finally(() => inflight.delete(p));
-      inflight.add(p);
-    }
-    await Promise.all(inflight);
+  const publish = (n: number) => {
+    const h = headers();
+    h.set("n", String(n));
+    return js.publish("raw.x", `${n} ${PAYLOAD}`, { headers: h, msgID: `m${n}` });
   };
   const t0 = nowMs();
-  await publishWindow(N, 0);
-  await finished;
+  await publishWindowed(N, 256, publish);
+  await waitFor(() => consumer.count >= N, 120_000, `${N} raw messages consumed`, 5);
   const throughput = N / ((nowMs() - t0) / 1000);
-  // Steady rate: one publish every 1/RATE s, latency publish → consumer wrote it.
-  target = received + RATE * SECONDS;
-  finished = new Promise<void>((r) => (done = r));
-  const base = N;
+  // Steady rate: one publish every 1/RATE s; latency = publish → the consumer has it.
   for (let i = 0; i < RATE * SECONDS; i++) {
-    const due = t0 + 0; void due;
-    sent.set(base + i, nowMs());
-    void js.publish("raw.x", `${base + i} ${PAYLOAD}`, { headers: (() => { const h = headers(); h.set("n", String(base + i)); return h; })(), msgID: `m${base + i}` });
+    sent.set(N + i, nowMs());
+    void publish(N + i).catch(() => {});
     await sleep(1000 / RATE);
   }
-  await Promise.race([finished, sleep(10_000)]);
-  msgs.stop();
-  await out.close();
+  await waitFor(() => consumer.count >= N + RATE * SECONDS, 10_000, "steady-rate raw messages", 5).catch(() => {});
+  await consumer.stop();
   await nc.close();
   return { throughput, latency: summarize(latencies) };
 }

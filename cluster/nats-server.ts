@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { isRunning, stopChild } from "./child.js";
 import { ServerStartError } from "./errors.js";
 import { freePort } from "./net.js";
 
@@ -90,7 +91,7 @@ export class NatsServer {
     return this.child?.pid;
   }
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   /**
@@ -145,11 +146,8 @@ export class NatsServer {
 
   /** Graceful stop (SIGTERM), then SIGKILL after `graceMs`. */
   async stop(graceMs = 5_000): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill("SIGTERM");
-    const t = setTimeout(() => this.child?.kill("SIGKILL"), graceMs);
+    await stopChild(this.child, graceMs);
     await this.exited;
-    clearTimeout(t);
   }
 
   /** `kill -9`: the crash a fault test needs. */

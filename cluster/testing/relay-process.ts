@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { isRunning, stopChild } from "../child.js";
 import { bin } from "./paths.js";
 import { waitFor } from "./wait-for.js";
 
@@ -53,7 +54,7 @@ export class RelayProcess {
   constructor(readonly files: RelayFiles, readonly args: string[] = []) {}
 
   get running(): boolean {
-    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   /** Starts bustled; with `waitReady` (default) resolves once its log writer has a position file. */
@@ -89,12 +90,8 @@ export class RelayProcess {
 
   /** SIGTERM and wait (SIGKILL after 15 s). */
   async stop(): Promise<number | null> {
-    if (!this.running) return this.child?.exitCode ?? null;
-    this.child!.kill("SIGTERM");
-    const t = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);
-    const code = await this.exit;
-    clearTimeout(t);
-    return code;
+    await stopChild(this.child, 15_000);
+    return this.exit;
   }
 
   /** Sends a signal (SIGHUP: reopen logs). */

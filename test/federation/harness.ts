@@ -3,10 +3,13 @@
  * relays (cluster/federation/local.ts), users who append to their spools, and checks that read
  * the logs the way a user would: counting lines and comparing files.
  */
+import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { LocalFederation } from "../../cluster/federation/local.js";
 import { monitor } from "../../cluster/testing/servers.js";
+import { tempDir } from "../../cluster/testing/temp.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
 
 /** Rate limits out of the way and ambient watching off: the tests count spool lines only. */
@@ -23,6 +26,37 @@ export async function startFederation(dir: string, opts: { proxies?: boolean; tl
     throw err;
   }
   return fed;
+}
+
+/**
+ * One federation for a whole test file: started before its tests, stopped (and its folder
+ * removed) after them. Returns a getter for it.
+ */
+export function federationPerFile(prefix: string, opts: { proxies?: boolean; tls?: boolean } = {}): () => LocalFederation {
+  const tmp = tempDir(prefix);
+  let fed: LocalFederation | undefined;
+  before(async () => {
+    fed = await startFederation(tmp.path, opts);
+  });
+  after(async () => {
+    await fed?.stop();
+    tmp.remove();
+  });
+  return () => fed!;
+}
+
+/**
+ * What a user would check after a fault: every log holds every written line exactly once
+ * (none missing, doubled or foreign) and the logs are byte-identical.
+ */
+export function assertLogsComplete(logPaths: string[], writers: SpoolWriter[], total: number): void {
+  const texts = logPaths.map(readLog);
+  for (const [i, text] of texts.entries()) {
+    const a = auditLog(text, writers);
+    assert.deepEqual({ lines: a.lines, missing: a.missing.slice(0, 5), doubled: a.doubled.slice(0, 5), foreign: a.foreign.slice(0, 5) },
+      { lines: total, missing: [], doubled: [], foreign: [] }, `log ${logPaths[i]}`);
+  }
+  for (const [i, text] of texts.entries()) assert.ok(text === texts[0], `${logPaths[i]} differs from ${logPaths[0]}`);
 }
 
 /** The server (node id) each relay is connected to, from the servers' /connz. */

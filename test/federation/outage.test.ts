@@ -1,24 +1,14 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { LocalFederation } from "../../cluster/federation/local.js";
 import { waitClusterReady } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
-import { auditLog, countLines, readLog, SpoolWriter, startFederation, waitLogs, writeSteadily, written } from "./harness.js";
+import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, waitLogs, writeSteadily, written } from "./harness.js";
 
 const OUTAGE_MS = 30_000;
-const tmp = tempDir("bustle-fed-outage-");
-let fed: LocalFederation;
-
-before(async () => {
-  fed = await startFederation(tmp.path);
-});
-after(async () => {
-  await fed?.stop();
-  tmp.remove();
-});
+const federation = federationPerFile("bustle-fed-outage-");
 
 test("federation - with every server down for 30 s, spool lines written meanwhile are delivered after they return", async () => {
+  const fed = federation();
   const writers = fed.nodes.map((n) => new SpoolWriter(n.id, n.homes));
   writers.forEach((w) => w.write(10));
   await waitLogs(fed, 30, 30_000);
@@ -34,11 +24,5 @@ test("federation - with every server down for 30 s, spool lines written meanwhil
 
   const total = written(writers);
   await waitLogs(fed, total, 90_000);
-  const logs = fed.nodes.map((n) => readLog(n.log));
-  for (const [i, text] of logs.entries()) {
-    const a = auditLog(text, writers);
-    assert.deepEqual({ lines: a.lines, missing: a.missing.slice(0, 5), doubled: a.doubled.slice(0, 5), foreign: a.foreign.slice(0, 5) },
-      { lines: total, missing: [], doubled: [], foreign: [] }, `log of ${fed.nodes[i]!.id}`);
-  }
-  assert.ok(logs.every((l) => l === logs[0]), "the three logs are byte-identical");
+  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
 });

@@ -1,27 +1,17 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { LocalFederation } from "../../cluster/federation/local.js";
 import { monitor, waitClusterReady } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
-import { auditLog, countLines, readLog, relayConnections, SpoolWriter, startFederation, waitLogs, writeSteadily, written } from "./harness.js";
+import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, writeSteadily, written } from "./harness.js";
 
 // The cut is made with TCP proxies: every route between two servers (both directions) and every
 // relay's link to another node's server passes through one; cutting a node resets all of its
 // proxied connections and refuses new ones, so it keeps only its own server and relay.
 const CUT_MS = 60_000;
-const tmp = tempDir("bustle-fed-cut-");
-let fed: LocalFederation;
-
-before(async () => {
-  fed = await startFederation(tmp.path, { proxies: true });
-});
-after(async () => {
-  await fed?.stop();
-  tmp.remove();
-});
+const federation = federationPerFile("bustle-fed-cut-", { proxies: true });
 
 test("federation - a node cut off for 60 s while everyone writes catches up: logs identical, nothing lost", async () => {
+  const fed = federation();
   const writers = fed.nodes.map((n) => new SpoolWriter(n.id, n.homes));
   writers.forEach((w) => w.write(20));
   await waitLogs(fed, 60, 30_000);
@@ -44,11 +34,5 @@ test("federation - a node cut off for 60 s while everyone writes catches up: log
   await waitFor(async () => (await relayConnections(fed)).size === 3, 30_000, "every relay connected again");
   const total = written(writers);
   await waitLogs(fed, total, 90_000);
-  const logs = fed.nodes.map((n) => readLog(n.log));
-  for (const [i, text] of logs.entries()) {
-    const a = auditLog(text, writers);
-    assert.deepEqual({ lines: a.lines, missing: a.missing.slice(0, 5), doubled: a.doubled.slice(0, 5), foreign: a.foreign.slice(0, 5) },
-      { lines: total, missing: [], doubled: [], foreign: [] }, `log of ${fed.nodes[i]!.id}`);
-  }
-  assert.ok(logs.every((l) => l === logs[0]), "the three logs are byte-identical");
+  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
 });

@@ -1,23 +1,13 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { LocalFederation } from "../../cluster/federation/local.js";
-import { tempDir } from "../../cluster/testing/temp.js";
 import { sleep, waitFor } from "../../cluster/testing/wait-for.js";
 import { waitClusterReady } from "../../cluster/testing/servers.js";
-import { auditLog, countLines, readLog, relayConnections, SpoolWriter, startFederation, waitLogs, writeSteadily, written } from "./harness.js";
+import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, writeSteadily, written } from "./harness.js";
 
-const tmp = tempDir("bustle-fed-kill-");
-let fed: LocalFederation;
-
-before(async () => {
-  fed = await startFederation(tmp.path);
-});
-after(async () => {
-  await fed?.stop();
-  tmp.remove();
-});
+const federation = federationPerFile("bustle-fed-kill-");
 
 test("federation - kill -9 of the server a relay uses, mid-way through 20,000 events, restarted 5 s later: nothing lost or doubled, logs identical", async () => {
+  const fed = federation();
   const writers = fed.nodes.map((n) => new SpoolWriter(n.id, n.homes));
   const totals = [6667, 6667, 6666];
   const run = writeSteadily(writers, 800, totals);
@@ -35,11 +25,5 @@ test("federation - kill -9 of the server a relay uses, mid-way through 20,000 ev
   assert.ok(atKill.written < total && atKill.logged < total, `the kill came mid-way (${JSON.stringify(atKill)})`);
   await waitClusterReady(fed.servers, 60_000);
   await waitLogs(fed, total, 120_000);
-  const logs = fed.nodes.map((n) => readLog(n.log));
-  for (const [i, text] of logs.entries()) {
-    const a = auditLog(text, writers);
-    assert.deepEqual({ lines: a.lines, missing: a.missing.slice(0, 5), doubled: a.doubled.slice(0, 5), foreign: a.foreign.slice(0, 5) },
-      { lines: total, missing: [], doubled: [], foreign: [] }, `log of ${fed.nodes[i]!.id}`);
-  }
-  assert.ok(logs.every((l) => l === logs[0]), "the three logs are byte-identical");
+  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
 });

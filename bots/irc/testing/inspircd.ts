@@ -3,6 +3,7 @@
  * three connections per IP), flood kill on (`fakelag="no"`: a flooding client is disconnected
  * with "Excess Flood"), optional TLS, started in the foreground and stopped by its pid.
  */
+import { isRunning, stopChild } from "../../../cluster/child.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,7 +60,7 @@ export class TestIrcd {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   /** Starts the server; resolves once it accepts connections (every port). */
@@ -83,13 +84,7 @@ export class TestIrcd {
 
   /** Stops it (SIGTERM, then SIGKILL after 5 s); resolves when it has exited. Idempotent. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(this.child, 5_000);
   }
 
   async restart(): Promise<void> {

@@ -3,6 +3,7 @@
  * to `<dir>/<server>/<#channel>/out` as `<epoch> <nick> text` lines. Tests read that file to see
  * exactly what other people in the channel would see.
  */
+import { isRunning, stopChild } from "../../../cluster/child.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +33,7 @@ export class Observer {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   serverOut(): string {
@@ -98,12 +99,6 @@ export class Observer {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 3_000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(this.child, 3_000);
   }
 }
