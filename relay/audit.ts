@@ -30,19 +30,36 @@ export function openAuditLog(path: string): Audit {
   mkdirSync(dirname(path), { recursive: true });
   const openFd = () => openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   let fd = openFd();
-  const write = (record: Record<string, unknown>) => {
-    writeSync(fd, JSON.stringify({ ts: new Date().toISOString(), ...record }) + "\n");
+  // Records of one tick go out in one write (a synchronous write per event cost more CPU than
+  // anything else in the relay at 500 events/s); a crash can lose at most that tick's records.
+  let buffered: string[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = () => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (!buffered.length) return;
+    const text = buffered.join("");
+    buffered = [];
+    writeSync(fd, text);
   };
+  const write = (record: Record<string, unknown>) => {
+    buffered.push(JSON.stringify({ ts: new Date().toISOString(), ...record }) + "\n");
+    scheduled ??= setImmediate(flush);
+  };
+  process.once("exit", flush);
   return {
     event: (e, from) => write({ type: "event", id: e.id, kind: e.kind, source: e.source, actor: from.actor, origin: from.origin, shown_as: e.actor }),
     rejected: (reason, from, details) => write({ type: "rejected", reason, actor: from.actor, origin: from.origin, ...details }),
     note: (what, details) => write({ type: "note", what, ...details }),
     reopen: () => {
+      flush();
       const old = fd;
       fd = openFd();
       closeSync(old);
     },
     close: () => {
+      flush();
+      process.off("exit", flush);
       try {
         fsyncSync(fd);
       } catch {

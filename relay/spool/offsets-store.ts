@@ -60,6 +60,8 @@ export function loadOffsets(stateDir: string): LoadedOffsets {
   }
 }
 
+const MIN_INTERVAL_MS = 100;
+
 /** Saves snapshots of the positions; `save` resolves once a write that includes the current state is on disk. */
 export class OffsetsWriter {
   private running: Promise<void> | undefined;
@@ -81,7 +83,10 @@ export class OffsetsWriter {
   save(): Promise<void> {
     if (this.queued) return this.queued;
     if (!this.running) {
-      this.running = this.write().finally(() => (this.running = undefined));
+      // After a write, the next one waits a little: under a steady stream of lines the offsets
+      // file would otherwise be rewritten (and fsynced) back to back. A lagging file only means
+      // a few lines are read again, with the same ids, after a crash.
+      this.running = this.write().then(() => new Promise((r) => setTimeout(r, MIN_INTERVAL_MS))).finally(() => (this.running = undefined)) as Promise<void>;
       return this.running;
     }
     // One write is running with an older snapshot: queue exactly one more after it.
