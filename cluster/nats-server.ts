@@ -107,9 +107,10 @@ export class NatsServer {
     liveChildren.add(child);
     this.exited = new Promise((res) => child.once("exit", (code) => {
       liveChildren.delete(child);
-      log.end();
       res(code);
     }));
+    // Output can still arrive after "exit"; "close" comes once stdout and stderr are done.
+    child.once("close", () => log.end());
     if (this.spec.pidPath && child.pid) writeFileSync(this.spec.pidPath, `${child.pid}\n`);
     let ready!: () => void;
     const readyP = new Promise<void>((r) => (ready = r));

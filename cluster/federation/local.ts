@@ -162,10 +162,9 @@ export class LocalFederation {
     child.stdout!.pipe(out, { end: false });
     child.stderr!.pipe(out, { end: false });
     this.relays.set(id, child);
-    this.relayExits.set(id, new Promise((res) => child.once("exit", (code) => {
-      out.end();
-      res(code);
-    })));
+    this.relayExits.set(id, new Promise((res) => child.once("exit", (code) => res(code))));
+    // Output can still arrive after "exit"; "close" comes once stdout and stderr are done.
+    child.once("close", () => out.end());
     liveRelays.add(child);
     child.once("exit", () => liveRelays.delete(child));
     return child;

@@ -10,8 +10,7 @@ import { startServer } from "../../cluster/testing/servers.js";
 import { tempDir } from "../../cluster/testing/temp.js";
 import { sleep, waitFor } from "../../cluster/testing/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import type { BotStatus } from "../../control/bot-runner.js";
-import { cli, controlYaml, held, waitFeeding, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
+import { cli, controlYaml, statusJson, held, waitFeeding, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
 
 const dir = tempDir("bustle-control-cmd-");
 const d = dir.path;
@@ -48,11 +47,7 @@ after(async () => {
 });
 
 /** `bustle-control status BOT --json`, as a user runs it. */
-async function status(id?: string): Promise<BotStatus[]> {
-  const r = await cli(["status", ...(id ? [id] : []), "--json", "--config", file]);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as BotStatus[];
-}
+const status = (id?: string) => statusJson(file, id);
 /** The same answer without starting a CLI process (for polling). */
 const one = async (id: string) => (await held(nc)).find((b) => b.id === id);
 const got = (id: string) => record(d, id).filter((l) => l.startsWith("got "));

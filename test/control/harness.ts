@@ -123,6 +123,13 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** What the control servers report about the bots they hold (the same request `bustle-control status` makes). */
+/** `bustle-control status [BOT] --json --config FILE`, as a user runs it; asserts exit 0. */
+export async function statusJson(configFile: string, id?: string): Promise<BotStatus[]> {
+  const r = await cli(["status", ...(id ? [id] : []), "--json", "--config", configFile]);
+  if (r.code !== 0) throw new Error(`bustle-control status exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as BotStatus[];
+}
+
 export async function held(nc: NatsConnection): Promise<BotStatus[]> {
   return (await collectStatus(nc, 1_000)).flatMap((s) => s.bots);
 }
