@@ -6,13 +6,10 @@
  * mode) that records what it hears.
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectBus, closeBus, type NatsConnection } from "../../../cluster/connection.js";
+import type { NatsConnection } from "../../../cluster/connection.js";
 import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
 import { createLogger, silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
-import type { NatsServer } from "../../../cluster/nats-server.js";
-import { ensureStream } from "../../../cluster/stream.js";
-import { startServer } from "../../../cluster/testing/servers.js";
 import type { Bot, BotState, CommonBotConfig } from "../../../bots/bot.js";
 import { botWants, createBotContext } from "../../../bots/context.js";
 import { quakeToText } from "../../../bots/quakeworld/charset.js";
@@ -21,18 +18,8 @@ import { quakeworldSchema, type QuakeworldConfig } from "../../../bots/quakeworl
 import { quakeworldBot } from "../../../bots/quakeworld/quakeworld-bot.js";
 import { INVALID } from "../../../cluster/config/schema.js";
 
-export interface Bus {
-  server: NatsServer;
-  nc: NatsConnection;
-  close(): Promise<void>;
-}
-
-export async function startBus(dir: string): Promise<Bus> {
-  const server = await startServer(dir);
-  const nc = await connectBus({ servers: [server.url], name: "qw-test", logger: silentLogger });
-  await ensureStream(nc, {}, silentLogger);
-  return { server, nc, close: async () => { await closeBus(nc).catch(() => {}); await server.stop(); } };
-}
+import type { Bus } from "../../../cluster/testing/bus.js";
+export { startBus, type Bus } from "../../../cluster/testing/bus.js";
 
 /** A logger whose lines (parsed) are kept in `lines`. */
 export function memoryLog(): { log: Logger; lines: Array<{ level: string; msg: string; [k: string]: unknown }> } {

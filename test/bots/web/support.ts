@@ -4,36 +4,16 @@
  * and `deliver` every event the bot wants, with its stream sequence.
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectBus, closeBus, type NatsConnection } from "../../../cluster/connection.js";
+import type { NatsConnection } from "../../../cluster/connection.js";
 import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
-import type { NatsServer } from "../../../cluster/nats-server.js";
-import { ensureStream } from "../../../cluster/stream.js";
-import { startServer } from "../../../cluster/testing/servers.js";
 import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
 import { botWants, createBotContext } from "../../../bots/context.js";
 import { formatEvent } from "../../../bots/format.js";
 
-export interface Bus {
-  server: NatsServer;
-  nc: NatsConnection;
-  close(): Promise<void>;
-}
-
-export async function startBus(dir: string): Promise<Bus> {
-  const server = await startServer(dir);
-  const nc = await connectBus({ servers: [server.url], name: "test", logger: silentLogger });
-  await ensureStream(nc, {}, silentLogger);
-  return {
-    server,
-    nc,
-    close: async () => {
-      await closeBus(nc).catch(() => {});
-      await server.stop();
-    },
-  };
-}
+import type { Bus } from "../../../cluster/testing/bus.js";
+export { startBus, type Bus } from "../../../cluster/testing/bus.js";
 
 export function common(id: string, type: string, extra: Partial<CommonBotConfig> = {}): CommonBotConfig {
   return { id, type, enabled: true, subscribe: ["bustle.ev.>"], format: "{text}", ...extra };
