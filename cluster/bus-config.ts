@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { array, int, object, optional, refine, string, type Infer } from "./config/schema.js";
-import { readSecret } from "./config/secrets.js";
+import { checkSecretFile, readSecret } from "./config/secrets.js";
 import { ConfigError } from "./errors.js";
 
 const url = string({ pattern: /^(nats|tls):\/\/[^\s/]+(:\d+)?$/, describe: 'a NATS URL like "nats://127.0.0.1:4222"' });
@@ -34,6 +34,8 @@ export interface BusSettings {
   user?: string | undefined;
   pass?: string | undefined;
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined } | undefined;
+  /** Per-user inbox prefix so users cannot read each other's replies (set by localBusSettings). */
+  inboxPrefix?: string | undefined;
 }
 
 /** Resolves the section against the config file's folder (relative TLS paths) and reads the password. */
@@ -43,6 +45,7 @@ export function resolveBusSettings(section: NatsSection, configFile: string | un
     if (p === undefined) return undefined;
     const full = isAbsolute(p) ? p : resolve(base, p);
     if (!existsSync(full)) throw new ConfigError(`nats.tls.${key}: file ${full} does not exist`);
+    if (key === "key") checkSecretFile(full, "nats.tls.key");
     return full;
   };
   const pass = readSecret({ env: section.password_env, file: section.password_file && (isAbsolute(section.password_file) ? section.password_file : resolve(base, section.password_file)) }, "nats password");

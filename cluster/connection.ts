@@ -15,8 +15,6 @@ export interface ConnectOptions extends BusSettings {
   logger: Logger;
   /** Keep trying the first connection too (daemons); CLIs fail fast instead. Default true. */
   waitOnFirstConnect?: boolean;
-  /** Per-node inbox prefix so nodes cannot read each other's replies. */
-  inboxPrefix?: string;
   /** How long a CLI waits for its first connection before giving up. Default 5 s. */
   timeoutMs?: number;
 }

@@ -4,7 +4,7 @@
  * every benchmark.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isRunning, stopChild } from "./child.js";
 import { ServerStartError } from "./errors.js";
@@ -214,6 +214,12 @@ export interface LocalServerOptions {
   extra?: string;
 }
 
+/** Writes `text` to `path` readable by its owner only, also when the file existed with a looser mode. */
+function writeConfidential(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
 /** Writes a config into `dir` (free ports where none are given) and returns the unstarted server. */
 export async function prepareLocalServer(o: LocalServerOptions): Promise<NatsServer> {
   const dir = resolve(o.dir);
@@ -221,7 +227,8 @@ export async function prepareLocalServer(o: LocalServerOptions): Promise<NatsSer
   const port = o.port ?? (await freePort());
   const monitorPort = o.monitorPort ?? (await freePort());
   const confPath = join(dir, "nats-server.conf");
-  writeFileSync(confPath, renderServerConf({
+  // 0600: the conf may hold passwords (the embedded server's users, a test's accounts).
+  writeConfidential(confPath, renderServerConf({
     serverName: o.serverName ?? "bustle",
     port,
     monitorPort,

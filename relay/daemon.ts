@@ -13,6 +13,7 @@ import { mkdirSync } from "node:fs";
 import { resolveBusSettings, type BusSettings } from "../cluster/bus-config.js";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import type { Logger } from "../cluster/logger.js";
+import { ensureLocalCredentials, localBusSettings } from "../cluster/local-auth.js";
 import { ensureStream } from "../cluster/stream.js";
 import type { AmbientWatcher } from "./ambient/watcher.js";
 import { openAuditLog, type Audit } from "./audit.js";
@@ -63,7 +64,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
     let delay = 1_000;
     while (!stopped && !nc) {
       try {
-        nc = await connectBus({ ...settings, name: `bustled ${node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${node}` });
+        nc = await connectBus({ inboxPrefix: `_INBOX.${node}`, ...settings, name: `bustled ${node}`, logger: log.child("nats") });
       } catch (err) {
         log.error("cannot connect to NATS; retrying", { error: err, retry_ms: delay });
         await new Promise((r) => setTimeout(r, delay));
@@ -97,10 +98,12 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       await writer?.reopen("SIGHUP");
     },
     async start() {
-      // Settings first: a missing password file is a config error, reported before anything runs.
-      const settings = resolveBusSettings(config.nats, deps.configFile,
-        isEmbedded(config) ? [`nats://127.0.0.1:${config.nats.port}`] : [...config.nats.servers!]);
       mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+      // Settings first: a missing or exposed password file is a config error, reported before anything runs.
+      const credentials = isEmbedded(config) ? ensureLocalCredentials(stateDir, node) : undefined;
+      const settings = credentials
+        ? localBusSettings(credentials, "relay", config.nats.port)
+        : resolveBusSettings(config.nats, deps.configFile, [...config.nats.servers!]);
       audit = openAuditLog(config.log.audit);
       outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"));
       publisher = createPublisher({ outbox, log: log.child("publisher"), recover: () => recoverStream?.() ?? Promise.resolve() });
@@ -131,8 +134,8 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         });
         await ambient.start();
       }
-      if (isEmbedded(config)) {
-        embedded = await startEmbeddedServer({ stateDir, port: config.nats.port, node, log: log.child("nats-server") });
+      if (credentials) {
+        embedded = await startEmbeddedServer({ stateDir, port: config.nats.port, node, credentials, log: log.child("nats-server") });
       }
       log.info("bustled started", {
         node,

@@ -1,9 +1,13 @@
 /**
  * The embedded default: with no `nats.servers`, bustled runs its own single JetStream
  * nats-server on 127.0.0.1:<nats.port>, keeps its data under the state dir, and restarts it
- * (with backoff) if it dies.
+ * (with backoff) if it dies. The server accepts only TLS clients that log in with one of the
+ * node's generated credentials (cluster/local-auth.ts); its conf is rewritten on every start,
+ * so an upgraded node gets its users on the first start after the upgrade.
  */
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { renderLocalServerAuth, type LocalCredentials } from "../cluster/local-auth.js";
 import type { Logger } from "../cluster/logger.js";
 import { prepareLocalServer, type NatsServer } from "../cluster/nats-server.js";
 
@@ -13,10 +17,28 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedServer(opts: { stateDir: string; port: number; node: string; log: Logger }): Promise<EmbeddedServer> {
+export interface EmbeddedServerOptions {
+  stateDir: string;
+  port: number;
+  node: string;
+  /** From ensureLocalCredentials: the users written into the server's conf. */
+  credentials: LocalCredentials;
+  log: Logger;
+}
+
+export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const dir = join(opts.stateDir, "nats");
+  // The store holds every event with its details and the conf holds passwords: the daemon's user only.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   // No monitoring port: nothing else on the machine needs one for a single node.
-  const server: NatsServer = await prepareLocalServer({ dir, port: opts.port, monitorPort: 0, serverName: opts.node });
+  const server: NatsServer = await prepareLocalServer({
+    dir,
+    port: opts.port,
+    monitorPort: 0,
+    serverName: opts.node,
+    extra: renderLocalServerAuth(opts.credentials, opts.node),
+  });
   await server.start();
   opts.log.info("embedded nats-server started", { url: server.url, dir, pid: server.pid });
   let stopping = false;

@@ -5,9 +5,11 @@
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { resolveBusSettings } from "../../cluster/bus-config.js";
+import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
 import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
 import { gatherHealth } from "../../cluster/health.js";
 import { silentLogger } from "../../cluster/logger.js";
+import { isEmbedded } from "../config.js";
 import { loadCliConfig } from "./node-config.js";
 import { formatHealth } from "./status-format.js";
 import { CliError } from "./run.js";
@@ -25,8 +27,11 @@ function who(): string {
 
 export async function runStatus(opts: StatusOptions): Promise<void> {
   const { file, config } = await loadCliConfig(opts.config);
-  const servers = config.nats.servers?.length ? [...config.nats.servers] : [`nats://127.0.0.1:${config.nats.port}`];
-  const settings = resolveBusSettings(config.nats, file, servers);
+  // An embedded node: the read-only status credential any local user may read (docs/security.md).
+  const settings = isEmbedded(config)
+    ? localBusSettings(localCredentials(config.state.dir, config.node.id), "status", config.nats.port)
+    : resolveBusSettings(config.nats, file, [...config.nats.servers!]);
+  const servers = settings.servers;
   const logPath = process.env.BUSTLE_LOG || config.log.path;
 
   let nc: NatsConnection;
@@ -40,7 +45,7 @@ export async function runStatus(opts: StatusOptions): Promise<void> {
         waitOnFirstConnect: false,
         timeoutMs: CONNECT_MS,
         // The node's credentials may only receive replies under its own prefix.
-        inboxPrefix: `_INBOX.${config.node.id}`,
+        inboxPrefix: settings.inboxPrefix ?? `_INBOX.${config.node.id}`,
       }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_MS / 1000 + 1} s`)), CONNECT_MS + 1_000);
