@@ -5,7 +5,12 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { TLSSocket } from "node:tls";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { ensureCa, ensureNodeCert } from "../../cluster/federation/tls.js";
 import { localCredentials } from "../../cluster/local-auth.js";
 import { freePort } from "../../cluster/net.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../cluster/testing/relay-process.js";
@@ -109,4 +114,76 @@ test("trust - bustle status run by a plain user reads the embedded node with the
   const report = JSON.parse(r.stdout) as { stream: { lastSeq?: number; error?: string } };
   assert.equal(report.stream.error, undefined);
   assert.equal(report.stream.lastSeq, honest.length);
+});
+
+/**
+ * A local user's impostor on the embedded server's port: it answers like a nats-server, either
+ * in plain text or over TLS with a certificate of its own (valid for 127.0.0.1, from its own CA).
+ * It records every byte a client sends it.
+ */
+async function startImpostor(p: number, certDir: string) {
+  const ca = ensureCa(certDir, "impostor");
+  const cert = ensureNodeCert(ca, join(certDir, "impostor"), "town", ["127.0.0.1", "localhost"]);
+  const received: Buffer[] = [];
+  const seen = { plain: 0, tls: 0 };
+  let turn = 0;
+  const sockets = new Set<import("node:net").Socket>();
+  const info = (tls: boolean) => `INFO ${JSON.stringify({ server_id: "IMPOSTOR", server_name: "town", version: "2.9.10", proto: 1, go: "go1.19", host: "127.0.0.1", port: p, headers: true, max_payload: 1048576, auth_required: true, ...(tls ? { tls_required: true } : {}) })}\r\n`;
+  const server = createServer((sock) => {
+    sock.on("error", () => {});
+    sockets.add(sock);
+    sock.once("close", () => sockets.delete(sock));
+    const tls = turn++ % 2 === 1;
+    seen[tls ? "tls" : "plain"]++;
+    sock.write(info(tls));
+    if (!tls) {
+      sock.on("data", (d: Buffer) => received.push(d));
+      return;
+    }
+    const secure = new TLSSocket(sock, { isServer: true, key: readFileSync(cert.key), cert: readFileSync(cert.cert) });
+    secure.on("error", () => {});
+    secure.on("data", (d: Buffer) => received.push(d));
+  });
+  await new Promise<void>((res, rej) => {
+    server.once("error", rej);
+    server.listen(p, "127.0.0.1", () => res());
+  });
+  return {
+    seen,
+    received: () => Buffer.concat(received).toString("latin1"),
+    close: () => new Promise<void>((res) => {
+      server.close(() => res());
+      for (const s of sockets) s.destroy();
+    }),
+  };
+}
+
+test("trust - an impostor on the port while the embedded server restarts gets no password and serves nothing", async () => {
+  await honestLine();
+  const pidFile = join(files.state, "nats", "nats-server.pid");
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  const password = readFileSync(creds().relay.passwordFile, "utf8").trim();
+  process.kill(pid, "SIGKILL");
+  await waitFor(() => !existsSync(`/proc/${pid}`), 5_000, "the embedded nats-server to die");
+  // The supervisor waits before restarting; the impostor binds the free port first.
+  const impostor = await startImpostor(port, join(dir.path, "impostor"));
+  let released = false;
+  try {
+    // Users keep writing while the impostor holds the port.
+    makeHome(files.homes, "during");
+    appendSpool(files.homes, "during", ["written while an impostor held the port"]);
+    await waitFor(() => impostor.seen.plain >= 2 && impostor.seen.tls >= 2, 20_000, "the relay to try the impostor in both ways");
+    const got = impostor.received();
+    assert.ok(!got.includes(password), "the relay's password never reaches the impostor");
+    assert.doesNotMatch(got, /CONNECT/, "no CONNECT (so no credentials) was sent to the impostor");
+    assert.deepEqual(logLines(files.log).map(textOf), honest, "nothing new in bustle.log while the impostor answers");
+    await impostor.close();
+    released = true;
+  } finally {
+    if (!released) await impostor.close();
+  }
+  // The real server comes back; the line written meanwhile and new lines arrive.
+  honest.push("~during written while an impostor held the port");
+  await waitFor(() => logLines(files.log).length >= honest.length, 60_000, "the line written during the squat");
+  await honestLine();
 });
