@@ -16,6 +16,7 @@ import { decodeEvent, logLine } from "../cluster/envelope.js";
 import { STREAM_NAME } from "../cluster/names.js";
 import type { Logger } from "../cluster/logger.js";
 import type { Audit } from "./audit.js";
+import { openLogIndexWriter, type IndexMeta, type LogIndexWriter } from "./log-index.js";
 import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
 
 /** At most one fdatasync + position update per this interval. */
@@ -51,6 +52,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   let nc: NatsConnection | undefined;
   let messages: ConsumerMessages | undefined;
   let buffer: string[] = [];
+  let metas: Array<IndexMeta | undefined> = []; // buffer[i]'s index record (none for marker lines)
+  let index: LogIndexWriter | undefined;
   let bufferedSeq = 0; // highest sequence taken into `buffer`
   let flushing: Promise<void> | undefined;
   let running = false;
@@ -83,9 +86,15 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     } else {
       pos = { ...saved, size: st.size }; // equal, or truncated by the admin
     }
+    index = await openLogIndexWriter(opts.logPath, pos.size, saved !== undefined && saved.ino !== st.ino);
     bufferedSeq = pos.seq;
     written = { ...pos };
     await writeLogPosition(posFile, pos);
+  }
+
+  function push(line: string, meta?: IndexMeta): void {
+    buffer.push(line);
+    metas.push(meta);
   }
 
   function take(m: JsMsg): void {
@@ -93,12 +102,13 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     if (seq <= bufferedSeq) return; // already written (a redelivery)
     if (seq > bufferedSeq + 1 && bufferedSeq > 0) {
       const missing = seq - bufferedSeq - 1;
-      buffer.push(`${new Date().toISOString()} ${opts.node} -- ${missing} event${missing === 1 ? " was" : "s were"} no longer in the stream when this node caught up --\n`);
+      push(`${new Date().toISOString()} ${opts.node} -- ${missing} event${missing === 1 ? " was" : "s were"} no longer in the stream when this node caught up --\n`);
       audit.note("log gap", { after_seq: bufferedSeq, next_seq: seq, missing });
       log.warn("stream gap: events expired before this node logged them", { missing });
     }
     try {
-      buffer.push(logLine(decodeEvent(m.data)));
+      const ev = decodeEvent(m.data);
+      push(logLine(ev), { id: ev.id, source: ev.source, kind: ev.kind, actor: ev.actor });
     } catch (err) {
       audit.note("invalid event in stream skipped", { seq, subject: m.subject, error: (err as Error).message });
     }
@@ -120,7 +130,9 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       while (syncing) await syncing;
       await sync();
       await fh?.close();
+      await index?.close();
       fh = undefined;
+      index = undefined;
       log.info("reopening bustle.log", { reason });
       await openLog();
     })().finally(() => (reopening = undefined));
@@ -146,10 +158,16 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   async function flush(): Promise<void> {
     while (reopening) await reopening;
     if (!fh || written.seq >= bufferedSeq) return;
-    const text = buffer.join("");
+    const lines = buffer;
+    const lineMetas = metas;
+    const text = lines.join("");
     const upTo = bufferedSeq;
     buffer = [];
-    if (text) await fh.write(text);
+    metas = [];
+    if (text) {
+      await index?.append(written.size, lines, lineMetas); // before the lines: a reader that sees a line finds its record
+      await fh.write(text);
+    }
     written = { seq: upTo, size: written.size + Buffer.byteLength(text), ino: written.ino };
     syncing ??= sync().finally(() => (syncing = undefined));
   }
@@ -201,7 +219,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
         audit.note("stream recreated", { written_seq: bufferedSeq, stream_last_seq: info.state.last_seq });
         messages?.stop();
         while (flushing) await flushing;
-        buffer.push(`${new Date().toISOString()} ${opts.node} -- the stream was recreated; what follows is its new history --\n`);
+        push(`${new Date().toISOString()} ${opts.node} -- the stream was recreated; what follows is its new history --\n`);
         bufferedSeq = 0;
         written = { ...written, seq: 0 };
         pos = { ...pos, seq: 0 };
@@ -255,7 +273,9 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       while (syncing) await syncing;
       await sync();
       await fh?.close();
+      await index?.close();
       fh = undefined;
+      index = undefined;
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { CommanderError, type Command } from "commander";
 import { feedCommand } from "../cli/feed.js";
+import { muteCommand, unmuteCommand } from "../cli/mute.js";
 import { optinCommand } from "../cli/optin.js";
 import { optoutCommand } from "../cli/optout.js";
 import { reportError } from "../cli/run.js";
@@ -14,7 +15,7 @@ import { statusCommand } from "../cli/status.js";
 import { updateCommand } from "../cli/update.js";
 
 const program = feedCommand().enablePositionalOptions();
-for (const cmd of [updateCommand(), shoutCommand(), optoutCommand(), optinCommand(), statusCommand()]) program.addCommand(cmd);
+for (const cmd of [updateCommand(), shoutCommand(), optoutCommand(), optinCommand(), statusCommand(), muteCommand(), unmuteCommand()]) program.addCommand(cmd);
 
 // Usage errors exit 2 (commander uses 1); help exits 0.
 const usageExits = (cmd: Command) => {
@@ -36,6 +37,8 @@ try {
   if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
   else reportError(err);
 }
+// A large backlog written into a slow pipe can still be queued: let it drain before leaving.
+if (process.stdout.writableLength > 0) await new Promise((done) => process.stdout.once("drain", done).once("error", done).once("close", done));
 // Done: a NATS client still dialling a silent server must not keep us alive. (stdout and
 // stderr are synchronous for files, pipes and terminals on Linux, so nothing is lost.)
 process.exit();

@@ -1,11 +1,13 @@
 /** The feed itself: read the tail backwards, print it, then follow the log until interrupted. */
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import type { FeedOptions } from "./feed.js";
-import { makeFilter } from "./filter.js";
+import { makeFeedFilter } from "./filter.js";
+import { IndexedFilter } from "./indexed-filter.js";
 import { LogFollower, type FollowNotice } from "./follow.js";
 import { liveRenderer } from "./live.js";
 import { resolveLogPath } from "./node-config.js";
 import { plainRenderer, type Renderer } from "./render.js";
+import { loadMuteList } from "./mute-list.js";
 import { CliError, fsError } from "./run.js";
 import { readTail } from "./tail.js";
 
@@ -19,6 +21,16 @@ function noticeText(kind: FollowNotice, path: string, detail?: string): string {
     case "truncated": return `${path} was truncated; reading it from the start`;
     case "replaced": return `${path} was replaced (rotated?); following the new file`;
     case "unreadable": return `cannot read ${path}: ${detail ?? "unknown error"} (still trying)`;
+  }
+}
+
+/** The user's mute list; none when there is no home to keep one in (a daemon's environment). */
+function mutedNames(): string[] {
+  try {
+    return loadMuteList();
+  } catch (err) {
+    if (err instanceof CliError && !process.env.HOME) return [];
+    throw err;
   }
 }
 
@@ -41,7 +53,8 @@ function openLog(path: string): number | undefined {
 /** Resolves when the feed ends: at once with --no-follow, else on SIGINT/SIGTERM/SIGHUP or a closed pipe. */
 export async function runFeed(opts: FeedOptions): Promise<void> {
   const path = await resolveLogPath(opts);
-  const keep = makeFilter(opts);
+  const filter = makeFeedFilter({ ...opts, mute: opts.all ? undefined : mutedNames() });
+  const indexed = filter ? new IndexedFilter(path, filter) : undefined;
   const tty = process.stdout.isTTY === true;
   const noColor = (process.env.NO_COLOR ?? "") !== "";
   const renderer: Renderer = tty && !opts.plain && !noColor
@@ -53,27 +66,32 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
   let offset = 0;
   if (fd !== undefined) {
     try {
-      const tail = readTail(fd, fstatSync(fd).size, opts.lines, keep);
+      const tail = readTail(fd, fstatSync(fd).size, opts.lines, indexed?.backlog());
       offset = tail.end;
       renderer.backlog(tail.lines);
     } catch (err) {
       closeSync(fd);
+      indexed?.close();
       renderer.close();
       throw err instanceof CliError ? err : fsError("read", path, err);
     }
   }
   if (!opts.follow) {
     closeSync(fd!);
+    indexed?.close();
     renderer.close();
     return;
   }
 
   await new Promise<void>((resolve) => {
     const follower = new LogFollower(path, {
-      line: (line) => {
-        if (!keep || keep(line)) renderer.line(line);
+      line: (line, offset) => {
+        if (!indexed || indexed.live(line, offset)) renderer.line(line);
       },
-      notice: (kind, detail) => renderer.notice(noticeText(kind, path, detail)),
+      notice: (kind, detail) => {
+        if (kind !== "unreadable" && kind !== "missing") indexed?.reset();
+        renderer.notice(noticeText(kind, path, detail));
+      },
     }, { fd, offset });
     const end = () => {
       follower.stop();

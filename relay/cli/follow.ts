@@ -11,8 +11,8 @@ import { MAX_LINE_BYTES } from "./tail.js";
 export type FollowNotice = "missing" | "removed" | "appeared" | "truncated" | "replaced" | "unreadable";
 
 export interface FollowHandlers {
-  /** One complete line (raw bytes, no newline). */
-  line(line: Buffer): void;
+  /** One complete line (raw bytes, no newline) that starts at `offset` in the file. */
+  line(line: Buffer, offset: number): void;
   /** Something happened to the file itself; `detail` is a one-line reason for "unreadable". */
   notice(kind: FollowNotice, detail?: string): void;
 }
@@ -198,7 +198,7 @@ export class LogFollower {
       const at = base + nl - line.length;
       const repeat = this.recent.isRepeat(at, line);
       this.recent.add(at, line);
-      if (!repeat) this.on.line(line);
+      if (!repeat) this.on.line(line, at);
       if (this.stopped) return false;
     }
     if (start < got) {
