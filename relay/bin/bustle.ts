@@ -6,6 +6,7 @@
  */
 import { CommanderError, type Command } from "commander";
 import { feedCommand } from "../cli/feed.js";
+import { digestCommand } from "../cli/digest.js";
 import { muteCommand, unmuteCommand } from "../cli/mute.js";
 import { optinCommand } from "../cli/optin.js";
 import { optoutCommand } from "../cli/optout.js";
@@ -15,7 +16,7 @@ import { statusCommand } from "../cli/status.js";
 import { updateCommand } from "../cli/update.js";
 
 const program = feedCommand().enablePositionalOptions();
-for (const cmd of [updateCommand(), shoutCommand(), optoutCommand(), optinCommand(), statusCommand(), muteCommand(), unmuteCommand()]) program.addCommand(cmd);
+for (const cmd of [updateCommand(), shoutCommand(), optoutCommand(), optinCommand(), statusCommand(), muteCommand(), unmuteCommand(), digestCommand()]) program.addCommand(cmd);
 
 // Usage errors exit 2 (commander uses 1); help exits 0.
 const usageExits = (cmd: Command) => {
