@@ -2,7 +2,7 @@
  * The event envelope: the one JSON message every part of bustle exchanges.
  * Building, validating and (de)serialising envelopes happens here and nowhere else.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { EnvelopeError } from "./errors.js";
 import { eventSubject, isKind, isNodeId, isSource } from "./names.js";
 import { isSafeText, safeText, MAX_TEXT_CHARS } from "./text.js";
@@ -33,11 +33,14 @@ export function newEventId(): string {
 
 /**
  * An id derived from what makes an event unique at its origin (for a spool line: node, user,
- * file generation and byte offset). Re-reading the same line after a crash yields the same id,
- * so JetStream drops the copy.
+ * file generation and byte offset), keyed with the node's secret id key. Re-reading the same
+ * line after a crash yields the same id, so JetStream drops the copy; without the key nobody
+ * can compute a line's id before it is published (and so take it first: JetStream would then
+ * drop the real event as a duplicate).
  */
-export function stableEventId(...parts: Array<string | number>): string {
-  return createHash("sha256").update(parts.join("\u0000")).digest("base64url").slice(0, 27);
+export function stableEventId(key: Uint8Array, ...parts: Array<string | number>): string {
+  if (key.length < 16) throw new RangeError("an event id key needs at least 16 bytes");
+  return createHmac("sha256", key).update(parts.join("\u0000")).digest("base64url").slice(0, 27);
 }
 
 export interface EventInit {

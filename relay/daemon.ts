@@ -20,6 +20,7 @@ import { openAuditLog, type Audit } from "./audit.js";
 import { isEmbedded, type NodeConfig } from "./config.js";
 import { startEmbeddedServer, type EmbeddedServer } from "./embedded-server.js";
 import { createLogWriter, type LogWriter } from "./log-writer.js";
+import { loadIdKey } from "./id-key.js";
 import { openOutbox, type Outbox } from "./outbox.js";
 import { createPublisher, type Publisher } from "./publisher.js";
 import { createSpoolReader, type SpoolReader } from "./spool/spool-reader.js";
@@ -106,10 +107,12 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         : resolveBusSettings(config.nats, deps.configFile, [...config.nats.servers!]);
       audit = openAuditLog(config.log.audit);
       outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"));
-      publisher = createPublisher({ outbox, log: log.child("publisher"), recover: () => recoverStream?.() ?? Promise.resolve() });
+      const idKey = loadIdKey(stateDir);
+      publisher = createPublisher({ outbox, log: log.child("publisher"), audit, idKey, recover: () => recoverStream?.() ?? Promise.resolve() });
       writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer") });
       spool = createSpoolReader({
         node,
+        idKey,
         homesRoot: config.homes.root,
         stateDir,
         sink: outbox,

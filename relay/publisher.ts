@@ -5,16 +5,27 @@
  * it lets what is in flight settle, pauses every send with one shared backoff (200 ms doubling
  * to 2 s) and starts again from the oldest unacknowledged event, so a server restart or a
  * leader election causes neither loss nor a storm of retries.
+ *
+ * A PubAck marked `duplicate` is checked against the message the stream holds at its sequence:
+ * a copy of our own event (a retry) is fine; anything else took our id first (an id collision,
+ * never silent): it is logged and audit-logged, and our event goes out again under an id
+ * derived from the old one with the node's key.
  */
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { jetstream, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encodeEvent, subjectOf, type BustleEvent } from "../cluster/envelope.js";
+import { decodeEvent, encodeEvent, stableEventId, subjectOf, type BustleEvent } from "../cluster/envelope.js";
 import type { Logger } from "../cluster/logger.js";
+import { STREAM_NAME } from "../cluster/names.js";
+import type { Audit } from "./audit.js";
 import type { Outbox } from "./outbox.js";
 
 export interface PublisherOptions {
   outbox: Outbox;
   log: Logger;
+  /** Where id collisions are recorded. */
+  audit: Audit;
+  /** The node's event id key: an event whose id was taken is re-sent under a keyed new id. */
+  idKey: Uint8Array;
   /** Unacknowledged publishes at once. Default 256. */
   window?: number;
   /** How long to wait for one PubAck. Default 5 s. */
@@ -36,6 +47,14 @@ export interface Publisher {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Derived ids tried after a collision before the event is given up (audit-logged). */
+const MAX_REKEYS = 3;
+
+/** A retry of the same event: everything equal but `ts` (a spool line re-read after a crash gets a new one). */
+function sameEventBesidesTime(a: BustleEvent, b: BustleEvent): boolean {
+  return a.id === b.id && a.node === b.node && a.source === b.source && a.kind === b.kind && a.actor === b.actor &&
+    a.text === b.text && JSON.stringify(a.data ?? null) === JSON.stringify(b.data ?? null);
+}
 
 export function createPublisher(opts: PublisherOptions): Publisher {
   const { outbox, log } = opts;
@@ -112,8 +131,37 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     return failure;
   }
 
-  function publishOne(js: JetStreamClient, e: BustleEvent): Promise<void> {
-    return js.publish(subjectOf(e), encodeEvent(e), { msgID: e.id, timeout }).then(() => undefined);
+  /** Publishes `e`; on a duplicate ack that is not ours, re-sends under derived ids (a few times at most). */
+  async function publishOne(js: JetStreamClient, e: BustleEvent): Promise<void> {
+    let event = e;
+    for (let attempt = 0; ; attempt++) {
+      const ack = await js.publish(subjectOf(event), encodeEvent(event), { msgID: event.id, timeout });
+      if (!ack.duplicate) return;
+      const holder = await storedAt(js, ack);
+      if (holder === "ours") return;
+      const again = attempt < MAX_REKEYS ? { ...event, id: stableEventId(opts.idKey, "collision", event.id) } : undefined;
+      const details = { id: event.id, stored_seq: ack.seq, stored_subject: holder.subject, stored_node: holder.node, resent_as: again?.id ?? null };
+      log.error("event id collision: another message holds this event's id; re-sending under a new id", details);
+      opts.audit.note("id-collision", { ...details, actor: e.actor, kind: e.kind, source: e.source });
+      if (!again) return;
+      event = again;
+    }
+
+    /** Whose message the stream holds at the duplicate's sequence. */
+    async function storedAt(js: JetStreamClient, ack: PubAck): Promise<"ours" | { subject: string | null; node: string | null }> {
+      const jsm = await js.jetstreamManager(false);
+      const stored = await jsm.streams.getMessage(STREAM_NAME, { seq: ack.seq }).catch(() => null);
+      // Aged out (or deleted) since: nothing to compare with, and nothing of ours was displaced.
+      if (!stored) return "ours";
+      let other: BustleEvent | undefined;
+      try {
+        other = decodeEvent(stored.data);
+      } catch {
+        other = undefined;
+      }
+      if (other && stored.subject === subjectOf(event) && sameEventBesidesTime(other, event)) return "ours";
+      return { subject: stored.subject, node: other?.node ?? null };
+    }
   }
 
   return {

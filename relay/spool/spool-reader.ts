@@ -22,6 +22,8 @@ import { SpoolScheduler } from "./scheduler.js";
 export interface SpoolReaderOptions {
   /** This node's id (part of every event and event id). */
   node: string;
+  /** The node's secret event id key (relay/id-key.ts): spool line ids are keyed with it. */
+  idKey: Uint8Array;
   homesRoot: string;
   stateDir: string;
   /** relay/event-sink.ts — submit resolves once events are written; offsets are saved after `flushed`. */
@@ -68,6 +70,7 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
 
   const ctx: SpoolContext = {
     node: opts.node,
+    idKey: opts.idKey,
     homesRoot: opts.homesRoot,
     maxLineBytes: opts.maxLineBytes,
     sink: opts.sink,

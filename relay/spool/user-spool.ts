@@ -31,6 +31,7 @@ const RUNAWAY_TAIL_BYTES = 1024 * 1024;
 /** What every spool shares: settings, the sink, the audit, the positions and their writer. */
 export interface SpoolContext {
   node: string;
+  idKey: Uint8Array;
   homesRoot: string;
   maxLineBytes: number;
   sink: EventSink;
@@ -191,7 +192,7 @@ export class UserSpool {
     const r = rendered.rendered;
     try {
       const event = makeEvent({
-        id: stableEventId(this.ctx.node, this.user, generation, line.start),
+        id: stableEventId(this.ctx.idKey, this.ctx.node, this.user, generation, line.start),
         ts: this.ctx.now(),
         node: this.ctx.node,
         source: "spool",

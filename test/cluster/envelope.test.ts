@@ -21,10 +21,13 @@ test("envelope - validation names the broken field", () => {
   assert.throws(() => decodeEvent(new Uint8Array([0xff, 0xfe])), /UTF-8 JSON/);
 });
 
-test("envelope - stable ids repeat for the same origin and differ otherwise", () => {
-  assert.equal(stableEventId("town", "alice", 1, 0), stableEventId("town", "alice", 1, 0));
-  assert.notEqual(stableEventId("town", "alice", 1, 0), stableEventId("town", "alice", 1, 10));
-  assert.match(stableEventId("x"), /^[A-Za-z0-9_-]{27}$/);
+test("envelope - stable ids repeat for the same origin and key, and differ otherwise", () => {
+  const key = Buffer.alloc(32, 1);
+  assert.equal(stableEventId(key, "town", "alice", 1, 0), stableEventId(key, "town", "alice", 1, 0));
+  assert.notEqual(stableEventId(key, "town", "alice", 1, 0), stableEventId(key, "town", "alice", 1, 10));
+  assert.notEqual(stableEventId(key, "town", "alice", 1, 0), stableEventId(Buffer.alloc(32, 2), "town", "alice", 1, 0), "another node's key, another id");
+  assert.match(stableEventId(key, "x"), /^[A-Za-z0-9_-]{27}$/);
+  assert.throws(() => stableEventId(Buffer.alloc(4), "x"), /16 bytes/);
 });
 
 test("text - escape sequences, controls and long text are made safe", () => {

@@ -20,6 +20,7 @@ import { RelayProcess, writeRelayConfig } from "../../cluster/testing/relay-proc
 import { tempDir } from "../../cluster/testing/temp.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
 import { jetstream } from "@nats-io/jetstream";
+import { idKeyPath } from "../../relay/id-key.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 
 const dir = tempDir("bustle-trust-upgrade-");
@@ -72,6 +73,11 @@ test("trust upgrade - a secret file other users may read stops bustled with one 
   r = bustledRefuses(files.config);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /server key: secret file .*server-key\.pem is readable or writable by others \(mode 0604\); run: chmod 600 /);
+  chmodSync(localCredentials(files.state, "loose").serverKey, 0o600);
+  chmodSync(idKeyPath(files.state), 0o644);
+  r = bustledRefuses(files.config);
+  assert.equal(r.code, 1);
+  assert.ok(r.stderr.includes(`event id key: secret file ${idKeyPath(files.state)} is readable or writable by others (mode 0644); run: chmod 600 ${idKeyPath(files.state)}`), r.stderr);
 
   // A federation node's password file, likewise.
   const secret = join(dir.path, "fed.password");

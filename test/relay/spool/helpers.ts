@@ -92,11 +92,15 @@ export interface Running {
   audit: ReturnType<typeof memoryAudit>;
 }
 
+/** The event id key of every test reader (a real node makes its own: relay/id-key.ts). */
+export const TEST_ID_KEY = Buffer.alloc(32, 7);
+
 export async function startReader(f: Fixture, opts: Partial<SpoolReaderOptions> & { sink?: RecordingSink } = {}): Promise<Running> {
   const sink = opts.sink ?? recordingSink();
   const audit = memoryAudit();
   const reader = createSpoolReader({
     node: "town",
+    idKey: TEST_ID_KEY,
     homesRoot: f.homes,
     stateDir: f.state,
     log: silentLogger,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stableEventId } from "../../../cluster/envelope.js";
-import { fixture, recordingSink, startReader, texts, waitAudit, waitEvents } from "./helpers.js";
+import { fixture, recordingSink, startReader, TEST_ID_KEY, texts, waitAudit, waitEvents } from "./helpers.js";
 
 test("spool - renders updates, shouts and anonymous shouts", async (t) => {
   const f = fixture();
@@ -19,8 +19,8 @@ test("spool - renders updates, shouts and anonymous shouts", async (t) => {
   assert.deepEqual(r.sink.events.map((e) => [e.kind, e.actor, e.source, e.node]), [
     ["update", "alice", "spool", "town"], ["update", "alice", "spool", "town"], ["shout", "alice", "spool", "town"], ["shout", null, "spool", "town"],
   ]);
-  assert.equal(r.sink.events[0]!.id, stableEventId("town", "alice", 0, 0));
-  assert.equal(r.sink.events[1]!.id, stableEventId("town", "alice", 0, "made tea\n".length));
+  assert.equal(r.sink.events[0]!.id, stableEventId(TEST_ID_KEY, "town", "alice", 0, 0));
+  assert.equal(r.sink.events[1]!.id, stableEventId(TEST_ID_KEY, "town", "alice", 0, "made tea\n".length));
   assert.ok(Date.parse(r.sink.events[0]!.ts) >= before - 5, "ts is when the line was read");
   const anon = r.audit.records.find((x) => x.type === "event" && x.id === r.sink.events[3]!.id);
   assert.equal(anon?.actor, "alice", "the audit keeps the real user of an anonymous shout");
@@ -39,7 +39,7 @@ test("spool - reads only complete lines (a partial line waits for its end)", asy
   r.reader.poke("alice");
   await waitEvents(r.sink, 2);
   assert.deepEqual(texts(r.sink), ["~alice one", "~alice half a line"]);
-  assert.equal(r.sink.events[1]!.id, stableEventId("town", "alice", 0, 4));
+  assert.equal(r.sink.events[1]!.id, stableEventId(TEST_ID_KEY, "town", "alice", 0, 4));
 });
 
 test("spool - truncation starts a new generation from the beginning", async (t) => {
@@ -56,7 +56,7 @@ test("spool - truncation starts a new generation from the beginning", async (t) 
   r.reader.poke("alice");
   await waitEvents(r.sink, 3);
   assert.deepEqual(texts(r.sink), ["~alice first", "~alice second", "~alice third"]);
-  assert.equal(r.sink.events[2]!.id, stableEventId("town", "alice", 1, 0));
+  assert.equal(r.sink.events[2]!.id, stableEventId(TEST_ID_KEY, "town", "alice", 1, 0));
   assert.notEqual(r.sink.events[2]!.id, r.sink.events[0]!.id);
   await waitAudit(r, (x) => x.what === "spool-truncated", "a truncation note");
 });
@@ -75,7 +75,7 @@ test("spool - rotation (a new file) starts a new generation from the beginning",
   r.reader.poke("alice");
   await waitEvents(r.sink, 3);
   assert.deepEqual(texts(r.sink), ["~alice old file", "~alice new file", "~alice and more"]);
-  assert.equal(r.sink.events[1]!.id, stableEventId("town", "alice", 1, 0));
+  assert.equal(r.sink.events[1]!.id, stableEventId(TEST_ID_KEY, "town", "alice", 1, 0));
 });
 
 test("spool - offsets survive a restart: no duplicate, no gap, same ids after a crash", async (t) => {
@@ -236,6 +236,6 @@ test("spool - a spool replaced or refilled while the reader was down is read fro
   await waitEvents(r2.sink, 4);
   assert.deepEqual(texts(r2.sink).sort(), ["~alice refilled and longer", "~bob a new file, longer", "~carol next", "~carol other"]);
   assert.deepEqual(r2.sink.events.map((e) => e.id).sort(), [
-    stableEventId("town", "alice", 1, 0), stableEventId("town", "bob", 1, 0), stableEventId("town", "carol", 1, 0), stableEventId("town", "carol", 1, 6),
+    stableEventId(TEST_ID_KEY, "town", "alice", 1, 0), stableEventId(TEST_ID_KEY, "town", "bob", 1, 0), stableEventId(TEST_ID_KEY, "town", "carol", 1, 0), stableEventId(TEST_ID_KEY, "town", "carol", 1, 6),
   ].sort());
 });
