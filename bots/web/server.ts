@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../../cluster/logger.js";
 import { isKind, isNodeId } from "../../cluster/names.js";
-import type { History } from "./history.js";
+import { renderAtom } from "./atom.js";
+import type { History, Query } from "./history.js";
 import { applySecurityHeaders, intParam, sendError, sendJson, sendText } from "./http-util.js";
 import type { WebMetrics } from "./metrics.js";
 import { FAVICON_SVG, renderPage } from "./page/html.js";
@@ -49,7 +50,7 @@ export function createWebServer(d: ServerDeps): Server {
   return server;
 }
 
-type Route = "page" | "asset" | "events" | "api_events" | "publish" | "healthz" | "metrics" | "other";
+type Route = "page" | "asset" | "events" | "api_events" | "feed" | "publish" | "healthz" | "metrics" | "other";
 
 async function handle(d: ServerDeps, page: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   applySecurityHeaders(res);
@@ -88,6 +89,9 @@ async function handle(d: ServerDeps, page: string, req: IncomingMessage, res: Se
     case "/api/events":
       route = "api_events";
       return get ? listEvents(d, res, url) : only("GET");
+    case "/feed.atom":
+      route = "feed";
+      return get ? atomFeed(d, res, url) : only("GET");
     case "/api/publish":
       route = "publish";
       return method === "POST" ? d.publish(req, res) : only("POST");
@@ -116,15 +120,29 @@ function filters(url: URL): { node?: string; kind?: string } | string {
   return { ...(node ? { node } : {}), ...(kind ? { kind } : {}) };
 }
 
-function listEvents(d: ServerDeps, res: ServerResponse, url: URL): void {
+/** limit/before/since and the filters of /api/events and /feed.atom; a string naming the bad one. */
+function pageQuery(url: URL): Query | string {
   const f = filters(url);
-  if (typeof f === "string") return sendError(res, 400, f);
+  if (typeof f === "string") return f;
   const limit = intParam(url.searchParams.get("limit")) ?? 50;
   const before = intParam(url.searchParams.get("before"));
   const since = intParam(url.searchParams.get("since"));
-  if (Number.isNaN(limit) || limit < 1 || limit > MAX_PAGE) return sendError(res, 400, `limit must be an integer 1–${MAX_PAGE}`);
-  if (Number.isNaN(before) || Number.isNaN(since)) return sendError(res, 400, "before and since must be stream sequences (integers)");
-  const entries = d.history.query({ limit, before, since, ...f });
+  if (Number.isNaN(limit) || limit < 1 || limit > MAX_PAGE) return `limit must be an integer 1–${MAX_PAGE}`;
+  if (Number.isNaN(before) || Number.isNaN(since)) return "before and since must be stream sequences (integers)";
+  return { limit, before, since, ...f };
+}
+
+function atomFeed(d: ServerDeps, res: ServerResponse, url: URL): void {
+  const q = pageQuery(url);
+  if (typeof q === "string") return sendError(res, 400, q);
+  const body = renderAtom({ bot: d.bot, title: d.title, query: url.search, entries: d.history.query(q), now: new Date() });
+  sendText(res, 200, "application/atom+xml; charset=utf-8", body, "no-store");
+}
+
+function listEvents(d: ServerDeps, res: ServerResponse, url: URL): void {
+  const q = pageQuery(url);
+  if (typeof q === "string") return sendError(res, 400, q);
+  const entries = d.history.query(q);
   const body = `{"events":[${entries.map((e) => e.json).join(",")}],"last_seq":${d.history.lastSeq}` +
     `,"oldest_seq":${d.history.coveredFrom}}\n`;
   res.writeHead(200, {

@@ -20,6 +20,7 @@ export function renderPage(title: string): string {
 <title>${t}</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/app.css">
+<link rel="alternate" type="application/atom+xml" title="${t} (Atom)" href="/feed.atom">
 <script src="/app.js" defer></script>
 </head>
 <body>
@@ -27,7 +28,7 @@ export function renderPage(title: string): string {
 <header class="top">
   <div class="brand">
     <h1><span class="tilde" aria-hidden="true">~</span>${t}</h1>
-    <p class="sub">what is happening across the tildes, as it happens</p>
+    <p class="sub">what is happening across the tildes, as it happens · <a href="/feed.atom" type="application/atom+xml">Atom feed</a></p>
   </div>
   <div class="controls">
     <p id="status" class="status" data-state="connecting" role="status" aria-live="polite">
