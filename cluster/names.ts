@@ -14,6 +14,20 @@ export const EVENT_SUBJECT_PREFIX = "bustle.ev";
 export const ALL_EVENTS = `${EVENT_SUBJECT_PREFIX}.>`;
 /** Subjects the control servers use to steer bots (request/reply). */
 export const CONTROL_SUBJECT_PREFIX = "bustle.ctl";
+/** Every control server answers this request with the bots it holds. */
+export const CONTROL_STATUS_SUBJECT = `${CONTROL_SUBJECT_PREFIX}.status`;
+/** Only a bot's holder answers here; only the admin and the nodes that may run the bot may ask. */
+export const botControlSubject = (bot: string): string => `${CONTROL_SUBJECT_PREFIX}.bot.${bot}`;
+
+/**
+ * The control servers' KV buckets and keys. Every key a bot's holder writes has the bot id as
+ * its last token, so the federation's permissions can give each node exactly its bots' keys.
+ */
+export const LEASE_BUCKET = "bustle-leases";
+export const BOTS_BUCKET = "bustle-bots";
+export const leaseKey = (bot: string): string => bot;
+export const positionKey = (bot: string): string => `pos.${bot}`;
+export const adminKey = (bot: string): string => `admin.${bot}`;
 
 export const isNodeId = (s: unknown): s is string => typeof s === "string" && NODE_ID_RE.test(s);
 export const isKind = (s: unknown): s is string => typeof s === "string" && KIND_RE.test(s);

@@ -1,6 +1,9 @@
 /**
  * The BUSTLE stream: every event of the federation, in one order. Ensuring it is idempotent and
- * safe to call from every node at start-up.
+ * safe to call from every node at start-up: a node creates the stream when it is absent, and
+ * otherwise only reports where the stream's limits differ from its own config. Changing the
+ * limits of an existing stream is the admin's (applyStreamLimits with the admin credential), so
+ * one node's config — or one hostile member — cannot cut the federation's history.
  */
 import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
@@ -57,11 +60,34 @@ export function streamConfig(limits: StreamLimits, replicas: number): Partial<St
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The limits ensureStream compares (and applyStreamLimits sets). */
+const LIMIT_KEYS = ["max_age", "max_bytes", "duplicate_window", "num_replicas"] as const;
+
+export interface EnsureOptions {
+  /**
+   * Bring an existing stream up to `limits` (replicas only grow) instead of reporting the
+   * difference. Only for a caller that administers the stream: the admin credential, or the
+   * embedded single node whose relay is its own server's only user. Default false.
+   */
+  apply?: boolean;
+}
+
+/** The stream's limits that differ from the wanted ones: `{key: {stream, wanted}}`. */
+function differences(cur: StreamConfig, wanted: Partial<StreamConfig>): Record<string, { stream: unknown; wanted: unknown }> {
+  const out: Record<string, { stream: unknown; wanted: unknown }> = {};
+  for (const k of LIMIT_KEYS) {
+    const w = k === "num_replicas" ? Math.max(cur.num_replicas, wanted.num_replicas ?? 0) : wanted[k];
+    if (w !== undefined && cur[k] !== w) out[k] = { stream: cur[k], wanted: w };
+  }
+  return out;
+}
+
 /**
- * Creates the stream or brings an existing one up to the wanted limits (replicas only grow).
- * Retries while JetStream is still electing a leader, up to `timeoutMs` (default 60 s).
+ * Creates the stream when it is absent. When it exists with other limits, logs one warning
+ * with the differences (or, with `apply`, updates it). Retries while JetStream is still electing
+ * a leader, up to `timeoutMs` (default 60 s).
  */
-export async function ensureStream(nc: NatsConnection, limits: StreamLimits, log: Logger, timeoutMs = 60_000): Promise<JetStreamManager> {
+export async function ensureStream(nc: NatsConnection, limits: StreamLimits, log: Logger, timeoutMs = 60_000, opts: EnsureOptions = {}): Promise<JetStreamManager> {
   const deadline = Date.now() + timeoutMs;
   let delay = 200;
   for (;;) {
@@ -76,14 +102,15 @@ export async function ensureStream(nc: NatsConnection, limits: StreamLimits, log
       if (!existing) {
         await jsm.streams.add(wanted);
         log.info("created stream", { stream: STREAM_NAME, replicas });
+        return jsm;
+      }
+      const diff = differences(existing.config, wanted);
+      if (Object.keys(diff).length === 0) return jsm;
+      if (opts.apply) {
+        await jsm.streams.update(STREAM_NAME, { ...existing.config, ...wanted, num_replicas: Math.max(existing.config.num_replicas, replicas) });
+        log.info("updated stream limits", { stream: STREAM_NAME, changed: diff });
       } else {
-        const cur = existing.config;
-        const next = { ...cur, ...wanted, num_replicas: Math.max(cur.num_replicas, replicas) };
-        const differs = (["max_age", "max_bytes", "duplicate_window", "num_replicas"] as const).some((k) => cur[k] !== next[k]);
-        if (differs) {
-          await jsm.streams.update(STREAM_NAME, next);
-          log.info("updated stream limits", { stream: STREAM_NAME, replicas: next.num_replicas });
-        }
+        log.warn("the stream's limits differ from this node's config; leaving them (the federation's admin changes them with bustle-cluster stream)", { stream: STREAM_NAME, differences: diff });
       }
       return jsm;
     } catch (err) {

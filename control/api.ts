@@ -2,19 +2,20 @@
  * The control commands over NATS request/reply. Every control server answers
  * `bustle.ctl.status` with the bots it holds; the holder of a bot alone answers
  * `bustle.ctl.bot.<id>` (it subscribes when its lease is won and unsubscribes when it is lost).
- * Authorisation is NATS's: only the control servers' credentials may publish under
- * `bustle.ctl.>` (see docs/control.md); requests are still validated as hostile input.
+ * Authorisation is NATS's: only the admin and the control servers of the nodes a bot may run on
+ * may publish (or answer) on `bustle.ctl.bot.<id>` (cluster/federation/permissions.ts,
+ * docs/control.md); requests are still validated as hostile input.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "../cluster/logger.js";
-import { CONTROL_SUBJECT_PREFIX } from "../cluster/names.js";
+import { CONTROL_STATUS_SUBJECT, botControlSubject } from "../cluster/names.js";
 import type { BotStatus } from "./bot-runner.js";
 
 export const COMMANDS = ["status", "halt", "resume", "reload", "restart", "stop"] as const;
 export type Command = (typeof COMMANDS)[number];
 
-export const STATUS_SUBJECT = `${CONTROL_SUBJECT_PREFIX}.status`;
-export const botSubject = (id: string): string => `${CONTROL_SUBJECT_PREFIX}.bot.${id}`;
+export const STATUS_SUBJECT = CONTROL_STATUS_SUBJECT;
+export const botSubject = botControlSubject;
 
 export interface CommandReply {
   ok: boolean;

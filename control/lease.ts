@@ -11,7 +11,7 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "../cluster/logger.js";
 
-export const LEASE_BUCKET = "bustle-leases";
+export { LEASE_BUCKET } from "../cluster/names.js";
 
 export interface LeaseTiming {
   ttl: number;

@@ -8,6 +8,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import { ConfigError } from "../cluster/errors.js";
+import { botOfSubject } from "../cluster/federation/permissions.js";
+import { onRefusal, PermissionDenied } from "../cluster/refusals.js";
 import type { Logger } from "../cluster/logger.js";
 import { ControlApi } from "./api.js";
 import { openBuckets } from "./buckets.js";
@@ -45,7 +47,32 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
     instance,
     async start() {
       nc = await connectBus({ ...config.bus, name: `bustle-control ${config.node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${config.node}` });
-      const buckets = await openBuckets(nc, config.lease.ttl, log);
+      // A refusal while starting is fatal (one line naming subject and user); later, a refused
+      // bot key means this node may not run that bot: say so once and stop campaigning for it.
+      let failStart: ((err: PermissionDenied) => void) | undefined;
+      const refusedAtStart = new Promise<never>((_, reject) => (failStart = reject));
+      refusedAtStart.catch(() => {});
+      const told = new Set<string>();
+      onRefusal(nc, (e) => {
+        if (failStart) {
+          return failStart(new PermissionDenied(config.bus.user, e.operation, e.subject,
+            `a control server needs its node's control credential (the control.yaml bustle-cluster init writes, or nats.user <node>.control)`));
+        }
+        if (told.has(e.subject)) return;
+        told.add(e.subject);
+        const bot = botOfSubject(e.subject);
+        const hint = bot ? `this node may not run bot ${bot} (the federation grants it with bustle-cluster init --bot ${bot}=${config.node}); not campaigning for it` : "";
+        log.error(new PermissionDenied(config.bus.user, e.operation, e.subject, hint).message);
+        if (bot) void supervisor?.refuse(bot);
+      });
+      let buckets;
+      try {
+        buckets = await Promise.race([openBuckets(nc, config.lease.ttl, log), refusedAtStart]);
+      } catch (err) {
+        await nc.close().catch(() => {});
+        throw err;
+      }
+      failStart = undefined;
       supervisor = new Supervisor(config, {
         buckets, instance, log: log.child("supervisor"), reread: deps.reread,
         hostPath: deps.hostPath ?? join(here, "..", "bots", "host.js"),

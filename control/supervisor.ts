@@ -6,6 +6,7 @@
  */
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "../cluster/logger.js";
+import { adminKey, leaseKey } from "../cluster/names.js";
 import { BotRunner, type BotStatus, type RunnerDeps } from "./bot-runner.js";
 import type { Buckets } from "./buckets.js";
 import type { BotSpec } from "./config/bots.js";
@@ -70,7 +71,7 @@ export class Supervisor implements ApiHandler {
 
   private campaign(entry: Entry): void {
     const id = entry.spec.common.id;
-    const lease = new Lease(this.deps.buckets.leases, id, { holder: this.deps.instance, node: this.config.node, pid: process.pid },
+    const lease = new Lease(this.deps.buckets.leases, leaseKey(id), { holder: this.deps.instance, node: this.config.node, pid: process.pid },
       { ttl: this.deps.buckets.ttl, grace: this.config.lease.grace }, {
         acquired: () => void this.onAcquired(entry, lease),
         renewed: (until) => entry.runner?.leaseRenewed(until),
@@ -94,6 +95,15 @@ export class Supervisor implements ApiHandler {
     this.api?.unserve(entry.spec.common.id);
     entry.runner?.kill();
     entry.runner = undefined;
+  }
+
+  /**
+   * NATS refused this node's credential a bot's keys: the federation does not let this node run
+   * it. Stops campaigning for it (until it changes in control.yaml or the server restarts).
+   */
+  async refuse(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (entry?.lease) await this.remove(entry);
   }
 
   /** Stops a bot here and gives its lease back. */
@@ -150,7 +160,7 @@ export class Supervisor implements ApiHandler {
 
   private async readFlags(id: string): Promise<AdminFlags> {
     try {
-      const e = await this.deps.buckets.bots.get(`admin.${id}`);
+      const e = await this.deps.buckets.bots.get(adminKey(id));
       if (e?.operation === "PUT") {
         const v = e.json() as Partial<AdminFlags>;
         return { halted: v.halted === true, stopped: v.stopped === true };
@@ -162,7 +172,7 @@ export class Supervisor implements ApiHandler {
   }
 
   private async writeFlags(id: string, flags: AdminFlags): Promise<void> {
-    await (this.deps.buckets.bots as KV).put(`admin.${id}`, JSON.stringify(flags));
+    await (this.deps.buckets.bots as KV).put(adminKey(id), JSON.stringify(flags));
   }
 
   async command(id: string, cmd: Command): Promise<CommandReply> {

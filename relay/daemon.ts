@@ -81,11 +81,13 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       ...(s.duplicate_window !== undefined ? { duplicateWindowMs: s.duplicate_window } : {}),
     };
     const conn = nc;
-    await ensureStream(conn, limits, log.child("stream"), 365 * 86_400_000);
+    // The embedded node's relay administers its own stream; a federation node only reports a difference.
+    const streamOpts = { apply: isEmbedded(config) };
+    await ensureStream(conn, limits, log.child("stream"), 365 * 86_400_000, streamOpts);
     if (stopped) return;
     // If publishing keeps failing, make sure the stream still exists (an admin may have deleted it).
     recoverStream = async () => {
-      await ensureStream(conn, limits, log.child("stream"), 5_000);
+      await ensureStream(conn, limits, log.child("stream"), 5_000, streamOpts);
     };
     publisher!.start(nc);
     await writer!.start(nc);

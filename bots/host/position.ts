@@ -6,7 +6,7 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../cluster/logger.js";
-import { BOTS_BUCKET } from "./protocol.js";
+import { BOTS_BUCKET, positionKey } from "../../cluster/names.js";
 
 export class PositionStore {
   private saved = 0;
@@ -18,7 +18,7 @@ export class PositionStore {
 
   static async open(nc: NatsConnection, botId: string, log: Logger, everyMs = 500): Promise<PositionStore> {
     const kv = await new Kvm(nc).open(BOTS_BUCKET);
-    return new PositionStore(kv, `pos.${botId}`, log, everyMs);
+    return new PositionStore(kv, positionKey(botId), log, everyMs);
   }
 
   /** The last sequence this bot consumed, or undefined when it never ran. */

@@ -8,7 +8,7 @@ import type { BusSettings } from "../../cluster/bus-config.js";
 import type { BotState, CommonBotConfig } from "../bot.js";
 
 /** The KV bucket where each bot's delivered stream position (`pos.<id>`) and admin flags (`admin.<id>`) live. */
-export const BOTS_BUCKET = "bustle-bots";
+export { BOTS_BUCKET } from "../../cluster/names.js";
 
 export interface HostInit {
   t: "init";

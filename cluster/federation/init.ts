@@ -2,23 +2,27 @@
  * `bustle-cluster init`: every file a federation needs, one folder per node. Re-running it over
  * the same folder keeps existing passwords, CA and certificates (so a node can be added later).
  *
- *   DIR/ca/ca.pem, ca-key.pem        the CA (--tls); its key never leaves DIR/ca
+ *   DIR/ca/ca.pem, ca-key.pem        the CA (TLS, on by default); its key never leaves DIR/ca
  *   DIR/route.password               shared by the core servers' routes
- *   DIR/<id>/nats-server.conf        core servers only (0600: it holds every user's password)
+ *   DIR/admin/admin.password, admin.yaml   the admin credential: stream and KV administration,
+ *                                    steering any bot. For the core operators only.
+ *   DIR/<id>/nats-server.conf        core servers only (0600; users' passwords as bcrypt hashes)
  *   DIR/<id>/node.yaml               bustled's config
- *   DIR/<id>/secrets/relay.password, control.password   (0600)
- *   DIR/<id>/tls/ca.pem, node.pem, node-key.pem          (--tls)
+ *   DIR/<id>/control.yaml            bustle-control's config (nodes with a control server)
+ *   DIR/<id>/secrets/relay.password, control.password (the latter with a control server; 0600)
+ *   DIR/<id>/tls/ca.pem, node.pem, node-key.pem          (TLS)
  *   DIR/<id>/cluster.json            the federation map `bustle-cluster status` reads
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { controlPermissions, controlUser, relayPermissions, relayUser } from "./permissions.js";
-import { hostPort, replicasFor, type FederationPlan, type ServerNode } from "./plan.js";
+import { adminPermissions, adminUser, controlPermissions, controlUser, relayPermissions, relayUser } from "./permissions.js";
+import { ADMIN_ID, botsOf, checkPlan, controlNodes, hostPort, replicasFor, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
+import { ensureSecret, passwordHash } from "./secrets.js";
 import { renderFederationConf, type ConfUser, type TlsFiles } from "./server-conf.js";
 import { ensureCa, ensureNodeCert } from "./tls.js";
 
 export interface InitOptions {
+  /** CA and certificates, TLS on every link. Default true (`--no-tls` turns it off). */
   tls?: boolean;
   /** Where each node's folder will live on its own host (paths inside the confs). Default: DIR/<id>. */
   installDir?: string | undefined;
@@ -29,7 +33,7 @@ export interface InitOptions {
   clientUrlFor?: (node: string, server: ServerNode) => string;
   /** The cluster address a server gossips to its peers (see FederationServerConf.clusterAdvertise). */
   clusterAdvertise?: (server: ServerNode) => string | undefined;
-  /** Users added to the BUSTLE account of every server (benchmarks: an unrestricted user). */
+  /** Users added to the BUSTLE account of every server (benchmarks: an unrestricted user); plain passwords, hashed in the conf. */
   extraUsers?: ConfUser[];
   /** Where a node's relay keeps its files; default the /var/lib/bustle layout below. */
   nodePaths?: (id: string) => NodePaths;
@@ -59,38 +63,44 @@ export interface FederationMap {
   tls: boolean;
   servers: ServerNode[];
   members: string[];
+  /** Nodes with a control server (and a control credential). */
+  control: string[];
+  /** Which nodes may run each declared bot. */
+  bots: BotGrant[];
 }
 
 const isLoopback = (h: string) => h === "localhost" || h.startsWith("127.") || h === "::1";
 
-function secret(path: string): string {
-  if (existsSync(path)) {
-    const v = readFileSync(path, "utf8").trim();
-    if (v) return v;
-  }
-  const v = randomBytes(24).toString("base64url");
-  writeFileSync(path, `${v}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return v;
-}
-
 /** Writes the federation into `outDir`; returns the map it wrote. */
-export function initFederation(plan: FederationPlan, outDir: string, o: InitOptions = {}): FederationMap {
+export function initFederation(input: FederationPlan, outDir: string, o: InitOptions = {}): FederationMap {
+  const plan = checkPlan(input);
+  const tlsOn = o.tls ?? true;
   const out = resolve(outDir);
   mkdirSync(out, { recursive: true, mode: 0o755 });
   const all = [...plan.servers.map((s) => s.id), ...plan.members];
+  const control = controlNodes(plan);
   const installOf = (id: string) => (o.installDir ? o.installDir : join(out, id));
-  const routePassword = secret(join(out, "route.password"));
-  const ca = o.tls ? ensureCa(join(out, "ca"), plan.cluster) : undefined;
-  const map: FederationMap = { cluster: plan.cluster, tls: !!o.tls, servers: plan.servers, members: plan.members };
+  const routePassword = ensureSecret(join(out, "route.password"));
+  const ca = tlsOn ? ensureCa(join(out, "ca"), plan.cluster) : undefined;
+  const map: FederationMap = { cluster: plan.cluster, tls: tlsOn, servers: plan.servers, members: plan.members, control, bots: plan.bots ?? [] };
+  const user = (name: string, file: string, permissions: ConfUser["permissions"]): ConfUser => ({ user: name, password: passwordHash(ensureSecret(file)), permissions });
 
-  const users: ConfUser[] = [];
+  const adminDir = join(out, ADMIN_ID);
+  mkdirSync(adminDir, { recursive: true, mode: 0o700 });
+  chmodSync(adminDir, 0o700);
+  const users: ConfUser[] = [user(adminUser(), join(adminDir, "admin.password"), adminPermissions())];
   for (const id of all) {
     const dir = join(out, id);
     mkdirSync(join(dir, "secrets"), { recursive: true, mode: 0o700 });
     chmodSync(join(dir, "secrets"), 0o700);
-    users.push({ user: relayUser(id), password: secret(join(dir, "secrets", "relay.password")), permissions: relayPermissions(id) });
-    users.push({ user: controlUser(id), password: secret(join(dir, "secrets", "control.password")), permissions: controlPermissions(id) });
+    users.push(user(relayUser(id), join(dir, "secrets", "relay.password"), relayPermissions(id)));
+    if (control.includes(id)) {
+      users.push(user(controlUser(id), join(dir, "secrets", "control.password"), controlPermissions(id, botsOf(plan, id))));
+    } else {
+      // A node without a control server holds no control credential (an older init gave one).
+      rmSync(join(dir, "secrets", "control.password"), { force: true });
+      rmSync(join(dir, "control.yaml"), { force: true });
+    }
     if (ca) {
       mkdirSync(join(dir, "tls"), { recursive: true });
       copyFileSync(ca.cert, join(dir, "tls", "ca.pem"));
@@ -98,7 +108,7 @@ export function initFederation(plan: FederationPlan, outDir: string, o: InitOpti
     writeFileSync(join(dir, "cluster.json"), JSON.stringify(map, null, 2) + "\n", { mode: 0o644 });
   }
 
-  users.push(...(o.extraUsers ?? []));
+  users.push(...(o.extraUsers ?? []).map((u) => ({ ...u, password: passwordHash(u.password) })));
   for (const s of plan.servers) {
     const dir = join(out, s.id);
     const install = installOf(s.id);
@@ -127,14 +137,20 @@ export function initFederation(plan: FederationPlan, outDir: string, o: InitOpti
     chmodSync(join(dir, "nats-server.conf"), 0o600);
   }
 
-  for (const id of all) {
+  const scheme = tlsOn ? "tls" : "nats";
+  const urlsFor = (id: string) => {
     const own = plan.servers.find((s) => s.id === id);
     // The node's own server first: the relay prefers it and fails over to the others.
     const order = own ? [own, ...plan.servers.filter((s) => s !== own)] : plan.servers;
-    const scheme = o.tls ? "tls" : "nats";
-    const urls = order.map((s) => (o.clientUrlFor ? o.clientUrlFor(id, s) : `${scheme}://${hostPort(s.host, s.clientPort)}`));
-    writeFileSync(join(out, id, "node.yaml"), renderNodeYaml(id, urls, replicasFor(plan.servers.length), !!o.tls, o.nodePaths?.(id) ?? DEFAULT_NODE_PATHS) + (o.nodeYamlExtra?.(id) ?? ""), { mode: 0o644 });
+    return order.map((s) => (o.clientUrlFor ? o.clientUrlFor(id, s) : `${scheme}://${hostPort(s.host, s.clientPort)}`));
+  };
+  for (const id of all) {
+    writeFileSync(join(out, id, "node.yaml"), renderNodeYaml(id, urlsFor(id), replicasFor(plan.servers.length), tlsOn, o.nodePaths?.(id) ?? DEFAULT_NODE_PATHS) + (o.nodeYamlExtra?.(id) ?? ""), { mode: 0o644 });
+    // An admin's edits (its bots) are kept: control.yaml is written only when missing.
+    const controlYaml = join(out, id, "control.yaml");
+    if (control.includes(id) && !existsSync(controlYaml)) writeFileSync(controlYaml, renderControlYaml(id, botsOf(plan, id)), { mode: 0o644 });
   }
+  writeFileSync(join(adminDir, "admin.yaml"), renderAdminYaml(urlsFor(ADMIN_ID), tlsOn), { mode: 0o600 });
   return map;
 }
 
@@ -153,6 +169,39 @@ export function renderNodeYaml(id: string, urls: string[], replicas: number, tls
     `homes: {root: ${q(paths.homes)}}`,
     `log: {path: ${q(paths.log)}, audit: ${q(paths.audit)}}`,
     `state: {dir: ${q(paths.state)}}`,
+    "",
+  ].join("\n");
+}
+
+/** bustle-control's control.yaml for a node: that node's connection with its control credential, no bots yet. */
+export function renderControlYaml(id: string, bots: string[]): string {
+  return [
+    `# bustle-control config for node ${id}, generated by bustle-cluster init (it is not overwritten later).`,
+    `# The connection is node.yaml's, with this node's control credential.`,
+    `nats: {config: node.yaml, user: ${JSON.stringify(controlUser(id))}, password_file: secrets/control.password}`,
+    bots.length
+      ? `# This node's control credential may run (and steer) these bots: ${bots.join(", ")}.`
+      : `# This node's control credential may run no bot yet: declare them with bustle-cluster init --bot ID=${id}.`,
+    `# Add their entries below (docs/control.md), e.g.`,
+    `#  - {id: ${bots[0] ?? "irc-town"}, type: irc, irc: {host: irc.example.org, port: 6697, tls: true, nick: bustle, channels: ["#bustle"]}}`,
+    `bots: []`,
+    "",
+  ].join("\n");
+}
+
+/** DIR/admin/admin.yaml: a control.yaml with the admin credential (steer any bot; `bustle-cluster stream --admin`). */
+export function renderAdminYaml(urls: string[], tls: boolean): string {
+  return [
+    `# The federation's admin credential, generated by bustle-cluster init: it may update, purge and`,
+    `# delete the BUSTLE stream and the KV buckets, and steer every bot. Keep DIR/admin/ with the`,
+    `# core servers' operators; never copy it into a node's folder.`,
+    `node: ${ADMIN_ID}`,
+    `nats:`,
+    `  servers: [${urls.map((u) => JSON.stringify(u)).join(", ")}]`,
+    `  user: ${JSON.stringify(adminUser())}`,
+    `  password_file: admin.password`,
+    ...(tls ? [`  tls: {ca: ../ca/ca.pem}`] : []),
+    `bots: []`,
     "",
   ].join("\n");
 }

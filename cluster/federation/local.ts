@@ -14,7 +14,7 @@ import { bin } from "../testing/paths.js";
 import { TcpProxy } from "../testing/proxy.js";
 import { waitClusterReady } from "../testing/servers.js";
 import { initFederation, type FederationMap, type InitOptions } from "./init.js";
-import { checkPlan, type FederationPlan, type ServerNode } from "./plan.js";
+import { ADMIN_ID, checkPlan, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
 import type { ConfUser } from "./server-conf.js";
 
 export interface LocalFederationOptions {
@@ -29,6 +29,9 @@ export interface LocalFederationOptions {
   extraUsers?: ConfUser[];
   /** YAML appended to every node.yaml (e.g. a generous `spool.rate`). */
   nodeYamlExtra?: string;
+  /** Nodes with a control server (default every node) and the bots each may run (init's --control, --bot). */
+  control?: string[];
+  bots?: BotGrant[];
 }
 
 /** One relay's files. */
@@ -73,7 +76,7 @@ export class LocalFederation {
     const fed = new LocalFederation(dir);
     const servers: ServerNode[] = [];
     for (const id of ids) servers.push({ id, host: "127.0.0.1", clientPort: await freePort(), clusterPort: await freePort(), monitorPort: await freePort() });
-    const plan: FederationPlan = { cluster: "bustle", servers, members: [] };
+    const plan: FederationPlan = { cluster: "bustle", servers, members: [], control: o.control, bots: o.bots };
     const proxied = new Map<string, number>();
     if (o.proxies) {
       for (const a of servers) {
@@ -118,13 +121,17 @@ export class LocalFederation {
    * running server reloads its conf (SIGHUP). Start its relay with startRelay(id).
    */
   async addMember(id: string): Promise<LocalRelayNode> {
-    this.plan = { ...this.plan, members: [...this.plan.members, id] };
-    checkPlan(this.plan);
+    this.plan = checkPlan({ ...this.plan, members: [...this.plan.members, id] });
     this.map = initFederation(this.plan, this.dir, this.initOptions);
     for (const s of this.servers) s.signal("SIGHUP");
     const m = relayFiles(join(this.dir, id), id);
     this.members.push(m);
     return m;
+  }
+
+  /** DIR/admin: the admin credential's password and admin.yaml. */
+  get adminDir(): string {
+    return join(this.dir, ADMIN_ID);
   }
 
   node(id: string): LocalNode {

@@ -1,12 +1,25 @@
 /**
- * Who may do what on the bus. Every node gets two users in the BUSTLE account: `<id>` for its
- * relay and `<id>.control` for its control server and bot hosts. Both may publish events only
- * under `bustle.ev.<id>.>` and receive replies only on `_INBOX.<id>.>` (the relay's inbox prefix),
- * so one node's credentials can neither forge another node's events nor read its replies.
+ * Who may do what on the bus. Three roles, each a user in the BUSTLE account:
+ *
+ * - `<id>` (a node's relay): publish its own events under `bustle.ev.<id>.>`, create the BUSTLE
+ *   stream when it is absent, follow it. It cannot update, purge or delete it.
+ * - `<id>.control` (a node's control server and its bot hosts; only nodes declared with a
+ *   control server get one): publish its bots' events, read both KV buckets, and write only the
+ *   keys of the bots the federation lets it run (`$KV.bustle-leases.<bot>`,
+ *   `$KV.bustle-bots.pos.<bot>`, `$KV.bustle-bots.admin.<bot>`); steer and answer only those
+ *   bots on `bustle.ctl.bot.<bot>`. A bot it may not run is one it can neither take nor halt.
+ * - `admin` (the core servers' operators; its password lives in DIR/admin/, never in a node's
+ *   folder): stream and KV administration (create, update, purge, delete) and steering any bot.
+ *
+ * Everyone receives replies only on their own `_INBOX.<id>.>`, so nobody reads another's replies.
  * The JetStream API subjects are the ones nats.js v3 uses for what each program does (checked
- * against nats-server 2.9.10 by test/federation/permissions.test.ts).
+ * against nats-server 2.9.10 by test/federation/permissions.test.ts and roles.test.ts).
  */
-import { CONTROL_SUBJECT_PREFIX, STREAM_NAME, nodeSubjects } from "../names.js";
+import {
+  BOTS_BUCKET, CONTROL_STATUS_SUBJECT, CONTROL_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX, LEASE_BUCKET, STREAM_NAME,
+  adminKey, botControlSubject, leaseKey, nodeSubjects, positionKey,
+} from "../names.js";
+import { ADMIN_ID } from "./plan.js";
 
 export interface Permissions {
   publish: string[];
@@ -18,19 +31,31 @@ export interface Permissions {
 /** The account every bustle user lives in (JetStream enabled for it). */
 export const ACCOUNT = "BUSTLE";
 
-/** KV buckets the control servers use (leases, bot state). Their streams are `KV_<bucket>`. */
-export const CONTROL_BUCKETS = ["bustle-leases", "bustle-bots"] as const;
+/** KV buckets the control servers use. Their streams are `KV_<bucket>`. */
+export const CONTROL_BUCKETS = [LEASE_BUCKET, BOTS_BUCKET] as const;
 
 export const relayUser = (id: string): string => id;
 export const controlUser = (id: string): string => `${id}.control`;
+export const adminUser = (): string => ADMIN_ID;
 /** The inbox prefix a node's programs must use (`connectBus({ inboxPrefix })`). */
 export const inboxPrefix = (id: string): string => `_INBOX.${id}`;
 
-/** Read, create and follow one stream: what an ensureStream + ordered consumer needs. */
-function streamApi(stream: string, manage: boolean): string[] {
+/** The KV keys one bot's holder writes: its lease, its stream position, its admin flags. */
+export const botKeySubjects = (bot: string): string[] => [
+  `$KV.${LEASE_BUCKET}.${leaseKey(bot)}`,
+  `$KV.${BOTS_BUCKET}.${positionKey(bot)}`,
+  `$KV.${BOTS_BUCKET}.${adminKey(bot)}`,
+];
+
+/**
+ * Read, follow and (when absent) create one stream: what ensureStream, a KV open and an ordered
+ * consumer need. `STREAM.CREATE` of an existing stream with another config is refused by the
+ * server, so it cannot change anything; UPDATE, PURGE and DELETE are the admin's.
+ */
+function streamApi(stream: string, create: boolean): string[] {
   return [
     `$JS.API.STREAM.INFO.${stream}`,
-    ...(manage ? [`$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.UPDATE.${stream}`] : []),
+    ...(create ? [`$JS.API.STREAM.CREATE.${stream}`] : []),
     `$JS.API.STREAM.MSG.GET.${stream}`,
     `$JS.API.DIRECT.GET.${stream}`,
     `$JS.API.DIRECT.GET.${stream}.>`,
@@ -43,7 +68,7 @@ function streamApi(stream: string, manage: boolean): string[] {
   ];
 }
 
-/** The relay: publish its own events, keep the BUSTLE stream, follow it. */
+/** The relay: publish its own events, create the BUSTLE stream if it is absent, follow it. */
 export function relayPermissions(id: string): Permissions {
   return {
     publish: [nodeSubjects(id), "$JS.API.INFO", ...streamApi(STREAM_NAME, true)],
@@ -52,22 +77,33 @@ export function relayPermissions(id: string): Permissions {
 }
 
 /**
- * The control server and its bot hosts: everything the relay may do, plus the control
- * request subjects, and the KV buckets used for leases (create, read, write, watch).
+ * A control server and its bot hosts on node `id`, allowed to run `bots`: their events, the
+ * buckets (read; create when absent), those bots' keys, the status request, and those bots'
+ * command subjects (to answer as holder, and to steer them from this node's CLI).
  */
-export function controlPermissions(id: string, buckets: readonly string[] = CONTROL_BUCKETS): Permissions {
-  const relay = relayPermissions(id);
-  const kv = buckets.flatMap((b) => [
-    ...streamApi(`KV_${b}`, true),
-    `$KV.${b}.>`,
-    `$JS.API.STREAM.PURGE.KV_${b}`,
-    `$JS.ACK.KV_${b}.>`,
-  ]);
+export function controlPermissions(id: string, bots: readonly string[]): Permissions {
+  const kv = CONTROL_BUCKETS.flatMap((b) => streamApi(`KV_${b}`, true));
   return {
-    publish: [...relay.publish, `${CONTROL_SUBJECT_PREFIX}.>`, ...kv],
-    subscribe: [...relay.subscribe, `${CONTROL_SUBJECT_PREFIX}.>`, ...buckets.map((b) => `$KV.${b}.>`)],
+    publish: [
+      ...bots.map((b) => `${EVENT_SUBJECT_PREFIX}.${id}.${b}.>`),
+      "$JS.API.INFO",
+      ...streamApi(STREAM_NAME, false),
+      ...kv,
+      ...bots.flatMap(botKeySubjects),
+      CONTROL_STATUS_SUBJECT,
+      ...bots.map(botControlSubject),
+    ],
+    subscribe: [`${inboxPrefix(id)}.>`, CONTROL_STATUS_SUBJECT, ...bots.map(botControlSubject)],
     // A control server answers `bustle.ctl.*` requests from other nodes' control commands.
     allowResponses: true,
+  };
+}
+
+/** The federation's admin: every JetStream and KV operation, and steering any bot. */
+export function adminPermissions(): Permissions {
+  return {
+    publish: ["$JS.API.>", "$KV.>", "$JS.ACK.>", `${CONTROL_SUBJECT_PREFIX}.>`],
+    subscribe: [`${inboxPrefix(ADMIN_ID)}.>`, "bustle.ev.>"],
   };
 }
 
@@ -87,4 +123,10 @@ export function renderPermissions(p: Permissions, indent: string): string {
     ...(p.allowResponses ? [`${indent}  allow_responses: true`] : []),
     `${indent}}`,
   ].join("\n");
+}
+
+/** The bot whose key or command subject `subject` is (a refusal there means this node may not run it). */
+export function botOfSubject(subject: string): string | undefined {
+  const m = new RegExp(`^(?:\\$KV\\.${LEASE_BUCKET}\\.|\\$KV\\.${BOTS_BUCKET}\\.(?:pos|admin)\\.|${CONTROL_SUBJECT_PREFIX.replace(".", "\\.")}\\.bot\\.)([^.]+)$`).exec(subject);
+  return m?.[1];
 }

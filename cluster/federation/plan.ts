@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import { BustleError } from "../errors.js";
-import { NODE_ID_RE } from "../names.js";
+import { NODE_ID_RE, SOURCE_RE } from "../names.js";
 
 /** A flag or argument of `bustle-cluster` is malformed (exit 2 with this one line). */
 export class UsageError extends BustleError {}
@@ -25,7 +25,26 @@ export interface FederationPlan {
   servers: ServerNode[];
   /** Nodes that run only a relay, connecting to the core servers with their own credentials. */
   members: string[];
+  /**
+   * Nodes that run a control server (and so get a control credential). Default: every core
+   * server; a member runs one only when named here.
+   */
+  control?: string[] | undefined;
+  /**
+   * Which control nodes may hold each bot (`--bot ID=NODE,NODE`): a node's control credential
+   * may write only those bots' lease, position and admin keys and steer only them.
+   */
+  bots?: BotGrant[] | undefined;
 }
+
+/** One bot and the nodes whose control servers may run (and steer) it. */
+export interface BotGrant {
+  id: string;
+  nodes: string[];
+}
+
+/** The id the federation's admin credential uses (user and inbox); no node may take it. */
+export const ADMIN_ID = "admin";
 
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
 
@@ -57,7 +76,25 @@ export function parseNodeSpec(spec: string): ServerNode {
   return node;
 }
 
-/** Checks a whole plan: unique ids, no two servers on one host:port, at least one server. */
+/** The nodes running a control server: `plan.control`, else every core server. */
+export const controlNodes = (plan: FederationPlan): string[] => plan.control ?? plan.servers.map((s) => s.id);
+
+/** The bots node `id`'s control server may run. */
+export const botsOf = (plan: FederationPlan, id: string): string[] => (plan.bots ?? []).filter((b) => b.nodes.includes(id)).map((b) => b.id);
+
+/**
+ * Parses `BOT=NODE[,NODE...]`; a bare `BOT` means every control node (filled in by checkPlan,
+ * which knows them).
+ */
+export function parseBotSpec(spec: string): BotGrant {
+  const [id, list] = spec.includes("=") ? [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)] : [spec, undefined];
+  if (!SOURCE_RE.test(id)) throw new UsageError(`--bot ${spec}: bot id ${JSON.stringify(id)} must match ${SOURCE_RE}`);
+  const nodes = list === undefined ? [] : list.split(",").map((n) => n.trim()).filter(Boolean);
+  if (list !== undefined && nodes.length === 0) throw new UsageError(`--bot ${spec}: name the nodes that may run it (BOT=NODE,NODE) or give just BOT for every control node`);
+  return { id, nodes };
+}
+
+/** Checks a whole plan (unique ids, no two servers on one host:port, at least one server); returns it with every bot's nodes filled in. */
 export function checkPlan(plan: FederationPlan): FederationPlan {
   if (plan.servers.length === 0) throw new UsageError("give at least one --node ID=HOST:CLIENT_PORT:CLUSTER_PORT");
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(plan.cluster)) throw new UsageError(`--name ${JSON.stringify(plan.cluster)}: letters, digits, _ and - only`);
@@ -65,7 +102,18 @@ export function checkPlan(plan: FederationPlan): FederationPlan {
   for (const id of [...plan.servers.map((s) => s.id), ...plan.members]) {
     if (!NODE_ID_RE.test(id)) throw new UsageError(`node id ${JSON.stringify(id)} must match ${NODE_ID_RE}`);
     if (ids.has(id)) throw new UsageError(`node id ${id} is given twice`);
+    if (id === ADMIN_ID) throw new UsageError(`node id ${ADMIN_ID} is reserved for the federation's admin credential`);
     ids.add(id);
+  }
+  const control = controlNodes(plan);
+  for (const id of control) if (!ids.has(id)) throw new UsageError(`--control ${id}: no such node (give it with --node or --member)`);
+  // A bare `--bot ID`: every control node may run it.
+  const bots = (plan.bots ?? []).map((b) => ({ id: b.id, nodes: b.nodes.length ? [...new Set(b.nodes)] : [...control] }));
+  const seen = new Set<string>();
+  for (const b of bots) {
+    if (seen.has(b.id)) throw new UsageError(`--bot ${b.id} is given twice`);
+    seen.add(b.id);
+    for (const n of b.nodes) if (!control.includes(n)) throw new UsageError(`--bot ${b.id}=${b.nodes.join(",")}: ${n} runs no control server (give --control ${n}, or pick among ${control.join(", ") || "none"})`);
   }
   const endpoints = new Set<string>();
   for (const s of plan.servers) {
@@ -76,7 +124,7 @@ export function checkPlan(plan: FederationPlan): FederationPlan {
       endpoints.add(key);
     }
   }
-  return plan;
+  return { ...plan, bots };
 }
 
 /** `host:port` with IPv6 hosts bracketed. */

@@ -3,7 +3,8 @@
  * lease and supervision timings, and the bots. Every problem is reported at once as
  * `control.yaml:14 bots[2].exec.command: …`; the result is frozen.
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { deepFreeze, parseConfig, readConfigText } from "../../cluster/config/load.js";
 import { duration, int, INVALID, object, optional, refine, string, type Schema } from "../../cluster/config/schema.js";
 import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
@@ -25,18 +26,42 @@ export const SUPERVISE_DEFAULTS = {
 };
 export const LEASE_DEFAULTS = { ttl: 6_000, grace: 500 };
 
-type NatsRef = { config: string } | NatsSection;
+/**
+ * `{config: node.yaml}` takes the servers and TLS from a node.yaml; the credential is given
+ * here (`user` + `password_file`/`password_env`), or else found as described at controlCredential.
+ */
+interface NodeRef {
+  config: string;
+  user?: string | undefined;
+  password_file?: string | undefined;
+  password_env?: string | undefined;
+}
+type NatsRef = NodeRef | NatsSection;
+
+const CREDENTIAL_KEYS = ["config", "user", "password_file", "password_env"];
+const nodeRefSchema = refine(
+  object({
+    config: string({ min: 1 }),
+    user: optional(string({ min: 1 })),
+    password_file: optional(string({ min: 1 })),
+    password_env: optional(string({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, describe: "an environment variable name" })),
+  }),
+  (v, report, path) => {
+    if (v.password_file !== undefined && v.password_env !== undefined) report([...path, "password_env"], "give password_file or password_env, not both");
+    if ((v.password_file !== undefined || v.password_env !== undefined) !== (v.user !== undefined)) report([...path, "user"], "user and a password (password_file or password_env) go together");
+  },
+);
 
 const natsRefSchema: Schema<NatsRef> = {
   expects: "a mapping: {config: node.yaml} or servers/user/password_file/password_env/tls",
   check(value, path, issues) {
     if (value && typeof value === "object" && !Array.isArray(value) && "config" in value) {
-      const others = Object.keys(value).filter((k) => k !== "config");
+      const others = Object.keys(value).filter((k) => !CREDENTIAL_KEYS.includes(k));
       if (others.length) {
-        issues.report([...path, others[0]!], "give either config (a node.yaml to take the connection from) or servers/user/password, not both", true);
+        issues.report([...path, others[0]!], "with config (a node.yaml to take the connection from) give only user and password_file/password_env, not servers or tls", true);
         return INVALID;
       }
-      return object({ config: string({ min: 1 }) }).check(value, path, issues);
+      return nodeRefSchema.check(value, path, issues);
     }
     return natsSectionSchema.check(value, path, issues);
   },
@@ -102,6 +127,32 @@ function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string
 
 const at = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
 
+type Credential = Pick<NatsSection, "user" | "password_file" | "password_env">;
+
+/**
+ * The credential a control server uses with `nats: {config: node.yaml}`. A node.yaml names the
+ * relay's credential, which may not hold leases or steer bots; the control credential is:
+ * - the one given beside `config` in control.yaml (paths relative to control.yaml);
+ * - for a node.yaml made by `bustle-cluster init` (password_file …/relay.password), the
+ *   control credential init wrote beside it (user `<user>.control`, …/control.password), and
+ *   a clear error when there is none (the node was not declared with a control server);
+ * - otherwise node.yaml's own (a hand-made set-up whose user has the control permissions).
+ */
+function controlCredential(ref: NodeRef, nodeNats: NatsSection, nodeFile: string, controlDir: string, name: string): Credential {
+  if (ref.user !== undefined) {
+    return { user: ref.user, password_file: ref.password_file && at(controlDir, ref.password_file), password_env: ref.password_env };
+  }
+  const pf = nodeNats.password_file && at(dirname(nodeFile), nodeNats.password_file);
+  if (nodeNats.user !== undefined && pf && basename(pf) === "relay.password") {
+    const file = join(dirname(pf), "control.password");
+    if (!existsSync(file)) {
+      throw new ConfigError(`${name}: nats.config: ${nodeFile} has only the relay's credential and ${file} does not exist: this node has no control credential (bustle-cluster init --control ${nodeNats.user} gives it one), or give nats.user and nats.password_file`);
+    }
+    return { user: `${nodeNats.user}.control`, password_file: file };
+  }
+  return { user: nodeNats.user, password_file: pf, password_env: nodeNats.password_env };
+}
+
 /** Validates control.yaml text (`name` is what messages call it) and resolves node, bus and state dir. Throws ConfigError. */
 export function parseControlConfig(text: string, name: string, registry: Registry, file?: string, opts: ControlLoadOptions = {}): ControlConfig {
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
@@ -114,7 +165,8 @@ export function parseControlConfig(text: string, name: string, registry: Registr
   let bus: BusSettings;
   if (nodeCfg) {
     const servers = isEmbedded(nodeCfg) ? [`nats://127.0.0.1:${nodeCfg.nats.port}`] : [...nodeCfg.nats.servers!];
-    bus = resolveBusSettings(nodeCfg.nats, nodeFile, servers);
+    const cred = controlCredential(v.nats as NodeRef, nodeCfg.nats, nodeFile!, baseDir, name);
+    bus = resolveBusSettings({ ...nodeCfg.nats, ...cred }, nodeFile, servers);
   } else {
     const n = v.nats as NatsSection;
     bus = resolveBusSettings(n, file, n.servers?.length ? [...n.servers] : [`nats://127.0.0.1:${n.port}`]);

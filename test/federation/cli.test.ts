@@ -24,8 +24,9 @@ test("bustle-cluster - init refuses a malformed node spec with exit 2 and one li
 
 test("bustle-cluster - init writes each node's conf, node.yaml and private secrets; re-running keeps the passwords", () => {
   const out = join(tmp.path, "fed");
-  const args = ["init", "--out", out, "--node", "town=10.0.0.1:4222:6222:1", "--node", "club=club.example:4222:6222", "--node", "envs=10.0.0.3:4222:6222", "--member", "late"];
-  assert.equal(run(...args).status, 0);
+  const args = ["init", "--out", out, "--node", "town=10.0.0.1:4222:6222:1", "--node", "club=club.example:4222:6222", "--node", "envs=10.0.0.3:4222:6222", "--member", "late", "--bot", "irc-town=town,club"];
+  const first = run(...args);
+  assert.equal(first.status, 0, first.stderr);
   const conf = readFileSync(join(out, "town", "nats-server.conf"), "utf8");
   assert.match(conf, /server_name: "town"/);
   assert.match(conf, /nats-route:\/\/route:[^@]+@club\.example:6222/);
@@ -35,11 +36,40 @@ test("bustle-cluster - init writes each node's conf, node.yaml and private secre
   assert.equal(statSync(join(out, "town", "secrets", "relay.password")).mode & 0o777, 0o600);
   assert.equal(existsSync(join(out, "late", "nats-server.conf")), false);
   const yaml = readFileSync(join(out, "club", "node.yaml"), "utf8");
-  assert.match(yaml, /servers: \["nats:\/\/club\.example:4222", "nats:\/\/10\.0\.0\.1:4222", "nats:\/\/10\.0\.0\.3:4222"\]/);
+  assert.match(yaml, /servers: \["tls:\/\/club\.example:4222", "tls:\/\/10\.0\.0\.1:4222", "tls:\/\/10\.0\.0\.3:4222"\]/, "TLS by default");
+  assert.match(yaml, /tls: \{ca: tls\/ca\.pem\}/);
   assert.match(yaml, /replicas: 3/);
+  assert.match(conf, /tls \{/);
+  // No user's password is in any conf, only bcrypt hashes; the admin's lives in admin/ alone.
+  const passwords = ["town", "club", "envs", "late"].flatMap((id) => ["relay", "control"].map((w) => join(out, id, "secrets", `${w}.password`))).filter(existsSync)
+    .concat(join(out, "admin", "admin.password")).map((f) => readFileSync(f, "utf8").trim());
+  assert.equal(passwords.length, 8, "relay passwords for 4 nodes, control for the 3 core nodes, the admin's");
+  for (const pw of passwords) assert.ok(!conf.includes(pw), "a plain password in the conf");
+  assert.equal((conf.match(/password: "\$2a\$10\$/g) ?? []).length, 8);
+  assert.equal(statSync(join(out, "admin", "admin.password")).mode & 0o777, 0o600);
+  for (const id of ["town", "club", "envs", "late"]) assert.equal(existsSync(join(out, id, "admin.password")) || existsSync(join(out, id, "secrets", "admin.password")), false);
+  // A member without a control server gets no control credential and no control.yaml.
+  assert.equal(existsSync(join(out, "late", "secrets", "control.password")), false);
+  assert.equal(existsSync(join(out, "late", "control.yaml")), false);
+  assert.match(readFileSync(join(out, "town", "control.yaml"), "utf8"), /nats: \{config: node\.yaml, user: "town\.control", password_file: secrets\/control\.password\}[\s\S]*may run \(and steer\) these bots: irc-town/);
+  assert.match(readFileSync(join(out, "envs", "control.yaml"), "utf8"), /may run no bot yet/);
   const pw = readFileSync(join(out, "club", "secrets", "relay.password"), "utf8");
+  const cert = readFileSync(join(out, "club", "tls", "node.pem"), "utf8");
   assert.equal(run(...args).status, 0);
   assert.equal(readFileSync(join(out, "club", "secrets", "relay.password"), "utf8"), pw);
+  assert.equal(readFileSync(join(out, "club", "tls", "node.pem"), "utf8"), cert);
+});
+
+test("bustle-cluster - init --no-tls writes plain nats:// URLs and no CA; a bot granted to a node without a control server is refused", () => {
+  const out = join(tmp.path, "plain");
+  const r = run("init", "--out", out, "--no-tls", "--node", "town=10.0.0.1:4222:6222", "--member", "late");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(readFileSync(join(out, "late", "node.yaml"), "utf8"), /servers: \["nats:\/\/10\.0\.0\.1:4222"\]/);
+  assert.equal(existsSync(join(out, "ca")), false);
+  const bad = run("init", "--out", join(tmp.path, "bad-bot"), "--node", "town=10.0.0.1:4222:6222", "--member", "late", "--bot", "irc=late");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /late runs no control server/);
+  assert.equal(bad.stderr.trim().split("\n").length, 1);
 });
 
 test("bustle-cluster - status reports routes, the meta leader, R3 replicas and every node's log position", async () => {

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before } from "node:test";
+import { connect, PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
 import { LocalFederation } from "../../cluster/federation/local.js";
+import { adminUser, controlUser, inboxPrefix, relayUser } from "../../cluster/federation/permissions.js";
 import { monitor } from "../../cluster/testing/servers.js";
 import { tempDir } from "../../cluster/testing/temp.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
@@ -57,6 +59,31 @@ export function assertLogsComplete(logPaths: string[], writers: SpoolWriter[], t
       { lines: total, missing: [], doubled: [], foreign: [] }, `log ${logPaths[i]}`);
   }
   for (const [i, text] of texts.entries()) assert.ok(text === texts[0], `${logPaths[i]} differs from ${logPaths[0]}`);
+}
+
+/** A connection with a role's credential as init wrote it, and the subjects the server refused it. */
+export interface RoleConnection {
+  nc: NatsConnection;
+  refused: string[];
+}
+
+/**
+ * Connects to `server`'s client port as node `who`'s relay or control credential, or as the
+ * federation's admin (`who` = "admin"). The caller closes `nc`.
+ */
+export async function connectAs(fed: LocalFederation, who: string, role: "relay" | "control" | "admin", server = fed.nodes[0]!.id): Promise<RoleConnection> {
+  const [user, file, inbox] = role === "admin"
+    ? [adminUser(), join(fed.adminDir, "admin.password"), inboxPrefix("admin")]
+    : [role === "relay" ? relayUser(who) : controlUser(who), join(fed.relayNode(who).dir, "secrets", `${role}.password`), inboxPrefix(who)];
+  const pass = readFileSync(file, "utf8").trim();
+  const tls = fed.map.tls ? { tls: { caFile: join(fed.dir, "ca", "ca.pem") } } : {};
+  const url = fed.node(server).server.url.replace(/^nats:/, fed.map.tls ? "tls:" : "nats:");
+  const nc = await connect({ servers: url, user, pass, inboxPrefix: inbox, maxReconnectAttempts: 0, ...tls });
+  const refused: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === "error" && s.error instanceof PermissionViolationError) refused.push(s.error.subject);
+  })();
+  return { nc, refused };
 }
 
 /** The server (node id) each relay is connected to, from the servers' /connz. */

@@ -26,7 +26,7 @@ async function as(node: string, who: "relay" | "control" = "relay"): Promise<Nat
 }
 
 before(async () => {
-  fed = await LocalFederation.create({ dir: tmp.path, nodes: 3 });
+  fed = await LocalFederation.create({ dir: tmp.path, nodes: 3, bots: [{ id: "irc-town", nodes: ["n3"] }] });
   await fed.startServers();
 });
 after(async () => {
@@ -76,7 +76,7 @@ test("federation - a node cannot read another node's replies", async () => {
   await waitFor(() => errors.some((e) => /permissions violation/i.test(e) && e.includes("_INBOX.n2")), 5_000, "the server's refusal");
 });
 
-test("federation - a control server's credentials can keep its KV buckets and answer on bustle.ctl", async () => {
+test("federation - a control server's credentials can keep its bot's keys in the KV buckets and answer on bustle.ctl", async () => {
   const { Kvm } = await import("@nats-io/kv");
   const nc = await as("n3", "control");
   const kvm = new Kvm(nc);
@@ -85,13 +85,13 @@ test("federation - a control server's credentials can keep its KV buckets and an
   const rev = await leases.create("irc-town", "n3");
   await leases.update("irc-town", "n3", rev);
   assert.equal((await leases.get("irc-town"))?.string(), "n3");
-  await bots.put("irc-town.position", "42");
+  await bots.put("pos.irc-town", "42");
   const seen: string[] = [];
-  const w = await bots.watch({ key: "irc-town.>" });
+  const w = await bots.watch({ key: "pos.>" });
   (async () => {
     for await (const e of w) seen.push(e.key);
   })();
-  await waitFor(() => seen.includes("irc-town.position"), 10_000, "the watch to see the key");
+  await waitFor(() => seen.includes("pos.irc-town"), 10_000, "the watch to see the key");
   w.stop();
   await leases.delete("irc-town");
   await (await kvm.open("bustle-leases")).status();

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkPlan, parseNodeSpec, replicasFor, UsageError } from "../../cluster/federation/plan.js";
-import { controlPermissions, relayPermissions, renderPermissions } from "../../cluster/federation/permissions.js";
+import { botsOf, checkPlan, parseBotSpec, parseNodeSpec, replicasFor, UsageError } from "../../cluster/federation/plan.js";
+import { adminPermissions, controlPermissions, relayPermissions, renderPermissions } from "../../cluster/federation/permissions.js";
 import { renderFederationConf } from "../../cluster/federation/server-conf.js";
 
 test("federation plan - parses node specs with names, IPv4, bracketed IPv6 and an optional monitor port", () => {
@@ -32,10 +32,43 @@ test("federation permissions - a node publishes only its own events and reads on
   assert.ok(!p.publish.some((s) => s.startsWith("bustle.ev.") && s !== "bustle.ev.town.>"));
   assert.ok(!p.publish.some((s) => s.includes("_INBOX")));
   assert.deepEqual(p.subscribe.filter((s) => s.startsWith("_INBOX")), ["_INBOX.town.>"]);
-  const c = controlPermissions("town");
-  assert.ok(c.publish.includes("bustle.ctl.>") && c.publish.includes("$KV.bustle-leases.>"));
-  assert.ok(!c.publish.includes(">") && c.allowResponses === true);
   assert.ok(!p.publish.some((s) => s.includes("*") && !s.endsWith(".>")), "no partial-token wildcards");
+});
+
+test("federation permissions - stream and KV administration is the admin's alone", () => {
+  const admin = adminPermissions();
+  for (const p of [relayPermissions("town"), controlPermissions("town", ["irc-town"])]) {
+    assert.ok(!p.publish.some((s) => /\.(UPDATE|PURGE|DELETE)\.|STREAM\.MSG\.DELETE|^\$JS\.API\.>$/.test(s) && !s.startsWith("$JS.API.CONSUMER.DELETE")), p.publish.join(" "));
+  }
+  assert.ok(admin.publish.includes("$JS.API.>") && admin.publish.includes("bustle.ctl.>"));
+  assert.deepEqual(admin.subscribe.filter((s) => s.startsWith("_INBOX")), ["_INBOX.admin.>"]);
+});
+
+test("federation permissions - a control server writes and steers only the bots it may run", () => {
+  const c = controlPermissions("town", ["irc-town"]);
+  assert.deepEqual(c.publish.filter((s) => s.startsWith("$KV.")), ["$KV.bustle-leases.irc-town", "$KV.bustle-bots.pos.irc-town", "$KV.bustle-bots.admin.irc-town"]);
+  assert.deepEqual(c.publish.filter((s) => s.startsWith("bustle.ctl.")), ["bustle.ctl.status", "bustle.ctl.bot.irc-town"]);
+  assert.deepEqual(c.publish.filter((s) => s.startsWith("bustle.ev.")), ["bustle.ev.town.irc-town.>"]);
+  assert.deepEqual(c.subscribe, ["_INBOX.town.>", "bustle.ctl.status", "bustle.ctl.bot.irc-town"]);
+  assert.ok(!c.publish.includes(">") && c.allowResponses === true);
+  assert.ok(!c.publish.some((s) => s.startsWith("$KV.") && s.endsWith(">")), "no wildcard KV writes");
+  const none = controlPermissions("late", []);
+  assert.deepEqual(none.publish.filter((s) => s.startsWith("$KV.")), []);
+});
+
+test("federation plan - bots are granted to control nodes only; a bare --bot means every control node", () => {
+  const a = parseNodeSpec("a=h:4222:6222");
+  const b = parseNodeSpec("b=h:4223:6223");
+  const plan = checkPlan({ cluster: "bustle", servers: [a, b], members: ["m"], bots: [parseBotSpec("irc=a"), parseBotSpec("web")] });
+  assert.deepEqual(plan.bots, [{ id: "irc", nodes: ["a"] }, { id: "web", nodes: ["a", "b"] }]);
+  assert.deepEqual(botsOf(plan, "a"), ["irc", "web"]);
+  assert.deepEqual(botsOf(plan, "m"), []);
+  assert.throws(() => checkPlan({ cluster: "bustle", servers: [a], members: ["m"], bots: [parseBotSpec("irc=m")] }), /m runs no control server/);
+  assert.doesNotThrow(() => checkPlan({ cluster: "bustle", servers: [a], members: ["m"], control: ["a", "m"], bots: [parseBotSpec("irc=m")] }));
+  assert.throws(() => checkPlan({ cluster: "bustle", servers: [a], members: [], control: ["zz"] }), /--control zz/);
+  assert.throws(() => checkPlan({ cluster: "bustle", servers: [parseNodeSpec("admin=h:1:2")], members: [] }), /reserved/);
+  assert.throws(() => parseBotSpec("Bad=a"), UsageError);
+  assert.throws(() => parseBotSpec("irc="), UsageError);
 });
 
 test("federation conf - quotes every value, so a password cannot break out of its string", () => {
@@ -46,5 +79,5 @@ test("federation conf - quotes every value, so a password cannot break out of it
   });
   assert.match(conf, /password: "a\\"b}\\n c"/);
   assert.match(conf, /nats-route:\/\/route:p%40ss%2Fword@club:6222/);
-  assert.match(renderPermissions(controlPermissions("x"), ""), /allow_responses: true/);
+  assert.match(renderPermissions(controlPermissions("x", []), ""), /allow_responses: true/);
 });
