@@ -107,9 +107,10 @@ export function ensureLocalCredentials(stateDir: string, node: string): LocalCre
 export function localPermissions(node: string, role: LocalRole): Permissions | undefined {
   switch (role) {
     case "relay":
-      return relayPermissions(node);
+      // The only node on its server: it applies node.yaml's stream limits itself.
+      return relayPermissions(node, { updateStream: true });
     case "control":
-      return controlPermissions(node);
+      return controlPermissions(node, "any");
     case "admin":
       return undefined;
     case "status":

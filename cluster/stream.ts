@@ -107,8 +107,11 @@ export async function ensureStream(nc: NatsConnection, limits: StreamLimits, log
       const diff = differences(existing.config, wanted);
       if (Object.keys(diff).length === 0) return jsm;
       if (opts.apply) {
-        await jsm.streams.update(STREAM_NAME, { ...existing.config, ...wanted, num_replicas: Math.max(existing.config.num_replicas, replicas) });
-        log.info("updated stream limits", { stream: STREAM_NAME, changed: diff });
+        // Not retried: a credential without the right to update gets the same answer every time.
+        await jsm.streams.update(STREAM_NAME, { ...existing.config, ...wanted, num_replicas: Math.max(existing.config.num_replicas, replicas) }).then(
+          () => log.info("updated stream limits", { stream: STREAM_NAME, changed: diff }),
+          (err: unknown) => log.warn("could not update the stream's limits; leaving them", { stream: STREAM_NAME, differences: diff, error: err }),
+        );
       } else {
         log.warn("the stream's limits differ from this node's config; leaving them (the federation's admin changes them with bustle-cluster stream)", { stream: STREAM_NAME, differences: diff });
       }

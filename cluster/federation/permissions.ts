@@ -52,10 +52,11 @@ export const botKeySubjects = (bot: string): string[] => [
  * consumer need. `STREAM.CREATE` of an existing stream with another config is refused by the
  * server, so it cannot change anything; UPDATE, PURGE and DELETE are the admin's.
  */
-function streamApi(stream: string, create: boolean): string[] {
+function streamApi(stream: string, create: boolean, update = false): string[] {
   return [
     `$JS.API.STREAM.INFO.${stream}`,
     ...(create ? [`$JS.API.STREAM.CREATE.${stream}`] : []),
+    ...(update ? [`$JS.API.STREAM.UPDATE.${stream}`] : []),
     `$JS.API.STREAM.MSG.GET.${stream}`,
     `$JS.API.DIRECT.GET.${stream}`,
     `$JS.API.DIRECT.GET.${stream}.>`,
@@ -68,10 +69,14 @@ function streamApi(stream: string, create: boolean): string[] {
   ];
 }
 
-/** The relay: publish its own events, create the BUSTLE stream if it is absent, follow it. */
-export function relayPermissions(id: string): Permissions {
+/**
+ * The relay: publish its own events, create the BUSTLE stream if it is absent, follow it.
+ * `updateStream` only for a single node's embedded server, where the relay applies node.yaml's
+ * stream limits itself (no other node shares the stream).
+ */
+export function relayPermissions(id: string, o: { updateStream?: boolean } = {}): Permissions {
   return {
-    publish: [nodeSubjects(id), "$JS.API.INFO", ...streamApi(STREAM_NAME, true)],
+    publish: [nodeSubjects(id), "$JS.API.INFO", ...streamApi(STREAM_NAME, true, o.updateStream)],
     subscribe: [`${inboxPrefix(id)}.>`, "bustle.ev.>"],
   };
 }
@@ -79,9 +84,17 @@ export function relayPermissions(id: string): Permissions {
 /**
  * A control server and its bot hosts on node `id`, allowed to run `bots`: their events, the
  * buckets (read; create when absent), those bots' keys, the status request, and those bots'
- * command subjects (to answer as holder, and to steer them from this node's CLI).
+ * command subjects (to answer as holder, and to steer them from this node's CLI). `"any"`:
+ * every bot, for a single node's embedded server, where no other node's bots exist.
  */
-export function controlPermissions(id: string, bots: readonly string[]): Permissions {
+export function controlPermissions(id: string, bots: readonly string[] | "any"): Permissions {
+  if (bots === "any") {
+    return {
+      publish: [nodeSubjects(id), "$JS.API.INFO", ...streamApi(STREAM_NAME, false), ...CONTROL_BUCKETS.flatMap((b) => [...streamApi(`KV_${b}`, true), `$KV.${b}.>`]), `${CONTROL_SUBJECT_PREFIX}.>`],
+      subscribe: [`${inboxPrefix(id)}.>`, `${CONTROL_SUBJECT_PREFIX}.>`],
+      allowResponses: true,
+    };
+  }
   const kv = CONTROL_BUCKETS.flatMap((b) => streamApi(`KV_${b}`, true));
   return {
     publish: [

@@ -9,6 +9,7 @@ import { deepFreeze, parseConfig, readConfigText } from "../../cluster/config/lo
 import { duration, int, INVALID, object, optional, refine, string, type Schema } from "../../cluster/config/schema.js";
 import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
 import { ConfigError } from "../../cluster/errors.js";
+import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
 import { NODE_ID_RE } from "../../cluster/names.js";
 import { defaultDataDir, loadNodeConfig, isEmbedded } from "../../relay/config.js";
 import type { Registry } from "../../bots/registry.js";
@@ -165,8 +166,13 @@ export function parseControlConfig(text: string, name: string, registry: Registr
   let bus: BusSettings;
   if (nodeCfg) {
     const servers = isEmbedded(nodeCfg) ? [`nats://127.0.0.1:${nodeCfg.nats.port}`] : [...nodeCfg.nats.servers!];
-    const cred = controlCredential(v.nats as NodeRef, nodeCfg.nats, nodeFile!, baseDir, name);
-    bus = resolveBusSettings({ ...nodeCfg.nats, ...cred }, nodeFile, servers);
+    const ref = v.nats as NodeRef;
+    if (isEmbedded(nodeCfg) && ref.user === undefined) {
+      // The embedded server's control credential, made by bustled in its state dir.
+      bus = localBusSettings(localCredentials(nodeCfg.state.dir, nodeCfg.node.id), "control", nodeCfg.nats.port);
+    } else {
+      bus = resolveBusSettings({ ...nodeCfg.nats, ...controlCredential(ref, nodeCfg.nats, nodeFile!, baseDir, name) }, nodeFile, servers);
+    }
   } else {
     const n = v.nats as NatsSection;
     bus = resolveBusSettings(n, file, n.servers?.length ? [...n.servers] : [`nats://127.0.0.1:${n.port}`]);
