@@ -51,7 +51,8 @@ export class RelayProcess {
   private child: ChildProcess | undefined;
   private exit: Promise<number | null> = Promise.resolve(null);
 
-  constructor(readonly files: RelayFiles, readonly args: string[] = []) {}
+  /** `wrap`: a command bustled runs under (e.g. setpriv, to run it as the unit's user and capability). */
+  constructor(readonly files: RelayFiles, readonly args: string[] = [], readonly wrap: string[] = []) {}
 
   get running(): boolean {
     return isRunning(this.child);
@@ -60,7 +61,8 @@ export class RelayProcess {
   /** Starts bustled; with `waitReady` (default) resolves once its log writer has a position file. */
   async start(waitReady = true): Promise<this> {
     const out = createWriteStream(this.files.daemonLog, { flags: "a" });
-    const child = spawn(process.execPath, [bin("relay/bin/bustled.js"), "--config", this.files.config, ...this.args], {
+    const argv = [...this.wrap, process.execPath, bin("relay/bin/bustled.js"), "--config", this.files.config, ...this.args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, BUSTLE_LOG_LEVEL: process.env.BUSTLE_LOG_LEVEL ?? "info" },
     });

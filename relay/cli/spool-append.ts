@@ -30,18 +30,17 @@ export function textFromArgs(words: string[]): string {
 const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /**
- * Appends the line to `<home>/.bustle.spool` (created 0644 when missing) and returns the path.
+ * Appends the line to `<home>/.bustle.spool` (created 0600 when missing; an older, looser spool
+ * is made 0600 too: others must not see who posted an anonymous shout) and returns the path.
  * Throws CliError when the spool is a symlink, not a regular file, not ours, or unwritable.
  */
 export function appendSpool(line: SpoolLine, home = homeDir()): string {
   const path = join(home, SPOOL_NAME);
   const data = Buffer.from(spoolLine(line), "utf8");
   let fd: number;
-  let created = false;
   try {
     // O_NONBLOCK: opening a FIFO must not hang; fstat below refuses it anyway.
-    fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, 0o644);
-    created = true;
+    fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw fsError("create", path, err);
     try {
@@ -55,8 +54,8 @@ export function appendSpool(line: SpoolLine, home = homeDir()): string {
     if (!st.isFile()) throw new CliError(`refusing to write ${path}: it is not a regular file (remove it and try again)`);
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) throw new CliError(`refusing to write ${path}: it belongs to another user (uid ${st.uid}); the relay would ignore it`);
-    // The umask may have narrowed the mode; the relay (and the feed's readers) expect 0644.
-    if (created) fchmodSync(fd, 0o644);
+    // Private: the relay reads it with its capability (CAP_DAC_READ_SEARCH) or as root.
+    if (st.mode & 0o077) fchmodSync(fd, st.mode & 0o700);
     let written: number;
     try {
       written = writeSync(fd, data, 0, data.length);

@@ -14,13 +14,16 @@ import type { RelayFiles } from "../../cluster/testing/relay-process.js";
 export const NOBODY = 65534;
 const ATTACKER = join(dirname(fileURLToPath(import.meta.url)), "trust-attacker.js");
 
-/** Runs `argv` as uid/gid nobody with no supplementary groups; resolves with its output and code. */
-export function asNobody(argv: string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `argv` as `uid` (and the same gid) with no supplementary groups; resolves with its output and code. */
+export function asUid(uid: number, argv: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...argv], { timeout: timeoutMs, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" } },
+    execFile("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", ...argv], { timeout: timeoutMs, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...env } },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
   });
 }
+
+/** Runs `argv` as uid/gid nobody. */
+export const asNobody = (argv: string[], env: Record<string, string> = {}) => asUid(NOBODY, argv, env);
 
 export interface AttackPlan {
   servers: string[];

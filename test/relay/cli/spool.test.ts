@@ -17,7 +17,7 @@ function home(): string {
   return h;
 }
 
-test("spool - update and shout append the exact JSON lines, creating the spool 0644", async () => {
+test("spool - update and shout append the exact JSON lines, creating the spool 0600", async () => {
   const h = home();
   const env = cliEnv(h);
   const runs = [
@@ -38,7 +38,7 @@ test("spool - update and shout append the exact JSON lines, creating the spool 0
     '{"kind":"update","text":"quotes \\" and \\\\ and\\nnewline ☃","anon":false}',
     "",
   ].join("\n"));
-  assert.equal(statSync(spool).mode & 0o777, 0o644);
+  assert.equal(statSync(spool).mode & 0o777, 0o600);
 });
 
 test("spool - works with no relay, no config and no NATS at all", async () => {
