@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { connect, PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
-import { LocalFederation } from "../../cluster/federation/local.js";
+import { LocalFederation, type LocalFederationOptions } from "../../cluster/federation/local.js";
 import { adminUser, controlUser, inboxPrefix, relayUser } from "../../cluster/federation/permissions.js";
 import { monitor } from "../../cluster/testing/servers.js";
 import { tempDir } from "../../cluster/testing/temp.js";
@@ -17,7 +17,10 @@ import { waitFor } from "../../cluster/testing/wait-for.js";
 /** Rate limits out of the way and ambient watching off: the tests count spool lines only. */
 export const TEST_NODE_YAML = "spool: {rate: {burst: 1000000, per_minute: 10000000}, rescan: 1s}\nambient: {enabled: false}\n";
 
-export async function startFederation(dir: string, opts: { proxies?: boolean; tls?: boolean } = {}): Promise<LocalFederation> {
+/** What a test may set of a federation: proxies, TLS, control nodes and bot grants. */
+export type FederationTestOptions = Omit<LocalFederationOptions, "dir" | "nodes" | "nodeYamlExtra">;
+
+export async function startFederation(dir: string, opts: FederationTestOptions = {}): Promise<LocalFederation> {
   const fed = await LocalFederation.create({ dir, nodes: 3, nodeYamlExtra: TEST_NODE_YAML, ...opts });
   try {
     await fed.startServers();
@@ -34,7 +37,7 @@ export async function startFederation(dir: string, opts: { proxies?: boolean; tl
  * One federation for a whole test file: started before its tests, stopped (and its folder
  * removed) after them. Returns a getter for it.
  */
-export function federationPerFile(prefix: string, opts: { proxies?: boolean; tls?: boolean } = {}): () => LocalFederation {
+export function federationPerFile(prefix: string, opts: FederationTestOptions = {}): () => LocalFederation {
   const tmp = tempDir(prefix);
   let fed: LocalFederation | undefined;
   before(async () => {
