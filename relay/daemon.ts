@@ -150,6 +150,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         homes: config.homes.root,
         nats: settings.servers,
         embedded_server: embedded ? embedded.dir : null,
+        credentials: credentials ? credentials.dir : null,
         pending_events: outbox.size,
       });
       connectAndRun(settings).catch((err) => log.error("cannot run against NATS", { error: err }));

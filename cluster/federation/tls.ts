@@ -18,7 +18,7 @@ function openssl(args: string[]): void {
     execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"], timeout: 30_000 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === "ENOENT") throw new CertificateError("--tls needs the openssl command: install it (apt-get install openssl)", { cause: err });
+    if (e.code === "ENOENT") throw new CertificateError("making TLS certificates needs the openssl command: install it (apt-get install openssl)", { cause: err });
     const why = e.stderr?.toString("utf8").trim().split("\n").pop() ?? e.message;
     throw new CertificateError(`openssl ${args[0]} failed: ${why}`, { cause: err });
   }
