@@ -124,3 +124,30 @@ export async function ensureStream(nc: NatsConnection, limits: StreamLimits, log
     }
   }
 }
+
+/** Limits to change on an existing stream (absent keys are kept as they are). */
+export interface LimitChanges {
+  maxAgeMs?: number | undefined;
+  maxBytes?: number | undefined;
+  duplicateWindowMs?: number | undefined;
+  replicas?: number | undefined;
+}
+
+/**
+ * Changes the given limits of the existing BUSTLE stream and returns its new config. Only the
+ * admin credential may (`bustle-cluster stream`); others time out on a refused request.
+ */
+export async function applyStreamLimits(nc: NatsConnection, changes: LimitChanges): Promise<StreamConfig> {
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const cur = (await jsm.streams.info(STREAM_NAME)).config;
+  const maxAge = changes.maxAgeMs !== undefined ? nanos(changes.maxAgeMs) : cur.max_age;
+  const next = {
+    ...cur,
+    max_age: maxAge,
+    ...(changes.maxBytes !== undefined ? { max_bytes: changes.maxBytes } : {}),
+    // The de-duplication window may not outlast the events it covers.
+    duplicate_window: Math.min(changes.duplicateWindowMs !== undefined ? nanos(changes.duplicateWindowMs) : cur.duplicate_window, maxAge || Infinity),
+    ...(changes.replicas !== undefined ? { num_replicas: changes.replicas } : {}),
+  };
+  return (await jsm.streams.update(STREAM_NAME, next)).config;
+}

@@ -4,12 +4,14 @@ import { Command } from "commander";
 import { runProgram } from "../cli.js";
 import { initCommand } from "../federation/commands/init-command.js";
 import { statusCommand } from "../federation/commands/status-command.js";
+import { streamCommand } from "../federation/commands/stream-command.js";
 import { upCommand } from "../federation/commands/up-command.js";
 
 const program = new Command("bustle-cluster")
   .description("bustle federations: several tildes in one NATS cluster")
   .addCommand(initCommand())
   .addCommand(upCommand())
-  .addCommand(statusCommand());
+  .addCommand(statusCommand())
+  .addCommand(streamCommand());
 
 await runProgram(program, "bustle-cluster");

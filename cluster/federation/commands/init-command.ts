@@ -13,11 +13,12 @@ export function initCommand(): Command {
     .option("--member <id>", "a node that runs only a relay, connecting to the core servers as a client (repeat)", collect, [])
     .option("--control <id>", "a node that runs a control server and gets a control credential (repeat; default: every --node, no --member)", collect)
     .option("--bot <spec>", "a bot and the control nodes that may run and steer it: BOT=NODE[,NODE...], or BOT for every control node (repeat)", collect, [])
-    .option("--no-tls", "no CA or certificates, plain TCP (default: a CA, mutual TLS on routes, TLS for clients)")
+    .option("--tls", "a CA and per-node certificates: mutual TLS on routes, TLS for clients (the default)")
+    .option("--no-tls", "no CA or certificates: plain TCP")
     .option("--name <cluster>", "the cluster's name", "bustle")
     .option("--install-dir <dir>", "where each node's folder will be installed on its host (paths inside the confs); default: the folder itself")
     .option("--store-dir <dir>", "JetStream store directory on each host (default DIR/<ID>/jetstream, or /var/lib/bustle-nats with --install-dir)")
-    .action(async function (this: Command, opts: { out: string; node: string[]; member: string[]; control?: string[]; bot: string[]; tls: boolean; name: string; installDir?: string; storeDir?: string }) {
+    .action(async function (this: Command, opts: { out: string; node: string[]; member: string[]; control?: string[]; bot: string[]; tls?: boolean; name: string; installDir?: string; storeDir?: string }) {
       let plan: FederationPlan;
       try {
         plan = checkPlan({ cluster: opts.name, servers: opts.node.map(parseNodeSpec), members: opts.member, control: opts.control, bots: opts.bot.map(parseBotSpec) });
@@ -28,11 +29,11 @@ export function initCommand(): Command {
       const { initFederation } = await import("../init.js");
       const out = resolve(opts.out);
       const map = initFederation(plan, out, {
-        tls: opts.tls,
+        tls: opts.tls !== false,
         installDir: opts.installDir ? resolve(opts.installDir) : undefined,
         storeDir: opts.storeDir,
       });
-      const tls = opts.tls ? ", tls/" : "";
+      const tls = map.tls ? ", tls/" : "";
       const ctl = (id: string) => {
         if (!map.control.includes(id)) return "";
         const bots = map.bots.filter((b) => b.nodes.includes(id)).map((b) => b.id);
@@ -44,7 +45,7 @@ export function initCommand(): Command {
         ...map.members.map((m) => `  ${m}/  node.yaml, secrets/${tls}${ctl(m)}${map.control.includes(m) ? "" : " (relay only)"}`),
         `  admin/  admin.password, admin.yaml: stream and KV administration — keep it with the core operators`,
         `  stream BUSTLE: R${Math.min(3, map.servers.length)}${map.servers.length < 3 ? " (give 3 servers for R3)" : ""}`,
-        ...(opts.tls ? [`  CA key: ${out}/ca/ca-key.pem — keep it off the nodes`] : ["  TLS: off (--no-tls): passwords and events cross the network in clear text"]),
+        ...(map.tls ? [`  CA key: ${out}/ca/ca-key.pem — keep it off the nodes`] : ["  TLS: off (--no-tls): passwords and events cross the network in clear text"]),
         "On each core host:  nats-server -c <ID>/nats-server.conf   and   bustled --config <ID>/node.yaml",
         "Copy each node's folder to its host only, and admin/ to no node.",
       ];
