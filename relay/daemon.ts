@@ -23,6 +23,7 @@ import { createLogWriter, type LogWriter } from "./log-writer.js";
 import { loadIdKey } from "./id-key.js";
 import { openOutbox, type Outbox } from "./outbox.js";
 import { createPublisher, type Publisher } from "./publisher.js";
+import { watchSilences, type SilenceWatch } from "./silence.js";
 import { createSpoolReader, type SpoolReader } from "./spool/spool-reader.js";
 
 export interface RelayDeps {
@@ -49,6 +50,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
   let audit: Audit | undefined;
   let outbox: Outbox | undefined;
   let spool: SpoolReader | undefined;
+  let silences: SilenceWatch | undefined;
   let ambient: AmbientWatcher | undefined;
   let publisher: Publisher | undefined;
   let writer: LogWriter | undefined;
@@ -112,7 +114,9 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       const idKey = loadIdKey(stateDir);
       publisher = createPublisher({ outbox, log: log.child("publisher"), audit, idKey, recover: () => recoverStream?.() ?? Promise.resolve() });
       writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer") });
+      silences = watchSilences(stateDir, audit, log.child("silence"));
       spool = createSpoolReader({
+        isSilenced: silences.check,
         node,
         idKey,
         homesRoot: config.homes.root,
@@ -159,6 +163,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       stopped = true;
       await ambient?.stop();
       await spool?.stop();
+      silences?.stop();
       if (publisher && nc && !nc.isClosed()) {
         const flushed = await publisher.drain(3_000);
         if (!flushed) log.warn("stopping with events still in the outbox; they are sent on the next start", { pending: outbox?.size });

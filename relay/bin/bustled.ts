@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { runProgram } from "../../cluster/cli.js";
 import { createLogger } from "../../cluster/logger.js";
 import { loadNodeConfig, isEmbedded, type NodeOverrides } from "../config.js";
+import { silenceCommands } from "../silence-commands.js";
 
 const splitUrls = (v: string): string[] => v.split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -50,5 +51,7 @@ program
     const config = loadNodeConfig(opts.config);
     process.stdout.write(`${opts.config}: ok (node ${config.node.id}${isEmbedded(config) ? ", embedded nats-server" : `, NATS ${config.nats.servers!.join(", ")}`})\n`);
   });
+
+for (const cmd of silenceCommands()) program.addCommand(cmd);
 
 await runProgram(program, "bustled");

@@ -1,6 +1,7 @@
 /** `bustle shout [--anon] <text...>`: "~alice shouts, 'TEXT'" (or "someone shouts, …"). */
 import { Command } from "commander";
 import { action } from "./run.js";
+import { tellIfSilenced } from "./silence-note.js";
 import { appendSpool, lengthWarning, textFromArgs } from "./spool-append.js";
 
 export function shoutCommand(): Command {
@@ -12,6 +13,7 @@ export function shoutCommand(): Command {
       const text = textFromArgs(words);
       const warning = lengthWarning(text);
       if (warning) process.stderr.write(warning + "\n");
+      tellIfSilenced();
       appendSpool({ kind: "shout", text, anon: opts.anon === true });
     }));
 }

@@ -1,6 +1,7 @@
 /** `bustle update <text...>`: "~alice <text>" in everyone's feed. */
 import { Command } from "commander";
 import { action } from "./run.js";
+import { tellIfSilenced } from "./silence-note.js";
 import { appendSpool, lengthWarning, textFromArgs } from "./spool-append.js";
 
 export function updateCommand(): Command {
@@ -11,6 +12,7 @@ export function updateCommand(): Command {
       const text = textFromArgs(words);
       const warning = lengthWarning(text);
       if (warning) process.stderr.write(warning + "\n");
+      tellIfSilenced();
       appendSpool({ kind: "update", text, anon: false });
     }));
 }

@@ -16,7 +16,7 @@ import { createHomeWatchers, isUserName, listHomes } from "./discovery.js";
 import { loadOffsets, OffsetsWriter, type SpoolPosition } from "./offsets-store.js";
 import { DropSummary, UserRateLimiter } from "./rate-limit.js";
 import { SPOOL_NAME } from "./safe-open.js";
-import { UserSpool, type SpoolContext } from "./user-spool.js";
+import { UserSpool, type SilencedCheck, type SpoolContext } from "./user-spool.js";
 import { SpoolScheduler } from "./scheduler.js";
 
 export interface SpoolReaderOptions {
@@ -35,6 +35,8 @@ export interface SpoolReaderOptions {
   maxLineBytes: number;
   /** Safety-net rescan interval besides inotify. */
   rescanMs: number;
+  /** relay/silence.ts: a silenced user's lines are refused (audit reason `silenced`). */
+  isSilenced?: SilencedCheck;
 }
 
 /**
@@ -94,6 +96,7 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       refused.delete(path);
     },
     now: () => new Date(),
+    isSilenced: opts.isSilenced ?? (() => undefined),
   };
 
   const spoolOf = (user: string): UserSpool => {

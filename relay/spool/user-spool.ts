@@ -29,6 +29,9 @@ export const RUNAWAY_LINE_BYTES = 64 * 1024 * 1024;
 const RUNAWAY_TAIL_BYTES = 1024 * 1024;
 
 /** What every spool shares: settings, the sink, the audit, the positions and their writer. */
+/** Whether a user is silenced now (and until when, why), or undefined. */
+export type SilencedCheck = (user: string) => { until: string | null; reason: string | null } | undefined;
+
 export interface SpoolContext {
   node: string;
   idKey: Uint8Array;
@@ -47,6 +50,7 @@ export interface SpoolContext {
   /** Forgets the refusals of `path` (it is readable, or gone). */
   clearRefusals(path: string): void;
   now(): Date;
+  isSilenced: SilencedCheck;
 }
 
 export class UserSpool {
@@ -172,6 +176,11 @@ export class UserSpool {
     // Every line costs a token, refused ones too: a flood of bad lines is bounded like any other.
     if (!limiter.take(this.user)) {
       drops.dropped(this.user, `${this.path}#${generation}`, line.start);
+      return undefined;
+    }
+    const silenced = this.ctx.isSilenced(this.user);
+    if (silenced) {
+      audit.rejected("silenced", origin, { until: silenced.until, why: silenced.reason });
       return undefined;
     }
     if (line.kind === "too-long") {
