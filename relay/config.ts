@@ -2,25 +2,15 @@
  * node.yaml: the relay's configuration. Defaults live next to the schema; flags override keys;
  * the result is frozen. `loadNodeConfig(undefined)` is the embedded default.
  */
-import { hostname, homedir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile, deepFreeze, parseConfig } from "../cluster/config/load.js";
 import { int, number, object, optional, string, duration, type Infer } from "../cluster/config/schema.js";
 import { natsSectionSchema } from "../cluster/bus-config.js";
 import { NODE_ID_RE } from "../cluster/names.js";
+import { defaultDataDir, defaultNodeId } from "../cluster/config/node-location.js";
 import { ambientSectionSchema } from "./ambient/config.js";
 
-/** Where a node keeps its files when the config does not say: /var/lib/bustle as root, else ~/.local/state/bustle. */
-export function defaultDataDir(): string {
-  if (process.getuid?.() === 0) return "/var/lib/bustle";
-  return join(process.env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "bustle");
-}
-
-/** A node id made from the host name ("tilde.town" → "tilde-town"). */
-export function defaultNodeId(): string {
-  const id = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 32);
-  return NODE_ID_RE.test(id) ? id : "local";
-}
+export { defaultDataDir, defaultNodeId };
 
 export const nodeConfigSchema = object({
   node: optional(object({
@@ -29,11 +19,9 @@ export const nodeConfigSchema = object({
   }), () => ({ id: defaultNodeId() })),
   nats: optional(natsSectionSchema, () => ({ port: 4222 })),
   homes: optional(object({ root: optional(string({ min: 1 }), "/home") }), () => ({ root: "/home" })),
-  log: optional(object({
-    path: optional(string({ min: 1 }), () => join(defaultDataDir(), "bustle.log")),
-    audit: optional(string({ min: 1 }), () => join(defaultDataDir(), "audit.log")),
-  }), () => ({ path: join(defaultDataDir(), "bustle.log"), audit: join(defaultDataDir(), "audit.log") })),
-  state: optional(object({ dir: optional(string({ min: 1 }), () => join(defaultDataDir(), "state")) }), () => ({ dir: join(defaultDataDir(), "state") })),
+  // Unset paths are filled in by loadNodeConfig: they depend on who reads which file.
+  log: optional(object({ path: optional(string({ min: 1 })), audit: optional(string({ min: 1 })) }), () => ({})),
+  state: optional(object({ dir: optional(string({ min: 1 })) }), () => ({})),
   spool: optional(object({
     rate: optional(object({
       burst: optional(int({ min: 1, max: 1_000_000 }), 3),
@@ -53,7 +41,8 @@ export const nodeConfigSchema = object({
   }), () => ({})),
 });
 type AmbientDefaults = Infer<typeof ambientSectionSchema>;
-export type NodeConfig = Infer<typeof nodeConfigSchema>;
+type ParsedNodeConfig = Infer<typeof nodeConfigSchema>;
+export type NodeConfig = Omit<ParsedNodeConfig, "log" | "state"> & { log: { path: string; audit: string }; state: { dir: string } };
 
 /** Flags that override config keys (bustled's command line). */
 export interface NodeOverrides {
@@ -63,10 +52,18 @@ export interface NodeOverrides {
   nats?: string[] | undefined;
 }
 
-/** Loads node.yaml (or the embedded default when `file` is undefined) and applies flags. */
-export function loadNodeConfig(file: string | undefined, overrides: NodeOverrides = {}): NodeConfig {
+/**
+ * Loads node.yaml (or the embedded default when `file` is undefined) and applies flags. Paths the
+ * file leaves unset are under `dataDir` (default: cluster/config/node-location's defaultDataDir).
+ */
+export function loadNodeConfig(file: string | undefined, overrides: NodeOverrides = {}, dataDir = defaultDataDir(file)): NodeConfig {
   const base = file ? loadConfigFile(file, nodeConfigSchema) : parseConfig("{}", "(defaults)", nodeConfigSchema);
-  const c = structuredClone(base) as NodeConfig;
+  const parsed = structuredClone(base) as ParsedNodeConfig;
+  const c: NodeConfig = {
+    ...parsed,
+    log: { path: parsed.log?.path ?? join(dataDir, "bustle.log"), audit: parsed.log?.audit ?? join(dataDir, "audit.log") },
+    state: { dir: parsed.state?.dir ?? join(dataDir, "state") },
+  };
   if (overrides.homes) c.homes.root = overrides.homes;
   if (overrides.log) c.log.path = overrides.log;
   if (overrides.state) c.state.dir = overrides.state;

@@ -13,6 +13,7 @@ import { ConfigError, NatsUnavailable } from "../errors.js";
 import { hasError, readLogPosition, streamHealth, type StreamHealth } from "../health.js";
 import { silentLogger } from "../logger.js";
 import { INVALID, formatPath } from "../config/schema.js";
+import { defaultDataDir } from "../config/node-location.js";
 import type { FederationMap } from "./init.js";
 import { metaLeaderOf, viewServers, type ServerView } from "./monitoring.js";
 import { inboxPrefix } from "./permissions.js";
@@ -63,7 +64,7 @@ export function readNodeFile(file: string): NodeFileView {
   if (typeof id !== "string") problems.push(`${file} node.id: is required for status`);
   if (problems.length || nats === INVALID) throw new ConfigError(problems[0] ?? `${file}: invalid nats section`, problems);
   const state = doc?.state?.dir;
-  const stateDir = typeof state === "string" ? (isAbsolute(state) ? state : resolve(dirname(file), state)) : undefined;
+  const stateDir = typeof state === "string" ? (isAbsolute(state) ? state : resolve(dirname(file), state)) : join(defaultDataDir(file), "state");
   return { file, id: id as string, nats, stateDir };
 }
 

@@ -3,17 +3,26 @@ import type { Command } from "commander";
 import { connectBus, type NatsConnection } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { registry } from "../../bots/registry.js";
+import { CONTROL_CONFIG_SEARCH, requireConfig, SYSTEM_CONTROL_CONFIG } from "../../cluster/config/node-location.js";
 import { loadControlConfig, type ControlConfig } from "../config/control-config.js";
 
-export const DEFAULT_CONFIG = "/etc/bustle/control.yaml";
+export const DEFAULT_CONFIG = SYSTEM_CONTROL_CONFIG;
 
 export interface ConfigOpts {
   config: string;
 }
 
-/** Adds `--config FILE` (default $BUSTLE_CONTROL_CONFIG, else /etc/bustle/control.yaml). */
+/**
+ * Adds `--config FILE` (default $BUSTLE_CONTROL_CONFIG, else /etc/bustle/control.yaml), resolved
+ * by the shared search before the action runs: the action always gets a file, and with none the
+ * error names every place that was tried.
+ */
 export function withConfig(cmd: Command): Command {
-  return cmd.option("-c, --config <file>", `control.yaml (default $BUSTLE_CONTROL_CONFIG, else ${DEFAULT_CONFIG})`, process.env.BUSTLE_CONTROL_CONFIG || DEFAULT_CONFIG);
+  return cmd
+    .option("-c, --config <file>", `control.yaml (default $BUSTLE_CONTROL_CONFIG, else ${DEFAULT_CONFIG})`)
+    .hook("preAction", (_cmd, action) => {
+      action.setOptionValue("config", requireConfig(CONTROL_CONFIG_SEARCH(action.opts().config as string | undefined), "control.yaml").file);
+    });
 }
 
 /** Loads control.yaml; `checkBots` also runs each bot type's own checks (secrets, programs). */

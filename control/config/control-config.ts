@@ -11,7 +11,8 @@ import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSecti
 import { ConfigError } from "../../cluster/errors.js";
 import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
 import { NODE_ID_RE } from "../../cluster/names.js";
-import { defaultDataDir, loadNodeConfig, isEmbedded } from "../../relay/config.js";
+import { defaultDataDir } from "../../cluster/config/node-location.js";
+import { loadNodeConfig, isEmbedded } from "../../relay/config.js";
 import type { Registry } from "../../bots/registry.js";
 import { botsSchema, type BotSpec } from "./bots.js";
 
@@ -177,7 +178,7 @@ export function parseControlConfig(text: string, name: string, registry: Registr
     const n = v.nats as NatsSection;
     bus = resolveBusSettings(n, file, n.servers?.length ? [...n.servers] : [`nats://127.0.0.1:${n.port}`]);
   }
-  const stateDir = v.state ? at(baseDir, v.state.dir) : nodeCfg ? join(nodeCfg.state.dir, "control") : join(defaultDataDir(), "control");
+  const stateDir = v.state ? at(baseDir, v.state.dir) : nodeCfg ? join(nodeCfg.state.dir, "control") : join(defaultDataDir(file), "control");
   return deepFreeze({ file, node, bus, stateDir, lease: v.lease!, supervise: v.supervise!, bots: v.bots! });
 }
 

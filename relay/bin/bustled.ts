@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { runProgram } from "../../cluster/cli.js";
 import { createLogger } from "../../cluster/logger.js";
+import { findConfig, NODE_CONFIG_SEARCH, SYSTEM_NODE_CONFIG } from "../../cluster/config/node-location.js";
 import { loadNodeConfig, isEmbedded, type NodeOverrides } from "../config.js";
 import { silenceCommands } from "../silence-commands.js";
 
@@ -11,17 +12,19 @@ const splitUrls = (v: string): string[] => v.split(",").map((s) => s.trim()).fil
 const program = new Command("bustled")
   .enablePositionalOptions()
   .description("the bustle relay node: spools and home-directory activity → the NATS stream → bustle.log")
-  .option("-c, --config <file>", "node.yaml (without one: the embedded single-node default)", process.env.BUSTLE_CONFIG)
+  .option("-c, --config <file>", `node.yaml (default $BUSTLE_CONFIG, else ${SYSTEM_NODE_CONFIG} when it exists, else the embedded single-node default)`)
   .option("--homes <dir>", "homes root (overrides homes.root)")
   .option("--log <file>", "bustle.log path (overrides log.path)")
   .option("--state <dir>", "state dir (overrides state.dir)")
   .option("--nats <urls>", "comma-separated NATS server URLs (overrides nats.servers)", splitUrls)
   .action(async (opts: { config?: string; homes?: string; log?: string; state?: string; nats?: string[] }) => {
     const overrides: NodeOverrides = { homes: opts.homes, log: opts.log, state: opts.state, nats: opts.nats };
-    const config = loadNodeConfig(opts.config, overrides);
+    // The same resolution as every client's, so `bustle` finds what this node writes.
+    const configFile = findConfig(NODE_CONFIG_SEARCH(opts.config))?.file;
+    const config = loadNodeConfig(configFile, overrides);
     const log = createLogger({ component: "bustled", fields: { node: config.node.id } });
     const { createRelay } = await import("../daemon.js");
-    const relay = createRelay(config, { log, configFile: opts.config });
+    const relay = createRelay(config, { log, configFile });
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) process.exit(1); // a second signal: leave now

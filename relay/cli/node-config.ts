@@ -1,24 +1,22 @@
 /**
- * Which node.yaml the CLI reads and where bustle.log is. The config module (and the YAML parser
- * behind it) is imported only when needed, so `bustle --log F` and `$BUSTLE_LOG` stay fast.
+ * Which node the CLI acts on and where its bustle.log is, by the shared resolution of
+ * cluster/config/node-location.ts. The config module (and the YAML parser behind it) is imported
+ * only when needed, so `bustle --log F` and `$BUSTLE_LOG` stay fast.
  */
-import { existsSync } from "node:fs";
+import { locateNode } from "../../cluster/config/node-location.js";
 import type { NodeConfig } from "../config.js";
 
-export const DEFAULT_CONFIG = "/etc/bustle/node.yaml";
-
-/** `--config`, else `$BUSTLE_CONFIG`, else /etc/bustle/node.yaml when it exists, else none (the defaults). */
-export function configFile(flag: string | undefined): string | undefined {
-  if (flag) return flag;
-  if (process.env.BUSTLE_CONFIG) return process.env.BUSTLE_CONFIG;
-  return existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined;
-}
-
-/** The node config the CLI acts on; throws ConfigError (one line) for a broken file. */
+/**
+ * The node config the CLI acts on: its file (`--config`, `$BUSTLE_CONFIG`, /etc/bustle/node.yaml),
+ * else the defaults of the node whose files are on this machine. Throws ConfigError (one line)
+ * for a broken file, or naming every place it looked when there is no node.
+ */
 export async function loadCliConfig(flag: string | undefined): Promise<{ file: string | undefined; config: NodeConfig }> {
-  const file = configFile(flag);
+  const where = locateNode(flag);
   const { loadNodeConfig } = await import("../config.js");
-  return { file, config: loadNodeConfig(file) };
+  return where.file !== undefined
+    ? { file: where.file, config: loadNodeConfig(where.file) }
+    : { file: undefined, config: loadNodeConfig(undefined, {}, where.dataDir) };
 }
 
 /** bustle.log: `--log`, else `$BUSTLE_LOG`, else the node config's `log.path`. */
