@@ -50,6 +50,18 @@ function openLog(path: string): number | undefined {
   return fd;
 }
 
+function makeFollower(path: string, renderer: Renderer, indexed: IndexedFilter | undefined, fd: number | undefined, offset: number): LogFollower {
+  return new LogFollower(path, {
+    line: (line, at) => {
+      if (!indexed || indexed.live(line, at)) renderer.line(line);
+    },
+    notice: (kind, detail) => {
+      if (kind !== "unreadable" && kind !== "missing") indexed?.reset();
+      renderer.notice(noticeText(kind, path, detail));
+    },
+  }, { fd, offset });
+}
+
 /** Resolves when the feed ends: at once with --no-follow, else on SIGINT/SIGTERM/SIGHUP or a closed pipe. */
 export async function runFeed(opts: FeedOptions): Promise<void> {
   const path = await resolveLogPath(opts);
@@ -64,10 +76,14 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
   const fd = openLog(path);
   if (fd === undefined && !opts.follow) throw new CliError(missing(path));
   let offset = 0;
+  let follower: LogFollower | undefined;
   if (fd !== undefined) {
     try {
       const tail = readTail(fd, fstatSync(fd).size, opts.lines, indexed?.backlog());
       offset = tail.end;
+      // Made before the tail is shown: it remembers the shown lines as they are now, not as
+      // they may be once someone who saw them has cut the log back.
+      if (opts.follow) follower = makeFollower(path, renderer, indexed, fd, offset);
       renderer.backlog(tail.lines);
     } catch (err) {
       closeSync(fd);
@@ -84,17 +100,9 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
   }
 
   await new Promise<void>((resolve) => {
-    const follower = new LogFollower(path, {
-      line: (line, offset) => {
-        if (!indexed || indexed.live(line, offset)) renderer.line(line);
-      },
-      notice: (kind, detail) => {
-        if (kind !== "unreadable" && kind !== "missing") indexed?.reset();
-        renderer.notice(noticeText(kind, path, detail));
-      },
-    }, { fd, offset });
+    const following = follower ?? makeFollower(path, renderer, indexed, fd, offset);
     const end = () => {
-      follower.stop();
+      following.stop();
       renderer.close();
       for (const s of signals) process.off(s, end);
       resolve();
@@ -106,6 +114,6 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
       if (err.code === "EPIPE") end();
     });
     process.on("exit", () => renderer.close());
-    follower.start();
+    following.start();
   });
 }

@@ -51,10 +51,12 @@ export class LogFollower {
     this.offset = start.offset ?? 0;
     this.pollMs = opts.pollMs ?? 500;
     this.buf = Buffer.allocUnsafe(opts.stepBytes ?? 256 * 1024);
+    // Remembered now, while the file is still what the tail was read from: by start() the
+    // relay (or a test) may already have cut it back, and what was shown must still be known.
+    if (this.fd !== undefined && this.offset > 0) this.recent.seed(this.fd, this.offset);
   }
 
   start(): void {
-    if (this.fd !== undefined && this.offset > 0) this.recent.seed(this.fd, this.offset);
     this.watchDir();
     this.timer = setInterval(() => {
       if (!this.watcher) this.watchDir();

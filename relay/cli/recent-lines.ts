@@ -57,7 +57,14 @@ export class RecentLines {
 
   /** Remembers the lines just before `end` in `fd` (the tail the feed showed at start). */
   seed(fd: number, end: number): void {
-    const { lines } = readTail(fd, end, KEEP);
+    let lines: Buffer[];
+    try {
+      ({ lines } = readTail(fd, end, KEEP));
+    } catch {
+      // Cut back before we could look: nothing to recognise; the follower starts over from the cut.
+      this.seen = [];
+      return;
+    }
     let offset = end;
     const found: Seen[] = [];
     for (let i = lines.length - 1; i >= 0; i--) {
