@@ -11,26 +11,16 @@ import { waitFor } from "../../cluster/testing/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { decodeEvent, type BustleEvent } from "../../cluster/envelope.js";
 import { botSubject } from "../../control/api.js";
+import { controlPermissions, renderPermissions } from "../../cluster/federation/permissions.js";
 import { cli, held, publish, startControl, stopControl, waitFeeding, type ControlProcess } from "./harness.js";
 
-// A server with users: `town-ctl` has exactly the permissions docs/control.md lists for a control
-// server; `reader` may only read events (like any program on the federation); `admin` sets up.
-const CONTROL_PERMISSIONS = `{
-  publish: { allow: ["bustle.ctl.>", "bustle.ev.town.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.BUSTLE",
-    "$JS.API.CONSUMER.CREATE.BUSTLE", "$JS.API.CONSUMER.CREATE.BUSTLE.>", "$JS.API.CONSUMER.MSG.NEXT.BUSTLE.>",
-    "$JS.API.CONSUMER.DELETE.BUSTLE.>", "$JS.API.CONSUMER.INFO.BUSTLE.>",
-    "$JS.API.STREAM.INFO.KV_bustle-leases", "$JS.API.STREAM.CREATE.KV_bustle-leases",
-    "$JS.API.STREAM.INFO.KV_bustle-bots", "$JS.API.STREAM.CREATE.KV_bustle-bots",
-    "$JS.API.DIRECT.GET.KV_bustle-leases.>", "$JS.API.DIRECT.GET.KV_bustle-bots.>",
-    "$JS.API.STREAM.MSG.GET.KV_bustle-leases", "$JS.API.STREAM.MSG.GET.KV_bustle-bots",
-    "$KV.bustle-leases.>", "$KV.bustle-bots.>"] },
-  subscribe: { allow: ["bustle.ctl.>", "_INBOX.town.>"] },
-  allow_responses: true
-}`;
+// A server with users: `town-ctl` has exactly the permissions `bustle-cluster init` gives node
+// town's control credential when it may run bot `echo` (docs/control.md); `reader` may only
+// read events (like any program on the federation); `admin` sets up.
 const AUTH = `authorization {
   users: [
     { user: admin, password: adminpw }
-    { user: town-ctl, password: ctlpw, permissions: ${CONTROL_PERMISSIONS} }
+    { user: town-ctl, password: ctlpw, ${renderPermissions(controlPermissions("town", ["echo"]), "    ").trim()} }
     { user: reader, password: readerpw, permissions: { publish: { allow: ["$JS.API.>"] }, subscribe: { allow: ["bustle.ev.>", "_INBOX.>"] } } }
   ]
 }`;
