@@ -1,12 +1,15 @@
-/** Bot templates: `{text} {node} {actor} {kind} {ts}` replaced from an event; unknown fields stay as written. */
-import type { BustleEvent } from "../cluster/envelope.js";
+/**
+ * Bot templates: `{text} {node} {actor} {kind} {ts}` replaced from an event; unknown fields stay
+ * as written. `{text}` is the text as shown everywhere, with a bot's origin (see shownText).
+ */
+import { shownText, type BustleEvent } from "../cluster/envelope.js";
 
 export const TEMPLATE_FIELDS = ["text", "node", "actor", "kind", "ts", "source", "id"] as const;
 
 export function formatEvent(template: string, e: BustleEvent): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     switch (name) {
-      case "text": return e.text;
+      case "text": return shownText(e);
       case "node": return e.node;
       case "actor": return e.actor ?? "someone";
       case "kind": return e.kind;

@@ -3,8 +3,8 @@
  * Building, validating and (de)serialising envelopes happens here and nowhere else.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { EnvelopeError } from "./errors.js";
-import { eventSubject, isKind, isNodeId, isSource } from "./names.js";
+import { EnvelopeError, SubjectMismatch } from "./errors.js";
+import { EVENT_SUBJECT_PREFIX, eventSubject, isKind, isLocalSource, isNodeId, isSource, parseEventSubject } from "./names.js";
 import { isSafeText, safeText, MAX_TEXT_CHARS } from "./text.js";
 
 export interface BustleEvent {
@@ -125,7 +125,40 @@ export function decodeEvent(data: Uint8Array): BustleEvent {
   return validateEvent(parsed);
 }
 
-/** The bustle.log line for an event: `<ts> <node id> <text>\n`. */
+/**
+ * What every consumer of the stream decodes a message with. The subject is the truth: the
+ * server's permissions vouch for it (a node may publish only under `bustle.ev.<its id>.>`),
+ * while the payload says whatever its publisher wrote. Throws SubjectMismatch when the payload's
+ * node, source or kind differ from the subject's tokens, EnvelopeError when it is no envelope.
+ */
+export function decodeEventOn(subject: string, data: Uint8Array): BustleEvent {
+  const e = decodeEvent(data);
+  // Validated tokens cannot contain dots, so one comparison checks all three.
+  if (subject === `${EVENT_SUBJECT_PREFIX}.${e.node}.${e.source}.${e.kind}`) return e;
+  const on = parseEventSubject(subject);
+  if (!on) throw new SubjectMismatch(`event on ${JSON.stringify(subject)}, which is not an event subject`);
+  const wrong = (["node", "source", "kind"] as const).filter((k) => e[k] !== on[k]).map((k) => `${k} ${JSON.stringify(e[k])}`);
+  throw new SubjectMismatch(`event on ${subject} claims ${wrong.join(", ")}`);
+}
+
+/**
+ * The event's text as every reader sees it — in bustle.log, the feed, the portal and every
+ * bot's `{text}`. An event from the node's own spool or file watcher reads as written (those
+ * texts always start with `~user`, `someone` or an admin's ambient rule); anything else (a bot,
+ * a portal token, relayed IRC or game chat, a program) starts with its origin, `[<source>] `,
+ * so it can never pass for a local user's line. Applied by consumers, so a producer cannot skip
+ * it; the same on every node, so logs stay byte-identical. At most 400 characters, like `text`.
+ */
+export function shownText(e: BustleEvent): string {
+  if (isLocalSource(e.source)) return e.text;
+  const shown = `[${e.source}] ${e.text}`;
+  return shown.length <= MAX_TEXT_CHARS ? shown : safeText(shown, MAX_TEXT_CHARS);
+}
+
+/** The envelope as handed to readers outside bustle (the portal, programs): `text` as shown. */
+export const shownEvent = (e: BustleEvent): BustleEvent => (isLocalSource(e.source) ? e : { ...e, text: shownText(e) });
+
+/** The bustle.log line for an event: `<ts> <node id> <text as shown>\n`. */
 export function logLine(e: BustleEvent): string {
-  return `${e.ts} ${e.node} ${e.text}\n`;
+  return `${e.ts} ${e.node} ${shownText(e)}\n`;
 }

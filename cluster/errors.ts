@@ -23,6 +23,9 @@ export class ConfigError extends BustleError {
 /** An event envelope, subject or name broke the contract's rules. */
 export class EnvelopeError extends BustleError {}
 
+/** A stream message whose payload claims another node, source or kind than its subject says. */
+export class SubjectMismatch extends EnvelopeError {}
+
 /** The NATS servers could not be reached (or refused us). */
 export class NatsUnavailable extends BustleError {}
 

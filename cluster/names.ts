@@ -29,6 +29,13 @@ export const leaseKey = (bot: string): string => bot;
 export const positionKey = (bot: string): string => `pos.${bot}`;
 export const adminKey = (bot: string): string => `admin.${bot}`;
 
+/**
+ * The sources that are a node's own users: its spools and its file watcher. Events from any
+ * other source (bots) show their origin; no bot may take one of these as its id.
+ */
+export const LOCAL_SOURCES: readonly string[] = ["spool", "fs"];
+export const isLocalSource = (s: string): boolean => LOCAL_SOURCES.includes(s);
+
 export const isNodeId = (s: unknown): s is string => typeof s === "string" && NODE_ID_RE.test(s);
 export const isKind = (s: unknown): s is string => typeof s === "string" && KIND_RE.test(s);
 export const isSource = (s: unknown): s is string => typeof s === "string" && SOURCE_RE.test(s);

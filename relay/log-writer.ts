@@ -12,9 +12,10 @@ import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeEvent, logLine } from "../cluster/envelope.js";
+import { decodeEventOn, logLine } from "../cluster/envelope.js";
 import { STREAM_NAME } from "../cluster/names.js";
 import type { Logger } from "../cluster/logger.js";
+import { SkippedMessages, type SkipReason } from "../cluster/skipped.js";
 import type { Audit } from "./audit.js";
 import { openLogIndexWriter, type IndexMeta, type LogIndexWriter } from "./log-index.js";
 import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
@@ -42,6 +43,8 @@ export interface LogWriter {
   reopen(reason: string): Promise<void>;
   /** The last stream sequence written. */
   readonly position: number;
+  /** Stream messages not written (a payload that contradicts its subject, or no envelope), by reason. */
+  readonly skipped: Readonly<Record<SkipReason, number>>;
 }
 
 export function createLogWriter(opts: LogWriterOptions): LogWriter {
@@ -63,6 +66,9 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   // leaderless, e.g. just after a partition heals): "behind us" alone does not mean recreated.
   let streamCreated: string | undefined;
   let behindSeen = 0;
+  // Never written, but consumed: the position moves past them like past any other message.
+  const skipped = new SkippedMessages(log, (s) => audit.rejected(s.reason === "subject_mismatch" ? "event does not match its subject" : "invalid event in stream",
+    { origin: s.subject, actor: null }, { seq: s.seq, error: s.error }));
 
   /** Opens bustle.log for appending and reconciles it with the recorded position. */
   async function openLog(): Promise<void> {
@@ -107,10 +113,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       log.warn("stream gap: events expired before this node logged them", { missing });
     }
     try {
-      const ev = decodeEvent(m.data);
+      const ev = decodeEventOn(m.subject, m.data);
       push(logLine(ev), { id: ev.id, source: ev.source, kind: ev.kind, actor: ev.actor });
     } catch (err) {
-      audit.note("invalid event in stream skipped", { seq, subject: m.subject, error: (err as Error).message });
+      skipped.skip(m, err);
     }
     bufferedSeq = seq;
     lastProgress = Date.now();
@@ -239,6 +245,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     get position() {
       return pos.seq;
     },
+    skipped: skipped.counts,
     async start(conn) {
       nc = conn;
       running = true;

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { shownEvent } from "../../cluster/envelope.js";
 import { isKind } from "../../cluster/names.js";
 import { defineBotType, type Bot, type BotContext } from "../bot.js";
 import { checkExec, EXEC_DEFAULTS, execSchema, type ExecConfig } from "./config.js";
@@ -106,7 +107,8 @@ class ExecBot implements Bot {
       this.quiet.warn("event not given to the program: it is not reading its input", { pending: stdin.writableLength });
       return;
     }
-    stdin.write(JSON.stringify({ ...event, seq: meta.seq, formatted: meta.formatted }) + "\n");
+    // `text` as shown everywhere: a bot's event carries its origin here too.
+    stdin.write(JSON.stringify({ ...shownEvent(event), seq: meta.seq, formatted: meta.formatted }) + "\n");
   }
 
   async stop(): Promise<void> {

@@ -5,8 +5,9 @@
  */
 import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeEvent, type BustleEvent } from "../../cluster/envelope.js";
+import { decodeEventOn, type BustleEvent } from "../../cluster/envelope.js";
 import type { Logger } from "../../cluster/logger.js";
+import { SkippedMessages } from "../../cluster/skipped.js";
 import { ALL_EVENTS, STREAM_NAME } from "../../cluster/names.js";
 import type { CommonBotConfig } from "../bot.js";
 import { botWants } from "../context.js";
@@ -47,14 +48,15 @@ export async function startFeed(o: FeedOptions): Promise<Feed> {
   });
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 100 });
   let stopping = false;
+  const skipped = new SkippedMessages(o.log);
   const loop = (async () => {
     for await (const m of messages) {
       if (stopping) break;
       let event: BustleEvent | undefined;
       try {
-        event = decodeEvent(m.data);
+        event = decodeEventOn(m.subject, m.data);
       } catch (err) {
-        o.log.warn("skipping an invalid event in the stream", { seq: m.seq, error: err });
+        skipped.skip(m, err);
       }
       if (event && botWants(o.common, event)) {
         try {

@@ -4,7 +4,7 @@
  * anything going wrong yields fewer texts, never an error.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
-import { validateEvent } from "../../cluster/envelope.js";
+import { decodeEventOn } from "../../cluster/envelope.js";
 import { describeError } from "../../cluster/logger.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import type { BotContext } from "../bot.js";
@@ -21,7 +21,7 @@ export async function recentFromStream(ctx: BotContext<unknown>, n: number, scan
       if (!m) continue;
       let e;
       try {
-        e = validateEvent(m.json());
+        e = decodeEventOn(m.subject, m.data);
       } catch {
         continue;
       }

@@ -2,12 +2,16 @@
  * The portal's memory: the last N events it received, in stream order, each with its stream
  * sequence and its Server-Sent Events frame (serialised once, written to every client).
  */
-import type { BustleEvent } from "../../cluster/envelope.js";
+import { shownEvent, type BustleEvent } from "../../cluster/envelope.js";
 
 export interface Entry {
   seq: number;
   event: BustleEvent;
-  /** `{...event, seq}` as JSON: what the API and the event stream send. */
+  /**
+   * `{...event, text, seq}` as JSON: what the API and the event stream send, with `text` as it
+   * is shown everywhere (a bot's event carries its origin), so no page or API reader can show it
+   * as a local user's line.
+   */
   json: string;
   /** The complete SSE frame (`id: <seq>` and one `data:` line), encoded once for every client. */
   frame: Buffer;
@@ -24,7 +28,7 @@ export interface Query {
 }
 
 export function makeEntry(seq: number, event: BustleEvent): Entry {
-  const json = JSON.stringify({ ...event, seq });
+  const json = JSON.stringify({ ...shownEvent(event), seq });
   return { seq, event, json, frame: Buffer.from(`id: ${seq}\ndata: ${json}\n\n`, "utf8") };
 }
 

@@ -5,8 +5,9 @@
  */
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeEvent, type BustleEvent } from "../../cluster/envelope.js";
+import { decodeEventOn, type BustleEvent } from "../../cluster/envelope.js";
 import type { Logger } from "../../cluster/logger.js";
+import { SkippedMessages } from "../../cluster/skipped.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import { makeEntry, type Entry } from "./history.js";
 
@@ -20,13 +21,16 @@ export class StreamReader {
   private jsm: JetStreamManager | undefined;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly skipped: SkippedMessages;
 
   constructor(
     private readonly nc: NatsConnection,
     /** Which events this bot would have been given (its subscribe and kinds). */
     private readonly wants: (e: BustleEvent) => boolean,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.skipped = new SkippedMessages(log);
+  }
 
   /** The stream's last sequence (0 when empty). Rejects when JetStream does not answer. */
   async lastSeq(): Promise<number> {
@@ -44,7 +48,7 @@ export class StreamReader {
       this.jsm ??= await jetstreamManager(this.nc, { timeout: 5_000 });
       const m = await this.jsm.streams.getMessage(STREAM_NAME, { last_by_subj: subject });
       if (!m) return undefined;
-      const event = decodeEvent(m.data);
+      const event = decodeEventOn(m.subject, m.data);
       return event.id === id ? { seq: m.seq, event } : undefined;
     } catch (err) {
       this.log.debug("could not find a published event in the stream", { error: err });
@@ -54,7 +58,7 @@ export class StreamReader {
 
   /**
    * The wanted events with `from <= seq <= to`, oldest first. Payloads that are not valid
-   * envelopes are skipped (logged). Rejects when the stream cannot be read.
+   * envelopes or contradict their subject are skipped (counted, logged). Rejects when the stream cannot be read.
    */
   async read(from: number, to: number): Promise<Entry[]> {
     if (this.active >= MAX_CONCURRENT_READS) await new Promise<void>((r) => this.waiting.push(r));
@@ -84,10 +88,10 @@ export class StreamReader {
           last = m.seq;
           if (m.seq <= to) {
             try {
-              const event = decodeEvent(m.data);
+              const event = decodeEventOn(m.subject, m.data);
               if (this.wants(event)) out.push(makeEntry(m.seq, event));
             } catch (err) {
-              this.log.warn("skipping a stream message that is not a valid event", { seq: m.seq, error: err });
+              this.skipped.skip(m, err);
             }
           }
           if (m.seq >= to || m.info.pending === 0) {

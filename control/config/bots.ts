@@ -3,7 +3,7 @@
  * after the type) validated with the schema the registry gives for that type.
  */
 import { array, bool, INVALID, object, optional, string, type Issues, type Path, type Schema } from "../../cluster/config/schema.js";
-import { ALL_EVENTS, EVENT_SUBJECT_PREFIX, KIND_RE, NODE_ID_RE, SOURCE_RE } from "../../cluster/names.js";
+import { ALL_EVENTS, EVENT_SUBJECT_PREFIX, isLocalSource, KIND_RE, LOCAL_SOURCES, NODE_ID_RE, SOURCE_RE } from "../../cluster/names.js";
 import type { BotType, CommonBotConfig } from "../../bots/bot.js";
 import { templateProblems } from "../../bots/format.js";
 import type { Registry } from "../../bots/registry.js";
@@ -92,6 +92,11 @@ export function botSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sch
       const r = object(shape).check(value, path, issues) as (Record<string, unknown> & CommonBotConfig) | typeof INVALID;
       if (r === INVALID) return INVALID;
       let ok = !!bt;
+      if (isLocalSource(r.id)) {
+        // A bot's events would then read like the node's own users' lines (see docs/security.md, Origin).
+        issues.report([...path, "id"], `${JSON.stringify(r.id)} is reserved for the node's own events (${LOCAL_SOURCES.join(", ")}); choose another bot id`);
+        ok = false;
+      }
       for (const p of templateProblems(r.format)) {
         issues.report([...path, "format"], p);
         ok = false;

@@ -54,3 +54,36 @@ test("text - isSafeText agrees with sanitizeText", async () => {
   const samples = ["plain", " lead", "trail ", "dou  ble", "tab\there", "nl\nx", "\u001b[1mx", "\u2028", "\u202eabc", "é".repeat(400), "é".repeat(401), "ok… fine", "\u0085x", "zero\u200bwidth", "😀".repeat(400)];
   for (const s of samples) assert.equal(isSafeText(s), sanitizeText(s).text === s, JSON.stringify(s));
 });
+
+test("envelope - decodeEventOn takes the subject as the truth for node, source and kind", async () => {
+  const { decodeEventOn } = await import("../../cluster/envelope.js");
+  const { SubjectMismatch } = await import("../../cluster/errors.js");
+  const e = makeEvent({ node: "b", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'HI'" });
+  assert.deepEqual(decodeEventOn("bustle.ev.b.spool.shout", encodeEvent(e)), e);
+  for (const subject of ["bustle.ev.a.spool.shout", "bustle.ev.b.irc-town.shout", "bustle.ev.b.spool.update", "bustle.ev.b.spool", "other.subject"]) {
+    assert.throws(() => decodeEventOn(subject, encodeEvent(e)), (err: Error) => err instanceof SubjectMismatch, subject);
+  }
+  assert.throws(() => decodeEventOn("bustle.ev.a.spool.shout", encodeEvent(e)), /claims node "b"/);
+  assert.throws(() => decodeEventOn("bustle.ev.b.spool.shout", new TextEncoder().encode("{}")), (err: Error) => !(err instanceof SubjectMismatch) && /invalid event/.test(err.message));
+});
+
+test("envelope - a bot's text is shown with its origin everywhere; the node's own users' lines are not", async () => {
+  const { shownText, shownEvent } = await import("../../cluster/envelope.js");
+  const { formatEvent } = await import("../../bots/format.js");
+  const ts = "2026-11-22T05:51:05.123Z";
+  const fromWeb = makeEvent({ node: "town", source: "portal", kind: "shout", actor: "tok", text: "~bob shouts, 'X'", ts });
+  assert.equal(shownText(fromWeb), "[portal] ~bob shouts, 'X'");
+  assert.equal(logLine(fromWeb), `${ts} town [portal] ~bob shouts, 'X'\n`);
+  assert.equal(formatEvent("<{node}> {text}", fromWeb), "<town> [portal] ~bob shouts, 'X'");
+  assert.equal(shownEvent(fromWeb).text, "[portal] ~bob shouts, 'X'");
+  for (const source of ["spool", "fs"]) {
+    const own = makeEvent({ node: "town", source, kind: "update", actor: "bob", text: "~bob hi", ts });
+    assert.equal(logLine(own), `${ts} town ~bob hi\n`);
+    assert.equal(shownEvent(own), own);
+  }
+  // Still one line of at most 400 characters, the origin never cut off.
+  const long = makeEvent({ node: "town", source: "irc-town", kind: "chat", actor: null, text: "x".repeat(400), ts });
+  const shown = shownText(long);
+  assert.equal(Array.from(shown).length, 400);
+  assert.ok(shown.startsWith("[irc-town] x") && shown.endsWith("…"));
+});

@@ -121,7 +121,7 @@ test("quakeworld - a player's chat line becomes a game event in the stream and i
     const ev = await waitFor(async () => (await gameEvents(bus.nc, "qw-chat")).find((e) => e.text === "[qwtest] alice: hello from the game"), 15_000, "the chat event");
     assert.equal(ev.actor, null);
     assert.deepEqual(ev.data, { server: "qwtest", player: "alice" });
-    await waitFor(() => existsSync(files.log) && readFileSync(files.log, "utf8").includes(" town [qwtest] alice: hello from the game\n"), 15_000, "the chat line in bustle.log");
+    await waitFor(() => existsSync(files.log) && readFileSync(files.log, "utf8").includes(" town [qw-chat] [qwtest] alice: hello from the game\n"), 15_000, "the chat line in bustle.log");
     // The bot's own rcon lines ("console: …") and its own name are never relayed back.
     assert.ok(!(await gameEvents(bus.nc, "qw-chat")).some((e) => e.text.includes("console")));
     await alice.stop();

@@ -67,7 +67,8 @@ test("web federation - a good post appears in every node's bustle.log; refused o
   assert.equal((await post(TOKEN, { kind: "shout", text: "refused: kind" })).status, 403);
   const r = await post(TOKEN, { kind: "game", text: "bob joined the dm4 server" });
   assert.equal(r.status, 202);
-  const line = / n1 bob joined the dm4 server\n/;
+  // The portal's post shows where it came from (docs/security.md, Origin).
+  const line = / n1 \[portal\] bob joined the dm4 server\n/;
   await waitFor(() => fed.nodes.every((n) => line.test(read(n.log))), 30_000, "the post in every node's bustle.log");
   for (const n of fed.nodes) {
     const log = read(n.log);

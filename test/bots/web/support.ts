@@ -5,7 +5,7 @@
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "../../../cluster/connection.js";
-import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
+import { decodeEvent, decodeEventOn, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
 import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
@@ -61,7 +61,7 @@ export async function feed(nc: NatsConnection, c: CommonBotConfig, bot: Bot): Pr
   const messages = await consumer.consume();
   const loop = (async () => {
     for await (const m of messages) {
-      const event = decodeEvent(m.data);
+      const event = decodeEventOn(m.subject, m.data);
       if (botWants(c, event)) await bot.deliver(event, { seq: m.seq, formatted: formatEvent(c.format, event) });
     }
   })();
