@@ -1,6 +1,6 @@
 /**
  * The `exec` bot: any program in any language. Events go to its stdin as JSON lines (the
- * envelope plus `seq` and `formatted`); each JSON line it prints (`{"kind":…,"text":…}`) is
+ * envelope with its text as shown, plus `seq` and `formatted`); each JSON line it prints (`{"kind":…,"text":…}`) is
  * published as an event from the bot; its stderr goes to the logs. Whatever it prints is hostile
  * input: malformed, oversized or over-rate lines are dropped with a logged reason, and a program
  * that stops reading its stdin loses events instead of growing our memory.

@@ -3,6 +3,7 @@
  * Entry ids are the event ids (`urn:bustle:event:<id>`), so a reader never shows an event twice;
  * the same filters as /api/events apply. Links are relative to the feed's own address.
  */
+import { shownText } from "../../cluster/envelope.js";
 import type { Entry } from "./history.js";
 
 const xml = (s: string): string =>
@@ -22,14 +23,15 @@ export interface AtomFeed {
 
 function entry(e: Entry): string {
   const ev = e.event;
+  const text = shownText(ev); // a bot's event carries its origin here too
   return `<entry>
 <id>urn:bustle:event:${xml(ev.id)}</id>
-<title type="text">${xml(ev.text)}</title>
+<title type="text">${xml(text)}</title>
 <updated>${xml(ev.ts)}</updated>
 <author><name>${xml(ev.actor ?? "someone")}</name></author>
 <category term="${xml(ev.kind)}"/>
 <link rel="alternate" type="text/html" href="/"/>
-<content type="text">${xml(`${ev.text} (${ev.node}, ${ev.kind}, via ${ev.source})`)}</content>
+<content type="text">${xml(`${text} (${ev.node}, ${ev.kind}, via ${ev.source})`)}</content>
 </entry>
 `;
 }
