@@ -21,6 +21,7 @@ import type { BusSettings } from "./bus-config.js";
 import { checkSecretFile, readSecret } from "./config/secrets.js";
 import { controlPermissions, inboxPrefix, relayPermissions, renderPermissions, type Permissions } from "./federation/permissions.js";
 import { ensureCa, ensureNodeCert } from "./federation/tls.js";
+import { ConfigError } from "./errors.js";
 import { STREAM_NAME } from "./names.js";
 
 export type LocalRole = "relay" | "control" | "admin" | "status";
@@ -162,6 +163,9 @@ export function renderLocalServerAuth(c: LocalCredentials, node: string): string
  */
 export function localBusSettings(c: LocalCredentials, role: LocalRole, port: number): BusSettings {
   const cred = c[role];
+  if (!existsSync(cred.passwordFile)) {
+    throw new ConfigError(`no embedded nats ${role} credential at ${cred.passwordFile}: bustled makes it on its first start (has it run with this state dir?)`);
+  }
   const pass = readSecret({ file: cred.passwordFile }, `embedded nats ${role} password`, { shared: role === "status" });
   return {
     servers: [`nats://127.0.0.1:${port}`],

@@ -87,3 +87,10 @@ test("trust upgrade - a secret file other users may read stops bustled with one 
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim(), `bustled: nats password: secret file ${secret} is readable or writable by others (mode 0644); run: chmod 600 ${secret}`);
 });
+
+test("trust upgrade - bustle status before bustled ever ran says what is missing, in one line", () => {
+  const files = writeRelayConfig(join(dir.path, "fresh"), "fresh", { port: 1 });
+  const r = spawnSync(process.execPath, [bin("relay/bin/bustle.js"), "status", "--config", files.config], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.trim(), `bustle: no embedded nats status credential at ${localCredentials(files.state, "fresh").status.passwordFile}: bustled makes it on its first start (has it run with this state dir?)`);
+});
