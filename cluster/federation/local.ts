@@ -121,12 +121,20 @@ export class LocalFederation {
    * running server reloads its conf (SIGHUP). Start its relay with startRelay(id).
    */
   async addMember(id: string): Promise<LocalRelayNode> {
-    this.plan = checkPlan({ ...this.plan, members: [...this.plan.members, id] });
-    this.map = initFederation(this.plan, this.dir, this.initOptions);
-    for (const s of this.servers) s.signal("SIGHUP");
+    this.replan({ members: [...this.plan.members, id] });
     const m = relayFiles(join(this.dir, id), id);
     this.members.push(m);
     return m;
+  }
+
+  /**
+   * Re-runs init over the folder with a changed plan (members, control nodes, bot grants) and
+   * has every running server reload its conf (SIGHUP), as an operator does.
+   */
+  replan(change: Partial<Pick<FederationPlan, "members" | "control" | "bots">>): void {
+    this.plan = checkPlan({ ...this.plan, ...change });
+    this.map = initFederation(this.plan, this.dir, this.initOptions);
+    for (const s of this.servers) if (s.running) s.signal("SIGHUP");
   }
 
   /** DIR/admin: the admin credential's password and admin.yaml. */

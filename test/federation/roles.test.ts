@@ -15,7 +15,7 @@ import { createLogger } from "../../cluster/logger.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
-import { connectAs, countLines, federationPerFile, SpoolWriter, waitLogs, type RoleConnection } from "./harness.js";
+import { connectAs, countLines, federationPerFile, SpoolWriter, waitLogs, waitRelaysConnected, type RoleConnection } from "./harness.js";
 
 const fed = federationPerFile("bustle-fed-roles-");
 const open: RoleConnection[] = [];
@@ -118,4 +118,16 @@ test("roles - the admin credential administers the stream and the buckets", asyn
   assert.equal(await kv.get("some-bot"), null);
   assert.deepEqual(admin.refused, []);
   await eventsStillFlow(fed().nodes.map((n) => new SpoolWriter(n.id, n.homes)));
+});
+
+test("roles - re-running init with a new bot grant applies on reload, to connections already open; new hashes drop nobody", async () => {
+  const ctl = await as("n3", "control");
+  const leases = await new Kvm(ctl.nc).open("bustle-leases");
+  await assert.rejects(leases.put("late-bot", "n3"), "not granted yet");
+  fed().replan({ bots: [{ id: "late-bot", nodes: ["n3"] }] });
+  await waitFor(() => leases.put("late-bot", "n3").then(() => true, () => false), 20_000, "the grant to apply after the servers' reload");
+  assert.equal((await leases.get("late-bot"))?.string(), "n3");
+  assert.equal(ctl.nc.isClosed(), false);
+  await waitRelaysConnected(fed(), 10_000);
+  await eventsStillFlow(fed().nodes.map((n) => new SpoolWriter(n.id, n.homes, "carol")));
 });
