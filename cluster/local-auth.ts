@@ -84,6 +84,8 @@ const LOCAL_HOSTS = ["127.0.0.1", "localhost"];
 export function ensureLocalCredentials(stateDir: string, node: string): LocalCredentials {
   const c = localCredentials(stateDir, node);
   mkdirSync(c.dir, { recursive: true, mode: 0o755 });
+  // Whatever the umask: plain users need the CA and the status password in here.
+  chmodSync(c.dir, 0o755);
   for (const role of LOCAL_ROLES) {
     const file = c[role].passwordFile;
     if (existsSync(file)) continue;
