@@ -1,26 +1,22 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { LocalFederation } from "../../cluster/federation/local.js";
-import { inboxPrefix } from "../../cluster/federation/permissions.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { tempDir } from "../../cluster/testing/temp.js";
 import { waitFor } from "../../cluster/testing/wait-for.js";
 import { makeEvent, encodeEvent } from "../../cluster/envelope.js";
+import { connectAs } from "./harness.js";
 
 const tmp = tempDir("bustle-fed-perm-");
 let fed: LocalFederation;
 const conns: NatsConnection[] = [];
 
 async function as(node: string, who: "relay" | "control" = "relay"): Promise<NatsConnection> {
-  const n = fed.node(node);
-  const pass = readFileSync(join(n.dir, "secrets", `${who}.password`), "utf8").trim();
-  const nc = await connect({ servers: fed.node(node).server.url, user: who === "relay" ? node : `${node}.control`, pass, inboxPrefix: inboxPrefix(node), maxReconnectAttempts: 0 });
+  const { nc } = await connectAs(fed, node, who, node);
   conns.push(nc);
   return nc;
 }
