@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { BotState } from "../bots/bot.js";
 import { isFromHost, type FromHost, type HostInit, type ToHost } from "../bots/host/protocol.js";
 import type { Logger } from "../cluster/logger.js";
+import { botHostEnv } from "./bot-env.js";
 
 export interface ProcessEvents {
   onState(state: BotState, detail: string | undefined): void;
@@ -32,7 +33,8 @@ export class BotProcess {
   readonly exited: Promise<ExitInfo>;
 
   constructor(hostPath: string, init: HostInit, readyTimeoutMs: number, events: ProcessEvents, private readonly log: Logger) {
-    this.child = spawn(process.execPath, [hostPath], { detached: true, stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
+    // Only the base and this bot's declared secrets, never the whole control server's environment.
+    this.child = spawn(process.execPath, [hostPath], { detached: true, env: botHostEnv(init.section), stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         clearInterval(this.watchdog);

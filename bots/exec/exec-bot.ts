@@ -33,9 +33,11 @@ class ExecBot implements Bot {
 
   start(): Promise<void> {
     const { config, log } = this.ctx;
+    // Nothing else from the host's environment: the program sees only what its section gives it.
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       LANG: process.env.LANG ?? "C.UTF-8",
+      ...(process.env.TZ ? { TZ: process.env.TZ } : {}),
       HOME: this.ctx.stateDir,
       BUSTLE_BOT_ID: this.ctx.id,
       BUSTLE_NODE: this.ctx.node,
