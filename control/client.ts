@@ -2,6 +2,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { BustleError } from "../cluster/errors.js";
 import { botSubject, STATUS_SUBJECT, type Command, type CommandReply, type ServerStatus } from "./api.js";
+import { cleanReply, cleanServerStatus } from "./wire.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -9,7 +10,7 @@ const dec = new TextDecoder();
 /** A control command could not be carried out (no holder, refused, timed out). */
 export class CommandFailed extends BustleError {}
 
-/** Sends one command to the holder of `id`. Rejects with CommandFailed when nobody holds it or it fails. */
+/** Sends one command to the holder of `id`; the reply is checked and sanitised (control/wire.ts). Rejects with CommandFailed when nobody holds it or it fails. */
 export async function sendCommand(nc: NatsConnection, id: string, cmd: Command, timeoutMs = 30_000): Promise<CommandReply> {
   let raw: string;
   try {
@@ -23,18 +24,19 @@ export async function sendCommand(nc: NatsConnection, id: string, cmd: Command, 
     if (/timeout/i.test(msg)) throw new CommandFailed(`the control server holding ${id} did not answer within ${timeoutMs / 1000} s`);
     throw new CommandFailed(`cannot send ${cmd} to ${id}: ${msg}`, { cause: err });
   }
-  let reply: CommandReply;
+  let reply: CommandReply | undefined;
   try {
-    reply = JSON.parse(raw) as CommandReply;
+    reply = cleanReply(JSON.parse(raw));
   } catch {
-    throw new CommandFailed(`the control server holding ${id} sent an unreadable answer`);
+    /* answered below */
   }
+  if (!reply) throw new CommandFailed(`the control server holding ${id} sent an unreadable answer`);
   if (!reply.ok) throw new CommandFailed(reply.message);
   return reply;
 }
 
 /**
- * Every control server's answer to the status request: waits up to `waitMs` for the first, then
+ * Every control server's answer to the status request (each checked and sanitised, control/wire.ts): waits up to `waitMs` for the first, then
  * stops when no further answer has come for `stallMs`.
  */
 export async function collectStatus(nc: NatsConnection, waitMs = 2_000, stallMs = 300): Promise<ServerStatus[]> {
@@ -43,8 +45,8 @@ export async function collectStatus(nc: NatsConnection, waitMs = 2_000, stallMs 
     const replies = await nc.requestMany(STATUS_SUBJECT, enc.encode("{}"), { strategy: "stall", maxWait: waitMs, stall: stallMs });
     for await (const m of replies) {
       try {
-        const s = JSON.parse(dec.decode(m.data)) as ServerStatus;
-        if (s && Array.isArray(s.bots)) out.push(s);
+        const s = cleanServerStatus(JSON.parse(dec.decode(m.data)));
+        if (s) out.push(s);
       } catch {
         /* one bad answer does not spoil the others */
       }
