@@ -1,5 +1,6 @@
 /** The feed itself: read the tail backwards, print it, then follow the log until interrupted. */
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import { isatty } from "node:tty";
 import type { FeedOptions } from "./feed.js";
 import { makeFeedFilter } from "./filter.js";
 import { IndexedFilter } from "./indexed-filter.js";
@@ -62,6 +63,8 @@ function makeFollower(path: string, renderer: Renderer, indexed: IndexedFilter |
   }, { fd, offset });
 }
 
+const HANGUP_CHECK_MS = 1_000;
+
 /** Resolves when the feed ends: at once with --no-follow, else on SIGINT/SIGTERM/SIGHUP or a closed pipe. */
 export async function runFeed(opts: FeedOptions): Promise<void> {
   const path = await resolveLogPath(opts);
@@ -101,7 +104,11 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
 
   await new Promise<void>((resolve) => {
     const following = follower ?? makeFollower(path, renderer, indexed, fd, offset);
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(hangup);
       following.stop();
       renderer.close();
       for (const s of signals) process.off(s, end);
@@ -109,10 +116,18 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
     };
     const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
     for (const s of signals) process.on(s, end);
-    // `bustle | head` closes the pipe: end quietly.
-    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "EPIPE") end();
-    });
+    // The reader went away: `bustle | head` closed the pipe (EPIPE), or the terminal of a closed
+    // SSH session is hung up (EIO). End quietly: there is nobody left to tell.
+    const gone = (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE" || err.code === "EIO") end();
+    };
+    process.stdout.on("error", gone);
+    process.stderr.on("error", gone);
+    // A hung-up terminal without a SIGHUP for us (we are not in its session, or something ate
+    // the signal) and nothing to write for hours: a hung-up tty stops being a tty, so look.
+    const hangup = tty ? setInterval(() => {
+      if (!isatty(1)) end();
+    }, HANGUP_CHECK_MS) : undefined;
     process.on("exit", () => renderer.close());
     following.start();
   });
