@@ -11,7 +11,7 @@ import { ConfigError } from "../cluster/errors.js";
 import { botOfSubject } from "../cluster/federation/permissions.js";
 import { onRefusal, PermissionDenied } from "../cluster/refusals.js";
 import type { Logger } from "../cluster/logger.js";
-import { ControlApi } from "./api.js";
+import { ControlApi, type ServerStatus } from "./api.js";
 import { openBuckets } from "./buckets.js";
 import type { ControlConfig } from "./config/control-config.js";
 import { Supervisor } from "./supervisor.js";
@@ -35,6 +35,8 @@ export interface ControlServer {
   /** Stops every bot cleanly, releases the leases and closes the connection. */
   stop(): Promise<void>;
   readonly instance: string;
+  /** What this server holds right now (metrics); undefined before start. */
+  status(): ServerStatus | undefined;
 }
 
 export function createControlServer(config: ControlConfig, deps: ControlServerDeps): ControlServer {
@@ -45,6 +47,7 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
   let api: ControlApi | undefined;
   return {
     instance,
+    status: () => supervisor?.statusAll(),
     async start() {
       nc = await connectBus({ ...config.bus, name: `bustle-control ${config.node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${config.node}` });
       // A refusal while starting is fatal (one line naming subject and user); later, a refused

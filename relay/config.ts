@@ -9,6 +9,7 @@ import { natsSectionSchema } from "../cluster/bus-config.js";
 import { NODE_ID_RE } from "../cluster/names.js";
 import { defaultDataDir, defaultNodeId } from "../cluster/config/node-location.js";
 import { ambientSectionSchema } from "./ambient/config.js";
+import { metricsSectionSchema } from "../cluster/config/metrics-section.js";
 
 export { defaultDataDir, defaultNodeId };
 
@@ -39,6 +40,8 @@ export const nodeConfigSchema = object({
     max_bytes: optional(int({ min: 1_048_576 })),
     duplicate_window: optional(duration({ min: 1000 })),
   }), () => ({})),
+  /** Prometheus /metrics and /healthz; off when absent. */
+  metrics: optional(metricsSectionSchema),
 });
 type AmbientDefaults = Infer<typeof ambientSectionSchema>;
 type ParsedNodeConfig = Infer<typeof nodeConfigSchema>;

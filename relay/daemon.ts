@@ -13,6 +13,8 @@ import { mkdirSync } from "node:fs";
 import { resolveBusSettings, type BusSettings } from "../cluster/bus-config.js";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import type { Logger } from "../cluster/logger.js";
+import { serveMetrics, type MetricsServer } from "../cluster/metrics.js";
+import type { RelayMetrics } from "./metrics.js";
 import { ensureLocalCredentials, localBusSettings } from "../cluster/local-auth.js";
 import { ensureStream } from "../cluster/stream.js";
 import type { AmbientWatcher } from "./ambient/watcher.js";
@@ -57,6 +59,8 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
   let embedded: EmbeddedServer | undefined;
   let nc: NatsConnection | undefined;
   let stopped = false;
+  let metrics: RelayMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
   let recoverStream: (() => Promise<void>) | undefined;
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
@@ -93,6 +97,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
     };
     publisher!.start(nc);
     await writer!.start(nc);
+    metrics?.watchLog(writer!, conn);
     markReady();
   }
 
@@ -109,8 +114,19 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       const settings = credentials
         ? localBusSettings(credentials, "relay", config.nats.port)
         : resolveBusSettings(config.nats, deps.configFile, [...config.nats.servers!]);
+      if (config.metrics) metrics = (await import("./metrics.js")).createRelayMetrics();
       audit = openAuditLog(config.log.audit);
+      if (metrics) audit = metrics.countAudit(audit);
       outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"));
+      if (metrics) outbox = metrics.countOutbox(outbox);
+      // Before anything runs: an address that cannot be bound fails the start cleanly.
+      if (metrics && config.metrics) {
+        const m = metrics;
+        metricsServer = await serveMetrics({
+          listen: config.metrics.listen, registry: m.registry, log: log.child("metrics"),
+          health: () => ({ ok: m.connected(), node, nats: m.connected() ? "connected" : "not connected", pending_events: outbox?.size ?? 0 }),
+        });
+      }
       const idKey = loadIdKey(stateDir);
       publisher = createPublisher({ outbox, log: log.child("publisher"), audit, idKey, recover: () => recoverStream?.() ?? Promise.resolve() });
       writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer") });
@@ -174,6 +190,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       await outbox?.close();
       await embedded?.stop();
       audit?.close();
+      await metricsServer?.close();
       log.info("bustled stopped");
     },
   };

@@ -27,6 +27,16 @@ export const serveCommand = withConfig(new Command("serve"))
       log.info("SIGHUP: re-reading control.yaml", { file: opts.config });
       reloading = reloading.then(() => server.reload().then(() => {}, (err) => log.error("reload failed", { error: err })));
     });
+    if (config.metrics) {
+      const { createControlMetrics } = await import("../metrics.js");
+      const { serveMetrics } = await import("../../cluster/metrics.js");
+      // Before NATS: /healthz answers 503 while the server is still connecting. The listener
+      // lives as long as the process.
+      await serveMetrics({
+        listen: config.metrics.listen, registry: createControlMetrics(() => server.status()), log: log.child("metrics"),
+        health: () => ({ ok: server.status() !== undefined, node: config.node, bots: server.status()?.bots.map((b) => ({ id: b.id, state: b.state })) ?? [] }),
+      });
+    }
     await server.start();
     process.stderr.write(`bustle-control: node ${config.node}, ${config.bots.length} bot(s) in ${opts.config}, NATS ${config.bus.servers.join(", ")}\n`);
   });

@@ -12,6 +12,7 @@ import { ConfigError } from "../../cluster/errors.js";
 import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
 import { NODE_ID_RE } from "../../cluster/names.js";
 import { defaultDataDir } from "../../cluster/config/node-location.js";
+import { metricsSectionSchema, type MetricsSection } from "../../cluster/config/metrics-section.js";
 import { loadNodeConfig, isEmbedded } from "../../relay/config.js";
 import type { Registry } from "../../bots/registry.js";
 import { botsSchema, type BotSpec } from "./bots.js";
@@ -82,6 +83,7 @@ export interface ControlConfig {
   readonly lease: { readonly ttl: number; readonly grace: number };
   readonly supervise: typeof SUPERVISE_DEFAULTS;
   readonly bots: readonly BotSpec[];
+  readonly metrics?: MetricsSection | undefined;
 }
 
 export interface ControlLoadOptions {
@@ -108,6 +110,8 @@ function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string
       stop_timeout: optional(duration({ min: 500 }), SUPERVISE_DEFAULTS.stop_timeout),
     }), () => ({ ...SUPERVISE_DEFAULTS })),
     bots: optional(botsSchema(registry, { checkFor }), () => []),
+    /** Prometheus /metrics and /healthz; off when absent. */
+    metrics: optional(metricsSectionSchema),
   });
   return refine(top, (v, report) => {
     if (!("config" in v.nats!) && v.node === undefined) report(["node"], "is required (this node's id) unless nats.config names a node.yaml");
@@ -179,7 +183,7 @@ export function parseControlConfig(text: string, name: string, registry: Registr
     bus = resolveBusSettings(n, file, n.servers?.length ? [...n.servers] : [`nats://127.0.0.1:${n.port}`]);
   }
   const stateDir = v.state ? at(baseDir, v.state.dir) : nodeCfg ? join(nodeCfg.state.dir, "control") : join(defaultDataDir(file), "control");
-  return deepFreeze({ file, node, bus, stateDir, lease: v.lease!, supervise: v.supervise!, bots: v.bots! });
+  return deepFreeze({ file, node, bus, stateDir, lease: v.lease!, supervise: v.supervise!, bots: v.bots!, metrics: v.metrics });
 }
 
 /** Reads and validates control.yaml. Throws ConfigError naming the file, line and key. */
