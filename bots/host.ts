@@ -16,6 +16,7 @@ import type { Bot } from "./bot.js";
 import { createBotContext } from "./context.js";
 import { startFeed, streamLastSeq, type Feed } from "./host/feed.js";
 import { PositionStore } from "./host/position.js";
+import { loadWithdrawn } from "./host/withdrawn.js";
 import { isToHost, type FromHost, type HostInit } from "./host/protocol.js";
 import type { Registry } from "./registry.js";
 
@@ -78,6 +79,7 @@ async function runFeed(init: HostInit, formatted: (e: Parameters<Bot["deliver"]>
         position.advance(last);
         await position.save();
       }
+      const withdrawn = await loadWithdrawn(nc!);
       feed = await startFeed({
         nc: nc!,
         common: init.common,
@@ -85,6 +87,8 @@ async function runFeed(init: HostInit, formatted: (e: Parameters<Bot["deliver"]>
         log,
         onEvent: async (event, seq) => {
           if (halted || stopping) return;
+          withdrawn.note(event);
+          if (withdrawn.hides(event)) return; // taken back by its node's admin: never handed on
           await bot!.deliver(event, { seq, formatted: formatted(event) });
           delivered++;
         },

@@ -17,6 +17,8 @@ import { STREAM_NAME } from "../cluster/names.js";
 import type { Logger } from "../cluster/logger.js";
 import { SkippedMessages, type SkipReason } from "../cluster/skipped.js";
 import type { Audit } from "./audit.js";
+import { withdrawalOf, type Withdrawal } from "../cluster/withdraw.js";
+import { applyWithdrawal } from "./log-withdraw.js";
 import { openLogIndexWriter, type IndexMeta, type LogIndexWriter } from "./log-index.js";
 import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
 
@@ -57,6 +59,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   let buffer: string[] = [];
   let metas: Array<IndexMeta | undefined> = []; // buffer[i]'s index record (none for marker lines)
   let index: LogIndexWriter | undefined;
+  let withdrawals: Withdrawal[] = []; // in `buffer`: applied once their batch is written
   let bufferedSeq = 0; // highest sequence taken into `buffer`
   let flushing: Promise<void> | undefined;
   let running = false;
@@ -115,6 +118,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     try {
       const ev = decodeEventOn(m.subject, m.data);
       push(logLine(ev), { id: ev.id, source: ev.source, kind: ev.kind, actor: ev.actor });
+      const w = withdrawalOf(ev);
+      if (w) withdrawals.push(w);
     } catch (err) {
       skipped.skip(m, err);
     }
@@ -168,12 +173,15 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     const lineMetas = metas;
     const text = lines.join("");
     const upTo = bufferedSeq;
+    const taken = withdrawals;
     buffer = [];
     metas = [];
+    withdrawals = [];
     if (text) {
       await index?.append(written.size, lines, lineMetas); // before the lines: a reader that sees a line finds its record
       await fh.write(text);
     }
+    for (const w of taken) applyWithdrawal(opts.logPath, w, audit, log);
     written = { seq: upTo, size: written.size + Buffer.byteLength(text), ino: written.ino };
     syncing ??= sync().finally(() => (syncing = undefined));
   }

@@ -120,6 +120,20 @@ export class History {
     return lo;
   }
 
+  /** The entry of event `id`, if it is kept. */
+  find(id: string): Entry | undefined {
+    for (let i = this.ring.length - 1; i >= 0; i--) if (this.ring[i]!.event.id === id) return this.ring[i];
+    return undefined;
+  }
+
+  /** Drops the entry of event `id` (a withdrawal); false when it is not kept. */
+  remove(id: string): boolean {
+    const i = this.ring.findIndex((e) => e.event.id === id);
+    if (i < 0) return false;
+    this.ring.splice(i, 1);
+    return true;
+  }
+
   /** Newest first, filtered, at most `limit`. */
   query(q: Query): Entry[] {
     const out: Entry[] = [];

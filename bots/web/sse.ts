@@ -124,6 +124,12 @@ export class SseHub {
     }
   }
 
+  /** Tells every page that event `id` was withdrawn (an `event: withdraw` message): it removes it. */
+  broadcastWithdraw(id: string): void {
+    const frame = `event: withdraw\ndata: ${JSON.stringify({ id })}\n\n`;
+    for (const c of this.clients) this.write(c, frame);
+  }
+
   /** Ends every stream (the browsers will retry). */
   closeAll(): void {
     clearInterval(this.timer);

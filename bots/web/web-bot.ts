@@ -18,6 +18,7 @@ import { createWebServer } from "./server.js";
 import { SseHub } from "./sse.js";
 import { StreamReader } from "./stream-reader.js";
 import { TokenTable } from "./tokens.js";
+import { Withdrawals } from "./withdrawals.js";
 
 /** The portal could not bind its address (in use, not allowed, no such interface). */
 export class ListenError extends BustleError {}
@@ -25,6 +26,7 @@ export class ListenError extends BustleError {}
 export class WebBot implements Bot {
   readonly metrics = new WebMetrics();
   private readonly history: History;
+  private readonly withdrawals = new Withdrawals();
   private readonly reader: StreamReader;
   private hub: SseHub | undefined;
   private server: Server | undefined;
@@ -52,7 +54,7 @@ export class WebBot implements Bot {
       // A reconnecting page may be sent this many events it missed (from memory or the stream).
       maxReplay: Math.max(config.history, 1000),
       history: this.history,
-      readStream: (from, to) => this.reader.read(from, to),
+      readStream: async (from, to) => this.withdrawals.filter(await this.reader.read(from, to)),
       metrics: this.metrics,
       log,
     });
@@ -137,7 +139,15 @@ export class WebBot implements Bot {
 
   private accept(entry: Entry): void {
     this.metrics.eventsReceived++;
-    if (this.history.add(entry)) this.hub?.broadcast(entry);
+    if (this.keep(entry)) this.hub?.broadcast(entry);
+  }
+
+  /** Adds an entry to the history unless it was withdrawn; applies it when it is a withdrawal. */
+  private keep(entry: Entry): boolean {
+    if (this.withdrawals.hides(entry.event)) return false;
+    const gone = this.withdrawals.observe(entry.event, this.history);
+    if (gone) this.hub?.broadcastWithdraw(gone);
+    return this.history.add(entry);
   }
 
   /** The last `history` stream messages, filtered as the host would; an unreadable stream is not fatal. */
@@ -147,7 +157,7 @@ export class WebBot implements Bot {
       const from = Math.max(1, last - this.ctx.config.history + 1);
       this.history.startAt(from);
       this.history.streamSeqAtStart = last;
-      for (const e of await this.reader.read(from, last)) this.history.add(e);
+      for (const e of await this.reader.read(from, last)) this.keep(e);
     } catch (err) {
       this.ctx.log.warn("could not read recent events from the stream; starting with an empty history", { error: err });
     }

@@ -9,7 +9,8 @@
  *   `$KV.bustle-bots.pos.<bot>`, `$KV.bustle-bots.admin.<bot>`); steer and answer only those
  *   bots on `bustle.ctl.bot.<bot>`. A bot it may not run is one it can neither take nor halt.
  * - `admin` (the core servers' operators; its password lives in DIR/admin/, never in a node's
- *   folder): stream and KV administration (create, update, purge, delete) and steering any bot.
+ *   folder): stream and KV administration (create, update, purge, delete) and steering any bot;
+ *   it may publish under `bustle.ev.admin.>` (withdrawals of any node's event).
  *
  * Everyone receives replies only on their own `_INBOX.<id>.>`, so nobody reads another's replies.
  * The JetStream API subjects are the ones nats.js v3 uses for what each program does (checked
@@ -115,7 +116,8 @@ export function controlPermissions(id: string, bots: readonly string[] | "any"):
 /** The federation's admin: every JetStream and KV operation, and steering any bot. */
 export function adminPermissions(): Permissions {
   return {
-    publish: ["$JS.API.>", "$KV.>", "$JS.ACK.>", `${CONTROL_SUBJECT_PREFIX}.>`],
+    // bustle.ev.admin.>: the federation admin's withdrawals (cluster/withdraw.ts), honoured for any node's event.
+    publish: ["$JS.API.>", "$KV.>", "$JS.ACK.>", `${CONTROL_SUBJECT_PREFIX}.>`, `${EVENT_SUBJECT_PREFIX}.${ADMIN_ID}.>`],
     subscribe: [`${inboxPrefix(ADMIN_ID)}.>`, "bustle.ev.>"],
   };
 }

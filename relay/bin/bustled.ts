@@ -6,6 +6,7 @@ import { createLogger } from "../../cluster/logger.js";
 import { findConfig, NODE_CONFIG_SEARCH, SYSTEM_NODE_CONFIG } from "../../cluster/config/node-location.js";
 import { loadNodeConfig, isEmbedded, type NodeOverrides } from "../config.js";
 import { silenceCommands } from "../silence-commands.js";
+import { withdrawCommand } from "../withdraw-command.js";
 
 const splitUrls = (v: string): string[] => v.split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -55,6 +56,6 @@ program
     process.stdout.write(`${opts.config}: ok (node ${config.node.id}${isEmbedded(config) ? ", embedded nats-server" : `, NATS ${config.nats.servers!.join(", ")}`})\n`);
   });
 
-for (const cmd of silenceCommands()) program.addCommand(cmd);
+for (const cmd of [...silenceCommands(), withdrawCommand()]) program.addCommand(cmd);
 
 await runProgram(program, "bustled");

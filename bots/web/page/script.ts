@@ -44,6 +44,7 @@ export const PAGE_JS = String.raw`"use strict";
     var li = document.createElement("li");
     li.className = fresh ? "event fresh" : "event";
     li.setAttribute("data-seq", String(ev.seq));
+    if (typeof ev.id === "string") li.setAttribute("data-id", ev.id);
     var when = new Date(ev.ts);
     var t = document.createElement("time");
     t.dateTime = ev.ts;
@@ -133,6 +134,17 @@ export const PAGE_JS = String.raw`"use strict";
       known = false;
       waiting = [];
       start();
+    });
+    source.addEventListener("withdraw", function (m) {
+      // Its node's admin took it back: it leaves the page (and the list of paused ones).
+      var w;
+      try { w = JSON.parse(m.data); } catch (e) { return; }
+      if (!w || typeof w.id !== "string") return;
+      waiting = waiting.filter(function (ev) { return ev.id !== w.id; });
+      Array.prototype.forEach.call(feed.querySelectorAll("li[data-id]"), function (li) {
+        if (li.getAttribute("data-id") === w.id) li.remove();
+      });
+      refreshEmpty();
     });
     source.addEventListener("gap", function () {
       showNotice("Some events from while you were away are too old to show here.");
