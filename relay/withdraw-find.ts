@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { eachLineBackwards } from "./backward-lines.js";
 import { BackwardIndexCursor, findIndexedEvent, indexPathOf } from "./log-index.js";
-import { MARKER } from "../cluster/withdraw.js";
+import { MARKER, WITHDRAW_KIND } from "../cluster/withdraw.js";
 
 export interface Found {
   id: string;
@@ -60,7 +60,7 @@ export function findByText(logPath: string, node: string, text: string, since: s
       const f = fields(line);
       if (f.ts < since) return false;
       const meta = cursor.at(offset, raw.length);
-      if (meta && f.node === node && !f.text.startsWith(MARKER) && !f.text.startsWith("-- ") && f.text.toLowerCase().includes(needle)) {
+      if (meta && meta.kind !== WITHDRAW_KIND && f.node === node && !f.text.startsWith(MARKER) && f.text.toLowerCase().includes(needle)) {
         found.push({ id: meta.id, node: f.node, line });
       }
       return true;

@@ -6,6 +6,7 @@
  */
 import { BackwardIndexCursor } from "../log-index.js";
 import { eachLineBackwards } from "../backward-lines.js";
+import { WITHDRAW_KIND, WITHDRAW_SOURCE } from "../../cluster/withdraw.js";
 import type { FeedFilter } from "./filter.js";
 
 export const SHOWN_SHOUTS = 3;
@@ -36,6 +37,7 @@ export function summarise(fd: number, size: number, since: string, indexFd: numb
     const body = text.slice(b + 1);
     if (body.startsWith("-- ")) return true; // gap notes and withdrawn lines are not events
     const meta = index?.at(offset, line.length);
+    if (meta?.kind === WITHDRAW_KIND && meta.source === WITHDRAW_SOURCE) return true; // bookkeeping, not news
     if (keep && !keep(line, meta)) return true;
     const kind = meta?.kind ?? "other";
     s.events++;

@@ -37,7 +37,7 @@ before(async () => {
   appendSpool(files.homes, "bob", ["is here"]);
   await waitFor(() => logLines(files.log).length === 2, 10_000, "bob's update");
   await publish({ node: "club", source: "spool", kind: "update", actor: "carol", text: "~carol waves from club" });
-  await publish({ node: "town", source: "irc-town", kind: "chat", actor: null, text: "[irc-town] #tildes <dan> hi all" });
+  await publish({ node: "town", source: "irc-town", kind: "chat", actor: null, text: "#tildes <dan> hi all" });
   await publish({ node: "town", source: "fs", kind: "activity", actor: "alice", text: "~alice is moving around in their home directory" });
   await waitFor(() => logLines(files.log).length === 5, 10_000, "the club, bot and ambient events");
 });
