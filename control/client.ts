@@ -1,6 +1,7 @@
 /** The command side of `bustle-control`: ask the control servers over NATS. */
-import type { NatsConnection } from "@nats-io/transport-node";
+import { PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
 import { BustleError } from "../cluster/errors.js";
+
 import { botSubject, STATUS_SUBJECT, type Command, type CommandReply, type ServerStatus } from "./api.js";
 import { cleanReply, cleanServerStatus } from "./wire.js";
 
@@ -17,6 +18,10 @@ export async function sendCommand(nc: NatsConnection, id: string, cmd: Command, 
     const m = await nc.request(botSubject(id), enc.encode(JSON.stringify({ cmd })), { timeout: timeoutMs });
     raw = dec.decode(m.data);
   } catch (err) {
+    const refused = [err, (err as Error).cause].find((e) => e instanceof PermissionViolationError) as PermissionViolationError | undefined;
+    if (refused) {
+      throw new CommandFailed(`NATS refused this credential permission to publish to "${refused.subject}": only the federation's admin and the nodes granted ${id} (bustle-cluster init --bot ${id}=NODE) may steer it`, { cause: err });
+    }
     const msg = (err as Error).message;
     if (/no responders|503/i.test(msg) || (err as { code?: string }).code === "503") {
       throw new CommandFailed(`bot ${id} is not running on any control server right now (is \`bustle-control serve\` running with it in its control.yaml?)`);

@@ -112,6 +112,11 @@ test("control scope - a control server told to run a bot its node may not run sa
   assert.equal(lines.length, 1, lines.join("\n"));
   assert.match(lines[0]!, /NATS refused user \\"n1\.control\\" permission to publish to \\"\$KV\.bustle-leases\.echo-b\\"/);
   assert.ok(c.alive(), "n1's control server keeps running");
+  // n1's CLI cannot steer it either: one line, exit 1.
+  const steer = await cli(["halt", "echo-b", "--config", file]);
+  assert.equal(steer.code, 1);
+  assert.equal(steer.stderr.trim().split("\n").length, 1, steer.stderr);
+  assert.match(steer.stderr, /refused this credential permission to publish to "bustle\.ctl\.bot\.echo-b": only the federation's admin and the nodes granted echo-b/);
   await delivers();
   assert.equal((await held(admin.nc)).find((x) => x.id === "echo-b")?.node, "n2");
   await stopControl(c);
