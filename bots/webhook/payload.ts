@@ -8,7 +8,7 @@
  * `Idempotency-Key` carry the event id, the same on every retry, so a receiver can drop copies.
  */
 import { createHmac } from "node:crypto";
-import type { BustleEvent } from "../../cluster/envelope.js";
+import { shownEvent, type BustleEvent } from "../../cluster/envelope.js";
 
 export type Shape = "json" | "discord" | "slack";
 
@@ -19,7 +19,8 @@ const SLACK_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": 
 export function renderBody(shape: Shape, event: BustleEvent, formatted: string): string {
   switch (shape) {
     case "json":
-      return JSON.stringify({ ...event, formatted });
+      // `text` as shown everywhere: a bot's event carries its origin (docs/security.md, Origin).
+      return JSON.stringify({ ...shownEvent(event), formatted });
     case "discord":
       // No mention may ping anyone, whatever the text says (@everyone, <@id>).
       return JSON.stringify({ content: Array.from(formatted).slice(0, DISCORD_MAX).join(""), allowed_mentions: { parse: [] } });
