@@ -7,7 +7,8 @@
 import { SubjectMismatch } from "./errors.js";
 import type { Logger } from "./logger.js";
 
-export type SkipReason = "subject_mismatch" | "invalid";
+/** Also the audit record's reason (and so bustled's `bustle_rejected_total{reason}`). */
+export type SkipReason = "subject-mismatch" | "invalid-event";
 
 export interface SkippedMessage {
   reason: SkipReason;
@@ -19,7 +20,7 @@ export interface SkippedMessage {
 const WARN_EVERY_MS = 60_000;
 
 export class SkippedMessages {
-  readonly counts: Record<SkipReason, number> = { subject_mismatch: 0, invalid: 0 };
+  readonly counts: Record<SkipReason, number> = { "subject-mismatch": 0, "invalid-event": 0 };
   private lastWarn = -Infinity;
   private sinceWarn = 0;
 
@@ -32,14 +33,14 @@ export class SkippedMessages {
 
   /** Records one skipped message; `err` is what decoding it threw. */
   skip(m: { seq: number; subject: string }, err: unknown): void {
-    const reason: SkipReason = err instanceof SubjectMismatch ? "subject_mismatch" : "invalid";
+    const reason: SkipReason = err instanceof SubjectMismatch ? "subject-mismatch" : "invalid-event";
     const skip: SkippedMessage = { reason, seq: m.seq, subject: m.subject, error: err instanceof Error ? err.message : String(err) };
     this.counts[reason]++;
     this.sinceWarn++;
     this.report(skip);
     const t = this.now();
     if (t - this.lastWarn < WARN_EVERY_MS) return;
-    this.log.warn(reason === "subject_mismatch" ? "skipped an event whose payload does not match its subject" : "skipped a stream message that is not a valid event",
+    this.log.warn(reason === "subject-mismatch" ? "skipped an event whose payload does not match its subject" : "skipped a stream message that is not a valid event",
       { ...skip, skipped_since_last_warning: this.sinceWarn });
     this.lastWarn = t;
     this.sinceWarn = 0;

@@ -70,8 +70,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   let streamCreated: string | undefined;
   let behindSeen = 0;
   // Never written, but consumed: the position moves past them like past any other message.
-  const skipped = new SkippedMessages(log, (s) => audit.rejected(s.reason === "subject_mismatch" ? "event does not match its subject" : "invalid event in stream",
-    { origin: s.subject, actor: null }, { seq: s.seq, error: s.error }));
+  const skipped = new SkippedMessages(log, (s) => audit.rejected(s.reason, { origin: s.subject, actor: null }, { seq: s.seq, error: s.error }));
 
   /** Opens bustle.log for appending and reconciles it with the recorded position. */
   async function openLog(): Promise<void> {

@@ -57,13 +57,13 @@ test.describe("one server, every consumer", () => {
       await waitFor(() => writer.position >= last.seq, 10_000, "the log writer to pass the last event");
       const lines = readFileSync(logPath, "utf8").split("\n").filter(Boolean);
       assert.deepEqual(lines.map((l) => l.split(" ").slice(1).join(" ")), ["a ~alice before", "b ~carol after"]);
-      assert.deepEqual({ ...writer.skipped }, { subject_mismatch: 3, invalid: 0 });
+      assert.deepEqual({ ...writer.skipped }, { "subject-mismatch": 3, "invalid-event": 0 });
     } finally {
       await writer.stop();
       audit.close();
     }
     const records = readFileSync(auditPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const rejected = records.filter((r) => r.type === "rejected" && r.reason === "event does not match its subject");
+    const rejected = records.filter((r) => r.type === "rejected" && r.reason === "subject-mismatch");
     assert.deepEqual(rejected.map((r) => r.origin), forgeries().map((f) => f.subject));
     assert.match(String(rejected[0]!.error), /claims node "b"/);
   });
@@ -127,7 +127,7 @@ test.describe("a federation: member n1 forges n2's events", () => {
       assert.equal(text, logs[0], "the logs stay byte-identical");
     }
     for (const n of fed().nodes) {
-      await waitFor(() => readLog(join(n.dir, "audit.log")).split("\n").some((l) => l.includes("event does not match its subject") && l.includes("bustle.ev.n1.spool.shout")),
+      await waitFor(() => readLog(join(n.dir, "audit.log")).split("\n").some((l) => l.includes('"reason":"subject-mismatch"') && l.includes("bustle.ev.n1.spool.shout")),
         10_000, `${n.id}'s audit record of the forged event`);
     }
   });
