@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { Client } from "irc-framework";
 import { waitFor, sleep } from "../../../cluster/testing/wait-for.js";
 import { textBudget } from "../../../bots/irc/split.js";
+import { makeEvent } from "../../../cluster/envelope.js";
 import type { Observer } from "../../../bots/irc/testing/observer.js";
 import { event, observe, startBench, startBot, stopBench, visible, type Bench, type TestBot } from "./harness.js";
 
@@ -28,6 +29,13 @@ test("irc relay - events appear in the channel formatted, without pinging the pe
   await waitFor(() => botLines().length >= 2, 10_000, "two lines from the bot");
   assert.deepEqual(botLines().slice(0, 2), ["[town] ~a\u200blice shouts, 'HI WORLD'", "[town] ~b\u200bob just added to their public_html"]);
   assert.deepEqual(botLines().slice(0, 2).map(visible), ["[town] ~alice shouts, 'HI WORLD'", "[town] ~bob just added to their public_html"]);
+});
+
+test("irc relay - an event from a bot (a portal token posting bob's shout) carries its origin in the channel", async () => {
+  const before = botLines().length;
+  t.deliver(makeEvent({ node: "town", source: "portal", kind: "shout", actor: "guest", text: "~bob shouts, 'X'" }));
+  await waitFor(() => botLines().length > before, 10_000, "the portal's event in the channel");
+  assert.equal(visible(botLines()[before]!), "[town] [portal] ~bob shouts, 'X'");
 });
 
 test("irc relay - a 2,000-byte event arrives as split lines within the IRC line limit", async () => {
