@@ -79,6 +79,15 @@ export function sanitizeText(input: string, max = MAX_TEXT_CHARS): SanitizeResul
 /** Sanitised text, without the report. */
 export const safeText = (input: string, max = MAX_TEXT_CHARS): string => sanitizeText(input, max).text;
 
+const LINE_BREAKS = /[\u000a-\u000d\u0085\u2028\u2029]/g;
+
+/**
+ * For showing text that should be clean already (a bustle.log line) on a terminal: escape
+ * sequences, controls, invisible characters and line breaks removed, but tabs and spacing kept
+ * as they are (nothing folded or shortened), so a clean line is shown unchanged.
+ */
+export const displaySafe = (text: string): string => text.replace(ESCAPE_SEQUENCE, "").replace(INVISIBLE, "").replace(LINE_BREAKS, "");
+
 // isSafeText runs on every event a consumer reads. A regular expression with all these ranges
 // is slow in V8 on non-Latin text (4–7 µs for 300 characters); a walk over a table of the
 // code units takes 2 µs, and as long as the old, smaller expression on short lines.

@@ -3,6 +3,8 @@
  * `NO_COLOR`); on a terminal anything that could steer it is stripped first, even though the log
  * is meant to be safe already. The animated renderer lives in live.ts.
  */
+import { displaySafe } from "../../cluster/text.js";
+
 /** What the feed hands its output to. `close()` leaves the terminal as it found it. */
 export interface Renderer {
   /** The tail shown at start-up: printed at once, never animated. */
@@ -18,13 +20,8 @@ export interface Output {
   write(data: string | Uint8Array): unknown;
 }
 
-// Like cluster/text.ts, but for display only: spacing and tabs stay as they are in the log
-// (sanitizeText also folds whitespace and shortens, which would change a plain line).
-const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|[ -/]*[0-~]?)|\u009b[0-?]*[ -/]*[@-~]?|[\u0090\u0098\u009d\u009e\u009f][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?/g;
-const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-
-/** A line as safe terminal text: no control characters (tabs kept) or escape sequences. */
-export const terminalSafe = (line: Buffer): string => line.toString("utf8").replace(ESCAPES, "").replace(CONTROLS, "");
+/** A line as safe terminal text: no control, invisible or line-breaking characters (tabs kept), no escape sequences. */
+export const terminalSafe = (line: Buffer): string => displaySafe(line.toString("utf8"));
 
 const NL = Buffer.from("\n");
 

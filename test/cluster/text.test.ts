@@ -110,3 +110,9 @@ test("text - isSafeText agrees with sanitizeText on every code point of the BMP 
     assert.equal(isSafeText(s), sanitizeText(s).text === s, hex(c));
   }
 });
+
+test("text - displaySafe strips what could steer or hide on a terminal, keeping tabs and spacing", async () => {
+  const { displaySafe } = await import("../../cluster/text.js");
+  assert.equal(displaySafe("a\tb  c"), "a\tb  c");
+  assert.equal(displaySafe("x\u001b[2Jy\u009b1mz\r\u202ew\u00adv\u3164u\u{e0041}t"), "xyzwvut");
+});
