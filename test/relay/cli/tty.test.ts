@@ -78,3 +78,17 @@ test("tty - NO_COLOR and --plain print the log's lines as they are, even on a te
     tmux("send-keys", "-t", name, "C-c");
   }
 });
+
+test("tty - muted users and tildes stay hidden on a terminal too", { skip: !tmuxBin && "tmux is not installed" }, async () => {
+  const log = join(dir.path, "muted.log");
+  writeFileSync(log, first + "2026-11-22T05:51:07.123Z town ~dora is here\n");
+  const xdg = join(dir.path, "xdg-mute");
+  execFileSync(process.execPath, [BUSTLE, "mute", "@club", "dora"], { env: { PATH: process.env.PATH, HOME: dir.path, XDG_CONFIG_HOME: xdg } });
+  startFeed("muted", log, [`XDG_CONFIG_HOME=${xdg}`]);
+  await waitFor(() => /05:51:05 town +~alice hello there/.test(screen("muted")) && /listening/.test(screen("muted")), 20_000, "the backlog");
+  appendFileSync(log, "2026-11-22T05:53:00.000Z club ~erin from club\n2026-11-22T05:53:01.000Z town ~dora again\n2026-11-22T05:53:02.000Z town ~fred from town\n");
+  await waitFor(() => /05:53:02 town +~fred from town/.test(screen("muted")), 20_000, `fred's line (screen: ${screen("muted")})`);
+  const shown = screen("muted");
+  assert.ok(!/bob|erin|dora/.test(shown), `nothing of club or dora on the terminal: ${shown}`);
+  tmux("send-keys", "-t", "muted", "C-c");
+});
