@@ -19,6 +19,7 @@ import { ensureLocalCredentials, localBusSettings } from "../cluster/local-auth.
 import { ensureStream } from "../cluster/stream.js";
 import type { AmbientWatcher } from "./ambient/watcher.js";
 import { openAuditLog, type Audit } from "./audit.js";
+import { createDiskFaults, type DiskFaults } from "./disk-fault.js";
 import { isEmbedded, type NodeConfig } from "./config.js";
 import { startEmbeddedServer, type EmbeddedServer } from "./embedded-server.js";
 import { createLogWriter, type LogWriter } from "./log-writer.js";
@@ -41,6 +42,8 @@ export interface Relay {
   stop(): Promise<void>;
   /** Resolves when NATS is connected and the stream ensured (tests, status). */
   readonly ready: Promise<void>;
+  /** Resolves (never rejects) with the error when a part fails for good after start (the log writer cannot run): bustled exits. */
+  readonly failed: Promise<Error>;
   /** Reopens bustle.log and the audit log (after logrotate; SIGHUP). */
   reopenLogs(): Promise<void>;
 }
@@ -50,6 +53,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
   const node = config.node.id;
   const stateDir = config.state.dir;
   let audit: Audit | undefined;
+  let faults: DiskFaults | undefined;
   let outbox: Outbox | undefined;
   let spool: SpoolReader | undefined;
   let silences: SilenceWatch | undefined;
@@ -64,6 +68,8 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
   let recoverStream: (() => Promise<void>) | undefined;
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
+  let markFailed!: (err: Error) => void;
+  const failed = new Promise<Error>((r) => (markFailed = r));
 
   async function connectAndRun(settings: BusSettings): Promise<void> {
     // Retried forever: while NATS is unreachable (or refuses us) producers keep filling the
@@ -103,6 +109,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
 
   return {
     ready,
+    failed,
     async reopenLogs() {
       audit?.reopen();
       await writer?.reopen("SIGHUP");
@@ -115,9 +122,11 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         ? localBusSettings(credentials, "relay", config.nats.port)
         : resolveBusSettings(config.nats, deps.configFile, [...config.nats.servers!]);
       if (config.metrics) metrics = (await import("./metrics.js")).createRelayMetrics();
-      audit = openAuditLog(config.log.audit);
+      // One record of disk faults for every durable writer: said once, shown by `bustle status`.
+      faults = createDiskFaults(log.child("disk"), stateDir);
+      audit = openAuditLog(config.log.audit, { log: log.child("audit"), faults });
       if (metrics) audit = metrics.countAudit(audit);
-      outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"));
+      outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"), faults);
       if (metrics) outbox = metrics.countOutbox(outbox);
       // Before anything runs: an address that cannot be bound fails the start cleanly.
       if (metrics && config.metrics) {
@@ -129,7 +138,9 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       }
       const idKey = loadIdKey(stateDir);
       publisher = createPublisher({ outbox, log: log.child("publisher"), audit, idKey, recover: () => recoverStream?.() ?? Promise.resolve() });
-      writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer") });
+      writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer"), faults });
+      // Before any producer runs: a log that cannot be opened fails the start with a clear error.
+      await writer.open();
       silences = watchSilences(stateDir, audit, log.child("silence"));
       spool = createSpoolReader({
         isSilenced: silences.check,
@@ -139,6 +150,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         stateDir,
         sink: outbox,
         audit,
+        faults,
         log: log.child("spool"),
         rate: { burst: config.spool.rate.burst, perMinute: config.spool.rate.per_minute },
         maxLineBytes: config.spool.max_line_bytes,
@@ -173,10 +185,16 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         credentials: credentials ? credentials.dir : null,
         pending_events: outbox.size,
       });
-      connectAndRun(settings).catch((err) => log.error("cannot run against NATS", { error: err }));
+      // The log writer not running while producers go on would be a silent outage: fail instead.
+      connectAndRun(settings).catch((err: unknown) => {
+        log.error("cannot run the log writer against NATS; stopping", { error: err });
+        markFailed(err instanceof Error ? err : new Error(String(err)));
+      });
     },
     async stop() {
       stopped = true;
+      // Writers waiting out a full disk give up now: what they hold is still in the spools and the stream.
+      faults?.abandon();
       await ambient?.stop();
       await spool?.stop();
       silences?.stop();
@@ -191,6 +209,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       await embedded?.stop();
       audit?.close();
       await metricsServer?.close();
+      faults?.close();
       log.info("bustled stopped");
     },
   };

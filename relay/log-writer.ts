@@ -6,6 +6,12 @@
  * before it advances the recorded position. After a crash, whatever the log holds beyond the recorded size (a torn line or
  * lines whose position was never recorded) is cut off and consumed again — no gap, no
  * duplicate, no torn line.
+ *
+ * Disk faults: a failed or short append is cut back to the last whole line and retried with
+ * backoff while the consumer is stopped (what the stream holds waits there); the position is
+ * recorded only after a successful sync. A position file that is empty or unreadable (a power
+ * cut) is recovered from the log's last line, found in the stream (relay/log-recovery.ts).
+ * Nothing here rejects unhandled: every failure is reported, retried or logged.
  */
 import { constants } from "node:fs";
 import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
@@ -20,7 +26,10 @@ import type { Audit } from "./audit.js";
 import { withdrawalOf, type Withdrawal } from "../cluster/withdraw.js";
 import { applyWithdrawal } from "./log-withdraw.js";
 import { openLogIndexWriter, type IndexMeta, type LogIndexWriter } from "./log-index.js";
+import { createDiskFaults, withDiskRetry, type DiskFaults } from "./disk-fault.js";
+import { appendAll } from "./durable-file.js";
 import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
+import { findLoggedSeq, readLogTail } from "./log-recovery.js";
 
 /** At most one fdatasync + position update per this interval. */
 const SYNC_INTERVAL_MS = 50;
@@ -34,10 +43,17 @@ export interface LogWriterOptions {
   log: Logger;
   /** No progress for this long while the stream has more → recreate the consumer. Default 5 s. */
   stallMs?: number;
+  /** Where disk faults are reported (the relay shares one; default: a private one). */
+  faults?: DiskFaults;
 }
 
 export interface LogWriter {
-  /** Opens the log, repairs it after a crash, and starts consuming. */
+  /**
+   * Opens the log (before NATS is reachable: a log that cannot be opened fails the relay's
+   * start with a clear error; a full disk is waited out). Called by `start` if not before.
+   */
+  open(): Promise<void>;
+  /** Repairs the log after a crash (using the stream when the position was lost), records the position, starts consuming. */
   start(nc: NatsConnection): Promise<void>;
   /** Stops consuming and flushes; the position is durable afterwards. */
   stop(): Promise<void>;
@@ -51,11 +67,17 @@ export interface LogWriter {
 
 export function createLogWriter(opts: LogWriterOptions): LogWriter {
   const { log, audit } = opts;
+  const faults = opts.faults ?? createDiskFaults(log);
   const posFile = join(opts.stateDir, LOG_POSITION_FILE);
+  /** Set by `openLog` when the position must be found from the log's last line and the stream. */
+  let recover: { why: string } | undefined;
+  /** True after a failed append: bytes past `written.size` may be a partial line. */
+  let torn = false;
   let fh: FileHandle | undefined;
   let pos: LogPosition = { seq: 0, size: 0, ino: 0 };
   let nc: NatsConnection | undefined;
   let messages: ConsumerMessages | undefined;
+  let consumerGen = 0;
   let buffer: string[] = [];
   let metas: Array<IndexMeta | undefined> = []; // buffer[i]'s index record (none for marker lines)
   let index: LogIndexWriter | undefined;
@@ -80,24 +102,59 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     await fh.chmod(0o644); // world-readable whatever the umask
     const st = await fh.stat();
     const saved = readLogPosition(posFile);
-    if (!saved) {
+    if (saved.kind === "damaged" || (saved.kind === "missing" && st.size > 0)) {
+      // Not from zero (that would log the whole stream again): from the log's own last line.
+      const why = saved.kind === "damaged" ? `the position file ${posFile} is damaged: ${saved.error}` : `bustle.log exists but this state dir has no position (${posFile})`;
+      log.error(`${why}; finding the log's last line in the stream to continue after it`, { size: st.size });
+      recover = { why };
       pos = { seq: 0, size: st.size, ino: st.ino };
-      if (st.size > 0) log.warn("bustle.log exists but this state dir has no position: appending the whole stream after it", { size: st.size });
-    } else if (saved.ino !== st.ino) {
+    } else if (saved.kind === "missing") {
+      pos = { seq: 0, size: st.size, ino: st.ino };
+    } else if (saved.pos.ino !== st.ino) {
       // Rotated or replaced by the admin: keep our place in the stream, continue in the new file.
-      pos = { seq: saved.seq, size: st.size, ino: st.ino };
-      log.info("bustle.log was replaced; continuing in the new file", { seq: saved.seq });
-    } else if (st.size > saved.size) {
-      await fh.truncate(saved.size);
-      log.info("cut unrecorded tail of bustle.log after a crash; it will be written again", { bytes: st.size - saved.size, seq: saved.seq });
-      pos = saved;
+      pos = { seq: saved.pos.seq, size: st.size, ino: st.ino };
+      log.info("bustle.log was replaced; continuing in the new file", { seq: saved.pos.seq });
+    } else if (st.size > saved.pos.size) {
+      await fh.truncate(saved.pos.size);
+      log.info("cut unrecorded tail of bustle.log after a crash; it will be written again", { bytes: st.size - saved.pos.size, seq: saved.pos.seq });
+      pos = saved.pos;
     } else {
-      pos = { ...saved, size: st.size }; // equal, or truncated by the admin
+      pos = { ...saved.pos, size: st.size }; // equal, or truncated by the admin
     }
-    index = await openLogIndexWriter(opts.logPath, pos.size, saved !== undefined && saved.ino !== st.ino);
+    index = await openLogIndexWriter(opts.logPath, pos.size, saved.kind === "ok" && saved.pos.ino !== st.ino);
     bufferedSeq = pos.seq;
     written = { ...pos };
-    await writeLogPosition(posFile, pos);
+  }
+
+  /** The position from the log's last line: cut a torn line, find the last event in the stream. */
+  async function recoverPosition(conn: NatsConnection): Promise<void> {
+    const why = recover!.why;
+    const st = await fh!.stat();
+    const tail = await readLogTail(fh!, st.size);
+    if (tail.wholeSize < st.size) {
+      await fh!.truncate(tail.wholeSize);
+      log.warn("cut a torn last line of bustle.log", { bytes: st.size - tail.wholeSize });
+      await index?.close(); // and the index record of that line
+      index = await openLogIndexWriter(opts.logPath, tail.wholeSize, false);
+    }
+    const seq = await findLoggedSeq(conn, tail.lines);
+    if (seq !== undefined) {
+      log.warn("recovered the log position from the log's last line", { seq });
+      audit.note("log position recovered", { reason: why, seq });
+    } else if (tail.lines.length) {
+      log.error("the log's last lines are not in the stream (expired?); continuing after the stream's end — events between may be missing here");
+      audit.note("log position lost", { reason: why });
+    }
+    let next = seq ?? 0;
+    if (seq === undefined && tail.lines.length) {
+      const jsm = await jetstreamManager(conn, { timeout: 5_000 });
+      next = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
+      push(`${new Date().toISOString()} ${opts.node} -- this node lost its place in the stream; events before this line may be missing --\n`);
+    }
+    pos = { seq: next, size: tail.wholeSize, ino: st.ino };
+    bufferedSeq = next;
+    written = { ...pos };
+    recover = undefined;
   }
 
   function push(line: string, meta?: IndexMeta): void {
@@ -159,7 +216,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   }
 
   function scheduleFlush(): void {
-    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => {
+    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).catch((err) => log.error("log flush failed", { error: err })).finally(() => {
       flushing = undefined;
       if (buffer.length || written.seq < bufferedSeq) scheduleFlush();
     });
@@ -170,31 +227,82 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     if (!fh || written.seq >= bufferedSeq) return;
     const lines = buffer;
     const lineMetas = metas;
-    const text = lines.join("");
+    const text = Buffer.from(lines.join(""));
     const upTo = bufferedSeq;
     const taken = withdrawals;
     buffer = [];
     metas = [];
     withdrawals = [];
-    if (text) {
-      await index?.append(written.size, lines, lineMetas); // before the lines: a reader that sees a line finds its record
-      await fh.write(text);
+    if (text.length) {
+      let indexed = false;
+      try {
+        await withDiskRetry(faults, opts.logPath, async () => {
+          if (!indexed) {
+            await index?.append(written.size, lines, lineMetas); // before the lines: a reader that sees a line finds its record
+            indexed = true;
+          }
+          if (torn) {
+            await fh!.truncate(written.size); // back to the last whole line; frees the space it took
+            torn = false;
+          }
+          torn = true;
+          try {
+            await appendAll(fh!, text, opts.logPath);
+          } catch (err) {
+            // While the disk is full, take nothing more from the stream: it keeps the events.
+            if (messages) pauseConsumer();
+            throw err;
+          }
+          torn = false;
+        });
+      } catch (err) {
+        // Not a disk fault (or stopping): the lines were not written; the stream still has them.
+        log.error("cannot write bustle.log; reading the unwritten events from the stream again", { error: err });
+        buffer = [];
+        metas = [];
+        withdrawals = []; // taken again with their events
+        bufferedSeq = written.seq;
+        stopConsumer();
+        return;
+      }
     }
     for (const w of taken) applyWithdrawal(opts.logPath, w, audit, log);
-    written = { seq: upTo, size: written.size + Buffer.byteLength(text), ino: written.ino };
-    syncing ??= sync().finally(() => (syncing = undefined));
+    written = { seq: upTo, size: written.size + text.length, ino: written.ino };
+    if (paused) resumeConsumer();
+    syncing ??= sync().catch((err) => log.error("cannot sync bustle.log", { error: err })).finally(() => (syncing = undefined));
   }
 
+  /** fdatasyncs the log, then records the position (both retried through disk faults). */
   async function sync(): Promise<void> {
     while (fh && pos.seq < written.seq) {
       const target = written;
-      await fh.datasync();
+      const handle = fh;
+      await withDiskRetry(faults, opts.logPath, () => handle.datasync());
+      await withDiskRetry(faults, posFile, () => writeLogPosition(posFile, target));
       pos = target;
-      await writeLogPosition(posFile, pos);
       // Let lines gather before the next sync: readers already see them, and a position that
       // lags only means those lines are cut and written again after a crash.
       if (running) await new Promise((r) => setTimeout(r, SYNC_INTERVAL_MS));
     }
+  }
+
+  /**
+   * Stops the consumer; the watchdog starts a new one from `bufferedSeq + 1` (unless paused).
+   * Messages the old one still hands over are ignored (they belong to an abandoned read).
+   */
+  function stopConsumer(): void {
+    consumerGen++;
+    messages?.stop();
+    messages = undefined;
+  }
+  /** While the disk is full: no consumer at all, until a write succeeds. */
+  let paused = false;
+  function pauseConsumer(): void {
+    paused = true;
+    stopConsumer();
+  }
+  function resumeConsumer(): void {
+    paused = false;
   }
 
   async function consume(): Promise<void> {
@@ -205,7 +313,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     const consumer = await js.consumers.get(STREAM_NAME, start > 1
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }
       : { deliver_policy: DeliverPolicy.All });
-    messages = await consumer.consume({ max_messages: 1024, expires: 2_000, callback: take });
+    const gen = ++consumerGen;
+    const started = await consumer.consume({ max_messages: 1024, expires: 2_000, callback: (m) => void (gen === consumerGen && take(m)) });
+    if (gen !== consumerGen || paused) return void started.stop(); // paused (a disk fault) meanwhile
+    messages = started;
     lastProgress = Date.now();
     log.debug("consuming stream", { from_seq: start });
   }
@@ -253,10 +364,24 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       return pos.seq;
     },
     skipped: skipped.counts,
+    async open() {
+      if (fh) return;
+      await withDiskRetry(faults, opts.logPath, openLog);
+    },
     async start(conn) {
       nc = conn;
       running = true;
-      await openLog();
+      if (!fh) await withDiskRetry(faults, opts.logPath, openLog);
+      // Needs the stream; retried until it answers (the relay is useless without it anyway).
+      while (recover && running) {
+        try {
+          await recoverPosition(conn);
+        } catch (err) {
+          log.warn("cannot look up the log's last line in the stream yet; retrying", { error: err });
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
+      await withDiskRetry(faults, posFile, () => writeLogPosition(posFile, pos));
       let starting = false;
       const tryConsume = async () => {
         if (starting) return;
@@ -271,7 +396,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       };
       await tryConsume();
       watchdog = setInterval(() => {
-        if (!messages) void tryConsume();
+        if (!messages && !paused) void tryConsume();
         else void checkStall();
         if (!reopening) void replaced().then((r) => (r ? reopen("the log file was moved or replaced") : undefined)).catch((err) => log.error("cannot reopen bustle.log", { error: err }));
       }, 1_000);
@@ -285,7 +410,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       while (flushing) await flushing;
       await flush();
       while (syncing) await syncing;
-      await sync();
+      await sync().catch((err) => log.error("cannot sync bustle.log while stopping; the unrecorded tail is written again on the next start", { error: err }));
       await fh?.close();
       await index?.close();
       fh = undefined;

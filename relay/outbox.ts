@@ -6,12 +6,18 @@
  * synced: a lost ack record only means a re-send, which JetStream de-duplicates by id).
  * Replaying the journal at start gives the pending events in submission order. The journal is
  * rewritten once everything in it is settled.
+ *
+ * Every append's byte count is checked. A failed or short one is cut back to the last whole
+ * record; on a disk fault it is retried with backoff (relay/disk-fault.ts) and the submits
+ * behind it wait, so producers stop taking work until the disk takes writes again.
  */
-import { mkdir, open, rename, type FileHandle } from "node:fs/promises";
+import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { constants, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validateEvent, type BustleEvent } from "../cluster/envelope.js";
 import type { Logger } from "../cluster/logger.js";
+import { createDiskFaults, withDiskRetry, type DiskFaults } from "./disk-fault.js";
+import { appendAll, replaceFile } from "./durable-file.js";
 import type { EventSink } from "./event-sink.js";
 
 export interface Outbox extends EventSink {
@@ -39,7 +45,8 @@ const JOURNAL = "outbox.jsonl";
 /** Rewrite the journal when it holds this many settled records. */
 const COMPACT_AFTER = 50_000;
 
-export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
+/** `faults`: where disk faults are reported (the relay shares one; default: a private one). */
+export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = createDiskFaults(log)): Promise<Outbox> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, JOURNAL);
   const pending = new Map<string, BustleEvent>();
@@ -63,7 +70,9 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
     if (pending.size) log.info("outbox: recovered unacknowledged events", { count: pending.size });
   }
 
-  let fh: FileHandle = await rewrite(path, pending);
+  let { fh, size } = await withDiskRetry(faults, path, () => rewrite(path, pending));
+  // True after a failed append: the tail past `size` may hold a partial record.
+  let torn = false;
   let waiters: Array<() => void> = [];
   // Group commit: everything submitted or acknowledged while a write is under way goes into the
   // next single write (+ one fdatasync when it holds events).
@@ -97,7 +106,7 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
           syncedGen = target;
         } catch (err) {
           error = err;
-          log.error("outbox: journal sync failed", { error: err });
+          if (!faults.report(path, err)) log.error("outbox: journal sync failed", { error: err });
         }
       }
       const ready = syncWaiters.filter((w) => w.gen <= target);
@@ -114,6 +123,24 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
     });
   };
 
+  /**
+   * Appends `text` whole. A failed or short write is cut back to the last whole record, and on
+   * a disk fault (full, I/O error) retried with backoff until it succeeds: the submits waiting
+   * on it wait too, so producers stop taking new work and nothing is lost. Rejects when the
+   * fault is not a disk's, or when the relay stops during one.
+   */
+  function appendRecords(text: string): Promise<void> {
+    return withDiskRetry(faults, path, async () => {
+      if (torn) {
+        await fh.truncate(size); // frees what the failed write took; needs no space
+        torn = false;
+      }
+      torn = true;
+      size += await appendAll(fh, text, path);
+      torn = false;
+    });
+  }
+
   async function flushCycle(): Promise<void> {
     while (queuedEvents.length || queuedAcks.length || queuedBarriers.length) {
       const batch = queuedEvents;
@@ -126,30 +153,42 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
       for (const b of batch) for (const e of b.events) text += JSON.stringify({ e }) + "\n";
       try {
         if (text) {
-          await fh.write(text);
+          await appendRecords(text);
           writtenGen++;
-        }
-        settled += acks.length;
-        for (const b of batch) for (const e of b.events) pending.set(e.id, e);
-        if (batch.length) wake();
-        for (const b of batch) b.done();
-        // Everything submitted before these barriers is written now: they wait for its sync.
-        for (const done of barriers) syncWaiters.push({ gen: writtenGen, done });
-        if (batch.length || barriers.length) kickSync();
-        if ((pending.size === 0 && settled > 0) || settled >= COMPACT_AFTER) {
-          while (syncing) await syncing; // never close the journal under a running sync
-          await fh.close();
-          fh = await rewrite(path, pending); // written and synced whole
-          syncedGen = writtenGen;
-          settled = 0;
-          kickSync(); // settles waiters the rewrite covered
         }
       } catch (err) {
         log.error("outbox: journal write failed", { error: err });
         for (const b of batch) b.done(err);
         for (const done of barriers) done(err);
+        continue;
       }
+      settled += acks.length;
+      for (const b of batch) for (const e of b.events) pending.set(e.id, e);
+      if (batch.length) wake();
+      for (const b of batch) b.done();
+      // Everything submitted before these barriers is written now: they wait for its sync.
+      for (const done of barriers) syncWaiters.push({ gen: writtenGen, done });
+      if (batch.length || barriers.length) kickSync();
+      if ((pending.size === 0 && settled > 0) || settled >= COMPACT_AFTER) await compact();
     }
+  }
+
+  /** Rewrites the journal with only the pending events; on failure the old journal goes on. */
+  async function compact(): Promise<void> {
+    while (syncing) await syncing; // never swap the journal under a running sync
+    let fresh: { fh: FileHandle; size: number };
+    try {
+      fresh = await rewrite(path, pending); // written and synced whole, then renamed
+    } catch (err) {
+      log.warn("outbox: cannot compact the journal now; appending to the old one", { error: err });
+      return;
+    }
+    await fh.close().catch(() => {});
+    ({ fh, size } = fresh);
+    torn = false;
+    syncedGen = writtenGen;
+    settled = 0;
+    kickSync(); // settles waiters the rewrite covered
   }
 
   const kick = () => {
@@ -205,13 +244,10 @@ export async function openOutbox(dir: string, log: Logger): Promise<Outbox> {
   };
 }
 
-/** Writes the pending events to a fresh journal (tmp + rename) and opens it for appending. */
-async function rewrite(path: string, pending: Map<string, BustleEvent>): Promise<FileHandle> {
-  const tmp = `${path}.tmp`;
-  const t = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  if (pending.size) await t.write([...pending.values()].map((e) => JSON.stringify({ e })).join("\n") + "\n");
-  await t.datasync();
-  await t.close();
-  await rename(tmp, path);
-  return open(path, constants.O_WRONLY | constants.O_APPEND, 0o600);
+/** Writes the pending events to a fresh journal (tmp, fsync, rename, fsync dir) and opens it for appending. */
+async function rewrite(path: string, pending: Map<string, BustleEvent>): Promise<{ fh: FileHandle; size: number }> {
+  const text = pending.size ? [...pending.values()].map((e) => JSON.stringify({ e })).join("\n") + "\n" : "";
+  await replaceFile(path, text, 0o600);
+  return { fh: await open(path, constants.O_WRONLY | constants.O_APPEND, 0o600), size: Buffer.byteLength(text) };
 }
+

@@ -40,6 +40,11 @@ const program = new Command("bustled")
     process.on("SIGINT", () => shutdown("SIGINT"));
     // logrotate (and `systemctl reload`): continue in fresh log files.
     process.on("SIGHUP", () => void relay.reopenLogs().catch((err) => log.error("cannot reopen logs", { error: err })));
+    void relay.failed.then(() => {
+      if (stopping) return;
+      stopping = true;
+      relay.stop().finally(() => process.exit(1));
+    });
     await relay.start();
     process.stderr.write(
       `bustled: node ${config.node.id} — log ${config.log.path}, state ${config.state.dir}, ` +

@@ -1,5 +1,6 @@
 /** `bustle status` for people: a short aligned report. Everything printed is made terminal-safe. */
 import { hasError, type Health } from "../../cluster/health.js";
+import type { DiskFaultRecord } from "../disk-fault.js";
 import { sanitizeText } from "../../cluster/text.js";
 
 const safe = (s: string | undefined) => (s === undefined ? "" : sanitizeText(s, 300).text);
@@ -62,4 +63,11 @@ export function formatHealth(h: Health, node: { id: string; name?: string | unde
   const ev = h.lastEvent;
   if (ev) out += row("last", hasError(ev) ? safe(ev.error) : ev.line === undefined ? "(no events yet)" : safe(ev.line));
   return out;
+}
+
+/** The `disk` row: fine, or the fault bustled is waiting out (written by relay/disk-fault.ts). */
+export function formatDiskFault(f: DiskFaultRecord | undefined): string {
+  if (!f) return row("disk", "ok");
+  const more = f.more ? ` (and ${f.more} more path${f.more === 1 ? "" : "s"})` : "";
+  return row("disk", `FAULT since ${safe(f.since)}: cannot write ${safe(f.path)}${more}: ${safe(f.code)} — new events wait until it takes writes again`);
 }

@@ -11,7 +11,8 @@ import { gatherHealth } from "../../cluster/health.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { isEmbedded } from "../config.js";
 import { loadCliConfig } from "./node-config.js";
-import { formatHealth } from "./status-format.js";
+import { readDiskFault } from "../disk-fault.js";
+import { formatDiskFault, formatHealth } from "./status-format.js";
 import { CliError } from "./run.js";
 import type { StatusOptions } from "./status.js";
 
@@ -61,7 +62,8 @@ export async function runStatus(opts: StatusOptions): Promise<void> {
   try {
     const health = await gatherHealth(nc, { logPositionFile: join(config.state.dir, "log-position.json"), logFile: logPath });
     const node = { id: config.node.id, name: config.node.name, logPath };
-    process.stdout.write(opts.json ? JSON.stringify({ node, ...health }, null, 2) + "\n" : formatHealth(health, node));
+    const disk = readDiskFault(config.state.dir);
+    process.stdout.write(opts.json ? JSON.stringify({ node, ...health, diskFault: disk ?? null }, null, 2) + "\n" : formatHealth(health, node) + formatDiskFault(disk));
   } finally {
     await closeBus(nc);
   }

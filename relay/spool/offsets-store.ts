@@ -1,11 +1,17 @@
 /**
  * The spool reader's positions, one per user, in `<stateDir>/spool-offsets.json`. Written
- * atomically (temporary file, fsync, rename) so a crash leaves either the old or the new file.
- * Writes are coalesced: a save requested while one is running is folded into the next one.
+ * atomically and durably (temporary file, fsync, rename, fsync of the directory), the previous
+ * version kept as `spool-offsets.json.prev`: a file found empty or unreadable (a power cut
+ * before its data reached the disk) is replaced by that one — an older position only means a
+ * few lines are read again, with the same ids, which the stream drops as copies.
+ * Writes are coalesced: a save requested while one is running is folded into the next one; a
+ * disk fault is retried with backoff until it passes (relay/disk-fault.ts).
  */
 import { mkdirSync, readFileSync, renameSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
+import { createDiskFaults, isDiskError, type DiskFaults } from "../disk-fault.js";
+import { replaceFile } from "../durable-file.js";
+import { silentLogger } from "../../cluster/logger.js";
 
 /** Where one user's spool has been read up to. */
 export interface SpoolPosition {
@@ -25,16 +31,30 @@ export interface SpoolPosition {
 
 export type LoadedOffsets =
   | { kind: "missing" }
-  | { kind: "loaded"; positions: Map<string, SpoolPosition> }
+  /** `recovered`: the file was damaged (moved aside) and its previous version was used. */
+  | { kind: "loaded"; positions: Map<string, SpoolPosition>; recovered?: { movedTo: string; error: string } }
   | { kind: "corrupt"; movedTo: string; error: string };
 
 export const OFFSETS_FILE = "spool-offsets.json";
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
-/** Reads the offsets file. A corrupt file is moved aside so it is kept for the admin. */
+/**
+ * Reads the offsets file. A damaged file is moved aside (kept for the admin); then its previous
+ * version is used when it is sound, else the result is `corrupt`.
+ */
 export function loadOffsets(stateDir: string): LoadedOffsets {
   const path = join(stateDir, OFFSETS_FILE);
+  const main = readPositions(path);
+  if (main.kind !== "corrupt") return main;
+  const movedTo = `${path}.corrupt-${Date.now()}`;
+  renameSync(path, movedTo);
+  const prev = readPositions(`${path}.prev`);
+  if (prev.kind === "loaded") return { ...prev, recovered: { movedTo, error: main.error } };
+  return { kind: "corrupt", movedTo, error: main.error };
+}
+
+function readPositions(path: string): { kind: "missing" } | { kind: "loaded"; positions: Map<string, SpoolPosition> } | { kind: "corrupt"; error: string } {
   let raw: string;
   try {
     raw = readFileSync(path, "utf8");
@@ -43,6 +63,7 @@ export function loadOffsets(stateDir: string): LoadedOffsets {
     throw err;
   }
   try {
+    if (raw.trim() === "") throw new Error("the file is empty");
     const parsed = JSON.parse(raw) as { v?: unknown; spools?: Record<string, unknown> };
     if (parsed.v !== 1 || typeof parsed.spools !== "object" || parsed.spools === null) throw new Error("not a version 1 offsets file");
     const positions = new Map<string, SpoolPosition>();
@@ -54,9 +75,7 @@ export function loadOffsets(stateDir: string): LoadedOffsets {
     }
     return { kind: "loaded", positions };
   } catch (err) {
-    const movedTo = `${path}.corrupt-${Date.now()}`;
-    renameSync(path, movedTo);
-    return { kind: "corrupt", movedTo, error: (err as Error).message };
+    return { kind: "corrupt", error: (err as Error).message };
   }
 }
 
@@ -76,6 +95,7 @@ export class OffsetsWriter {
     private readonly stateDir: string,
     private readonly snapshot: () => Map<string, SpoolPosition>,
     private readonly beforeWrite: () => Promise<void> = async () => {},
+    private readonly faults: DiskFaults = createDiskFaults(silentLogger),
   ) {
     this.path = join(stateDir, OFFSETS_FILE);
   }
@@ -99,17 +119,24 @@ export class OffsetsWriter {
 
   private async write(): Promise<void> {
     mkdirSync(this.stateDir, { recursive: true });
-    const spools: Record<string, SpoolPosition> = {};
-    for (const [user, p] of [...this.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1))) spools[user] = { ...p };
-    await this.beforeWrite();
-    const tmp = `${this.path}.tmp`;
-    const fh = await open(tmp, "w", 0o600);
-    try {
-      await fh.writeFile(JSON.stringify({ v: 1, spools }, null, 1) + "\n");
-      await fh.sync();
-    } finally {
-      await fh.close();
+    // A fresh snapshot on every attempt: a retry after a disk fault writes the newest positions.
+    for (;;) {
+      const spools: Record<string, SpoolPosition> = {};
+      for (const [user, p] of [...this.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1))) spools[user] = { ...p };
+      try {
+        await this.beforeWrite();
+      } catch (err) {
+        // The sink could not sync (it reports its own disk fault): the offsets wait for it.
+        if (isDiskError(err) && (await this.faults.retry(this.path))) continue;
+        throw err;
+      }
+      try {
+        await replaceFile(this.path, JSON.stringify({ v: 1, spools }, null, 1) + "\n", 0o600, true);
+        this.faults.clear(this.path);
+        return;
+      } catch (err) {
+        if (!this.faults.report(this.path, err) || !(await this.faults.retry(this.path))) throw err;
+      }
     }
-    await rename(tmp, this.path);
   }
 }

@@ -11,6 +11,7 @@ import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../cluster/logger.js";
 import type { Audit } from "../audit.js";
+import type { DiskFaults } from "../disk-fault.js";
 import type { EventSink } from "../event-sink.js";
 import { createHomeWatchers, isUserName, listHomes } from "./discovery.js";
 import { loadOffsets, OffsetsWriter, type SpoolPosition } from "./offsets-store.js";
@@ -29,6 +30,8 @@ export interface SpoolReaderOptions {
   /** relay/event-sink.ts — submit resolves once events are written; offsets are saved after `flushed`. */
   sink: EventSink;
   audit: Audit;
+  /** Where the offsets writer reports disk faults (the relay's shared record). */
+  faults?: DiskFaults;
   log: Logger;
   rate: { burst: number; perMinute: number };
   /** Longer lines are refused whole and audit-logged. */
@@ -58,7 +61,7 @@ const SUMMARY_FLUSH_MS = 10_000;
 export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const log = opts.log;
   const positions = new Map<string, SpoolPosition>();
-  const writer = new OffsetsWriter(opts.stateDir, () => positions, () => opts.sink.flushed?.() ?? Promise.resolve());
+  const writer = new OffsetsWriter(opts.stateDir, () => positions, () => opts.sink.flushed?.() ?? Promise.resolve(), opts.faults);
   const refused = new Map<string, Set<string>>();
   const spools = new Map<string, UserSpool>();
   const drops = new DropSummary(opts.audit);
@@ -178,6 +181,10 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       if (loaded.kind === "corrupt") {
         log.error("spool offsets file was corrupt; moved aside, starting as on a first start", { movedTo: loaded.movedTo, error: loaded.error });
         opts.audit.note("spool-offsets-corrupt", { moved_to: loaded.movedTo, error: loaded.error });
+      }
+      if (loaded.kind === "loaded" && loaded.recovered) {
+        log.error("spool offsets file was damaged; moved aside, resuming from its previous version (a few lines may be read again, with the same ids)", { movedTo: loaded.recovered.movedTo, error: loaded.recovered.error });
+        opts.audit.note("spool-offsets-recovered", { moved_to: loaded.recovered.movedTo, error: loaded.recovered.error });
       }
       if (loaded.kind === "loaded") for (const [u, p] of loaded.positions) positions.set(u, p);
       const firstStart = loaded.kind !== "loaded";
