@@ -12,7 +12,7 @@
  * The fault file is created at start, padded to a fixed size and later overwritten in place:
  * rewriting bytes a file already owns needs no free space, so it can be updated on a full disk.
  */
-import { closeSync, existsSync, openSync, readFileSync, writeSync, constants } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync, constants } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../cluster/logger.js";
 
@@ -81,6 +81,7 @@ export function createDiskFaults(log: Logger, stateDir?: string): DiskFaults {
 
   if (file) {
     try {
+      mkdirSync(stateDir!, { recursive: true });
       fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
       record();
     } catch (err) {

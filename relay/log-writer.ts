@@ -249,7 +249,9 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
           try {
             await appendAll(fh!, text, opts.logPath);
           } catch (err) {
-            // While the disk is full, take nothing more from the stream: it keeps the events.
+            // Cut the partial line at once (readers must never see it), and while the disk is
+            // full take nothing more from the stream: it keeps the events.
+            await fh!.truncate(written.size).then(() => (torn = false), () => {});
             if (messages) pauseConsumer();
             throw err;
           }

@@ -136,7 +136,12 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
         torn = false;
       }
       torn = true;
-      size += await appendAll(fh, text, path);
+      try {
+        size += await appendAll(fh, text, path);
+      } catch (err) {
+        await fh.truncate(size).then(() => (torn = false), () => {}); // back to the last whole record at once
+        throw err;
+      }
       torn = false;
     });
   }
