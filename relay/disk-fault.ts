@@ -171,13 +171,17 @@ export function createDiskFaults(log: Logger, stateDir?: string): DiskFaults {
  * error once the relay is stopping, reject.
  */
 export async function withDiskRetry<T>(faults: DiskFaults, path: string, fn: () => Promise<T>): Promise<T> {
+  let faulted = false;
   for (;;) {
     try {
       const v = await fn();
-      faults.clear(path);
+      // Only the retry that met the fault ends it (another write to the same path succeeding,
+      // a sync say, does not mean this one would).
+      if (faulted) faults.clear(path);
       return v;
     } catch (err) {
       if (!faults.report(path, err) || !(await faults.retry(path))) throw err;
+      faulted = true;
     }
   }
 }
