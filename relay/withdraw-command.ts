@@ -8,7 +8,7 @@ import { userInfo } from "node:os";
 import { parseDuration } from "../cluster/duration.js";
 import { EVENT_ID_RE, encodeEvent, subjectOf } from "../cluster/envelope.js";
 import { BustleError } from "../cluster/errors.js";
-import { makeWithdrawal } from "../cluster/withdraw.js";
+import { FEDERATION_ADMIN_NODE, makeWithdrawal } from "../cluster/withdraw.js";
 import { loadNodeConfig } from "./config.js";
 import { findById, findByText, type Found } from "./withdraw-find.js";
 
@@ -25,15 +25,17 @@ const admin = (): string | null => {
   return /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? name : null;
 };
 
-interface Options { config?: string; reason?: string; match?: string; since?: number }
+interface Options { config?: string; reason?: string; match?: string; since?: number; admin?: string }
 
-function pick(config: ReturnType<typeof loadNodeConfig>, id: string | undefined, o: Options): Found {
+/** The event meant; `undefined` only for the federation admin naming an id this log does not hold. */
+function pick(config: ReturnType<typeof loadNodeConfig>, id: string | undefined, o: Options): Found | undefined {
   const node = config.node.id;
   if (id !== undefined) {
     if (!EVENT_ID_RE.test(id)) throw new WithdrawError(`${JSON.stringify(id)} is not an event id (8–64 characters of A-Z a-z 0-9 _ -)`);
     const f = findById(config.log.path, id);
+    if (!f && o.admin) return undefined;
     if (!f) throw new WithdrawError(`no event ${id} in ${config.log.path} (its index has no such id)`);
-    if (f.node !== node) throw new WithdrawError(`event ${id} is from ${f.node}: only ${f.node}'s admin or the federation's admin may withdraw it`);
+    if (f.node !== node && !o.admin) throw new WithdrawError(`event ${id} is from ${f.node}: only ${f.node}'s admin or the federation's admin may withdraw it`);
     return f;
   }
   const since = new Date(Date.now() - (o.since ?? 3_600_000)).toISOString();
@@ -54,13 +56,15 @@ export function withdrawCommand(): Command {
     .option("--reason <TEXT>", "why (recorded in every node's audit log and shown in the feed)")
     .option("--match <TEXT>", "find the event by a piece of its text instead of its id")
     .option("--since <DURATION>", "with --match: how far back to look (default 1h)", span)
+    .option("--admin <FILE>", "as the federation's admin (DIR/admin/admin.yaml): any node's event")
     .action(async (id: string | undefined, o: Options, cmd: Command) => {
       if ((id === undefined) === (o.match === undefined)) cmd.error("give an EVENT-ID or --match TEXT (one of them)", { exitCode: 2 });
       const config = loadNodeConfig(o.config);
       const target = pick(config, id, o);
-      const ev = makeWithdrawal({ node: config.node.id, targetNode: target.node, target: target.id, reason: o.reason, by: admin() });
-      const { publishOnce } = await import("./withdraw-publish.js");
-      await publishOnce(config, o.config, subjectOf(ev), encodeEvent(ev), ev.id);
-      process.stdout.write(`withdrew ${target.id} (${target.line}); every node blanks it as the withdrawal arrives\n`);
+      const ev = makeWithdrawal({ node: o.admin ? FEDERATION_ADMIN_NODE : config.node.id, targetNode: target?.node, target: target?.id ?? id!, reason: o.reason, by: admin() });
+      const { nodeBusSettings, publishOnce } = await import("./withdraw-publish.js");
+      const settings = o.admin ? (await import("../cluster/federation/admin-file.js")).loadAdminBus(o.admin) : nodeBusSettings(config, o.config);
+      await publishOnce(settings, `bustled withdraw (${o.admin ? "admin" : config.node.id})`, subjectOf(ev), encodeEvent(ev), ev.id);
+      process.stdout.write(`withdrew ${ev.data!.target as string}${target ? ` (${target.line})` : ""}; every node blanks it as the withdrawal arrives\n`);
     });
 }
