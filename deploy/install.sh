@@ -115,11 +115,14 @@ install_tree() {
   cp -a "$SRC/package.json" "$SRC/package-lock.json" "$SRC/README.md" "$stage/"
   cp -a "$SRC/docs" "$stage/docs"
   mkdir -p "$stage/deploy" && cp -a "$SRC/deploy/systemd" "$SRC/deploy/examples" "$SRC/deploy/install.sh" "$stage/deploy/"
-  [ -d "$SRC/deploy/schema" ] && cp -a "$SRC/deploy/schema" "$stage/schema"
   cp -a "$SRC/node_modules" "$stage/node_modules"
   local out
   out=$(cd "$stage" && npm prune --omit=dev --no-audit --no-fund --offline 2>&1) || { echo "$out" >&2; exit 1; }
   for entry in $PROGRAMS; do chmod 0755 "$stage/dist/${entry#*:}"; done
+  # The configs' JSON Schemas (editors: the first line of /etc/bustle/*.yaml), from this build.
+  mkdir -p "$stage/schema"
+  node "$stage/dist/relay/bin/bustled.js" schema > "$stage/schema/node.schema.json"
+  node "$stage/dist/control/bin/bustle-control.js" schema > "$stage/schema/control.schema.json"
   chmod -R go-w "$stage"
   if [ -e "$dest" ]; then
     rm -rf "$dest.old"

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { loadConfigFile, deepFreeze, parseConfig } from "../cluster/config/load.js";
-import { int, number, object, optional, string, duration, type Infer } from "../cluster/config/schema.js";
+import { int, jsonSchemaDocument, number, object, optional, string, duration, type Infer, type JsonSchema } from "../cluster/config/schema.js";
 import { natsSectionSchema } from "../cluster/bus-config.js";
 import { NODE_ID_RE } from "../cluster/names.js";
 import { defaultDataDir, defaultNodeId } from "../cluster/config/node-location.js";
@@ -73,6 +73,10 @@ export function loadNodeConfig(file: string | undefined, overrides: NodeOverride
   if (overrides.nats?.length) c.nats.servers = overrides.nats;
   return deepFreeze(c);
 }
+
+/** node.yaml's JSON Schema (`bustled schema`), generated from the schema above. */
+export const nodeConfigJsonSchema = (): JsonSchema =>
+  jsonSchemaDocument(nodeConfigSchema, { id: "https://bustle.invalid/schema/node.schema.json", title: "bustle node.yaml" });
 
 /** True when bustled must run its own nats-server. */
 export const isEmbedded = (c: NodeConfig): boolean => !c.nats.servers?.length;

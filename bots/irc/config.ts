@@ -12,7 +12,7 @@
  */
 import { accessSync, constants } from "node:fs";
 import {
-  INVALID, array, bool, duration, int, object, optional, refine, string,
+  INVALID, array, bool, duration, int, jsonOf, object, optional, refine, string,
   type Infer, type Schema,
 } from "../../cluster/config/schema.js";
 
@@ -38,6 +38,7 @@ const channelObject = object({
 /** `"#bustle"` or `{name: "#secret", key_env: SECRET_KEY}`; keys never sit in the file itself. */
 const channel: Schema<ChannelSpec> = {
   expects: 'a channel ("#bustle") or {name, key_env}',
+  json: () => ({ anyOf: [{ type: "string", pattern: CHANNEL_NAME.source.replace(/\\\//g, "/") }, jsonOf(channelObject)], description: channel.expects }),
   check(value, path, issues) {
     if (typeof value === "string") {
       if (CHANNEL_NAME.test(value)) return { name: value };

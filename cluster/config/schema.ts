@@ -5,6 +5,9 @@
  */
 import { parseDuration } from "../duration.js";
 
+/** What parseDuration accepts, as a JSON Schema pattern. */
+const DURATION_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$";
+
 export type Path = ReadonlyArray<string | number>;
 
 export interface Issues {
@@ -20,7 +23,27 @@ export interface Schema<T> {
   check(value: unknown, path: Path, issues: Issues): T | Invalid;
   /** Human description used in messages, e.g. "an integer 1–65535". */
   readonly expects: string;
+  /**
+   * The same rules as JSON Schema (draft 2020-12), for editors and other tools. Every combinator
+   * here provides it; a hand-written schema without it is emitted as "anything" (its description).
+   */
+  readonly json?: () => JsonSchema;
 }
+
+/** A JSON Schema (draft 2020-12) object. */
+export type JsonSchema = { [keyword: string]: unknown };
+
+/** A schema's JSON Schema; what cannot say one allows anything, described. */
+export const jsonOf = (schema: Schema<unknown>): JsonSchema => schema.json?.() ?? { description: schema.expects };
+
+/** A whole config file's JSON Schema document, generated from the schema that validates the file. */
+export function jsonSchemaDocument(schema: Schema<unknown>, meta: { id: string; title: string }): JsonSchema {
+  return { $schema: "https://json-schema.org/draft/2020-12/schema", $id: meta.id, title: meta.title, ...jsonOf(schema) };
+}
+
+/** A JavaScript RegExp as a JSON Schema pattern (ECMA-262 too); flags cannot be said, so then none. */
+// (`\/` is only needed in a literal, and is an error in a unicode pattern.)
+const patternOf = (re: RegExp | undefined): JsonSchema => (re && !re.flags ? { pattern: re.source.replace(/\\\//g, "/") } : {});
 
 export interface OptionalSchema<T, HasDefault extends boolean = boolean> extends Schema<T> {
   readonly optional: true;
@@ -40,9 +63,10 @@ const show = (v: unknown): string => {
   return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + "..." : s;
 };
 
-function leaf<T>(expects: string, test: (v: unknown) => T | undefined): Schema<T> {
+function leaf<T>(expects: string, test: (v: unknown) => T | undefined, json: JsonSchema): Schema<T> {
   return {
     expects,
+    json: () => ({ ...json, description: expects }),
     check(value, path, issues) {
       const out = test(value);
       if (out === undefined) {
@@ -62,25 +86,27 @@ export function string(opts: { pattern?: RegExp; min?: number; max?: number; des
     if (opts.max !== undefined && v.length > opts.max) return undefined;
     if (opts.pattern && !opts.pattern.test(v)) return undefined;
     return v;
-  });
+  }, { type: "string", ...(opts.min !== undefined ? { minLength: opts.min } : {}), ...(opts.max !== undefined ? { maxLength: opts.max } : {}), ...patternOf(opts.pattern) });
 }
 
 export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
-  return leaf(`one of ${values.join(", ")}`, (v) => (values.includes(v as T) ? (v as T) : undefined));
+  return leaf(`one of ${values.join(", ")}`, (v) => (values.includes(v as T) ? (v as T) : undefined), { enum: [...values] });
 }
 
 export function int(opts: { min?: number; max?: number } = {}): Schema<number> {
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
   const range = opts.min !== undefined && opts.max !== undefined ? ` ${min}–${max}` : opts.min !== undefined ? ` ≥ ${min}` : "";
-  return leaf(`an integer${range}`, (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v : undefined));
+  return leaf(`an integer${range}`, (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v : undefined),
+    { type: "integer", ...(opts.min !== undefined ? { minimum: min } : {}), ...(opts.max !== undefined ? { maximum: max } : {}) });
 }
 
 export function number(opts: { min?: number; max?: number } = {}): Schema<number> {
   const { min = -Infinity, max = Infinity } = opts;
-  return leaf("a number", (v) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? v : undefined));
+  return leaf("a number", (v) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? v : undefined),
+    { type: "number", ...(opts.min !== undefined ? { minimum: min } : {}), ...(opts.max !== undefined ? { maximum: max } : {}) });
 }
 
-export const bool = (): Schema<boolean> => leaf("true or false", (v) => (typeof v === "boolean" ? v : undefined));
+export const bool = (): Schema<boolean> => leaf("true or false", (v) => (typeof v === "boolean" ? v : undefined), { type: "boolean" });
 
 /**
  * A duration string ("500ms", "1s", "10m", "1h") → milliseconds. A plain number is taken as
@@ -92,12 +118,13 @@ export function duration(opts: { min?: number; max?: number } = {}): Schema<numb
   return leaf('a duration like "500ms", "10s", "10m" or "1h"' + (opts.min ? ` of at least ${opts.min}ms` : ""), (v) => {
     const ms = typeof v === "string" ? parseDuration(v) : typeof v === "number" && Number.isFinite(v) ? v : undefined;
     return ms !== undefined && ms >= min && ms <= max ? ms : undefined;
-  });
+  }, { anyOf: [{ type: "string", pattern: DURATION_PATTERN }, { type: "number", minimum: min, ...(Number.isFinite(max) ? { maximum: max } : {}) }] });
 }
 
 export function array<T>(item: Schema<T>, opts: { min?: number; max?: number } = {}): Schema<T[]> {
   return {
     expects: `a list of ${item.expects}`,
+    json: () => ({ type: "array", items: jsonOf(item), ...(opts.min !== undefined ? { minItems: opts.min } : {}), ...(opts.max !== undefined ? { maxItems: opts.max } : {}) }),
     check(value, path, issues) {
       if (!Array.isArray(value)) {
         issues.report(path, `must be a list, got ${show(value)}`);
@@ -126,6 +153,7 @@ export function array<T>(item: Schema<T>, opts: { min?: number; max?: number } =
 export function record<T>(value: Schema<T>, key: Schema<string> = string()): Schema<Record<string, T>> {
   return {
     expects: `a mapping of ${value.expects}`,
+    json: () => ({ type: "object", additionalProperties: jsonOf(value), propertyNames: jsonOf(key) }),
     check(v, path, issues) {
       if (typeof v !== "object" || v === null || Array.isArray(v)) {
         issues.report(path, `must be a mapping, got ${show(v)}`);
@@ -193,6 +221,17 @@ function editDistance(a: string, b: string): number {
 export function object<S extends Shape>(shape: S, opts: { describe?: string } = {}): Schema<ObjectOf<S>> {
   return {
     expects: opts.describe ?? "a mapping",
+    json: () => {
+      const required = Object.entries(shape).filter(([, s]) => !isOptional(s)).map(([k]) => k);
+      return {
+        // null counts as an empty mapping (`nats:` with nothing under it).
+        type: required.length ? "object" : ["object", "null"],
+        properties: Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, jsonOf(s)])),
+        ...(required.length ? { required } : {}),
+        additionalProperties: false,
+        ...(opts.describe ? { description: opts.describe } : {}),
+      };
+    },
     check(value, path, issues) {
       if (value === null) value = {};
       if (typeof value !== "object" || Array.isArray(value)) {
@@ -233,6 +272,8 @@ export function object<S extends Shape>(shape: S, opts: { describe?: string } = 
 export function refine<T>(schema: Schema<T>, rule: (value: T, report: (path: Path, message: string) => void, path: Path) => void): Schema<T> {
   return {
     expects: schema.expects,
+    // Cross-field rules stay the loader's: the shape is what JSON Schema can check.
+    ...(schema.json ? { json: schema.json } : {}),
     check(value, path, issues) {
       const r = schema.check(value, path, issues);
       if (r === INVALID) return r;

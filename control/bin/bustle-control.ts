@@ -6,6 +6,7 @@ import { checkCommand } from "../cli/check.js";
 import { serveCommand } from "../cli/serve.js";
 import { statusCommand } from "../cli/status.js";
 import { steerCommand } from "../cli/steer.js";
+import { schemaCommand } from "../cli/schema.js";
 
 const program = new Command("bustle-control")
   .description("the bustle control server: YAML-configured bots, supervised, each running exactly once across the federation")
@@ -16,6 +17,7 @@ const program = new Command("bustle-control")
   .addCommand(steerCommand("resume"))
   .addCommand(steerCommand("reload"))
   .addCommand(steerCommand("restart"))
-  .addCommand(steerCommand("stop"));
+  .addCommand(steerCommand("stop"))
+  .addCommand(schemaCommand);
 
 await runProgram(program, "bustle-control");

@@ -2,7 +2,7 @@
  * The `bots:` list of control.yaml: the keys every bot has, plus its type's own section (named
  * after the type) validated with the schema the registry gives for that type.
  */
-import { array, bool, INVALID, object, optional, string, type Issues, type Path, type Schema } from "../../cluster/config/schema.js";
+import { array, bool, INVALID, jsonOf, object, optional, string, type Issues, type Path, type Schema } from "../../cluster/config/schema.js";
 import { ALL_EVENTS, EVENT_SUBJECT_PREFIX, isLocalSource, KIND_RE, LOCAL_SOURCES, NODE_ID_RE, SOURCE_RE } from "../../cluster/names.js";
 import type { BotType, CommonBotConfig } from "../../bots/bot.js";
 import { templateProblems } from "../../bots/format.js";
@@ -76,6 +76,18 @@ export function botSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sch
   const known = Object.keys(registry).sort();
   return {
     expects: "a bot (a mapping with id, type and the type's own section)",
+    // The common keys, then per type (if type is X) its own section X; nothing else.
+    json: () => {
+      const common = jsonOf(object(commonShape));
+      return {
+        type: "object",
+        properties: { ...(common.properties as object), type: { enum: known, description: "the bot type" } },
+        required: ["id", "type"],
+        allOf: known.map((t) => ({ if: { properties: { type: { const: t } } }, then: { properties: { [t]: jsonOf(registry[t]!.schema) } } })),
+        unevaluatedProperties: false,
+        description: "a bot (a mapping with id, type and the type's own section)",
+      };
+    },
     check(value, path, issues) {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         issues.report(path, `must be a mapping with id and type, got ${JSON.stringify(value)}`);
@@ -130,6 +142,7 @@ export function botsSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sc
   const list = array(botSchema(registry, opts));
   return {
     expects: list.expects,
+    ...(list.json ? { json: list.json } : {}),
     check(value, path, issues) {
       // Duplicate ids are found on the raw entries so they are reported even when an entry has other problems.
       if (Array.isArray(value)) {

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { deepFreeze, parseConfig, readConfigText } from "../../cluster/config/load.js";
-import { duration, int, INVALID, object, optional, refine, string, type Schema } from "../../cluster/config/schema.js";
+import { duration, int, INVALID, jsonOf, jsonSchemaDocument, object, optional, refine, string, type JsonSchema, type Schema } from "../../cluster/config/schema.js";
 import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
 import { ConfigError } from "../../cluster/errors.js";
 import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
@@ -57,6 +57,7 @@ const nodeRefSchema = refine(
 
 const natsRefSchema: Schema<NatsRef> = {
   expects: "a mapping: {config: node.yaml} or servers/user/password_file/password_env/tls",
+  json: () => ({ anyOf: [jsonOf(nodeRefSchema), jsonOf(natsSectionSchema)], description: natsRefSchema.expects }),
   check(value, path, issues) {
     if (value && typeof value === "object" && !Array.isArray(value) && "config" in value) {
       const others = Object.keys(value).filter((k) => !CREDENTIAL_KEYS.includes(k));
@@ -132,6 +133,11 @@ function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string
 }
 
 const at = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+/** control.yaml's JSON Schema (`bustle-control schema`), from the schema that validates it, with every bot type of `registry`. */
+export function controlConfigJsonSchema(registry: Registry): JsonSchema {
+  return jsonSchemaDocument(schemaFor(registry, process.cwd(), undefined), { id: "https://bustle.invalid/schema/control.schema.json", title: "bustle control.yaml" });
+}
 
 type Credential = Pick<NatsSection, "user" | "password_file" | "password_env">;
 

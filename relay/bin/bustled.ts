@@ -63,4 +63,12 @@ program
 
 for (const cmd of [...silenceCommands(), withdrawCommand()]) program.addCommand(cmd);
 
+program
+  .command("schema")
+  .description("print node.yaml's JSON Schema (draft 2020-12), generated from the schema bustled validates it with")
+  .action(async () => {
+    const { nodeConfigJsonSchema } = await import("../config.js");
+    process.stdout.write(JSON.stringify(nodeConfigJsonSchema(), null, 2) + "\n");
+  });
+
 await runProgram(program, "bustled");

@@ -85,6 +85,7 @@ test("install - --help, bad options, and a staged install into --root", () => {
     const unit = readFileSync(join(root.path, "etc/systemd/system/bustled.service"), "utf8");
     assert.match(unit, /ExecStart=\S+ \/srv\/bustle\/dist\/relay\/bin\/bustled\.js --config \/etc\/bustle\/node\.yaml/);
     assert.match(readFileSync(join(root.path, "etc/bustle/node.yaml"), "utf8"), /^# yaml-language-server: \$schema=file:\/\/\/srv\/bustle\/schema\/node\.schema\.json\n/);
+    assert.equal(JSON.parse(readFileSync(join(root.path, "srv/bustle/schema/node.schema.json"), "utf8")).title, "bustle node.yaml");
     assert.ok(lstatSync(join(root.path, "etc/logrotate.d/bustle")).isFile());
     assert.match(readFileSync(join(root.path, "etc/sysctl.d/60-bustle.conf"), "utf8"), /^fs\.inotify\.max_user_watches = 524288$/m);
   } finally {
