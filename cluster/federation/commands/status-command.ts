@@ -1,8 +1,15 @@
 /** `bustle-cluster status`: routes, meta leader, stream replicas and lag, and nodes' log positions. */
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ConfigError } from "../../errors.js";
+import { BustleError, ConfigError } from "../../errors.js";
+import { formatDuration, parseDuration } from "../../duration.js";
+
+const timeout = (v: string) => {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('a duration like "90s" or "5m"');
+  return ms;
+};
 import { defaultNodeId, locateNode } from "../../config/node-location.js";
 
 export function statusCommand(): Command {
@@ -12,10 +19,12 @@ export function statusCommand(): Command {
     .option("--dir <dir>", "a folder made by `bustle-cluster up` or `init`: report every node in it")
     .option("--state <dir>", "this node's state dir (for its log position), when node.yaml does not set state.dir")
     .option("--json", "print the report as JSON")
-    .action(async (opts: { config?: string; dir?: string; state?: string; json?: boolean }) => {
+    .option("--wait-healthy", "wait until routes, meta leader, stream replicas and every log are current (exit 0), or say what is not at the timeout (exit 1)")
+    .option("--timeout <duration>", "with --wait-healthy: how long to wait (e.g. 90s, 5m)", timeout, 120_000)
+    .action(async (opts: { config?: string; dir?: string; state?: string; json?: boolean; waitHealthy?: boolean; timeout: number }) => {
       const { readMap, readNodeFile, gatherFederationStatus } = await import("../status.js");
       let node;
-      let map;
+      let map: import("../init.js").FederationMap | undefined;
       let positions: { id: string; file: string }[] = [];
       if (opts.dir) {
         const dir = resolve(opts.dir);
@@ -40,7 +49,16 @@ export function statusCommand(): Command {
         const state = opts.state ? resolve(opts.state) : node.stateDir;
         if (state) positions = [{ id: node.id, file: join(state, "log-position.json") }];
       }
-      const st = await gatherFederationStatus({ node, map, positions });
+      const gather = () => gatherFederationStatus({ node, map, positions });
+      if (opts.waitHealthy) {
+        const { waitHealthy } = await import("../healthy.js");
+        const { status, unhealthy } = await waitHealthy(gather, opts.timeout);
+        if (unhealthy.length) throw new BustleError(`not healthy after ${formatDuration(opts.timeout)}: ${unhealthy.join("; ")}`);
+        if (opts.json) process.stdout.write(JSON.stringify(status, null, 2) + "\n");
+        else process.stdout.write(`bustle-cluster: healthy (${status!.servers.filter((s) => s.reachable).length} servers, meta leader ${status!.metaLeader}, ${status!.logs.length} logs current)\n`);
+        return;
+      }
+      const st = await gather();
       if (opts.json) process.stdout.write(JSON.stringify(st, null, 2) + "\n");
       else process.stdout.write((await import("../status-format.js")).formatFederationStatus(st));
     });
