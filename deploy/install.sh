@@ -17,6 +17,7 @@ Run as root from a bustle checkout (after `npm ci`, or it runs it). It installs:
   /etc/systemd/system/{bustled,bustle-nats,bustle-control}.service
   /etc/logrotate.d/bustle           weekly rotation; bustled reopens its logs on SIGHUP
   /etc/sysctl.d/60-bustle.conf      fs.inotify.max_user_watches for watching every home
+  /etc/profile.d/bustle.sh          `bustle digest` at login, for users who asked (digest --on)
 A second run upgrades in place and keeps config, state and logs (running services are
 restarted). Nothing is enabled: `systemctl enable --now bustled` when the config is right.
 
@@ -25,8 +26,8 @@ Options:
   --root DIR     install into DIR as if it were / (images, tests): no user, no ownership,
                  nothing applied to the running system
   --no-apply     write the files but leave the running system alone (no systemctl, no sysctl)
-  --uninstall    remove what the installer added (programs, links, units, logrotate and
-                 sysctl files); keep /etc/bustle, /var/lib/bustle and the bustle user
+  --uninstall    remove what the installer added (programs, links, units, logrotate, sysctl
+                 and profile.d files); keep /etc/bustle, /var/lib/bustle and the bustle user
   -h, --help     this text
 EOF
 }
@@ -62,6 +63,7 @@ BIN=/usr/local/bin
 UNITS=/etc/systemd/system
 LOGROTATE=/etc/logrotate.d/bustle
 SYSCTL=/etc/sysctl.d/60-bustle.conf
+PROFILE=/etc/profile.d/bustle.sh
 PROGRAMS="bustle:relay/bin/bustle.js bustled:relay/bin/bustled.js bustle-control:control/bin/bustle-control.js bustle-cluster:cluster/bin/bustle-cluster.js"
 UNIT_NAMES="bustled bustle-nats bustle-control"
 
@@ -80,10 +82,10 @@ uninstall() {
     if [ -L "$link" ] && [[ "$(readlink "$link")" == "$PREFIX"/* ]]; then rm -f "$link"; fi
   done
   for u in $UNIT_NAMES; do rm -f "$(r "$UNITS/$u.service")"; done
-  rm -f "$(r "$LOGROTATE")" "$(r "$SYSCTL")"
+  rm -f "$(r "$LOGROTATE")" "$(r "$SYSCTL")" "$(r "$PROFILE")"
   rm -rf "$(r "$PREFIX")"
   systemd_running && systemctl daemon-reload || true
-  say "removed $PREFIX, the commands in $BIN, the units, logrotate and sysctl files"
+  say "removed $PREFIX, the commands in $BIN, the units, the logrotate, sysctl and profile.d files"
   say "kept $ETC (config), $DATA (log, audit log, state) and the bustle user; remove them by hand if you want them gone"
 }
 
@@ -195,7 +197,8 @@ system_files() {
   local node_bin units
   node_bin=$(command -v node)
   units=$(r "$UNITS")
-  mkdir -p "$units" "$(r /etc/logrotate.d)" "$(r /etc/sysctl.d)"
+  mkdir -p "$units" "$(r /etc/logrotate.d)" "$(r /etc/sysctl.d)" "$(r /etc/profile.d)"
+  install -m 0644 "$SRC/deploy/profile.d/bustle.sh" "$(r "$PROFILE")"
   for u in $UNIT_NAMES; do
     sed -e "s|/usr/bin/node |$node_bin |g" -e "s|/opt/bustle/|$PREFIX/|g" "$SRC/deploy/systemd/$u.service" > "$units/$u.service"
     chmod 0644 "$units/$u.service"

@@ -87,6 +87,7 @@ test("install - --help, bad options, and a staged install into --root", () => {
     assert.match(readFileSync(join(root.path, "etc/bustle/node.yaml"), "utf8"), /^# yaml-language-server: \$schema=file:\/\/\/srv\/bustle\/schema\/node\.schema\.json\n/);
     assert.equal(JSON.parse(readFileSync(join(root.path, "srv/bustle/schema/node.schema.json"), "utf8")).title, "bustle node.yaml");
     assert.ok(lstatSync(join(root.path, "etc/logrotate.d/bustle")).isFile());
+    assert.match(readFileSync(join(root.path, "etc/profile.d/bustle.sh"), "utf8"), /bustle digest/);
     assert.match(readFileSync(join(root.path, "etc/sysctl.d/60-bustle.conf"), "utf8"), /^fs\.inotify\.max_user_watches = 524288$/m);
   } finally {
     root.remove();
@@ -146,7 +147,7 @@ test("install - from a checkout to a running node a plain user sees; again keeps
 
   const gone = await box.run(["bash", INSTALL, "--uninstall", "--no-apply"], { cwd: CHECKOUT });
   assert.equal(gone.code, 0, gone.stderr);
-  const left = await box.sh("for p in /opt/bustle /usr/local/bin/bustle /usr/local/bin/bustled /usr/local/bin/bustle-control /usr/local/bin/bustle-cluster /etc/systemd/system/bustled.service /etc/systemd/system/bustle-control.service /etc/systemd/system/bustle-nats.service /etc/logrotate.d/bustle /etc/sysctl.d/60-bustle.conf; do [ -e $p ] || [ -L $p ] && echo $p; done; true");
+  const left = await box.sh("for p in /opt/bustle /usr/local/bin/bustle /usr/local/bin/bustled /usr/local/bin/bustle-control /usr/local/bin/bustle-cluster /etc/systemd/system/bustled.service /etc/systemd/system/bustle-control.service /etc/systemd/system/bustle-nats.service /etc/logrotate.d/bustle /etc/sysctl.d/60-bustle.conf /etc/profile.d/bustle.sh; do [ -e $p ] || [ -L $p ] && echo $p; done; true");
   assert.equal(left, "", "everything the installer added is gone");
   assert.equal(await sha("/etc/bustle/node.yaml"), before.node, "the config stays");
   assert.match(await box.sh("cat /var/lib/bustle/bustle.log"), /AFTER THE UPGRADE/, "the log stays");

@@ -34,7 +34,7 @@ test("schema - both are draft 2020-12 and the copies in deploy/schema are what t
   for (const [name, schema] of [["node", nodeSchema], ["control", controlSchema]] as const) {
     assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
     assert.deepEqual(JSON.parse(readFileSync(join(CHECKOUT, "deploy", "schema", `${name}.schema.json`), "utf8")), schema,
-      `deploy/schema/${name}.schema.json is stale: regenerate it with \`bustled schema\` / \`bustle-control schema\``);
+      `deploy/schema/${name}.schema.json is stale: regenerate it: npm run schema`);
   }
 });
 
