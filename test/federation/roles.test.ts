@@ -125,8 +125,13 @@ test("roles - re-running init with a new bot grant applies on reload, to connect
   const leases = await new Kvm(ctl.nc).open("bustle-leases");
   await assert.rejects(leases.put("late-bot", "n3"), "not granted yet");
   fed().replan({ bots: [{ id: "late-bot", nodes: ["n3"] }] });
-  await waitFor(() => leases.put("late-bot", "n3").then(() => true, () => false), 20_000, "the grant to apply after the servers' reload");
-  assert.equal((await leases.get("late-bot"))?.string(), "n3");
+  // A reload briefly restarts the account's JetStream ("no responders" for a moment): wait until the
+  // write and a read both succeed, as a control server retrying would.
+  const granted = async () => {
+    await leases.put("late-bot", "n3");
+    return (await leases.get("late-bot"))?.string() === "n3";
+  };
+  await waitFor(() => granted().catch(() => false), 20_000, "the grant to apply after the servers' reload");
   assert.equal(ctl.nc.isClosed(), false);
   await waitRelaysConnected(fed(), 10_000);
   await eventsStillFlow(fed().nodes.map((n) => new SpoolWriter(n.id, n.homes, "carol")));
