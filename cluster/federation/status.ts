@@ -14,6 +14,7 @@ import { hasError, readLogPosition, streamHealth, type StreamHealth } from "../h
 import { silentLogger } from "../logger.js";
 import { INVALID, formatPath } from "../config/schema.js";
 import { defaultDataDir } from "../config/node-location.js";
+import { localBusSettings, localCredentials } from "../local-auth.js";
 import type { FederationMap } from "./init.js";
 import { metaLeaderOf, viewServers, type ServerView } from "./monitoring.js";
 import { inboxPrefix } from "./permissions.js";
@@ -88,9 +89,11 @@ export interface StatusInputs {
 }
 
 async function connectFor(node: NodeFileView, timeoutMs: number): Promise<NatsConnection> {
-  const servers = node.nats.servers?.length ? [...node.nats.servers] : [`nats://127.0.0.1:${node.nats.port}`];
-  const settings = resolveBusSettings(node.nats, node.file, servers);
-  return connectBus({ ...settings, name: `bustle-cluster status (${node.id})`, logger: silentLogger, waitOnFirstConnect: false, timeoutMs, inboxPrefix: inboxPrefix(node.id) });
+  // An embedded node (no servers): its read-only status credential, as `bustle status` uses.
+  const settings = !node.nats.servers?.length && node.stateDir
+    ? localBusSettings(localCredentials(node.stateDir, node.id), "status", node.nats.port)
+    : resolveBusSettings(node.nats, node.file, node.nats.servers?.length ? [...node.nats.servers] : [`nats://127.0.0.1:${node.nats.port}`]);
+  return connectBus({ ...settings, name: `bustle-cluster status (${node.id})`, logger: silentLogger, waitOnFirstConnect: false, timeoutMs, inboxPrefix: settings.inboxPrefix ?? inboxPrefix(node.id) });
 }
 
 /** Gathers the report; rejects with NatsUnavailable only when neither NATS nor any monitor answers. */

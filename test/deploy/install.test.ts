@@ -124,6 +124,11 @@ test("install - from a checkout to a running node a plain user sees; again keeps
   const st = await box.run(["bustle", "status", "--json"], { ...TESTER, timeoutMs: 30_000 });
   assert.equal(st.code, 0, st.stderr);
   assert.equal(JSON.parse(st.stdout).node.logPath, "/var/lib/bustle/bustle.log");
+  const fed = await box.run(["bustle-cluster", "status", "--json"], { ...TESTER, timeoutMs: 30_000 });
+  assert.equal(fed.code, 0, fed.stderr);
+  const report = JSON.parse(fed.stdout) as { logs: { file: string; lag?: number }[]; stream: { error?: string } };
+  assert.equal(report.stream.error, undefined, fed.stdout);
+  assert.deepEqual(report.logs.map((l) => [l.file, l.lag]), [["/var/lib/bustle/state/log-position.json", 0]]);
 
   // logrotate's way: rename, then SIGHUP (`systemctl reload bustled`); bustled goes on in a new file.
   await box.sh("mv /var/lib/bustle/bustle.log /var/lib/bustle/bustle.log.1");
