@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** bustle-cluster — generate a federation's configs, run a local one, report a running one's health. */
+/** bustle-cluster — generate a federation's configs, add and remove members, run a local one, report a running one's health. */
 import { Command } from "commander";
 import { runProgram } from "../cli.js";
 import { initCommand } from "../federation/commands/init-command.js";
+import { addMemberCommand, removeMemberCommand } from "../federation/commands/member-command.js";
 import { statusCommand } from "../federation/commands/status-command.js";
 import { streamCommand } from "../federation/commands/stream-command.js";
 import { upCommand } from "../federation/commands/up-command.js";
@@ -10,6 +11,8 @@ import { upCommand } from "../federation/commands/up-command.js";
 const program = new Command("bustle-cluster")
   .description("bustle federations: several tildes in one NATS cluster")
   .addCommand(initCommand())
+  .addCommand(addMemberCommand())
+  .addCommand(removeMemberCommand())
   .addCommand(upCommand())
   .addCommand(statusCommand())
   .addCommand(streamCommand());

@@ -12,6 +12,8 @@
  *   DIR/<id>/secrets/relay.password, control.password (the latter with a control server; 0600)
  *   DIR/<id>/tls/ca.pem, node.pem, node-key.pem          (TLS)
  *   DIR/<id>/cluster.json            the federation map `bustle-cluster status` reads
+ *   DIR/federation.json              the plan and options init ran with (plan-file.ts): what
+ *                                    add-member and remove-member change and re-run init with
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
@@ -20,26 +22,34 @@ import { ADMIN_ID, botsOf, checkPlan, controlNodes, hostPort, replicasFor, type 
 import { ensureSecret, passwordHash } from "./secrets.js";
 import { renderFederationConf, type ConfUser, type TlsFiles } from "./server-conf.js";
 import { ensureCa, ensureNodeCert } from "./tls.js";
+import { writePlanFile } from "./plan-file.js";
 
-export interface InitOptions {
+/** The options init remembers in DIR/federation.json, so add-member and remove-member re-run it the same way. */
+export interface StoredInitOptions {
   /** CA and certificates, TLS on every link. Default true (`--no-tls` turns it off). */
   tls?: boolean;
   /** Where each node's folder will live on its own host (paths inside the confs). Default: DIR/<id>. */
   installDir?: string | undefined;
   /** JetStream store. Default DIR/<id>/jetstream, or /var/lib/bustle-nats with installDir. */
   storeDir?: string | undefined;
-  /** Test and `up` hooks: route host:ports a server dials, client URLs a node's relay uses. */
+  /** Every path a relay writes inside its own node folder (`up` and the tests), instead of DEFAULT_NODE_PATHS. */
+  pathsInFolder?: boolean;
+  /** YAML text appended to every node.yaml (tests: spool rate limits). */
+  nodeYamlExtra?: string;
+}
+
+/** Hooks only a program can give (tests' proxies, the benchmark's user): a folder made with them cannot be re-run from the command line. */
+export interface InitHooks {
+  /** Route host:ports a server dials, client URLs a node's relay uses. */
   routesFor?: (from: ServerNode, to: ServerNode) => string;
   clientUrlFor?: (node: string, server: ServerNode) => string;
   /** The cluster address a server gossips to its peers (see FederationServerConf.clusterAdvertise). */
   clusterAdvertise?: (server: ServerNode) => string | undefined;
   /** Users added to the BUSTLE account of every server (benchmarks: an unrestricted user); plain passwords, hashed in the conf. */
   extraUsers?: ConfUser[];
-  /** Where a node's relay keeps its files; default the /var/lib/bustle layout below. */
-  nodePaths?: (id: string) => NodePaths;
-  /** YAML text appended to a node's node.yaml (tests: spool rate limits). */
-  nodeYamlExtra?: (id: string) => string;
 }
+
+export type InitOptions = StoredInitOptions & InitHooks;
 
 /** The relay's paths written into node.yaml (so the daemon, `bustle` and `status` agree on them). */
 export interface NodePaths {
@@ -82,6 +92,9 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
   const installOf = (id: string) => (o.installDir ? o.installDir : join(out, id));
   const routePassword = ensureSecret(join(out, "route.password"));
   const ca = tlsOn ? ensureCa(join(out, "ca"), plan.cluster) : undefined;
+  const pathsOf = (id: string): NodePaths => (o.pathsInFolder
+    ? { homes: join(out, id, "homes"), log: join(out, id, "bustle.log"), audit: join(out, id, "audit.log"), state: join(out, id, "state") }
+    : DEFAULT_NODE_PATHS);
   const map: FederationMap = { cluster: plan.cluster, tls: tlsOn, servers: plan.servers, members: plan.members, control, bots: plan.bots ?? [] };
   const user = (name: string, file: string, permissions: ConfUser["permissions"]): ConfUser => ({ user: name, password: passwordHash(ensureSecret(file)), permissions });
 
@@ -145,12 +158,13 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
     return order.map((s) => (o.clientUrlFor ? o.clientUrlFor(id, s) : `${scheme}://${hostPort(s.host, s.clientPort)}`));
   };
   for (const id of all) {
-    writeFileSync(join(out, id, "node.yaml"), renderNodeYaml(id, urlsFor(id), replicasFor(plan.servers.length), tlsOn, o.nodePaths?.(id) ?? DEFAULT_NODE_PATHS) + (o.nodeYamlExtra?.(id) ?? ""), { mode: 0o644 });
+    writeFileSync(join(out, id, "node.yaml"), renderNodeYaml(id, urlsFor(id), replicasFor(plan.servers.length), tlsOn, pathsOf(id)) + (o.nodeYamlExtra ?? ""), { mode: 0o644 });
     // An admin's edits (its bots) are kept: control.yaml is written only when missing.
     const controlYaml = join(out, id, "control.yaml");
     if (control.includes(id) && !existsSync(controlYaml)) writeFileSync(controlYaml, renderControlYaml(id, botsOf(plan, id)), { mode: 0o644 });
   }
   writeFileSync(join(adminDir, "admin.yaml"), renderAdminYaml(urlsFor(ADMIN_ID), tlsOn), { mode: 0o600 });
+  writePlanFile(out, plan, o);
   return map;
 }
 

@@ -13,8 +13,9 @@ import { NatsServer } from "../nats-server.js";
 import { bin } from "../testing/paths.js";
 import { TcpProxy } from "../testing/proxy.js";
 import { waitClusterReady } from "../testing/servers.js";
-import { initFederation, type FederationMap, type InitOptions } from "./init.js";
-import { ADMIN_ID, checkPlan, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
+import { initFederation, type FederationMap, type InitHooks } from "./init.js";
+import { changeFederation, withMember } from "./plan-file.js";
+import { ADMIN_ID, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
 import type { ConfUser } from "./server-conf.js";
 
 export interface LocalFederationOptions {
@@ -59,8 +60,8 @@ export class LocalFederation {
   readonly nodes: LocalNode[] = [];
   /** Relay-only nodes (added with addMember). */
   readonly members: LocalRelayNode[] = [];
-  private plan!: FederationPlan;
-  private initOptions!: InitOptions;
+  /** Init's program-only hooks (proxies, extra users), given again on every re-run. */
+  private hooks: InitHooks | undefined;
   private readonly links: Link[] = [];
   private readonly relays = new Map<string, ChildProcess>();
   private readonly relayExits = new Map<string, Promise<number | null>>();
@@ -91,20 +92,25 @@ export class LocalFederation {
       }
     }
     const scheme = o.tls ? "tls" : "nats";
-    fed.plan = plan;
-    fed.initOptions = {
+    // Without proxies init's own addresses are the right ones, so `bustle-cluster add-member`
+    // can re-run init over this folder as over any other; proxies and extra users are hooks.
+    if (o.proxies) {
+      fed.hooks = {
+        routesFor: (a, b) => `127.0.0.1:${proxied.get(`route ${a.id} ${b.id}`) ?? b.clusterPort}`,
+        // Gossiped route addresses would let servers dial each other around the proxies (and win
+        // the duplicate-route race under load): advertise a port nobody listens on instead.
+        clusterAdvertise: () => "127.0.0.1:1",
+        clientUrlFor: (id, s) => `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
+      };
+    }
+    if (o.extraUsers) fed.hooks = { ...fed.hooks, extraUsers: o.extraUsers };
+    fed.map = initFederation(plan, dir, {
       tls: o.tls ?? false,
-      ...(o.extraUsers ? { extraUsers: o.extraUsers } : {}),
-      routesFor: (a, b) => `127.0.0.1:${proxied.get(`route ${a.id} ${b.id}`) ?? b.clusterPort}`,
-      // Gossiped route addresses would let servers dial each other around the proxies (and win
-      // the duplicate-route race under load): advertise a port nobody listens on instead.
-      ...(o.proxies ? { clusterAdvertise: () => "127.0.0.1:1" } : {}),
-      clientUrlFor: (id, s) => `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
       // Every path a relay writes stays inside its node's folder (the audit log too).
-      nodePaths: (id) => ({ homes: join(dir, id, "homes"), log: join(dir, id, "bustle.log"), audit: join(dir, id, "audit.log"), state: join(dir, id, "state") }),
-      ...(o.nodeYamlExtra ? { nodeYamlExtra: () => o.nodeYamlExtra! } : {}),
-    };
-    fed.map = initFederation(plan, dir, fed.initOptions);
+      pathsInFolder: true,
+      ...(o.nodeYamlExtra ? { nodeYamlExtra: o.nodeYamlExtra } : {}),
+      ...fed.hooks,
+    });
     for (const s of servers) {
       const nd = join(dir, s.id);
       fed.nodes.push({
@@ -121,10 +127,21 @@ export class LocalFederation {
    * running server reloads its conf (SIGHUP). Start its relay with startRelay(id).
    */
   async addMember(id: string): Promise<LocalRelayNode> {
-    this.replan({ members: [...this.plan.members, id] });
+    this.map = changeFederation(this.dir, (plan) => withMember(plan, id), this.hooks);
+    this.reloadServers();
+    return this.trackMember(id);
+  }
+
+  /** Knows member `id` (its folder written by `bustle-cluster add-member`), so startRelay(id) runs it. */
+  trackMember(id: string): LocalRelayNode {
     const m = relayFiles(join(this.dir, id), id);
     this.members.push(m);
     return m;
+  }
+
+  /** Every running server rereads its conf (SIGHUP, as `nats-server --signal reload` sends). */
+  reloadServers(): void {
+    for (const s of this.servers) if (s.running) s.signal("SIGHUP");
   }
 
   /**
@@ -132,9 +149,8 @@ export class LocalFederation {
    * has every running server reload its conf (SIGHUP), as an operator does.
    */
   replan(change: Partial<Pick<FederationPlan, "members" | "control" | "bots">>): void {
-    this.plan = checkPlan({ ...this.plan, ...change });
-    this.map = initFederation(this.plan, this.dir, this.initOptions);
-    for (const s of this.servers) if (s.running) s.signal("SIGHUP");
+    this.map = changeFederation(this.dir, (plan) => ({ ...plan, ...change }), this.hooks);
+    this.reloadServers();
   }
 
   /** DIR/admin: the admin credential's password and admin.yaml. */
