@@ -70,7 +70,15 @@ export interface BotContext<C> {
 export interface Bot {
   /** Connects/binds what it needs. Resolves when ready to deliver; rejects if it cannot start at all. */
   start(): Promise<void>;
-  /** One matching event. Must not throw for a single bad delivery; queue and pace internally. */
+  /**
+   * One matching event, in stream order. The return value is the bot's confirmation: returning
+   * (void) means done now; a promise resolves once the event is delivered or durably queued (a
+   * webhook's 2xx, a line written to a socket or a pipe), or once the bot decided to drop it (its
+   * own policy, counted and logged). The host calls `deliver` for the next events meanwhile and
+   * advances the bot's stream position only over confirmed events, so a host killed at any
+   * moment resumes from the first unconfirmed one (delivered at least once). Reject only for
+   * events left undone because the bot is stopping. Must not throw for a single bad delivery.
+   */
   deliver(event: BustleEvent, meta: DeliveryMeta): void | Promise<void>;
   /** Stops cleanly (QUIT, close servers, flush). Idempotent. */
   stop(): Promise<void>;

@@ -52,8 +52,11 @@ async function shutdown(code: number, hardMs: number): Promise<never> {
     stopping = true;
     setTimeout(() => process.exit(code), hardMs).unref();
     clearInterval(heartbeat);
-    await feed?.stop().catch(() => {});
+    // The feed first (no more hand-overs; confirmations still move the position), then the bot,
+    // whose unconfirmed events stay behind the saved position for the next host.
+    const feedStopped = feed?.stop().catch(() => {});
     await bot?.stop().catch((err) => log.warn("bot did not stop cleanly", { error: err }));
+    await feedStopped;
     await position?.close();
     await closeBus(nc, log);
   }
@@ -85,8 +88,10 @@ async function runFeed(init: HostInit, formatted: (e: Parameters<Bot["deliver"]>
         common: init.common,
         startSeq: last + 1,
         log,
+        // Resolves when the bot confirms the event: only then may the position pass it.
         onEvent: async (event, seq) => {
-          if (halted || stopping) return;
+          if (halted) return; // skipped while halted, by design
+          if (stopping) throw new Error("stopping"); // not handed over: the next host gets it
           withdrawn.note(event);
           if (withdrawn.hides(event)) return; // taken back by its node's admin: never handed on
           await bot!.deliver(event, { seq, formatted: formatted(event) });

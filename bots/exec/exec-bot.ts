@@ -102,15 +102,21 @@ class ExecBot implements Bot {
       .finally(() => this.inFlight--);
   }
 
-  deliver(event: Parameters<Bot["deliver"]>[0], meta: Parameters<Bot["deliver"]>[1]): void {
+  /**
+   * Confirmed once the line is written into the program's stdin pipe. A write that fails (the
+   * program died) is never confirmed: the bot stops with it, and the next host hands it over again.
+   */
+  deliver(event: Parameters<Bot["deliver"]>[0], meta: Parameters<Bot["deliver"]>[1]): Promise<void> | void {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed || !stdin.writable) return;
+    // The program is gone: the bot stops with it; unconfirmed, the event goes to the next host.
+    if (!stdin || stdin.destroyed || !stdin.writable) return new Promise<void>(() => {});
     if (stdin.writableLength > EXEC_DEFAULTS.max_pending_bytes) {
       this.quiet.warn("event not given to the program: it is not reading its input", { pending: stdin.writableLength });
       return;
     }
     // `text` as shown everywhere: a bot's event carries its origin here too.
-    stdin.write(JSON.stringify({ ...shownEvent(event), seq: meta.seq, formatted: meta.formatted }) + "\n");
+    const line = JSON.stringify({ ...shownEvent(event), seq: meta.seq, formatted: meta.formatted }) + "\n";
+    return new Promise<void>((resolve) => stdin.write(line, (err) => (err ? undefined : resolve())));
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * The events a bot receives: an ordered consumer on the BUSTLE stream starting right after the
- * bot's saved position, filtered by its `subscribe` and `kinds`, handed over one at a time (a
- * slow bot slows its own feed, nothing else). The host, not the server, owns the position.
+ * bot's saved position, filtered by its `subscribe` and `kinds`, handed over in order. A bot
+ * confirms each event (delivered, or durably queued) and the position only moves over what is
+ * confirmed; at most `maxUnconfirmed` wait for confirmation at once (a slow bot slows its own
+ * feed, nothing else). The host, not the server, owns the position.
  */
 import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -18,10 +20,19 @@ export interface FeedOptions {
   /** First stream sequence to read. */
   startSeq: number;
   log: Logger;
-  /** A matching event; the feed waits for it before the next. */
+  /**
+   * A matching event, handed over in stream order. Resolves when the bot has confirmed it (done,
+   * or durably queued); the feed hands over the next ones meanwhile, up to `maxUnconfirmed`.
+   * A rejection while the feed runs counts as done (logged); one after `stop()` does not.
+   */
   onEvent(event: BustleEvent, seq: number): Promise<void>;
-  /** Every consumed sequence, matching or not (the position advances past both). */
+  /**
+   * The position may advance to `seq`: every event up to it is confirmed or was not for this bot.
+   * Never called past an unconfirmed event, so a host killed meanwhile resumes from there.
+   */
   onConsumed(seq: number): void;
+  /** Events handed over and not yet confirmed, at most. Default 1000. */
+  maxUnconfirmed?: number;
 }
 
 export interface Feed {
@@ -49,6 +60,16 @@ export async function startFeed(o: FeedOptions): Promise<Feed> {
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 100 });
   let stopping = false;
   const skipped = new SkippedMessages(o.log);
+  // Handed-over sequences in stream order; the position advances over the confirmed prefix.
+  const order: Array<{ seq: number; done: boolean }> = [];
+  const window = o.maxUnconfirmed ?? 1000;
+  let unconfirmed = 0;
+  let room: (() => void) | undefined;
+  const settle = () => {
+    let last: number | undefined;
+    while (order.length && order[0]!.done) last = order.shift()!.seq;
+    if (last !== undefined) o.onConsumed(last);
+  };
   const loop = (async () => {
     for await (const m of messages) {
       if (stopping) break;
@@ -58,20 +79,38 @@ export async function startFeed(o: FeedOptions): Promise<Feed> {
       } catch (err) {
         skipped.skip(m, err);
       }
+      const entry = { seq: m.seq, done: true };
+      order.push(entry);
       if (event && botWants(o.common, event)) {
+        entry.done = false;
+        unconfirmed++;
+        let confirmed: Promise<void>;
         try {
-          await o.onEvent(event, m.seq);
+          confirmed = o.onEvent(event, m.seq);
         } catch (err) {
-          o.log.warn("the bot failed to take an event", { seq: m.seq, error: err });
+          confirmed = Promise.reject(err);
         }
+        confirmed
+          .then(() => (entry.done = true), (err: unknown) => {
+            if (stopping) return; // stopped before it was done: it is handed over again next time
+            o.log.warn("the bot failed to take an event", { seq: m.seq, error: err });
+            entry.done = true;
+          })
+          .finally(() => {
+            unconfirmed--;
+            room?.();
+            settle();
+          });
+        while (unconfirmed >= window && !stopping) await new Promise<void>((r) => (room = r));
       }
-      o.onConsumed(m.seq);
+      settle();
     }
   })();
   return {
     async stop() {
       stopping = true;
       messages.stop();
+      room?.();
       await loop.catch(() => {});
     },
   };

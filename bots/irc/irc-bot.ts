@@ -114,12 +114,13 @@ export class IrcBot implements Bot {
     if (c.commands) void recentFromStream(this.ctx, 3).then((texts) => this.commands.preload(texts));
   }
 
-  deliver(event: BustleEvent, meta: DeliveryMeta): void {
+  /** Confirmed once its lines are written to the connection in every channel (or left out by the queue's policy). */
+  deliver(event: BustleEvent, meta: DeliveryMeta): Promise<void> | void {
     if (this.stopped || !this.queue) return;
     try {
       const text = meta.formatted || this.ctx.format(event);
       this.commands.remember(text);
-      this.send(text, event.actor ? [event.actor] : []);
+      return this.send(text, event.actor ? [event.actor] : []);
     } catch (err) {
       this.ctx.log.warn("could not relay an event", { id: event?.id, error: describeError(err) });
     }
@@ -140,8 +141,10 @@ export class IrcBot implements Bot {
     return this.done;
   }
 
-  private send(text: string, extraNicks: string[], only?: string): void {
+  /** Queues `text` for every channel (or `only`); resolves once it is written everywhere. */
+  private send(text: string, extraNicks: string[], only?: string): Promise<void> {
     const conn = this.conn!;
+    const written: Array<Promise<void>> = [];
     for (const ch of this.ctx.config.channels) {
       if (only && ch.name !== only) continue;
       if (this.queue!.full) {
@@ -158,12 +161,13 @@ export class IrcBot implements Bot {
         nicks: [...conn.roster.nicks(ch.name), ...extraNicks].filter((n) => n.toLowerCase() !== conn.nick.toLowerCase()),
         maxLines: this.ctx.config.max_lines,
       });
-      this.queue!.enqueue(ch.name, lines);
+      written.push(new Promise<void>((r) => this.queue!.enqueue(ch.name, lines, r)));
     }
+    return Promise.all(written).then(() => undefined);
   }
 
   private answer(channel: string): void {
     const texts = this.commands.answer(channel);
-    for (const t of texts ?? []) this.send(t, [], channel);
+    for (const t of texts ?? []) void this.send(t, [], channel);
   }
 }

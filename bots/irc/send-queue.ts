@@ -43,6 +43,8 @@ export interface SendQueueOptions {
 interface Item {
   target: string;
   line: string;
+  /** Called once this line is written (set on an event's last line: its confirmation). */
+  written?: (() => void) | undefined;
 }
 
 /** "…and 37 more things happened". */
@@ -91,15 +93,20 @@ export class SendQueue {
 
   /**
    * Queues one event's lines for `target`, all or nothing. Returns false when the queue is full
-   * (the event is then counted for the target's summary).
+   * (the event is then counted for the target's summary). `written` is called once the last
+   * line has been written to the connection.
    */
-  enqueue(target: string, lines: readonly string[]): boolean {
-    if (!lines.length) return true;
+  enqueue(target: string, lines: readonly string[], written?: () => void): boolean {
+    if (!lines.length) {
+      written?.();
+      return true;
+    }
     if (this.items.length + lines.length > this.opts.capacity) {
       this.skip(target);
+      written?.(); // left out by the queue's policy (counted in the summary): done with
       return false;
     }
-    for (const line of lines) this.items.push({ target, line });
+    lines.forEach((line, i) => this.items.push({ target, line, written: i === lines.length - 1 ? written : undefined }));
     this.pump();
     return true;
   }
@@ -166,6 +173,7 @@ export class SendQueue {
       this.tokens -= 1;
       this.sent++;
       this.opts.send(item!.target, item!.line);
+      item!.written?.();
     }
   }
 }

@@ -111,11 +111,12 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
       reportHealth();
     },
 
+    // Confirmed once the line went out to every server (rcon is one attempt, never resent).
     deliver(event, meta) {
       if (!cfg.say_kinds.includes(event.kind)) return;
       const line = consoleText(meta.formatted, cfg.say_max);
       if (!line) return;
-      for (const l of links) l.rcon?.say(line);
+      return Promise.all(links.map((l) => l.rcon?.say(line))).then(() => undefined);
     },
 
     async stop() {

@@ -29,7 +29,8 @@ export interface RconOptions {
 export type RconResult = "ok" | "refused" | "no-answer";
 
 export class RconSayQueue {
-  private queue: string[] = [];
+  /** Lines waiting, each with its confirmation (called once it was sent, or dropped). */
+  private queue: Array<{ line: string; done: () => void }> = [];
   private lastSent = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
@@ -42,17 +43,21 @@ export class RconSayQueue {
 
   constructor(private readonly opts: RconOptions) {}
 
-  /** Queues one console-safe line. */
-  say(line: string): void {
-    if (this.stopped) return;
-    this.queue.push(line);
+  /**
+   * Queues one console-safe line. Resolves once it has been sent to the server (one attempt,
+   * never resent) or dropped from a full queue; never, when stopped first.
+   */
+  say(line: string): Promise<void> {
+    if (this.stopped) return new Promise<void>(() => {});
+    const said = new Promise<void>((done) => this.queue.push({ line, done }));
     const max = this.opts.maxQueue ?? 20;
     while (this.queue.length > max) {
-      this.queue.shift();
+      this.queue.shift()!.done();
       this.dropped++;
       if (this.dropped === 1 || this.dropped % 50 === 0) this.opts.log.warn(`rcon queue for ${this.opts.name} is full; dropped ${this.dropped} line(s) so far`);
     }
     this.schedule();
+    return said;
   }
 
   stop(): void {
@@ -71,8 +76,9 @@ export class RconSayQueue {
   }
 
   private async sendNext(): Promise<void> {
-    const line = this.queue.shift();
-    if (line === undefined || this.stopped) return;
+    const next = this.queue.shift();
+    if (next === undefined || this.stopped) return;
+    const { line } = next;
     this.busy = true;
     try {
       let result = await this.send(`say ${line}`);
@@ -91,6 +97,7 @@ export class RconSayQueue {
         this.setProblem(`rcon to ${this.opts.name} (${this.opts.host}:${this.opts.port}) got no answer; the line may or may not have been said, and is not resent`);
       }
     } finally {
+      if (!this.stopped) next.done();
       this.busy = false;
       this.schedule();
     }

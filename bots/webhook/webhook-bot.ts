@@ -1,8 +1,14 @@
 /**
  * The `webhook` bot: POSTs every matching event to one URL, in order, signed when a secret is
  * set, retried with backoff from a bounded queue. What it has to drop is counted and logged.
- * Events still waiting when it stops are saved in its state dir and sent after the next start;
- * an event id seen recently is never queued twice (the host may redeliver after a crash).
+ *
+ * At least once: `deliver` resolves only when the receiver accepted the event (2xx) or the bot
+ * gave up on it (refused with a 4xx, out of attempts, queue overflow — each counted and
+ * logged), so the host's position never passes an event still waiting here; a host killed at
+ * any moment hands the unconfirmed ones over again, and each copy carries the same
+ * `Idempotency-Key` (the event id). Events still waiting at a clean stop are saved in the state
+ * dir and sent after the next start; an id already queued is not queued twice (the host's
+ * redelivery of it waits for the queued copy).
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +24,24 @@ interface Item {
   formatted: string;
 }
 
+/** A delivery's confirmation, settled when its item is done (resolve) or left at stop (reject). */
+interface Pending {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+function pending(): Pending {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // a confirmation nobody waits for (a saved item) must not be unhandled
+  return { promise, resolve, reject };
+}
+
 const RECENT_IDS = 10_000;
 const QUEUE_FILE = "webhook-queue.json";
 
@@ -25,6 +49,8 @@ export class WebhookBot implements Bot {
   private secret: string | undefined;
   private queue: RetryQueue<Item> | undefined;
   private readonly recent = new Set<string>();
+  /** Confirmations of the items still queued, by event id. */
+  private readonly waiting = new Map<string, Pending>();
   private failing = false;
   private lastDropLog = new Map<DropReason, number>();
   private stopped = false;
@@ -50,8 +76,8 @@ export class WebhookBot implements Bot {
     this.ctx.report("connected", `posting to ${redact(c.url)}`);
   }
 
-  deliver(event: BustleEvent, meta: DeliveryMeta): void {
-    this.enqueue({ event, formatted: meta.formatted });
+  deliver(event: BustleEvent, meta: DeliveryMeta): Promise<void> {
+    return this.enqueue({ event, formatted: meta.formatted });
   }
 
   /** Counters for status and tests. */
@@ -69,6 +95,9 @@ export class WebhookBot implements Bot {
     this.stopped = true;
     const left = this.queue?.stop() ?? [];
     if (left.length) this.save(left);
+    const unconfirmed = new Error("the webhook bot stopped before this event was delivered");
+    for (const w of this.waiting.values()) w.reject(unconfirmed);
+    this.waiting.clear();
     this.settle(undefined);
   }
 
@@ -76,11 +105,26 @@ export class WebhookBot implements Bot {
     return this.done;
   }
 
-  private enqueue(item: Item): void {
-    if (this.recent.has(item.event.id)) return;
-    this.recent.add(item.event.id);
+  /** Queues an item once; resolves when it is done (the confirmation of every copy of it). */
+  private enqueue(item: Item): Promise<void> {
+    const id = item.event.id;
+    const queued = this.waiting.get(id);
+    if (queued) return queued.promise;
+    if (this.recent.has(id)) return Promise.resolve(); // done already
+    if (this.stopped) return Promise.reject(new Error("the webhook bot is stopping"));
+    this.recent.add(id);
     if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value!);
+    const w = pending();
+    this.waiting.set(id, w);
     this.queue?.push(item);
+    return w.promise;
+  }
+
+  /** The item is done with (delivered, or dropped by policy): its event may be passed. */
+  private confirm(item: Item): void {
+    const w = this.waiting.get(item.event.id);
+    this.waiting.delete(item.event.id);
+    w?.resolve();
   }
 
   private async post(item: Item, attempt: number, signal: AbortSignal): Promise<Outcome> {
@@ -111,6 +155,7 @@ export class WebhookBot implements Bot {
 
   private attempted(item: Item, outcome: Outcome, attempt: number): void {
     if (outcome.ok) {
+      this.confirm(item);
       if (this.failing) {
         this.failing = false;
         this.ctx.log.info("webhook delivering again", { id: item.event.id, attempt });
@@ -127,6 +172,7 @@ export class WebhookBot implements Bot {
 
   /** Every drop is counted; the log gets the first of each reason per 10 s (a dead receiver must not flood it). */
   private dropped(item: Item, reason: DropReason, detail: string): void {
+    if (reason !== "stopped") this.confirm(item); // a decision, counted and logged: not retried
     const now = Date.now();
     if (now - (this.lastDropLog.get(reason) ?? 0) < 10_000) return;
     this.lastDropLog.set(reason, now);

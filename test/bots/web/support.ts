@@ -62,7 +62,8 @@ export async function feed(nc: NatsConnection, c: CommonBotConfig, bot: Bot): Pr
   const loop = (async () => {
     for await (const m of messages) {
       const event = decodeEventOn(m.subject, m.data);
-      if (botWants(c, event)) await bot.deliver(event, { seq: m.seq, formatted: formatEvent(c.format, event) });
+      // Handed over in order without waiting for the confirmation, as the host does.
+      if (botWants(c, event)) void Promise.resolve(bot.deliver(event, { seq: m.seq, formatted: formatEvent(c.format, event) })).catch(() => {});
     }
   })();
   return {
