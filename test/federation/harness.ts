@@ -131,9 +131,9 @@ export class SpoolWriter {
 
 /**
  * Writes `totals` lines per writer (one number for all, or one each) at `perSecond` each, in
- * small batches every 50 ms. Resolves when all are written.
+ * small batches every 50 ms. Resolves when all are written, or when `stop` is aborted.
  */
-export async function writeSteadily(writers: SpoolWriter[], perSecond: number, totals: number | number[]): Promise<void> {
+export async function writeSteadily(writers: SpoolWriter[], perSecond: number, totals: number | number[], stop?: AbortSignal): Promise<void> {
   const tickMs = 50;
   const totalOf = (i: number) => (typeof totals === "number" ? totals : (totals[i] ?? 0));
   const start = Date.now();
@@ -145,7 +145,7 @@ export async function writeSteadily(writers: SpoolWriter[], perSecond: number, t
       if (want > w.next) w.write(want - w.next);
       if (w.next < totalOf(i)) left = true;
     }
-    if (!left) return;
+    if (!left || stop?.aborted) return;
     await new Promise((r) => setTimeout(r, tickMs));
   }
 }
