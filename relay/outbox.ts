@@ -197,7 +197,7 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
   }
 
   const kick = () => {
-    cycle ??= flushCycle().finally(() => {
+    cycle ??= flushCycle().catch((err) => log.error("outbox: write cycle failed", { error: err })).finally(() => {
       cycle = undefined;
       if (queuedEvents.length || queuedAcks.length || queuedBarriers.length) kick();
     });
