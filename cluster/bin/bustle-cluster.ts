@@ -3,7 +3,7 @@
 import { Command } from "commander";
 import { runProgram } from "../cli.js";
 import { initCommand } from "../federation/commands/init-command.js";
-import { addMemberCommand, removeMemberCommand } from "../federation/commands/member-command.js";
+import { addMemberCommand, addServerCommand, removeMemberCommand, retireServerCommand } from "../federation/commands/member-command.js";
 import { statusCommand } from "../federation/commands/status-command.js";
 import { streamCommand } from "../federation/commands/stream-command.js";
 import { upCommand } from "../federation/commands/up-command.js";
@@ -13,6 +13,8 @@ const program = new Command("bustle-cluster")
   .addCommand(initCommand())
   .addCommand(addMemberCommand())
   .addCommand(removeMemberCommand())
+  .addCommand(addServerCommand())
+  .addCommand(retireServerCommand())
   .addCommand(upCommand())
   .addCommand(statusCommand())
   .addCommand(streamCommand());

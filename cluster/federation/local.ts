@@ -111,13 +111,7 @@ export class LocalFederation {
       ...(o.nodeYamlExtra ? { nodeYamlExtra: o.nodeYamlExtra } : {}),
       ...fed.hooks,
     });
-    for (const s of servers) {
-      const nd = join(dir, s.id);
-      fed.nodes.push({
-        ...relayFiles(nd, s.id),
-        server: new NatsServer({ confPath: join(nd, "nats-server.conf"), port: s.clientPort, monitorPort: s.monitorPort, logPath: join(nd, "nats-server.log"), pidPath: join(nd, "nats-server.pid") }),
-      });
-    }
+    for (const s of servers) fed.nodes.push(coreNode(dir, s));
     return fed;
   }
 
@@ -137,6 +131,16 @@ export class LocalFederation {
     const m = relayFiles(join(this.dir, id), id);
     this.members.push(m);
     return m;
+  }
+
+  /** Knows core server `id` (its folder written by `bustle-cluster add-server`), so a test can start it. */
+  trackServer(id: string, map: FederationMap): LocalNode {
+    const spec = map.servers.find((s) => s.id === id);
+    if (!spec) throw new Error(`no server ${id} in the map`);
+    this.map = map;
+    const n = coreNode(this.dir, spec);
+    this.nodes.push(n);
+    return n;
   }
 
   /** Every running server rereads its conf (SIGHUP, as `nats-server --signal reload` sends). */
@@ -242,6 +246,14 @@ export class LocalFederation {
     await Promise.all(this.servers.map((s) => s.stop().catch(() => {})));
     await Promise.all(this.links.map((l) => l.proxy.close().catch(() => {})));
   }
+}
+
+function coreNode(dir: string, s: ServerNode): LocalNode {
+  const nd = join(dir, s.id);
+  return {
+    ...relayFiles(nd, s.id),
+    server: new NatsServer({ confPath: join(nd, "nats-server.conf"), port: s.clientPort, monitorPort: s.monitorPort, logPath: join(nd, "nats-server.log"), pidPath: join(nd, "nats-server.pid") }),
+  };
 }
 
 function relayFiles(dir: string, id: string): LocalRelayNode {

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../errors.js";
 import { initFederation, type FederationMap, type InitHooks, type InitOptions, type StoredInitOptions } from "./init.js";
-import { checkPlan, UsageError, type FederationPlan } from "./plan.js";
+import { checkPlan, UsageError, type FederationPlan, type ServerNode } from "./plan.js";
 
 export const PLAN_FILE = "federation.json";
 
@@ -46,6 +46,9 @@ function readPlanFile(dir: string): StoredPlan {
   }
 }
 
+/** The plan init last ran over `dir`. */
+export const storedPlan = (dir: string): FederationPlan => readPlanFile(dir).plan;
+
 /**
  * Changes the stored plan and re-runs init with the stored options (and `hooks`, which a program
  * that made the folder with hooks gives again). Returns the new map.
@@ -67,6 +70,12 @@ export function withMember(plan: FederationPlan, id: string, control = false): F
     members: [...plan.members, id],
     ...(control ? { control: [...(plan.control ?? plan.servers.map((s) => s.id)), id] } : {}),
   };
+}
+
+/** The plan with another core server (routes to and from every other; the stream stays R3 on three of them). */
+export function withServer(plan: FederationPlan, server: ServerNode): FederationPlan {
+  if (nodeIds(plan).includes(server.id)) throw new UsageError(`${server.id} is already a node of this federation`);
+  return { ...plan, servers: [...plan.servers, server] };
 }
 
 /** The plan without member `id`: no user, no control server, no bot grant left for it. */
