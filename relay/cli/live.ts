@@ -1,9 +1,12 @@
 /**
  * The animated feed for a terminal: a dim local time, each node in its own colour, ~names in
  * bold, new lines typed out quickly, and a gentle "listening" indicator while it is quiet.
+ * Each kind of line has its own manner (mood.ts): shouts burst in bold, the ambient hum drifts
+ * in dim, relayed chat and game lines arrive a word at a time behind their origin tag.
  * It only ever appends text and clears its own indicator line, so a line is never garbled;
  * when lines come faster than they can be typed it prints them at once to keep up.
  */
+import { ARRIVALS, moodOf, type Mood } from "./mood.js";
 import { splitLine, terminalSafe, type Output, type Renderer } from "./render.js";
 
 export interface LiveTerminal extends Output {
@@ -15,12 +18,12 @@ const ESC = "\u001b[";
 const RESET = `${ESC}0m`;
 const DIM = `${ESC}2m`;
 const BOLD = `${ESC}1m`;
+const ITALIC = `${ESC}3m`;
 const CLEAR_LINE = `\r${ESC}2K`;
 const PASTELS = [212, 117, 156, 222, 183, 216, 159, 229, 147, 210, 121, 225];
 const BASIC = [35, 36, 32, 33, 34, 31];
 const SPINNER = ["·    ", "··   ", "···  ", " ··· ", "  ···", "   ··", "    ·", "     "];
 const FRAME_MS = 16;
-const MAX_TYPE_MS = 420;
 const IDLE_MS = 180;
 
 interface Segment {
@@ -53,19 +56,27 @@ function ago(ms: number): string {
   return `${Math.floor(s / 3600)}h ago`;
 }
 
-/** The styled pieces of one line: prefix (time, node) and body (text). */
-export function styleLine(line: Buffer, color: (node: string) => string): { prefix: Segment[]; body: Segment[] } {
+/** The styled pieces of one line: prefix (time, node) and body (text), and the line's mood. */
+export function styleLine(line: Buffer, color: (node: string) => string): { prefix: Segment[]; body: Segment[]; mood: Mood } {
   const safe = terminalSafe(line);
   const parts = splitLine(safe);
-  if (!parts) return { prefix: [], body: [{ style: "", text: safe }] };
+  if (!parts) return { prefix: [], body: [{ style: "", text: safe }], mood: "update" };
   const nodeStyle = color(parts.node);
+  const mood = moodOf(parts.text);
+  const base = mood === "hum" ? DIM : "";
   const body: Segment[] = [];
-  // ~names stand out in their node's colour; a shout's words are bold.
-  for (const piece of parts.text.split(/(~[A-Za-z0-9_.-]+|'[^']*'$)/)) {
+  let text = parts.text;
+  if (mood === "relayed") {
+    const tag = text.slice(0, text.indexOf("] ") + 2);
+    body.push({ style: ITALIC + DIM, text: tag });
+    text = text.slice(tag.length);
+  }
+  // ~names stand out in their node's colour; a shout's words are bold (and the whole shout, loud).
+  for (const piece of text.split(/(~[A-Za-z0-9_.-]+|'[^']*'$)/)) {
     if (!piece) continue;
-    if (piece.startsWith("~")) body.push({ style: BOLD + nodeStyle, text: piece });
-    else if (piece.startsWith("'") && piece.length > 1) body.push({ style: BOLD, text: piece });
-    else body.push({ style: "", text: piece });
+    if (piece.startsWith("~")) body.push({ style: base + BOLD + nodeStyle, text: piece });
+    else if (piece.startsWith("'") && piece.length > 1) body.push({ style: mood === "shout" ? BOLD + nodeStyle : BOLD, text: piece });
+    else body.push({ style: mood === "shout" ? BOLD : base, text: piece });
   }
   return {
     prefix: [
@@ -73,7 +84,29 @@ export function styleLine(line: Buffer, color: (node: string) => string): { pref
       { style: nodeStyle, text: parts.node.padEnd(8) + " " },
     ],
     body,
+    mood,
   };
+}
+
+/** The frames a line is typed in: a few characters at a time, or a word at a time. */
+export function typingFrames(body: Segment[], mood: Mood): Array<Array<{ style: string; ch: string }>> {
+  const cells = body.flatMap((s) => Array.from(s.text, (ch) => ({ style: s.style, ch })));
+  const arrival = ARRIVALS[mood];
+  if (arrival.byWord) {
+    const frames: Array<Array<{ style: string; ch: string }>> = [];
+    let word: Array<{ style: string; ch: string }> = [];
+    for (const c of cells) {
+      word.push(c);
+      if (c.ch === " ") (frames.push(word), (word = []));
+    }
+    if (word.length) frames.push(word);
+    return frames;
+  }
+  const count = Math.max(1, Math.round(Math.min(arrival.maxMs, cells.length * arrival.msPerChar) / FRAME_MS));
+  const per = Math.max(1, Math.ceil(cells.length / count));
+  const frames = [];
+  for (let i = 0; i < cells.length; i += per) frames.push(cells.slice(i, i + per));
+  return frames;
 }
 
 const paint = (segs: Segment[]) => segs.map((s) => (s.style ? s.style + s.text + RESET : s.text)).join("");
@@ -130,19 +163,19 @@ export function liveRenderer(out: LiveTerminal, err: Output, opts: LiveOptions =
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
   async function type(line: Buffer): Promise<void> {
-    const { prefix, body } = styleLine(line, color);
+    const { prefix, body, mood } = styleLine(line, color);
     out.write(paint(prefix));
-    const cells = body.flatMap((s) => Array.from(s.text, (ch) => ({ style: s.style, ch })));
-    const frames = Math.max(1, Math.round(Math.min(MAX_TYPE_MS, cells.length * 8) / FRAME_MS));
-    const per = Math.ceil(cells.length / frames);
-    for (let i = 0; i < cells.length && !closed; i += per) {
+    const frames = typingFrames(body, mood);
+    const pause = ARRIVALS[mood].byWord ? Math.max(FRAME_MS, Math.round(ARRIVALS[mood].maxMs / Math.max(1, frames.length))) : FRAME_MS;
+    const cell = (c: { style: string; ch: string }) => (c.style ? c.style + c.ch + RESET : c.ch);
+    for (let i = 0; i < frames.length && !closed; i++) {
       // Catch up at once when more lines are waiting: alive, but never behind.
-      const n = queue.length > 1 ? cells.length - i : per;
-      let chunk = "";
-      for (const c of cells.slice(i, i + n)) chunk += c.style ? c.style + c.ch + RESET : c.ch;
-      out.write(chunk);
-      if (n !== per) break;
-      if (i + per < cells.length) await sleep(FRAME_MS);
+      if (queue.length > 1) {
+        out.write(frames.slice(i).flat().map(cell).join(""));
+        break;
+      }
+      out.write(frames[i]!.map(cell).join(""));
+      if (i + 1 < frames.length) await sleep(pause);
     }
     out.write(RESET + "\n");
   }
