@@ -155,5 +155,7 @@ test("webhook - events still queued at stop are sent after the next start", asyn
   await waitFor(() => received.filter((r) => r.status === 204).length >= 2, 10_000, "the saved events delivered");
   await second.idle();
   await second.stop();
-  assert.deepEqual(received.filter((r) => r.status === 204).map((r) => r.id), ids);
+  // At least once: a retry still in flight when the first bot stopped may also be accepted, so an
+  // event can arrive twice — always under its own id (the Idempotency-Key) — and none is missing.
+  assert.deepEqual([...new Set(received.filter((r) => r.status === 204).map((r) => r.id))], ids);
 });
