@@ -9,9 +9,7 @@ import { renderAtom } from "./atom.js";
 import type { History, Query } from "./history.js";
 import { applySecurityHeaders, intParam, sendError, sendJson, sendText } from "./http-util.js";
 import type { WebMetrics } from "./metrics.js";
-import { FAVICON_SVG, renderPage } from "./page/html.js";
-import { PAGE_JS } from "./page/script.js";
-import { PAGE_CSS } from "./page/style.js";
+import { loadPage, type PageAssets } from "./page-assets.js";
 import type { SseHub } from "./sse.js";
 
 export interface ServerDeps {
@@ -30,7 +28,7 @@ export interface ServerDeps {
 const MAX_PAGE = 500;
 
 export function createWebServer(d: ServerDeps): Server {
-  const page = renderPage(d.title);
+  const page = loadPage(d.title);
   const server = createServer({
     requestTimeout: d.requestTimeoutMs,
     headersTimeout: Math.min(d.requestTimeoutMs, 10_000),
@@ -52,7 +50,7 @@ export function createWebServer(d: ServerDeps): Server {
 
 type Route = "page" | "asset" | "events" | "api_events" | "feed" | "publish" | "healthz" | "metrics" | "other";
 
-async function handle(d: ServerDeps, page: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(d: ServerDeps, page: PageAssets, req: IncomingMessage, res: ServerResponse): Promise<void> {
   applySecurityHeaders(res);
   let url: URL;
   try {
@@ -72,16 +70,16 @@ async function handle(d: ServerDeps, page: string, req: IncomingMessage, res: Se
   switch (url.pathname) {
     case "/":
       route = "page";
-      return get ? sendText(res, 200, "text/html; charset=utf-8", page) : only("GET");
+      return get ? sendText(res, 200, "text/html; charset=utf-8", page.html) : only("GET");
     case "/app.js":
       route = "asset";
-      return get ? sendText(res, 200, "text/javascript; charset=utf-8", PAGE_JS) : only("GET");
+      return get ? sendText(res, 200, "text/javascript; charset=utf-8", page.js) : only("GET");
     case "/app.css":
       route = "asset";
-      return get ? sendText(res, 200, "text/css; charset=utf-8", PAGE_CSS) : only("GET");
+      return get ? sendText(res, 200, "text/css; charset=utf-8", page.css) : only("GET");
     case "/favicon.svg":
       route = "asset";
-      return get ? sendText(res, 200, "image/svg+xml", FAVICON_SVG, "max-age=86400") : only("GET");
+      return get ? sendText(res, 200, "image/svg+xml", page.favicon, "max-age=86400") : only("GET");
     case "/events":
       route = "events";
       if (method !== "GET") return only("GET");

@@ -80,6 +80,9 @@ test("install - --help, bad options, and a staged install into --root", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readlinkSync(join(root.path, "usr/local/bin/bustle")), "/srv/bustle/dist/relay/bin/bustle.js", "links point where the tree will be");
     assert.ok(existsSync(join(root.path, "srv/bustle/dist/relay/bin/bustled.js")));
+    for (const asset of ["index.html", "app.js", "style.css", "favicon.svg"]) {
+      assert.ok(existsSync(join(root.path, "srv/bustle/dist/bots/web/page", asset)), `the portal page's ${asset} is installed`);
+    }
     assert.ok(!existsSync(join(root.path, "srv/bustle/dist/test")), "no tests in the install");
     assert.ok(!existsSync(join(root.path, "srv/bustle/node_modules/typescript")), "no build tools in the install");
     const unit = readFileSync(join(root.path, "etc/systemd/system/bustled.service"), "utf8");
