@@ -10,7 +10,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { STREAM_NAME } from "./names.js";
-import { metaLeaderOf, viewServers, type ServerView } from "./federation/monitoring.js";
+import { metaLeaderOf, viewServers, type ServerView } from "./monitoring.js";
 
 /** The client connection and what the connected server says about itself. */
 export interface ConnectionHealth {

@@ -19,8 +19,8 @@ import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import type { BusSettings } from "./bus-config.js";
 import { checkSecretFile, readSecret } from "./config/secrets.js";
-import { controlPermissions, inboxPrefix, relayPermissions, renderPermissions, type Permissions } from "./federation/permissions.js";
-import { ensureCa, ensureNodeCert } from "./federation/tls.js";
+import { controlPermissions, inboxPrefix, relayPermissions, renderPermissions, type Permissions } from "./permissions.js";
+import { ensureCa, ensureNodeCert } from "./tls.js";
 import { ConfigError } from "./errors.js";
 import { STREAM_NAME } from "./names.js";
 

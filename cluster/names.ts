@@ -9,6 +9,9 @@ export const KIND_RE = /^[a-z][a-z0-9-]{0,31}$/;
 /** A source is `spool`, `fs` or a bot id; bot ids follow the node-id rule (they are subject tokens). */
 export const SOURCE_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
+/** The id the federation's admin credential uses (user and inbox); no node may take it. */
+export const ADMIN_ID = "admin";
+
 export const STREAM_NAME = "BUSTLE";
 export const EVENT_SUBJECT_PREFIX = "bustle.ev";
 export const ALL_EVENTS = `${EVENT_SUBJECT_PREFIX}.>`;

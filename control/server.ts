@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import { ConfigError } from "../cluster/errors.js";
-import { botOfSubject } from "../cluster/federation/permissions.js";
+import { botOfSubject } from "../cluster/permissions.js";
 import { onRefusal, PermissionDenied } from "../cluster/refusals.js";
 import type { Logger } from "../cluster/logger.js";
 import { ControlApi, type ServerStatus } from "./api.js";

@@ -64,7 +64,7 @@ UNITS=/etc/systemd/system
 LOGROTATE=/etc/logrotate.d/bustle
 SYSCTL=/etc/sysctl.d/60-bustle.conf
 PROFILE=/etc/profile.d/bustle.sh
-PROGRAMS="bustle:relay/bin/bustle.js bustled:relay/bin/bustled.js bustle-control:control/bin/bustle-control.js bustle-cluster:cluster/bin/bustle-cluster.js"
+PROGRAMS="bustle:relay/bin/bustle.js bustled:relay/bin/bustled.js bustle-control:control/bin/bustle-control.js bustle-cluster:federation/bin/bustle-cluster.js"
 UNIT_NAMES="bustled bustle-nats bustle-control"
 
 say() { echo "install.sh: $*"; }
@@ -98,7 +98,7 @@ build() {
   [ -d node_modules ] || npm ci --no-audit --no-fund
   # Rebuilt only when a source is newer than the build (a fresh checkout, or after a pull).
   local stamp=dist/relay/bin/bustled.js
-  if [ ! -e "$stamp" ] || [ -n "$(find cluster relay bots control types tsconfig.json package.json -newer "$stamp" -print -quit)" ]; then
+  if [ ! -e "$stamp" ] || [ -n "$(find cluster relay bots control federation types tsconfig.json package.json -newer "$stamp" -print -quit)" ]; then
     npm run --silent build
   fi
 }
@@ -111,7 +111,7 @@ install_tree() {
   stage="$dest.new.$$"
   rm -rf "$stage"
   mkdir -p "$stage/dist"
-  for part in cluster relay bots control types; do
+  for part in cluster relay bots control federation types; do
     [ -d "$SRC/dist/$part" ] && cp -a "$SRC/dist/$part" "$stage/dist/"
   done
   cp -a "$SRC/package.json" "$SRC/package-lock.json" "$SRC/README.md" "$stage/"

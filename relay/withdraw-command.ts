@@ -63,7 +63,7 @@ export function withdrawCommand(): Command {
       const target = pick(config, id, o);
       const ev = makeWithdrawal({ node: o.admin ? FEDERATION_ADMIN_NODE : config.node.id, targetNode: target?.node, target: target?.id ?? id!, reason: o.reason, by: admin() });
       const { nodeBusSettings, publishOnce } = await import("./withdraw-publish.js");
-      const settings = o.admin ? (await import("../cluster/federation/admin-file.js")).loadAdminBus(o.admin) : nodeBusSettings(config, o.config);
+      const settings = o.admin ? (await import("../cluster/admin-file.js")).loadAdminBus(o.admin) : nodeBusSettings(config, o.config);
       await publishOnce(settings, `bustled withdraw (${o.admin ? "admin" : config.node.id})`, subjectOf(ev), encodeEvent(ev), ev.id);
       process.stdout.write(`withdrew ${ev.data!.target as string}${target ? ` (${target.line})` : ""}; every node blanks it as the withdrawal arrives\n`);
     });

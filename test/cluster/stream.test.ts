@@ -4,8 +4,8 @@ import { jetstream } from "@nats-io/jetstream";
 import { connectBus, closeBus, type NatsConnection } from "../../cluster/connection.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 
 const dir = tempDir();

@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { connectBus, closeBus, type NatsConnection } from "../../cluster/connection.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { decodeEvent, type BustleEvent } from "../../cluster/envelope.js";
 import { botSubject } from "../../control/api.js";
-import { controlPermissions, renderPermissions } from "../../cluster/federation/permissions.js";
+import { controlPermissions, renderPermissions } from "../../cluster/permissions.js";
 import { cli, held, publish, startControl, stopControl, waitFeeding, type ControlProcess } from "./harness.js";
 
 // A server with users: `town-ctl` has exactly the permissions `bustle-cluster init` gives node

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { connectBus, closeBus, type NatsConnection } from "../../cluster/connection.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { startCluster, type TestCluster } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { sleep, waitFor } from "../../cluster/testing/wait-for.js";
+import { startCluster, type TestCluster } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { sleep, waitFor } from "../../cluster/wait-for.js";
 import type { BotStatus } from "../../control/bot-runner.js";
 import { cli, controlYaml, waitFeeding, pidAlive, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
 

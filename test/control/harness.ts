@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeEvent, makeEvent, subjectOf } from "../../cluster/envelope.js";
-import { bin } from "../../cluster/testing/paths.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { bin } from "../support/paths.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import type { BotStatus } from "../../control/bot-runner.js";
 import { collectStatus } from "../../control/client.js";
 

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { Kvm, type KV } from "@nats-io/kv";
 import { connectBus, closeBus, type NatsConnection } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { sleep, waitFor } from "../../cluster/testing/wait-for.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { sleep, waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { Lease } from "../../control/lease.js";
 

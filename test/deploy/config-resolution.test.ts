@@ -1,12 +1,12 @@
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { bin } from "../../cluster/testing/paths.js";
+import { bin } from "../support/paths.js";
 import { Sandbox, type RunOptions } from "./sandbox.js";
 
 // Every program finds the node the same way, as a plain user on a machine where root runs the node.
 const BUSTLE = bin("relay/bin/bustle.js");
 const CONTROL = bin("control/bin/bustle-control.js");
-const CLUSTER = bin("cluster/bin/bustle-cluster.js");
+const CLUSTER = bin("federation/bin/bustle-cluster.js");
 const NOBODY = 65534;
 const HOME = "/home/tester";
 const LINE = "2026-11-22T05:51:05.123Z town ~alice shouts, 'HI WORLD'\n";

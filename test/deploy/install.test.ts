@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { buildRoot } from "../../cluster/testing/paths.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { buildRoot } from "../support/paths.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { Sandbox, type RunOptions } from "./sandbox.js";
 
 // The checkout the build came from (dist/ sits in it).

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildRoot } from "../../cluster/testing/paths.js";
-import { tempDir } from "../../cluster/testing/temp.js";
+import { buildRoot } from "../support/paths.js";
+import { tempDir } from "../support/temp.js";
 
 const CHECKOUT = join(buildRoot, "..");
 const PROGRAMS = ["bustle", "bustled", "bustle-control", "bustle-cluster"];
@@ -24,7 +24,7 @@ test("pack - the tarball carries the four programs and nothing of tests or bench
     // files the tests running beside this one are using (the prepack script is checked above).
     const [packed] = JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", tmp.path], CHECKOUT)) as [{ filename: string; files: { path: string }[] }];
     const paths = packed.files.map((f) => f.path);
-    for (const bin of ["dist/relay/bin/bustle.js", "dist/relay/bin/bustled.js", "dist/control/bin/bustle-control.js", "dist/cluster/bin/bustle-cluster.js"]) {
+    for (const bin of ["dist/relay/bin/bustle.js", "dist/relay/bin/bustled.js", "dist/control/bin/bustle-control.js", "dist/federation/bin/bustle-cluster.js"]) {
       assert.ok(paths.includes(bin), `${bin} is in the tarball`);
     }
     for (const asset of ["index.html", "app.js", "style.css", "favicon.svg"]) {

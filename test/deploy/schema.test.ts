@@ -5,8 +5,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse } from "yaml";
-import { bin, buildRoot } from "../../cluster/testing/paths.js";
-import { tempDir } from "../../cluster/testing/temp.js";
+import { bin, buildRoot } from "../support/paths.js";
+import { tempDir } from "../support/temp.js";
 
 // One source of truth: the JSON Schemas are generated from the schemas the loaders validate
 // with, and both must agree — every example and generated config passes both, a typo fails both.
@@ -52,7 +52,7 @@ test("schema - the example configs name their schema and pass it and the loader"
 
 test("schema - every config bustle-cluster init generates passes the schema and the loader", () => {
   const out = join(tmp.path, "fed");
-  const init = run("cluster/bin/bustle-cluster.js", ["init", "--out", out, "--node", "town=127.0.0.1:4222:6222", "--node", "club=127.0.0.1:4223:6223", "--node", "envs=127.0.0.1:4224:6224", "--member", "late"]);
+  const init = run("federation/bin/bustle-cluster.js", ["init", "--out", out, "--node", "town=127.0.0.1:4222:6222", "--node", "club=127.0.0.1:4223:6223", "--node", "envs=127.0.0.1:4224:6224", "--member", "late"]);
   assert.equal(init.status, 0, init.stderr);
   let nodes = 0;
   let controls = 0;

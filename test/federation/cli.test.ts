@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { bin } from "../../cluster/testing/paths.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { bin } from "../support/paths.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { countLines, SpoolWriter, startFederation } from "./harness.js";
 
-const CLI = bin("cluster/bin/bustle-cluster.js");
+const CLI = bin("federation/bin/bustle-cluster.js");
 const tmp = tempDir("bustle-fed-cli-");
 after(() => tmp.remove());
 

@@ -1,6 +1,6 @@
 /** Runs `bustle-cluster` as a user would, without blocking the test's event loop (its writers keep writing meanwhile). */
 import { spawn } from "node:child_process";
-import { bin } from "../../cluster/testing/paths.js";
+import { bin } from "../support/paths.js";
 
 export interface CliResult {
   status: number | null;
@@ -10,7 +10,7 @@ export interface CliResult {
 
 export function bustleCluster(...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin("cluster/bin/bustle-cluster.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin("federation/bin/bustle-cluster.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b) => (stdout += b));

@@ -11,10 +11,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import { sendCommand } from "../../control/client.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { cli, held, record, recorderBot, startControl, stopControl, waitFeeding, writeRecorder, type ControlProcess } from "../control/harness.js";
-import type { LocalFederation } from "../../cluster/federation/local.js";
-import { tempDir } from "../../cluster/testing/temp.js";
+import type { LocalFederation } from "../../federation/local.js";
+import { tempDir } from "../support/temp.js";
 import { connectAs, SpoolWriter, startFederation, type RoleConnection } from "./harness.js";
 
 const tmp = tempDir("bustle-fed-ctl-");

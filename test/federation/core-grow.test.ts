@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort } from "../../cluster/net.js";
-import { readMap } from "../../cluster/federation/status.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { readMap } from "../../federation/status.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, writeSteadily, written } from "./harness.js";
 import { bustleCluster } from "./cluster-cli.js";
 

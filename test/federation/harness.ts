@@ -8,11 +8,11 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { connect, PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
-import { LocalFederation, type LocalFederationOptions } from "../../cluster/federation/local.js";
-import { adminUser, controlUser, inboxPrefix, relayUser } from "../../cluster/federation/permissions.js";
-import { monitor } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { LocalFederation, type LocalFederationOptions } from "../../federation/local.js";
+import { adminUser, controlUser, inboxPrefix, relayUser } from "../../cluster/permissions.js";
+import { monitor } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 
 /** Rate limits out of the way and ambient watching off: the tests count spool lines only. */
 export const TEST_NODE_YAML = "spool: {rate: {burst: 1000000, per_minute: 10000000}, rescan: 1s}\nambient: {enabled: false}\n";

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { relayUser, inboxPrefix } from "../../cluster/federation/permissions.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { relayUser, inboxPrefix } from "../../cluster/permissions.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, readLog, relayConnections, waitLogs, writeSteadily, written } from "./harness.js";
 import { bustleCluster } from "./cluster-cli.js";
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, written } from "./harness.js";
 
 const federation = federationPerFile("bustle-fed-member-");

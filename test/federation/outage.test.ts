@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { waitClusterReady } from "../../cluster/testing/servers.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { waitClusterReady } from "../../cluster/servers.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, waitLogs, writeSteadily, written } from "./harness.js";
 
 const OUTAGE_MS = 30_000;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { monitor, waitClusterReady } from "../../cluster/testing/servers.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { monitor, waitClusterReady } from "../../cluster/servers.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, writeSteadily, written } from "./harness.js";
 
 // The cut is made with TCP proxies: every route between two servers (both directions) and every

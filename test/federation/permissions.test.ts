@@ -2,12 +2,12 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { LocalFederation } from "../../cluster/federation/local.js";
+import { LocalFederation } from "../../federation/local.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { makeEvent, encodeEvent } from "../../cluster/envelope.js";
 import { connectAs } from "./harness.js";
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkPlan, parseNodeSpec, UsageError, type FederationPlan } from "../../cluster/federation/plan.js";
-import { withMember, withoutMember, withServer } from "../../cluster/federation/plan-file.js";
-import { withServerRetired } from "../../cluster/federation/retire.js";
+import { checkPlan, parseNodeSpec, UsageError, type FederationPlan } from "../../federation/plan.js";
+import { withMember, withoutMember, withServer } from "../../federation/plan-file.js";
+import { withServerRetired } from "../../federation/retire.js";
 
 const three = (): FederationPlan => checkPlan({
   cluster: "bustle",

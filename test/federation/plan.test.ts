@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { botsOf, checkPlan, parseBotSpec, parseNodeSpec, replicasFor, UsageError } from "../../cluster/federation/plan.js";
-import { adminPermissions, controlPermissions, relayPermissions, renderPermissions } from "../../cluster/federation/permissions.js";
-import { renderFederationConf } from "../../cluster/federation/server-conf.js";
+import { botsOf, checkPlan, parseBotSpec, parseNodeSpec, replicasFor, UsageError } from "../../federation/plan.js";
+import { adminPermissions, controlPermissions, relayPermissions, renderPermissions } from "../../cluster/permissions.js";
+import { renderFederationConf } from "../../federation/server-conf.js";
 
 test("federation plan - parses node specs with names, IPv4, bracketed IPv6 and an optional monitor port", () => {
   assert.deepEqual(parseNodeSpec("town=tilde.town:4222:6222:8222"), { id: "town", host: "tilde.town", clientPort: 4222, clusterPort: 6222, monitorPort: 8222 });

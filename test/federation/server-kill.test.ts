@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sleep, waitFor } from "../../cluster/testing/wait-for.js";
-import { waitClusterReady } from "../../cluster/testing/servers.js";
+import { sleep, waitFor } from "../../cluster/wait-for.js";
+import { waitClusterReady } from "../../cluster/servers.js";
 import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, writeSteadily, written } from "./harness.js";
 
 const federation = federationPerFile("bustle-fed-kill-");

@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LocalFederation } from "../../cluster/federation/local.js";
-import { readNodeFile } from "../../cluster/federation/status.js";
+import { LocalFederation } from "../../federation/local.js";
+import { readNodeFile } from "../../federation/status.js";
 import { resolveBusSettings } from "../../cluster/bus-config.js";
 import { closeBus, connectBus } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { monitor } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
+import { monitor } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
 
 const tmp = tempDir("bustle-fed-tls-");
 let fed: LocalFederation;

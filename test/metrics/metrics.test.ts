@@ -4,9 +4,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { freePort } from "../../cluster/net.js";
-import { RelayProcess, writeRelayConfig } from "../../cluster/testing/relay-process.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { recorderBot, startControl, statusJson, stopControl, writeRecorder, type ControlProcess } from "../control/harness.js";
 import { appendSpool, makeHome } from "../relay/support.js";
 

@@ -5,10 +5,10 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { RelayProcess, writeRelayConfig } from "../../cluster/testing/relay-process.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { sleep, waitFor } from "../../cluster/testing/wait-for.js";
+import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { sleep, waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 
 const TOTAL = 10_000;

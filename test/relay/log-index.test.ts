@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf } from "../../cluster/envelope.js";
-import { startBus } from "../../cluster/testing/bus.js";
-import { RelayProcess, writeRelayConfig } from "../../cluster/testing/relay-process.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { startBus } from "../support/bus.js";
+import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { indexPathOf, parseIndexRecord } from "../../relay/log-index.js";
 import { logLines } from "./support.js";
 

@@ -6,10 +6,10 @@ import { closeBus, connectBus } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { freePort } from "../../cluster/net.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { RelayProcess, writeRelayConfig } from "../../cluster/testing/relay-process.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 
 const dir = tempDir("bustle-e2e-");

@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bin } from "../../cluster/testing/paths.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../cluster/testing/relay-process.js";
-import { startServer } from "../../cluster/testing/servers.js";
+import { bin } from "../support/paths.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { startServer } from "../../cluster/servers.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { cliEnv, runBustle } from "./cli/bustle-process.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 

@@ -14,10 +14,10 @@ import { closeBus, connectBus, type NatsConnection } from "../../cluster/connect
 import { encodeEvent, makeEvent, stableEventId } from "../../cluster/envelope.js";
 import { silentLogger } from "../../cluster/logger.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../cluster/testing/relay-process.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { idKeyPath } from "../../relay/id-key.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 

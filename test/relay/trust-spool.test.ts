@@ -9,11 +9,11 @@ import assert from "node:assert/strict";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { bin } from "../../cluster/testing/paths.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../cluster/testing/relay-process.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
-import { waitFor } from "../../cluster/testing/wait-for.js";
+import { bin } from "../support/paths.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import { logLines, spoolPath, textOf } from "./support.js";
 import { asNobody, asUid, NOBODY, openToOthers } from "./trust-support.js";
 

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { startServer } from "../../cluster/testing/servers.js";
-import { tempDir } from "../../cluster/testing/temp.js";
+import { startServer } from "../../cluster/servers.js";
+import { tempDir } from "../support/temp.js";
 import { isSafeText } from "../../cluster/text.js";
 import { cli, controlYaml } from "../control/harness.js";
 

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, isListening } from "../../../cluster/net.js";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 
 /** Where the server lives and whether it also listens with TLS. */
 export interface IrcdOptions {

@@ -7,7 +7,7 @@ import { isRunning, stopChild } from "../../../cluster/child.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 
 /** One line of ii's channel log. */
 export interface SeenLine {

@@ -7,9 +7,9 @@ import { connectBus, closeBus, type NatsConnection } from "../../../cluster/conn
 import { ensureStream } from "../../../cluster/stream.js";
 import { createLogger } from "../../../cluster/logger.js";
 import { makeEvent, decodeEvent, type BustleEvent } from "../../../cluster/envelope.js";
-import { startServer } from "../../../cluster/testing/servers.js";
-import { tempDir } from "../../../cluster/testing/temp.js";
-import { waitFor, sleep } from "../../../cluster/testing/wait-for.js";
+import { startServer } from "../../../cluster/servers.js";
+import { tempDir } from "../../support/temp.js";
+import { waitFor, sleep } from "../../../cluster/wait-for.js";
 import type { NatsServer } from "../../../cluster/nats-server.js";
 import type { Bot, CommonBotConfig } from "../../../bots/bot.js";
 import { createBotContext } from "../../../bots/context.js";

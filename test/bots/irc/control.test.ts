@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sleep, waitFor } from "../../../cluster/testing/wait-for.js";
+import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import type { Observer } from "../../../bots/irc/testing/observer.js";
 import { cli, controlYaml, publish, startControl, stopControl, type ControlProcess } from "../../control/harness.js";
 import { observe, startBench, stopBench, streamEvents, type Bench } from "./harness.js";

@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf } from "../../../cluster/envelope.js";
-import { waitFor, sleep } from "../../../cluster/testing/wait-for.js";
+import { waitFor, sleep } from "../../../cluster/wait-for.js";
 import { NODE, observe, startBench, startBot, stopBench, streamEvents, type Bench } from "./harness.js";
 
 let b: Bench;

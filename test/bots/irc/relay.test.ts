@@ -2,7 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "irc-framework";
-import { waitFor, sleep } from "../../../cluster/testing/wait-for.js";
+import { waitFor, sleep } from "../../../cluster/wait-for.js";
 import { textBudget } from "../../../bots/irc/split.js";
 import { makeEvent } from "../../../cluster/envelope.js";
 import type { Observer } from "../../../bots/irc/testing/observer.js";

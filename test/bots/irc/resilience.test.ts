@@ -1,7 +1,7 @@
 /** A well-mannered bot on a real server: nick fallback, rejoin after kick, reconnect after a server restart. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 import { event, observe, startBench, startBot, stopBench, type Bench } from "./harness.js";
 
 let b: Bench;

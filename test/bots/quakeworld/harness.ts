@@ -18,8 +18,8 @@ import { quakeworldSchema, type QuakeworldConfig } from "../../../bots/quakeworl
 import { quakeworldBot } from "../../../bots/quakeworld/quakeworld-bot.js";
 import { INVALID } from "../../../cluster/config/schema.js";
 
-import type { Bus } from "../../../cluster/testing/bus.js";
-export { startBus, type Bus } from "../../../cluster/testing/bus.js";
+import type { Bus } from "../../support/bus.js";
+export { startBus, type Bus } from "../../support/bus.js";
 
 /** A logger whose lines (parsed) are kept in `lines`. */
 export function memoryLog(): { log: Logger; lines: Array<{ level: string; msg: string; [k: string]: unknown }> } {

@@ -12,8 +12,8 @@ import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
 import { botWants, createBotContext } from "../../../bots/context.js";
 import { formatEvent } from "../../../bots/format.js";
 
-import type { Bus } from "../../../cluster/testing/bus.js";
-export { startBus, type Bus } from "../../../cluster/testing/bus.js";
+import type { Bus } from "../../support/bus.js";
+export { startBus, type Bus } from "../../support/bus.js";
 
 export function common(id: string, type: string, extra: Partial<CommonBotConfig> = {}): CommonBotConfig {
   return { id, type, enabled: true, subscribe: ["bustle.ev.>"], format: "{text}", ...extra };

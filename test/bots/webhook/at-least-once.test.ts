@@ -16,9 +16,9 @@ import { silentLogger } from "../../../cluster/logger.js";
 import type { NatsServer } from "../../../cluster/nats-server.js";
 import { freePort } from "../../../cluster/net.js";
 import { ensureStream } from "../../../cluster/stream.js";
-import { startServer } from "../../../cluster/testing/servers.js";
-import { tempDir } from "../../../cluster/testing/temp.js";
-import { sleep, waitFor } from "../../../cluster/testing/wait-for.js";
+import { startServer } from "../../../cluster/servers.js";
+import { tempDir } from "../../support/temp.js";
+import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { controlYaml, held, startControl, stopControl, waitFeeding, type ControlProcess } from "../../control/harness.js";
 
 const TOTAL = 500;

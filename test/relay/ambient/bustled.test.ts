@@ -5,11 +5,11 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsServer } from "../../../cluster/nats-server.js";
-import { bin } from "../../../cluster/testing/paths.js";
-import { RelayProcess, writeRelayConfig } from "../../../cluster/testing/relay-process.js";
-import { startServer } from "../../../cluster/testing/servers.js";
-import { tempDir } from "../../../cluster/testing/temp.js";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { bin } from "../../support/paths.js";
+import { RelayProcess, writeRelayConfig } from "../../support/relay-process.js";
+import { startServer } from "../../../cluster/servers.js";
+import { tempDir } from "../../support/temp.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 import { makeHome } from "./harness.js";
 
 const dir = tempDir("bustle-ambient-e2e-");

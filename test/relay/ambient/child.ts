@@ -3,7 +3,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 
 export const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "watch-child.js");
 

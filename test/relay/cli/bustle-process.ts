@@ -3,8 +3,8 @@
  * whose output can be waited on.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { bin } from "../../../cluster/testing/paths.js";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { bin } from "../../support/paths.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 
 export const BUSTLE = bin("relay/bin/bustle.js");
 

@@ -2,8 +2,8 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, constants, openSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "../../../cluster/testing/temp.js";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { tempDir } from "../../support/temp.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 import { LogFollower, type FollowNotice } from "../../../relay/cli/follow.js";
 
 // The race behind a rare "feed - a log cut back after a relay crash" failure: the feed printed its

@@ -9,8 +9,8 @@ import { silentLogger } from "../../../cluster/logger.js";
 import { freePort } from "../../../cluster/net.js";
 import type { NatsServer } from "../../../cluster/nats-server.js";
 import { ensureStream } from "../../../cluster/stream.js";
-import { startCluster, startServer, type TestCluster } from "../../../cluster/testing/servers.js";
-import { tempDir } from "../../../cluster/testing/temp.js";
+import { startCluster, startServer, type TestCluster } from "../../../cluster/servers.js";
+import { tempDir } from "../../support/temp.js";
 import { cliEnv, runBustle } from "./bustle-process.js";
 
 const dir = tempDir("bustle-cli-status-");

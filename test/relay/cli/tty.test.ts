@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "../../../cluster/testing/temp.js";
-import { waitFor } from "../../../cluster/testing/wait-for.js";
+import { tempDir } from "../../support/temp.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 import { BUSTLE } from "./bustle-process.js";
 
 const tmuxBin = ["/usr/bin/tmux", "/usr/local/bin/tmux"].find((p) => existsSync(p));

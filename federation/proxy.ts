@@ -4,7 +4,7 @@
  * firewall that REJECTs would); a heal lets new connections through again. It never alters data.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { freePort } from "../net.js";
+import { freePort } from "../cluster/net.js";
 
 export class TcpProxy {
   private server: Server | undefined;

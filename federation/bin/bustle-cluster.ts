@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /** bustle-cluster — generate a federation's configs, add and remove members, run a local one, report a running one's health. */
 import { Command } from "commander";
-import { runProgram } from "../cli.js";
-import { initCommand } from "../federation/commands/init-command.js";
-import { addMemberCommand, addServerCommand, removeMemberCommand, retireServerCommand } from "../federation/commands/member-command.js";
-import { statusCommand } from "../federation/commands/status-command.js";
-import { streamCommand } from "../federation/commands/stream-command.js";
-import { upCommand } from "../federation/commands/up-command.js";
+import { runProgram } from "../../cluster/cli.js";
+import { initCommand } from "../commands/init-command.js";
+import { addMemberCommand, addServerCommand, removeMemberCommand, retireServerCommand } from "../commands/member-command.js";
+import { statusCommand } from "../commands/status-command.js";
+import { streamCommand } from "../commands/stream-command.js";
+import { upCommand } from "../commands/up-command.js";
 
 const program = new Command("bustle-cluster")
   .description("bustle federations: several tildes in one NATS cluster")

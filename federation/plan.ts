@@ -3,8 +3,8 @@
  * relay that connects to the core as a client (members). Parsed from `bustle-cluster init` flags.
  */
 import { isIP } from "node:net";
-import { BustleError } from "../errors.js";
-import { NODE_ID_RE, SOURCE_RE } from "../names.js";
+import { BustleError } from "../cluster/errors.js";
+import { ADMIN_ID, NODE_ID_RE, SOURCE_RE } from "../cluster/names.js";
 
 /** A flag or argument of `bustle-cluster` is malformed (exit 2 with this one line). */
 export class UsageError extends BustleError {}
@@ -42,9 +42,6 @@ export interface BotGrant {
   id: string;
   nodes: string[];
 }
-
-/** The id the federation's admin credential uses (user and inbox); no node may take it. */
-export const ADMIN_ID = "admin";
 
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
 

@@ -6,7 +6,7 @@
  * is never exactly at the head, so a log counts as current once it has reached the head seen
  * by the previous sample (it is keeping up, not stuck).
  */
-import { hasError } from "../health.js";
+import { hasError } from "../cluster/health.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FederationStatus } from "./status.js";
 

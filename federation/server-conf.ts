@@ -3,7 +3,7 @@
  * the BUSTLE account with every node's users and permissions, authenticated routes to every
  * other server, and optionally TLS (mutual on routes, server-side for clients).
  */
-import { ACCOUNT, renderPermissions, type Permissions } from "./permissions.js";
+import { ACCOUNT, renderPermissions, type Permissions } from "../cluster/permissions.js";
 import { hostPort } from "./plan.js";
 
 export interface ConfUser {

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../cluster/errors.js";
 import { initFederation, type FederationMap, type InitHooks, type InitOptions, type StoredInitOptions } from "./init.js";
 import { checkPlan, UsageError, type FederationPlan, type ServerNode } from "./plan.js";
 

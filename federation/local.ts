@@ -8,14 +8,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { freePort } from "../net.js";
-import { NatsServer } from "../nats-server.js";
-import { bin } from "../testing/paths.js";
-import { TcpProxy } from "../testing/proxy.js";
-import { waitClusterReady } from "../testing/servers.js";
+import { freePort } from "../cluster/net.js";
+import { NatsServer } from "../cluster/nats-server.js";
+import { BUSTLED_PATH } from "../relay/programs.js";
+import { TcpProxy } from "./proxy.js";
+import { waitClusterReady } from "../cluster/servers.js";
 import { initFederation, type FederationMap, type InitHooks } from "./init.js";
 import { changeFederation, withMember } from "./plan-file.js";
-import { ADMIN_ID, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
+import { ADMIN_ID } from "../cluster/names.js";
+import { type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
 import type { ConfUser } from "./server-conf.js";
 
 export interface LocalFederationOptions {
@@ -190,7 +191,7 @@ export class LocalFederation {
     const n = this.relayNode(id);
     if (this.relays.get(id)?.exitCode === null) throw new Error(`relay ${id} is already running`);
     const out = createWriteStream(join(n.dir, "bustled.out"), { flags: "a" });
-    const child = spawn(process.execPath, [bin("relay/bin/bustled.js"), "--config", n.config, "--homes", n.homes, "--log", n.log, "--state", n.state], {
+    const child = spawn(process.execPath, [BUSTLED_PATH, "--config", n.config, "--homes", n.homes, "--log", n.log, "--state", n.state], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...extraEnv },
     });

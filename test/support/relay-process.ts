@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { isRunning, stopChild } from "../child.js";
-import { bin } from "./paths.js";
-import { waitFor } from "./wait-for.js";
+import { isRunning, stopChild } from "../../cluster/child.js";
+import { BUSTLED_PATH } from "../../relay/programs.js";
+import { waitFor } from "../../cluster/wait-for.js";
 
 export interface RelayFiles {
   dir: string;
@@ -61,7 +61,7 @@ export class RelayProcess {
   /** Starts bustled; with `waitReady` (default) resolves once its log writer has a position file. */
   async start(waitReady = true): Promise<this> {
     const out = createWriteStream(this.files.daemonLog, { flags: "a" });
-    const argv = [...this.wrap, process.execPath, bin("relay/bin/bustled.js"), "--config", this.files.config, ...this.args];
+    const argv = [...this.wrap, process.execPath, BUSTLED_PATH, "--config", this.files.config, ...this.args];
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, BUSTLE_LOG_LEVEL: process.env.BUSTLE_LOG_LEVEL ?? "info" },

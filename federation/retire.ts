@@ -8,11 +8,12 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
-import { closeBus, connectBus } from "../connection.js";
-import { BustleError } from "../errors.js";
-import { silentLogger } from "../logger.js";
-import { loadAdminBus } from "./admin-file.js";
-import { ADMIN_ID, UsageError, type FederationPlan } from "./plan.js";
+import { closeBus, connectBus } from "../cluster/connection.js";
+import { BustleError } from "../cluster/errors.js";
+import { silentLogger } from "../cluster/logger.js";
+import { loadAdminBus } from "../cluster/admin-file.js";
+import { ADMIN_ID } from "../cluster/names.js";
+import { UsageError, type FederationPlan } from "./plan.js";
 
 /** The plan with core server `id` turned into a member (refused below four servers: the stream needs three). */
 export function withServerRetired(plan: FederationPlan, id: string): FederationPlan {

@@ -3,8 +3,8 @@
  * is waited on until every route is up and JetStream has a meta leader.
  */
 import { join } from "node:path";
-import { freePort } from "../net.js";
-import { prepareLocalServer, type NatsServer } from "../nats-server.js";
+import { freePort } from "./net.js";
+import { prepareLocalServer, type NatsServer } from "./nats-server.js";
 import { waitFor } from "./wait-for.js";
 
 /** Starts one JetStream server in `dir/<name>`. The caller stops it. */

@@ -2,15 +2,15 @@
 import { Command, InvalidArgumentError } from "commander";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { BustleError, ConfigError } from "../../errors.js";
-import { formatDuration, parseDuration } from "../../duration.js";
+import { BustleError, ConfigError } from "../../cluster/errors.js";
+import { formatDuration, parseDuration } from "../../cluster/duration.js";
 
 const timeout = (v: string) => {
   const ms = parseDuration(v);
   if (ms === undefined || ms <= 0) throw new InvalidArgumentError('a duration like "90s" or "5m"');
   return ms;
 };
-import { defaultNodeId, locateNode } from "../../config/node-location.js";
+import { defaultNodeId, locateNode } from "../../cluster/config/node-location.js";
 
 export function statusCommand(): Command {
   return new Command("status")

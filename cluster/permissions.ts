@@ -18,9 +18,8 @@
  */
 import {
   BOTS_BUCKET, CONTROL_STATUS_SUBJECT, CONTROL_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX, LEASE_BUCKET, STREAM_NAME,
-  adminKey, botControlSubject, leaseKey, nodeSubjects, positionKey,
-} from "../names.js";
-import { ADMIN_ID } from "./plan.js";
+  ADMIN_ID, adminKey, botControlSubject, leaseKey, nodeSubjects, positionKey,
+} from "./names.js";
 
 export interface Permissions {
   publish: string[];

@@ -17,11 +17,12 @@
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { adminPermissions, adminUser, controlPermissions, controlUser, relayPermissions, relayUser } from "./permissions.js";
-import { ADMIN_ID, botsOf, checkPlan, controlNodes, hostPort, replicasFor, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
+import { adminPermissions, adminUser, controlPermissions, controlUser, relayPermissions, relayUser } from "../cluster/permissions.js";
+import { ADMIN_ID } from "../cluster/names.js";
+import { botsOf, checkPlan, controlNodes, hostPort, replicasFor, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
 import { ensureSecret, passwordHash } from "./secrets.js";
 import { renderFederationConf, type ConfUser, type TlsFiles } from "./server-conf.js";
-import { ensureCa, ensureNodeCert } from "./tls.js";
+import { ensureCa, ensureNodeCert } from "../cluster/tls.js";
 import { writePlanFile } from "./plan-file.js";
 
 /** The options init remembers in DIR/federation.json, so add-member and remove-member re-run it the same way. */

@@ -1,6 +1,6 @@
 /** `bustle-cluster status` for people: one aligned block per part; every string is made terminal-safe. */
-import { hasError } from "../health.js";
-import { sanitizeText } from "../text.js";
+import { hasError } from "../cluster/health.js";
+import { sanitizeText } from "../cluster/text.js";
 import type { FederationStatus } from "./status.js";
 
 const safe = (s: string | undefined) => (s === undefined ? "" : sanitizeText(s, 300).text);

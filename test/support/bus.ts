@@ -1,9 +1,9 @@
 /** The bus a bot or client test needs: one JetStream nats-server, a connection, the BUSTLE stream. */
-import { closeBus, connectBus, type NatsConnection } from "../connection.js";
-import { silentLogger } from "../logger.js";
-import type { NatsServer } from "../nats-server.js";
-import { ensureStream } from "../stream.js";
-import { startServer } from "./servers.js";
+import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
+import { silentLogger } from "../../cluster/logger.js";
+import type { NatsServer } from "../../cluster/nats-server.js";
+import { ensureStream } from "../../cluster/stream.js";
+import { startServer } from "../../cluster/servers.js";
 
 export interface Bus {
   server: NatsServer;

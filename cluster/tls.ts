@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { BustleError } from "../errors.js";
+import { BustleError } from "./errors.js";
 
 /** openssl is missing or refused to make a certificate. */
 export class CertificateError extends BustleError {}

@@ -1,6 +1,6 @@
 /** `bustle-cluster stream`: show the BUSTLE stream's limits, or change them with the admin credential. */
 import { Command, InvalidArgumentError } from "commander";
-import { parseDuration } from "../../duration.js";
+import { parseDuration } from "../../cluster/duration.js";
 
 const duration = (v: string) => {
   const ms = parseDuration(v);
@@ -38,13 +38,13 @@ export function streamCommand(): Command {
     .option("--replicas <n>", "copies of every event (1–5)", replicas)
     .option("--json", "print the limits as JSON")
     .action(async (opts: StreamOpts) => {
-      const { loadAdminBus } = await import("../admin-file.js");
-      const { connectBus } = await import("../../connection.js");
-      const { silentLogger } = await import("../../logger.js");
-      const { applyStreamLimits } = await import("../../stream.js");
+      const { loadAdminBus } = await import("../../cluster/admin-file.js");
+      const { connectBus } = await import("../../cluster/connection.js");
+      const { silentLogger } = await import("../../cluster/logger.js");
+      const { applyStreamLimits } = await import("../../cluster/stream.js");
       const { jetstreamManager } = await import("@nats-io/jetstream");
-      const { STREAM_NAME } = await import("../../names.js");
-      const { formatDuration } = await import("../../duration.js");
+      const { STREAM_NAME } = await import("../../cluster/names.js");
+      const { formatDuration } = await import("../../cluster/duration.js");
       const bus = loadAdminBus(opts.admin);
       const nc = await connectBus({ ...bus, name: "bustle-cluster stream", logger: silentLogger, waitOnFirstConnect: false });
       try {

@@ -7,17 +7,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { natsSectionSchema, resolveBusSettings, type NatsSection } from "../bus-config.js";
-import { closeBus, connectBus, type NatsConnection } from "../connection.js";
-import { ConfigError, NatsUnavailable } from "../errors.js";
-import { hasError, readLogPosition, streamHealth, type StreamHealth } from "../health.js";
-import { silentLogger } from "../logger.js";
-import { INVALID, formatPath } from "../config/schema.js";
-import { defaultDataDir } from "../config/node-location.js";
-import { localBusSettings, localCredentials } from "../local-auth.js";
+import { natsSectionSchema, resolveBusSettings, type NatsSection } from "../cluster/bus-config.js";
+import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
+import { ConfigError, NatsUnavailable } from "../cluster/errors.js";
+import { hasError, readLogPosition, streamHealth, type StreamHealth } from "../cluster/health.js";
+import { silentLogger } from "../cluster/logger.js";
+import { INVALID, formatPath } from "../cluster/config/schema.js";
+import { defaultDataDir } from "../cluster/config/node-location.js";
+import { localBusSettings, localCredentials } from "../cluster/local-auth.js";
 import type { FederationMap } from "./init.js";
-import { metaLeaderOf, viewServers, type ServerView } from "./monitoring.js";
-import { inboxPrefix } from "./permissions.js";
+import { metaLeaderOf, viewServers, type ServerView } from "../cluster/monitoring.js";
+import { inboxPrefix } from "../cluster/permissions.js";
 import { hostPort } from "./plan.js";
 
 /** A node's bustle.log writer position against the stream head. */

@@ -2,11 +2,11 @@
  * DIR/admin/admin.yaml, the admin credential's connection (init writes it; it also serves as a
  * control.yaml for `bustle-control`, so its `bots` are not this module's business).
  */
-import { loadConfigFile } from "../config/load.js";
-import { object, optional, string, type Schema } from "../config/schema.js";
-import { natsSectionSchema, resolveBusSettings, type BusSettings } from "../bus-config.js";
+import { loadConfigFile } from "./config/load.js";
+import { object, optional, string, type Schema } from "./config/schema.js";
+import { natsSectionSchema, resolveBusSettings, type BusSettings } from "./bus-config.js";
+import { ADMIN_ID } from "./names.js";
 import { inboxPrefix } from "./permissions.js";
-import { ADMIN_ID } from "./plan.js";
 
 /** Anything: keys another program reads. */
 const passThrough: Schema<unknown> = { expects: "anything", check: (v) => v };
