@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** bustle-control — runs the bots (serve), validates control.yaml (check), and steers the bots. */
 import { Command } from "commander";
-import { runProgram } from "../../cluster/cli.js";
+import { runProgram } from "../../cluster/program.js";
 import { checkCommand } from "../cli/check.js";
 import { serveCommand } from "../cli/serve.js";
 import { statusCommand } from "../cli/status.js";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** bustle-cluster — generate a federation's configs, add and remove members, run a local one, report a running one's health. */
 import { Command } from "commander";
-import { runProgram } from "../../cluster/cli.js";
+import { runProgram } from "../../cluster/program.js";
 import { initCommand } from "../commands/init-command.js";
 import { addMemberCommand, addServerCommand, removeMemberCommand, retireServerCommand } from "../commands/member-command.js";
 import { statusCommand } from "../commands/status-command.js";

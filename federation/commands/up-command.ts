@@ -3,6 +3,9 @@ import { Command, InvalidArgumentError } from "commander";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { silentLogger } from "../../cluster/logger.js";
+import { printError, runDaemon } from "../../cluster/program.js";
+import type { LocalFederation } from "../local.js";
 
 const count = (v: string) => {
   const n = Number(v);
@@ -21,39 +24,46 @@ export function upCommand(): Command {
       const dir = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), "bustle-up-"));
       const fed = await LocalFederation.create({ dir, nodes: opts.nodes, tls: !!opts.tls });
       let stopping = false;
-      const stop = async (why: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stderr.write(`\nbustle-cluster: ${why}; stopping relays and servers…\n`);
-        await fed.stop();
-        process.stderr.write(`bustle-cluster: stopped. Files are kept in ${dir}\n`);
-        process.exit(0);
-      };
-      process.on("SIGINT", () => void stop("interrupted"));
-      process.on("SIGTERM", () => void stop("terminated"));
-      try {
-        await fed.startServers();
-      } catch (err) {
-        await fed.stop();
-        throw err;
-      }
-      fed.startRelays();
-      for (const n of fed.nodes) {
-        void fed.relayExit(n.id).then((code) => {
-          if (!stopping) process.stderr.write(`bustle-cluster: relay ${n.id} exited (${code}); see ${join(n.dir, "bustled.out")}\n`);
-        });
-      }
-      const first = fed.nodes[0]!;
-      const lines = [
-        `bustle-cluster: ${fed.nodes.length}-node federation up in ${dir}`,
-        ...fed.nodes.map((n) => `  ${n.id}: nats ${opts.tls ? n.server.url.replace(/^nats:/, "tls:") : n.server.url}, monitor http://127.0.0.1:${n.server.spec.monitorPort}, homes ${n.homes}, log ${n.log}`),
-        "Try it:",
-        `  mkdir -p ${first.homes}/alice && echo 'hello from alice' >> ${first.homes}/alice/.bustle.spool`,
-        `  bustle --log ${fed.nodes[fed.nodes.length - 1]!.log}`,
-        `  bustle-cluster status --dir ${dir}`,
-        "Ctrl-C stops everything.",
-      ];
-      process.stdout.write(lines.join("\n") + "\n");
-      await new Promise(() => {}); // runs until a signal
+      await runDaemon({
+        start: async () => {
+          try {
+            await fed.startServers();
+          } catch (err) {
+            await fed.stop();
+            throw err;
+          }
+          fed.startRelays();
+          for (const n of fed.nodes) {
+            void fed.relayExit(n.id).then((code) => {
+              if (!stopping) process.stderr.write(`bustle-cluster: relay ${n.id} exited (${code}); see ${join(n.dir, "bustled.out")}\n`);
+            });
+          }
+          process.stdout.write(banner(fed, dir, !!opts.tls) + "\n");
+        },
+        stop: async (signal) => {
+          stopping = true;
+          process.stderr.write(`\nbustle-cluster: ${signal === "SIGINT" ? "interrupted" : "terminated"}; stopping relays and servers…\n`);
+          // Said here: the daemon edge logs a failed stop, and this program keeps no log.
+          await fed.stop().catch((err: unknown) => {
+            printError(err, "bustle-cluster");
+            throw err;
+          });
+          process.stderr.write(`bustle-cluster: stopped. Files are kept in ${dir}\n`);
+        },
+      }, silentLogger);
     });
+}
+
+/** What is running and how to try it. */
+function banner(fed: LocalFederation, dir: string, tls: boolean): string {
+  const first = fed.nodes[0]!;
+  return [
+    `bustle-cluster: ${fed.nodes.length}-node federation up in ${dir}`,
+    ...fed.nodes.map((n) => `  ${n.id}: nats ${tls ? n.server.url.replace(/^nats:/, "tls:") : n.server.url}, monitor http://127.0.0.1:${n.server.spec.monitorPort}, homes ${n.homes}, log ${n.log}`),
+    "Try it:",
+    `  mkdir -p ${first.homes}/alice && echo 'hello from alice' >> ${first.homes}/alice/.bustle.spool`,
+    `  bustle --log ${fed.nodes[fed.nodes.length - 1]!.log}`,
+    `  bustle-cluster status --dir ${dir}`,
+    "Ctrl-C stops everything.",
+  ].join("\n");
 }

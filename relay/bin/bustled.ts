@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** bustled — the relay node daemon. Parses flags, loads the config, runs the relay. */
 import { Command } from "commander";
-import { runProgram } from "../../cluster/cli.js";
+import { runDaemon, runProgram } from "../../cluster/program.js";
 import { createLogger } from "../../cluster/logger.js";
 import { findConfig, NODE_CONFIG_SEARCH, SYSTEM_NODE_CONFIG } from "../../cluster/config/node-location.js";
 import { loadNodeConfig, isEmbedded, type NodeOverrides } from "../config.js";
@@ -26,30 +26,19 @@ const program = new Command("bustled")
     const log = createLogger({ component: "bustled", fields: { node: config.node.id } });
     const { createRelay } = await import("../daemon.js");
     const relay = createRelay(config, { log, configFile });
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) process.exit(1); // a second signal: leave now
-      stopping = true;
-      log.info("stopping", { signal });
-      relay.stop().then(() => process.exit(0), (err) => {
-        log.error("error while stopping", { error: err });
-        process.exit(1);
-      });
-    };
-    process.on("SIGTERM", () => shutdown("SIGTERM"));
-    process.on("SIGINT", () => shutdown("SIGINT"));
-    // logrotate (and `systemctl reload`): continue in fresh log files.
-    process.on("SIGHUP", () => void relay.reopenLogs().catch((err) => log.error("cannot reopen logs", { error: err })));
-    void relay.failed.then(() => {
-      if (stopping) return;
-      stopping = true;
-      relay.stop().finally(() => process.exit(1));
-    });
-    await relay.start();
-    process.stderr.write(
-      `bustled: node ${config.node.id} — log ${config.log.path}, state ${config.state.dir}, ` +
-      (isEmbedded(config) ? `embedded nats-server on 127.0.0.1:${config.nats.port}\n` : `NATS ${config.nats.servers!.join(", ")}\n`),
-    );
+    await runDaemon({
+      start: async () => {
+        await relay.start();
+        process.stderr.write(
+          `bustled: node ${config.node.id} — log ${config.log.path}, state ${config.state.dir}, ` +
+          (isEmbedded(config) ? `embedded nats-server on 127.0.0.1:${config.nats.port}\n` : `NATS ${config.nats.servers!.join(", ")}\n`),
+        );
+      },
+      stop: () => relay.stop(),
+      // logrotate (and `systemctl reload`): continue in fresh log files.
+      reload: () => relay.reopenLogs(),
+      failed: relay.failed,
+    }, log);
   });
 
 program

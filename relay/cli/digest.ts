@@ -5,7 +5,6 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../../cluster/duration.js";
-import { action } from "./run.js";
 
 export interface DigestOptions {
   since?: number;
@@ -29,8 +28,8 @@ export function digestCommand(): Command {
     .addOption(new Option("--off", "stop showing it at login").conflicts(["since"]))
     .option("--log <PATH>", "the log to read (default: $BUSTLE_LOG, else the node config's log.path)")
     .option("--config <FILE>", "node.yaml to find the log in")
-    .action(action(async (opts: DigestOptions) => {
+    .action(async (opts: DigestOptions) => {
       const { runDigest } = await import("./digest-run.js");
       await runDigest(opts);
-    }));
+    });
 }

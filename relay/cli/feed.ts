@@ -4,7 +4,6 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { isKind } from "../../cluster/names.js";
-import { action } from "./run.js";
 
 /** The feed's parsed flags. */
 export interface FeedOptions {
@@ -49,9 +48,9 @@ export function feedCommand(): Command {
     .addOption(new Option("--config <FILE>", "node.yaml to find the log in (default: $BUSTLE_CONFIG or /etc/bustle/node.yaml)"))
     // Operands left over are a mistyped sub-command: say so instead of "too many arguments".
     .allowExcessArguments(true)
-    .action(action(async (opts: FeedOptions, cmd: Command) => {
+    .action(async (opts: FeedOptions, cmd: Command) => {
       if (cmd.args.length) cmd.error(`unknown command '${cmd.args[0]}'`, { exitCode: 2, code: "bustle.unknownCommand" });
       const { runFeed } = await import("./feed-run.js");
       await runFeed(opts);
-    }));
+    });
 }

@@ -5,7 +5,7 @@
 import { Command } from "commander";
 import { closeSync, constants, lstatSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { action, fsError, homeDir } from "./run.js";
+import { fsError, homeDir } from "./run.js";
 
 export const OPTOUT_NAME = ".bustle.optout";
 
@@ -23,7 +23,7 @@ export function exists(path: string): boolean {
 export function optoutCommand(): Command {
   return new Command("optout")
     .description("stop ambient file-activity events about you (your updates and shouts still work)")
-    .action(action(() => {
+    .action(() => {
       const path = join(homeDir(), OPTOUT_NAME);
       if (exists(path)) {
         process.stdout.write(`you are already opted out (${path} exists); bustle optin to undo\n`);
@@ -35,5 +35,5 @@ export function optoutCommand(): Command {
         throw fsError("create", path, err);
       }
       process.stdout.write("opted out: your file activity stays quiet now. (bustle optin to come back)\n");
-    }));
+    });
 }

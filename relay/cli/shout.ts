@@ -1,6 +1,5 @@
 /** `bustle shout [--anon] <text...>`: "~alice shouts, 'TEXT'" (or "someone shouts, …"). */
 import { Command } from "commander";
-import { action } from "./run.js";
 import { tellIfSilenced } from "./silence-note.js";
 import { appendSpool, lengthWarning, textFromArgs } from "./spool-append.js";
 
@@ -9,11 +8,11 @@ export function shoutCommand(): Command {
     .description("shout to every tilde in the federation; works even while the relay is down")
     .option("--anon", "shout anonymously (\"someone shouts, …\"; the admins' audit log still knows)", false)
     .argument("<text...>", "what to shout")
-    .action(action((words: string[], opts: { anon: boolean }) => {
+    .action((words: string[], opts: { anon: boolean }) => {
       const text = textFromArgs(words);
       const warning = lengthWarning(text);
       if (warning) process.stderr.write(warning + "\n");
       tellIfSilenced();
       appendSpool({ kind: "shout", text, anon: opts.anon === true });
-    }));
+    });
 }

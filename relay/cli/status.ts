@@ -1,6 +1,5 @@
 /** `bustle status`: this node's view of the bus. NATS is imported only when it runs. */
 import { Command } from "commander";
-import { action } from "./run.js";
 
 export interface StatusOptions {
   config?: string;
@@ -12,8 +11,8 @@ export function statusCommand(): Command {
     .description("this node: NATS connection, cluster routes, the BUSTLE stream and its replicas, log lag, last event")
     .option("--config <FILE>", "node.yaml to read (default: $BUSTLE_CONFIG or /etc/bustle/node.yaml)")
     .option("--json", "one JSON object, for scripts", false)
-    .action(action(async (opts: StatusOptions) => {
+    .action(async (opts: StatusOptions) => {
       const { runStatus } = await import("./status-run.js");
       await runStatus(opts);
-    }));
+    });
 }
