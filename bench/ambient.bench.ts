@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import parcel from "@parcel/watcher";
 import { createLogger } from "../cluster/logger.js";
-import { tempDir } from "../test/support/temp.js";
+import { tempDir } from "../cluster/temp.js";
 import { memoryAudit } from "../relay/audit.js";
 import { DEFAULT_AMBIENT_RULES } from "../relay/ambient/config.js";
 import { ownWatchCount } from "../relay/ambient/inotify.js";

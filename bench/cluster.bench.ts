@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { LocalFederation } from "../federation/local.js";
-import { tempDir } from "../test/support/temp.js";
+import { tempDir } from "../cluster/temp.js";
 import { sleep, waitFor } from "../cluster/wait-for.js";
 import { TEST_NODE_YAML, waitRelaysConnected } from "../test/federation/harness.js";
 import { nowMs, watchLines, type LineWatch } from "./lib/log-watch.js";

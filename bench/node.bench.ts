@@ -13,7 +13,7 @@ import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from "
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { RelayProcess, writeRelayConfig } from "../test/support/relay-process.js";
 import { startServer } from "../cluster/servers.js";
-import { tempDir } from "../test/support/temp.js";
+import { tempDir } from "../cluster/temp.js";
 import { sleep, waitFor } from "../cluster/wait-for.js";
 import { fmt, percentile, summarize, table, type LatencySummary } from "./lib/stats.js";
 import { nowMs, watchLines, type LineWatch } from "./lib/log-watch.js";

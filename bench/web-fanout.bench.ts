@@ -20,7 +20,7 @@ import { ALL_EVENTS } from "../cluster/names.js";
 import { freePort } from "../cluster/net.js";
 import { ensureStream } from "../cluster/stream.js";
 import { startServer } from "../cluster/servers.js";
-import { tempDir } from "../test/support/temp.js";
+import { tempDir } from "../cluster/temp.js";
 import { waitFor } from "../cluster/wait-for.js";
 import { webSectionSchema, type WebConfig } from "../bots/web/config.js";
 import { WebBot } from "../bots/web/web-bot.js";

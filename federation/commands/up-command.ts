@@ -1,11 +1,10 @@
 /** `bustle-cluster up`: a local N-node federation on loopback for trying bustle out; Ctrl-C stops it all. */
 import { Command, InvalidArgumentError } from "commander";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { silentLogger } from "../../cluster/logger.js";
 import { printError, runDaemon } from "../../cluster/program.js";
 import type { LocalFederation } from "../local.js";
+import { tempDir } from "../../cluster/temp.js";
 
 const count = (v: string) => {
   const n = Number(v);
@@ -21,7 +20,7 @@ export function upCommand(): Command {
     .option("--tls", "with a CA and TLS, as init --tls makes")
     .action(async (opts: { nodes: number; dir?: string; tls?: boolean }) => {
       const { LocalFederation } = await import("../local.js");
-      const dir = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), "bustle-up-"));
+      const dir = opts.dir ? resolve(opts.dir) : tempDir("bustle-up-").path;
       const fed = await LocalFederation.create({ dir, nodes: opts.nodes, tls: !!opts.tls });
       let stopping = false;
       await runDaemon({

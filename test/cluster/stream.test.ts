@@ -5,7 +5,7 @@ import { connectBus, closeBus, type NatsConnection } from "../../cluster/connect
 import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 
 const dir = tempDir();

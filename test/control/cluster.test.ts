@@ -6,7 +6,7 @@ import { connectBus, closeBus, type NatsConnection } from "../../cluster/connect
 import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { startCluster, type TestCluster } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import type { BotStatus } from "../../control/bot-runner.js";
 import { cli, controlYaml, waitFeeding, pidAlive, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";

@@ -7,7 +7,7 @@ import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { decodeEvent, type BustleEvent } from "../../cluster/envelope.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { cli, controlYaml, statusJson, held, waitFeeding, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";

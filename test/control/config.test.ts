@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bin } from "../support/paths.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { ConfigError } from "../../cluster/errors.js";
 import { registry } from "../../bots/registry.js";
 import { parseControlConfig } from "../../control/config/control-config.js";

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../cluster/net.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, makeHome } from "../relay/support.js";
 import { cli, record, recorderBot, startControl, stopControl, writeRecorder, type ControlProcess } from "./harness.js";

@@ -4,7 +4,7 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { connectBus, closeBus, type NatsConnection } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { Lease } from "../../control/lease.js";

@@ -7,7 +7,7 @@ import { ensureStream } from "../../cluster/stream.js";
 import { createLogger, silentLogger } from "../../cluster/logger.js";
 import { bin } from "../support/paths.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { registry as testRegistry } from "../../bots/testing/registry.js";

@@ -4,7 +4,7 @@ import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { buildRoot } from "../support/paths.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { Sandbox, type RunOptions } from "./sandbox.js";
 

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRoot } from "../support/paths.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 
 const CHECKOUT = join(buildRoot, "..");
 const PROGRAMS = ["bustle", "bustled", "bustle-control", "bustle-cluster"];

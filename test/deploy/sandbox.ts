@@ -6,7 +6,7 @@
  * would on a fresh tilde. Needs root (unshare, overlayfs); close() ends everything it started.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { tempDir, type TempDir } from "../support/temp.js";
+import { tempDir, type TempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 
 export const OVERLAID = ["/etc", "/var/lib", "/opt", "/usr/local", "/home"] as const;

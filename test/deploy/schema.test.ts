@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse } from "yaml";
 import { bin, buildRoot } from "../support/paths.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 
 // One source of truth: the JSON Schemas are generated from the schemas the loaders validate
 // with, and both must agree — every example and generated config passes both, a typo fails both.

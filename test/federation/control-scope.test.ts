@@ -14,7 +14,7 @@ import { sendCommand } from "../../control/client.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { cli, held, record, recorderBot, startControl, stopControl, waitFeeding, writeRecorder, type ControlProcess } from "../control/harness.js";
 import type { LocalFederation } from "../../federation/local.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { connectAs, SpoolWriter, startFederation, type RoleConnection } from "./harness.js";
 
 const tmp = tempDir("bustle-fed-ctl-");

@@ -11,7 +11,7 @@ import { connect, PermissionViolationError, type NatsConnection } from "@nats-io
 import { LocalFederation, type LocalFederationOptions } from "../../federation/local.js";
 import { adminUser, controlUser, inboxPrefix, relayUser } from "../../cluster/permissions.js";
 import { monitor } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 
 /** Rate limits out of the way and ambient watching off: the tests count spool lines only. */

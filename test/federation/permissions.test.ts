@@ -6,7 +6,7 @@ import { LocalFederation } from "../../federation/local.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { makeEvent, encodeEvent } from "../../cluster/envelope.js";
 import { connectAs } from "./harness.js";

@@ -9,7 +9,7 @@ import { resolveBusSettings } from "../../cluster/bus-config.js";
 import { closeBus, connectBus } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { monitor } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 
 const tmp = tempDir("bustle-fed-tls-");
 let fed: LocalFederation;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { freePort } from "../../cluster/net.js";
 import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { recorderBot, startControl, statusJson, stopControl, writeRecorder, type ControlProcess } from "../control/harness.js";
 import { appendSpool, makeHome } from "../relay/support.js";

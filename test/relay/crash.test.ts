@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 

@@ -12,7 +12,7 @@ import type { NatsServer } from "../../cluster/nats-server.js";
 import { bin } from "../support/paths.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { isSafeText } from "../../cluster/text.js";
 import { appendSpool, logLines, makeHome, spoolPath, textOf } from "./support.js";

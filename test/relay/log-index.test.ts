@@ -10,7 +10,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf } from "../../cluster/envelope.js";
 import { startBus } from "../support/bus.js";
 import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { indexPathOf, parseIndexRecord } from "../../relay/log-index.js";
 import { logLines } from "./support.js";

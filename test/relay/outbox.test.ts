@@ -4,7 +4,7 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeEvent } from "../../cluster/envelope.js";
 import { silentLogger } from "../../cluster/logger.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { openOutbox } from "../../relay/outbox.js";
 
 const ev = (n: number) => makeEvent({ node: "town", source: "spool", kind: "update", actor: "alice", text: `~alice line ${n}`, id: `event-id-${n}` });

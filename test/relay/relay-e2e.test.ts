@@ -8,7 +8,7 @@ import { freePort } from "../../cluster/net.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 

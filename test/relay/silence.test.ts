@@ -7,7 +7,7 @@ import { bin } from "../support/paths.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
 import { startServer } from "../../cluster/servers.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { cliEnv, runBustle } from "./cli/bustle-process.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";

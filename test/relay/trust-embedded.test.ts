@@ -14,7 +14,7 @@ import { ensureCa, ensureNodeCert } from "../../cluster/tls.js";
 import { localCredentials } from "../../cluster/local-auth.js";
 import { freePort } from "../../cluster/net.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
 import { bin } from "../support/paths.js";

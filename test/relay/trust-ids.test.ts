@@ -16,7 +16,7 @@ import { silentLogger } from "../../cluster/logger.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { idKeyPath } from "../../relay/id-key.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";

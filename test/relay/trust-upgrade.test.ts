@@ -17,7 +17,7 @@ import { freePort } from "../../cluster/net.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { bin } from "../support/paths.js";
 import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { jetstream } from "@nats-io/jetstream";
 import { idKeyPath } from "../../relay/id-key.js";

@@ -12,7 +12,7 @@ import { silentLogger } from "../../cluster/logger.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { botHostEnv, declaredEnv } from "../../control/bot-env.js";
 import { controlYaml, startControl, stopControl, type ControlProcess } from "../control/harness.js";

@@ -12,7 +12,7 @@ import { closeBus, connectBus, type NatsConnection } from "../../cluster/connect
 import { silentLogger } from "../../cluster/logger.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { startServer } from "../../cluster/servers.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { isSafeText } from "../../cluster/text.js";
 import { cli, controlYaml } from "../control/harness.js";
 

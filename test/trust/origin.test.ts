@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../cluster/config/load.js";
 import { freePort } from "../../cluster/net.js";
 import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { createBotContext } from "../../bots/context.js";
 import { webSectionSchema, type WebConfig } from "../../bots/web/config.js";

@@ -14,7 +14,7 @@ import { encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../clust
 import { inboxPrefix } from "../../cluster/permissions.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { startBus, type Bus } from "../support/bus.js";
-import { tempDir } from "../support/temp.js";
+import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { openAuditLog } from "../../relay/audit.js";
 import { createLogWriter } from "../../relay/log-writer.js";

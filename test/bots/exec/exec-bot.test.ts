@@ -8,7 +8,7 @@ import { ensureStream } from "../../../cluster/stream.js";
 import { createLogger } from "../../../cluster/logger.js";
 import { makeEvent, decodeEvent, type BustleEvent } from "../../../cluster/envelope.js";
 import { startServer } from "../../../cluster/servers.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor, sleep } from "../../../cluster/wait-for.js";
 import type { NatsServer } from "../../../cluster/nats-server.js";
 import type { Bot, CommonBotConfig } from "../../../bots/bot.js";

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../../cluster/errors.js";
 import { bin } from "../../support/paths.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { checkIrcConfig } from "../../../bots/irc/config.js";
 import { registry } from "../../../bots/registry.js";
 import { parseControlConfig } from "../../../control/config/control-config.js";

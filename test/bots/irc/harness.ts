@@ -11,7 +11,7 @@ import { silentLogger, createLogger } from "../../../cluster/logger.js";
 import type { NatsServer } from "../../../cluster/nats-server.js";
 import { ensureStream } from "../../../cluster/stream.js";
 import { startServer } from "../../../cluster/servers.js";
-import { tempDir, type TempDir } from "../../support/temp.js";
+import { tempDir, type TempDir } from "../../../cluster/temp.js";
 import type { BotState, CommonBotConfig } from "../../../bots/bot.js";
 import { createBotContext } from "../../../bots/context.js";
 import { ircConfigSchema, type IrcConfig } from "../../../bots/irc/config.js";

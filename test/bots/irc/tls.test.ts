@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureCa, ensureNodeCert } from "../../../cluster/tls.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import type { Observer } from "../../../bots/irc/testing/observer.js";
 import { event, observe, startBench, startBot, stopBench, type Bench } from "./harness.js";

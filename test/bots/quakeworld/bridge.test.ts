@@ -8,7 +8,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { isSafeText } from "../../../cluster/text.js";
 import { RelayProcess, writeRelayConfig } from "../../support/relay-process.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { consoleText } from "../../../bots/quakeworld/charset.js";
 import { quakeworldBot } from "../../../bots/quakeworld/quakeworld-bot.js";

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { cli, startControl, stopControl, waitFeeding, type ControlProcess } from "../../control/harness.js";
 import { freeUdpPort, QwServer } from "./fixtures/qw-server.js";

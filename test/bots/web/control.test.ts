@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../../cluster/net.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { controlYaml, startControl, stopControl, type ControlProcess } from "../../control/harness.js";
 import { publishEvent, startBus, type Bus } from "./support.js";

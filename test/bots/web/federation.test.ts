@@ -12,7 +12,7 @@ import { closeBus, connectBus, type NatsConnection } from "../../../cluster/conn
 import type { LocalFederation } from "../../../federation/local.js";
 import { silentLogger } from "../../../cluster/logger.js";
 import { freePort } from "../../../cluster/net.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { loadNodeConfig } from "../../../relay/config.js";
 import { createBotContext } from "../../../bots/context.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { parseConfig } from "../../../cluster/config/load.js";
 import { freePort } from "../../../cluster/net.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { webSectionSchema, type WebConfig } from "../../../bots/web/config.js";
 import { WebBot } from "../../../bots/web/web-bot.js";
 import { common, context, feed, publishEvent, startBus, type Bus, type Feed } from "./support.js";

@@ -11,7 +11,7 @@ import { silentLogger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
 import { freePort } from "../../../cluster/net.js";
 import { ensureStream } from "../../../cluster/stream.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { webSectionSchema, type WebConfig } from "../../../bots/web/config.js";
 import { WebBot } from "../../../bots/web/web-bot.js";
 import { common, context, startBus, streamEvents, type Bus } from "./support.js";

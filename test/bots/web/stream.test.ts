@@ -2,7 +2,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../../cluster/config/load.js";
 import { freePort } from "../../../cluster/net.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { webSectionSchema, type WebConfig } from "../../../bots/web/config.js";
 import { WebBot } from "../../../bots/web/web-bot.js";

@@ -17,7 +17,7 @@ import type { NatsServer } from "../../../cluster/nats-server.js";
 import { freePort } from "../../../cluster/net.js";
 import { ensureStream } from "../../../cluster/stream.js";
 import { startServer } from "../../../cluster/servers.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { controlYaml, held, startControl, stopControl, waitFeeding, type ControlProcess } from "../../control/harness.js";
 

@@ -4,7 +4,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { parseConfig } from "../../../cluster/config/load.js";
 import { freePort } from "../../../cluster/net.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { webhookSectionSchema, type WebhookConfig } from "../../../bots/webhook/config.js";
 import { WebhookBot } from "../../../bots/webhook/webhook-bot.js";

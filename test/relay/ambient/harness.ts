@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BustleEvent } from "../../../cluster/envelope.js";
 import { createLogger } from "../../../cluster/logger.js";
-import { tempDir, type TempDir } from "../../support/temp.js";
+import { tempDir, type TempDir } from "../../../cluster/temp.js";
 import { memoryAudit } from "../../../relay/audit.js";
 import { ambientSectionSchema, type AmbientConfig } from "../../../relay/ambient/config.js";
 import { createAmbientWatcher, type AmbientWatcher } from "../../../relay/ambient/watcher.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { makeHome } from "./harness.js";
 import { CHILD_SCRIPT, runChild, type Child } from "./child.js";

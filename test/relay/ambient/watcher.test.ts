@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { EVENT_ID_RE } from "../../../cluster/envelope.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { createLogger } from "../../../cluster/logger.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { memoryAudit } from "../../../relay/audit.js";
 import { createAmbientWatcher } from "../../../relay/ambient/watcher.js";
 import { ambientConfig, makeHome, startHarness, type Harness } from "./harness.js";

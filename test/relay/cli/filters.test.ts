@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { indexPathOf, openLogIndexWriter, parseIndexRecord, type IndexMeta } from "../../../relay/log-index.js";
 import { BUSTLE, cliEnv, runBustle } from "./bustle-process.js";
 

@@ -2,7 +2,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, constants, openSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { LogFollower, type FollowNotice } from "../../../relay/cli/follow.js";
 

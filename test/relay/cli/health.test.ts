@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hasError, readLastEvent, readLogPosition } from "../../../cluster/health.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 
 const dir = tempDir("bustle-cli-health-");
 after(() => dir.remove());

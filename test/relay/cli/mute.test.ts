@@ -6,7 +6,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf, type EventInit } from "../../../cluster/envelope.js";
 import { startBus, type Bus } from "../../support/bus.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../support/relay-process.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "../support.js";
 import { cliEnv, Feed, runBustle } from "./bustle-process.js";

@@ -10,7 +10,7 @@ import { freePort } from "../../../cluster/net.js";
 import type { NatsServer } from "../../../cluster/nats-server.js";
 import { ensureStream } from "../../../cluster/stream.js";
 import { startCluster, startServer, type TestCluster } from "../../../cluster/servers.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { cliEnv, runBustle } from "./bustle-process.js";
 
 const dir = tempDir("bustle-cli-status-");

@@ -2,7 +2,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { makeFilter, nodeOf } from "../../../relay/cli/filter.js";
 import { MAX_LINE_BYTES, readTail } from "../../../relay/cli/tail.js";
 import { spoolLine } from "../../../relay/cli/spool-append.js";

@@ -13,7 +13,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
 import { createLogger, silentLogger } from "../../../cluster/logger.js";
 import { startBus, type Bus } from "../../support/bus.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { memoryAudit } from "../../../relay/audit.js";
 import { LOG_POSITION_FILE } from "../../../relay/log-position.js";

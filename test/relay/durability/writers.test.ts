@@ -12,7 +12,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
 import { createLogger } from "../../../cluster/logger.js";
 import { startBus, type Bus } from "../../support/bus.js";
-import { tempDir } from "../../support/temp.js";
+import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { openAuditLog } from "../../../relay/audit.js";
 import { createDiskFaults, readDiskFault } from "../../../relay/disk-fault.js";

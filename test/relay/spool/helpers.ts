@@ -3,7 +3,7 @@ import { chownSync, closeSync, fchownSync, mkdirSync, openSync, writeSync } from
 import { join } from "node:path";
 import type { BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger } from "../../../cluster/logger.js";
-import { tempDir, type TempDir } from "../../support/temp.js";
+import { tempDir, type TempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { memoryAudit } from "../../../relay/audit.js";
 import type { EventSink } from "../../../relay/event-sink.js";

@@ -1,4 +1,4 @@
-/** Temporary folders for tests and `bustle-cluster up`, removed on request. */
+/** Temporary folders for `bustle-cluster up`, benchmarks and tests, removed on request. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
