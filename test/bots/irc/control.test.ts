@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
-import type { Observer } from "../../../bots/irc/testing/observer.js";
+import type { Observer } from "../../fixtures/ii-observer.js";
 import { cli, controlYaml, publish, startControl, stopControl, type ControlProcess } from "../../control/harness.js";
 import { observe, startBench, stopBench, streamEvents, type Bench } from "./harness.js";
 

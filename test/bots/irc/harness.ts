@@ -16,8 +16,8 @@ import type { BotState, CommonBotConfig } from "../../../bots/bot.js";
 import { createBotContext } from "../../../bots/context.js";
 import { ircConfigSchema, type IrcConfig } from "../../../bots/irc/config.js";
 import { IrcBot, type IrcBotTuning } from "../../../bots/irc/irc-bot.js";
-import { TestIrcd } from "../../../bots/irc/testing/inspircd.js";
-import { Observer } from "../../../bots/irc/testing/observer.js";
+import { TestIrcd } from "../../fixtures/inspircd.js";
+import { Observer } from "../../fixtures/ii-observer.js";
 
 export const NODE = "town";
 const log = process.env.BUSTLE_TEST_LOG ? createLogger({ level: "debug" }) : silentLogger;

@@ -5,7 +5,7 @@ import { Client } from "irc-framework";
 import { waitFor, sleep } from "../../../cluster/wait-for.js";
 import { textBudget } from "../../../bots/irc/split.js";
 import { makeEvent } from "../../../cluster/envelope.js";
-import type { Observer } from "../../../bots/irc/testing/observer.js";
+import type { Observer } from "../../fixtures/ii-observer.js";
 import { event, observe, startBench, startBot, stopBench, visible, type Bench, type TestBot } from "./harness.js";
 
 const CH = "#bustle";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ensureCa, ensureNodeCert } from "../../../cluster/tls.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
-import type { Observer } from "../../../bots/irc/testing/observer.js";
+import type { Observer } from "../../fixtures/ii-observer.js";
 import { event, observe, startBench, startBot, stopBench, type Bench } from "./harness.js";
 
 const certs = tempDir("bustle-irc-tls-");

@@ -12,7 +12,7 @@ import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { consoleText } from "../../../bots/quakeworld/charset.js";
 import { quakeworldBot } from "../../../bots/quakeworld/quakeworld-bot.js";
-import { freeUdpPort, queryOnce, QwServer } from "./fixtures/qw-server.js";
+import { freeUdpPort, queryOnce, QwServer } from "../../fixtures/mvdsv.js";
 import { gameEvents, memoryLog, publishEvent, qwConfig, runBot, startBus, TestPlayer, type Bus } from "./harness.js";
 
 const RCON = "boxpass42";

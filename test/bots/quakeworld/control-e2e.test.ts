@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { cli, startControl, stopControl, waitFeeding, type ControlProcess } from "../../control/harness.js";
-import { freeUdpPort, QwServer } from "./fixtures/qw-server.js";
+import { freeUdpPort, QwServer } from "../../fixtures/mvdsv.js";
 import { gameEvents, publishEvent, startBus, TestPlayer, type Bus } from "./harness.js";
 
 const RCON = "e2epass77";
