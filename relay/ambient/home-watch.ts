@@ -1,43 +1,39 @@
 /**
- * One home directory under @parcel/watcher: one inotify watch per directory (never per file),
- * symlinks not followed (no loops), dot-directories no rule names skipped at the top two
- * levels. The library's crawl quietly skips directories it may not read; a home it may not
- * read at all is refused here with a clear error instead of the library's "Bad file descriptor".
+ * A directory tree under @parcel/watcher (one home, or the whole homes root): one inotify watch
+ * per directory (never per file), symlinks not followed (no loops), and the paths a pattern names
+ * left unwatched. The library's crawl quietly skips directories it may not read; a tree it may
+ * not read at all is refused here with a clear error instead of the library's "Bad file descriptor".
  */
-import { accessSync, constants, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants } from "node:fs";
 import parcel from "@parcel/watcher";
 
 export type ChangeEvent = { path: string; type: "create" | "update" | "delete" };
 
-export interface HomeWatch {
-  /** Stops watching; never rejects (a vanished home's watches are already gone). */
+export interface TreeWatch {
+  /** Stops watching; never rejects (a vanished tree's watches are already gone). */
   close(): Promise<void>;
 }
 
-export interface HomeWatchOptions {
-  /** The home's real path (symlinks resolved). */
+export interface TreeWatchOptions {
+  /** The tree's real path (symlinks resolved). */
   dir: string;
-  /** Top-level entries to leave unwatched (dot-directories no rule names). */
-  skipTopLevel(name: string): boolean;
-  /** Entries one level down to leave unwatched (`public_html/.git`). */
-  skipSecondLevel(name: string): boolean;
+  /**
+   * Paths relative to `dir` to leave unwatched, as a regular expression source matched against
+   * the whole relative path. Neither crawled nor reported: a directory it names costs no watch.
+   */
+  unwatched?: string | undefined;
   onChanges(events: ChangeEvent[]): void;
-  /** The library gave up on this home after it was watched (its watches are gone). */
+  /** The library gave up on this tree after it was watched (its watches are gone). */
   onFailure(err: Error): void;
 }
 
 /**
- * Starts watching a home. Resolves once every readable directory in it is watched; rejects
+ * Starts watching a tree. Resolves once every readable directory in it is watched; rejects
  * when that is impossible (sort the error with classifyWatchError: the inotify limit, an
- * unreadable or vanished home). The caller closes the returned watch.
+ * unreadable or vanished tree). The caller closes the returned watch.
  */
-export async function watchHome(opts: HomeWatchOptions): Promise<HomeWatch> {
+export async function watchTree(opts: TreeWatchOptions): Promise<TreeWatch> {
   accessSync(opts.dir, constants.R_OK | constants.X_OK);
-  // Plain paths, not globs: the library tests globs with a std::regex on every path it crawls,
-  // which tripled the start-up time on 5,000 homes. A dot-directory made later is watched
-  // until the home is watched anew; the rules drop its changes either way.
-  const ignore = unwatchedDirs(opts);
   const callback = (err: Error | null, events: ChangeEvent[]) => {
     // An exception escaping this callback is fatal to the process in the native binding.
     try {
@@ -47,7 +43,11 @@ export async function watchHome(opts: HomeWatchOptions): Promise<HomeWatch> {
       /* the handlers log their own problems */
     }
   };
-  const sub = await parcel.subscribe(opts.dir, callback, ignore.length ? { ignore } : {});
+  // One regular expression, not globs or a list of paths: the library tests each ignore path
+  // with a prefix compare and each glob with a std::regex on every path it crawls, so a list
+  // grows with the tree while one anchored expression fails within a few characters.
+  const ignore = opts.unwatched === undefined ? {} : { ignore: [new RegExp(`^(?:${opts.unwatched})$`)] };
+  const sub = await parcel.subscribe(opts.dir, callback, ignore);
   return {
     close: async () => {
       try {
@@ -57,28 +57,4 @@ export async function watchHome(opts: HomeWatchOptions): Promise<HomeWatch> {
       }
     },
   };
-}
-
-/** Characters that would make the library read an ignore path as a glob (then a regex): leave such names watched. */
-const GLOBBY = /[*?[\]{}()!+@]/;
-
-/** Dot-directories no rule can match, at the top of the home and one level down, as absolute paths. */
-function unwatchedDirs(opts: HomeWatchOptions): string[] {
-  const out: string[] = [];
-  for (const top of readdirSync(opts.dir, { withFileTypes: true })) {
-    if (!top.isDirectory() || GLOBBY.test(top.name)) continue; // Dirents are lstat-based: no symlinks
-    const path = join(opts.dir, top.name);
-    if (opts.skipTopLevel(top.name)) {
-      out.push(path);
-      continue;
-    }
-    try {
-      for (const sub of readdirSync(path, { withFileTypes: true })) {
-        if (sub.isDirectory() && opts.skipSecondLevel(sub.name) && !GLOBBY.test(sub.name)) out.push(join(path, sub.name));
-      }
-    } catch {
-      /* unreadable: the library skips it too */
-    }
-  }
-  return out;
 }

@@ -2,7 +2,7 @@
  * The home directories under the homes root: which names are users, and which entries are
  * directories (a home may be a symlink to one; its real path is what gets watched).
  */
-import { realpathSync, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -55,5 +55,15 @@ export function describeHome(root: string, user: string, symlink: boolean): Home
     return { user, path, real: symlink ? realpathSync(path) : path, identity: `${st.dev}:${st.ino}` };
   } catch {
     return undefined;
+  }
+}
+
+/** True when the watcher's user may list and enter `dir` (what a crawl of it needs). */
+export function readable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.R_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -19,10 +19,13 @@ export interface CompiledRules {
    * caller's lstat happens rarely.
    */
   match(relPath: string, type: ChangeType, isNewFile: () => boolean): AmbientRule | undefined;
-  /** True for a top-level entry of a home (a name, no "/") that no rule can match: a dot-path no rule names. */
-  skipTopLevel(name: string): boolean;
-  /** True for a dot-entry one level down (`public_html/.git`) when no rule has a dot segment below the top. */
-  skipSecondLevel(name: string): boolean;
+  /**
+   * What the watch library need not watch, as a regular expression source to match a whole path
+   * relative to the home (ECMAScript syntax, which the library's std::regex shares): top-level
+   * dot entries no rule names (`.cache`), and dot entries one level down (`public_html/.git`)
+   * unless some rule spells a dot below the top. Undefined when nothing can be skipped.
+   */
+  unwatched: string | undefined;
 }
 
 /** The rule's sentence for a user: `{user}` replaced (the envelope sanitises the rest). */
@@ -49,17 +52,29 @@ export function compileRules(rules: readonly AmbientRule[]): CompiledRules {
       }
       return undefined;
     },
-    skipTopLevel: planTopLevelSkip(compiled.map((c) => c.glob)),
-    skipSecondLevel: planSecondLevelSkip(compiled.map((c) => c.glob)),
+    unwatched: planUnwatched(compiled.map((c) => c.glob)),
   };
 }
 
+/** `s` as a literal in a regular expression. */
+export function regexLiteral(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function planUnwatched(globs: readonly Glob[]): string | undefined {
+  const parts: string[] = [];
+  const top = planTopLevelSkip(globs);
+  if (top) parts.push(top.size ? `(?!(?:${[...top].map(regexLiteral).join("|")})$)\\.[^/]*` : "\\.[^/]*");
+  if (planSecondLevelSkip(globs)) parts.push("[^/]+/\\.[^/]*");
+  return parts.length ? parts.join("|") : undefined;
+}
+
 /**
- * Which top-level dot entries no rule can match (so the watch library may skip them). A rule
- * whose first segment is a dot wildcard (`.*\/**`) keeps them all; a literal one (`.ttbp/**`)
- * keeps that name.
+ * Which top-level dot entries rules can match, so the watch library may skip every other one. A
+ * rule whose first segment is a dot wildcard (`.*\/**`) keeps them all (undefined); a literal one
+ * (`.ttbp/**`) keeps that name.
  */
-function planTopLevelSkip(globs: readonly Glob[]): (name: string) => boolean {
+function planTopLevelSkip(globs: readonly Glob[]): Set<string> | undefined {
   const named = new Set<string>([SPOOL_NAME, OPTOUT_NAME]);
   let wildcard = false;
   for (const glob of globs) {
@@ -70,16 +85,14 @@ function planTopLevelSkip(globs: readonly Glob[]): (name: string) => boolean {
       else named.add(first);
     }
   }
-  return (name) => !wildcard && name.startsWith(".") && !named.has(name);
+  return wildcard ? undefined : named; // the dot names to keep watched, or none skipped
 }
 
 /**
  * Dot-entries one level down (`public_html/.git`, hundreds of directories in a repository) can
- * be skipped unless some rule spells a dot below the top. Deeper ones are still watched (the
- * library's glob ignores cost a std::regex per crawled path and made start-up 3× slower), and
- * the rules drop their changes.
+ * be skipped unless some rule spells a dot below the top. Deeper ones are still watched, and the
+ * rules drop their changes.
  */
-function planSecondLevelSkip(globs: readonly Glob[]): (name: string) => boolean {
-  const deepDots = globs.some((g) => g.alternatives.some((segs) => segs.slice(1).some((s) => s.startsWith("."))));
-  return (name) => !deepDots && name.startsWith(".");
+function planSecondLevelSkip(globs: readonly Glob[]): boolean {
+  return !globs.some((g) => g.alternatives.some((segs) => segs.slice(1).some((s) => s.startsWith("."))));
 }

@@ -1,7 +1,11 @@
 /**
- * The ambient watcher: every home directory under the homes root, watched with @parcel/watcher
- * (one subscription per home, so one home's trouble stays its own), turned into `fs` events.
- * Homes that appear or disappear are picked up from a watch on the root plus a periodic rescan.
+ * The ambient watcher: every home directory under the homes root, watched with @parcel/watcher,
+ * turned into `fs` events. At start every ordinary home is watched by one subscription on the
+ * whole root (the library's cost is per subscription: each has its own crawl, promise and a
+ * libuv handle that every wake-up of the event loop scans), and its changes are handed out per
+ * home. Homes it cannot cover (symlinked, unreadable, made later, or all of them when that one
+ * subscription fails) get a subscription of their own, so one home's trouble stays its own.
+ * Homes that appear or disappear are picked up from the root's changes plus a periodic rescan.
  * When the kernel's inotify limit is reached it says so once, keeps what is watched, and
  * retries the rest slowly (the degraded mode in docs/ambient.md).
  */
@@ -12,10 +16,10 @@ import type { EventSink } from "../event-sink.js";
 import { createActivity, type Activity } from "./activity.js";
 import { createCoalescer } from "./coalescer.js";
 import type { AmbientConfig } from "./config.js";
-import { watchHome, type HomeWatch } from "./home-watch.js";
-import { listHomes, type Home } from "./homes.js";
+import { watchTree, type ChangeEvent, type TreeWatch } from "./home-watch.js";
+import { listHomes, readable, type Home } from "./homes.js";
 import { classifyWatchError, instancesMessage, limitMessage } from "./inotify.js";
-import { compileRules, type CompiledRules } from "./rules.js";
+import { compileRules, regexLiteral, type CompiledRules } from "./rules.js";
 
 export interface AmbientWatcherOptions {
   node: string;
@@ -46,9 +50,13 @@ export interface AmbientWatcher {
 
 const SUBSCRIBE_CONCURRENCY = 3;
 
+/** Most names of non-home entries in the root the shared subscription leaves out; past it, each home is watched alone. */
+const MAX_LEFT_OUT = 200;
+
 interface Watched {
   home: Home;
-  watch: HomeWatch;
+  /** The home's own subscription; undefined when the shared one on the root covers it. */
+  watch: TreeWatch | undefined;
 }
 
 export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatcher {
@@ -70,22 +78,88 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
   let syncing: Promise<void> | undefined;
   let again = false;
   let rootWarned = false;
+  let shared: TreeWatch | undefined; // the one subscription on the whole root, while it lasts
+  let sharedFailed = false; // it failed once: from then on every home is watched alone
 
   const unwatch = async (user: string) => {
     const w = watched.get(user);
     if (!w) return;
     watched.delete(user);
     log.debug("no longer watching a home directory", { user });
-    await w.watch.close();
+    await w.watch?.close(); // a home the shared subscription covers: its changes are ignored from now on
+  };
+
+  /** Hands the shared subscription's changes to the homes it covers; a change in the root itself asks for a scan. */
+  const onSharedChanges = (events: ChangeEvent[]) => {
+    const prefix = opts.homesRoot + "/";
+    const byHome = new Map<Watched, ChangeEvent[]>();
+    let rootChanged = false;
+    for (const ev of events) {
+      if (!ev.path.startsWith(prefix)) continue;
+      const slash = ev.path.indexOf("/", prefix.length);
+      // An entry of the root came, went or was replaced (the library folds a removal and a
+      // making-again within one batch into an "update"): a scan tells which.
+      if (slash < 0) rootChanged = true;
+      const w = watched.get(ev.path.slice(prefix.length, slash < 0 ? undefined : slash));
+      if (!w || w.watch) continue; // not a home, or one with a subscription of its own
+      const list = byHome.get(w);
+      if (list) list.push(ev);
+      else byHome.set(w, [ev]);
+    }
+    for (const [w, list] of byHome) activity.handle(w.home, list);
+    if (rootChanged) void requestSync();
+  };
+
+  /** The shared subscription died: the homes it covered are watched alone from the next scan on. */
+  const dropShared = (err: unknown) => {
+    if (!shared) return;
+    log.warn("stopped watching the homes root as one tree; watching each home directory on its own from the next scan", { err });
+    void shared.close();
+    shared = undefined;
+    sharedFailed = true;
+    for (const [user, w] of watched) {
+      if (w.watch) continue;
+      watched.delete(user);
+      retryAt.set(user, Date.now() + rescanMs);
+    }
+  };
+
+  /**
+   * Tries one subscription on the whole root for the ordinary homes of a first scan. Only while
+   * no other subscription exists: then a failure closes the library's inotify instance and
+   * frees every watch it added halfway (it would keep them otherwise).
+   */
+  const tryShared = async (homes: Home[], skipped: string[]): Promise<void> => {
+    const covered: Home[] = [];
+    const leftOut = [...skipped, ...excluded];
+    for (const h of homes) {
+      if (h.real === h.path && readable(h.real)) covered.push(h);
+      else leftOut.push(h.user);
+    }
+    if (covered.length === 0 || leftOut.length > MAX_LEFT_OUT) return;
+    // Relative to the root: dot entries of the root, the entries left out and all under them,
+    // and in each home what the rules need not see.
+    const parts = ["\\.[^/]*"];
+    if (leftOut.length) parts.push(`(?:${leftOut.map(regexLiteral).join("|")})(?:[/].*)?`);
+    if (rules.unwatched) parts.push(`[^/]+[/](?:${rules.unwatched})`);
+    try {
+      shared = await watchTree({ dir: opts.homesRoot, unwatched: parts.join("|"), onChanges: onSharedChanges, onFailure: dropShared });
+    } catch (err) {
+      sharedFailed = true;
+      log.info("cannot watch the homes root as one tree; watching each home directory on its own", { err });
+      return;
+    }
+    if (stopped) return; // stop() closes it
+    for (const home of covered) watched.set(home.user, { home, watch: undefined });
+    log.debug("watching home directories with one subscription on the homes root", { homes: covered.length, alone: homes.length - covered.length });
   };
 
   /** Tries to watch one home; false when the inotify limit stops this pass. */
   const tryWatch = async (home: Home, total: number, failed: () => number): Promise<boolean> => {
     try {
-      const watch = await watchHome({
+      const watch = await watchTree({
         dir: home.real,
-        skipTopLevel: (name) => rules.skipTopLevel(name),
-        skipSecondLevel: (name) => rules.skipSecondLevel(name),
+        unwatched: rules.unwatched,
         onChanges: (events) => activity.handle(home, events),
         onFailure: (err) => {
           // The library has already dropped this home's watches; the next scan watches it anew
@@ -140,6 +214,12 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     } catch (err) {
       if (!rootMissing) log.error(`cannot read the homes root ${opts.homesRoot}; ambient events wait until it is readable`, { err });
       rootMissing = true;
+      if (shared) {
+        // It watched the old directory: when the root is back, its homes are watched anew.
+        void shared.close();
+        shared = undefined;
+        for (const [user, w] of watched) if (!w.watch) watched.delete(user);
+      }
       return;
     }
     const present = new Map(listing.homes.filter((h) => !excluded.has(h.user)).map((h) => [h.user, h]));
@@ -150,6 +230,10 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     for (const user of [...retryAt.keys()]) if (!present.has(user)) retryAt.delete(user), failures.delete(user);
     const limited = Date.now() < limitUntil; // retries run on real time; `clock` is the coalescer's
     if (limitReported && !limited) log.debug("retrying home directories left unwatched by the inotify limit", { unwatched: present.size - watched.size });
+    // The first scan (or the first after the root came back) tries one subscription for all.
+    if (!shared && !sharedFailed && watched.size === 0 && !limited) await tryShared([...present.values()], listing.skipped);
+    if (stopped) return;
+    if (!shared && !rootWatch) watchRoot(); // without the shared subscription, new homes are seen by a watch of the root
     const todo = [...present.values()].filter((home) => !watched.has(home.user));
     const due = limited ? [] : todo.filter((home) => (retryAt.get(home.user) ?? 0) <= Date.now());
     const blocked = todo.length - due.length;
@@ -225,12 +309,11 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
         },
       });
       const began = Date.now();
-      watchRoot();
       await requestSync();
       if (stopped) return; // stop() came during the first scan
-      if (!rootWatch && !rootMissing) watchRoot();
+      if (!shared && !rootWatch && !rootMissing) watchRoot();
       timers.push(setInterval(() => {
-        if (!rootWatch && !rootMissing) watchRoot();
+        if (!shared && !rootWatch && !rootMissing) watchRoot();
         void requestSync();
       }, rescanMs).unref());
       timers.push(setInterval(() => activity.flushSummary(), 60_000).unref());
@@ -244,6 +327,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       for (const t of timers) clearInterval(t);
       rootWatch?.close();
       await syncing;
+      await shared?.close();
       await Promise.all([...watched.keys()].map(unwatch));
       if (activity) {
         activity.flushSummary();

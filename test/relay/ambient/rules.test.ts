@@ -60,17 +60,26 @@ test("ambient rules - the default table, first match wins", () => {
 test("ambient rules - text renders the user, and the watch skips dot-paths no rule names", () => {
   const rules = compileRules(DEFAULT_AMBIENT_RULES);
   assert.equal(renderText(DEFAULT_AMBIENT_RULES[0]!, "alice"), "~alice just added to their public_html");
-  assert.ok(rules.skipTopLevel(".cache"));
-  assert.ok(rules.skipTopLevel(".local"));
-  assert.ok(!rules.skipTopLevel(".ttbp"));
-  assert.ok(!rules.skipTopLevel(".bustle.spool"));
-  assert.ok(!rules.skipTopLevel("public_html"));
+  // The pattern is handed to the watch library (std::regex, ECMAScript syntax, whole-path match).
+  const skips = (r: typeof rules, path: string) => r.unwatched !== undefined && new RegExp(`^(?:${r.unwatched})$`).test(path);
+  assert.ok(skips(rules, ".cache"));
+  assert.ok(skips(rules, ".local"));
+  assert.ok(!skips(rules, ".ttbp"));
+  assert.ok(!skips(rules, ".ttbp/entries"));
+  assert.ok(!skips(rules, ".bustle.spool"));
+  assert.ok(!skips(rules, ".bustle.optout"));
+  assert.ok(skips(rules, ".bustle.spoolx"), "only the exact names are kept");
+  assert.ok(!skips(rules, "public_html"));
+  assert.ok(!skips(rules, "public_html/index.html"));
   const wild = compileRules([{ match: ".*/**", on: "change", kind: "dots", text: "x", anon: false }]);
-  assert.ok(!wild.skipTopLevel(".cache"), "a wildcard dot rule keeps top-level dot dirs watched");
-  assert.ok(rules.skipSecondLevel(".git"));
-  assert.ok(!rules.skipSecondLevel("blog"));
+  assert.ok(!skips(wild, ".cache"), "a wildcard dot rule keeps top-level dot dirs watched");
+  assert.ok(skips(rules, "public_html/.git"));
+  assert.ok(skips(rules, ".ttbp/.drafts"));
+  assert.ok(!skips(rules, "public_html/blog"));
+  assert.ok(!skips(rules, "projects/app/.git"), "deeper dot-directories stay watched (the rules drop their changes)");
   const deep = compileRules([{ match: "public_html/.well-known/**", on: "change", kind: "wk", text: "x", anon: false }]);
-  assert.ok(!deep.skipSecondLevel(".well-known"), "a rule with a dot below the top keeps second-level dot dirs watched");
+  assert.ok(!skips(deep, "public_html/.well-known"), "a rule with a dot below the top keeps second-level dot dirs watched");
+  assert.ok(skips(deep, ".cache"));
 });
 
 test("ambient config - defaults, max_per_minute, and bad globs reported with their path", () => {

@@ -2,7 +2,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EVENT_ID_RE } from "../../../cluster/envelope.js";
+import { EVENT_ID_RE, type BustleEvent } from "../../../cluster/envelope.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { createLogger } from "../../../cluster/logger.js";
 import { tempDir } from "../../../cluster/temp.js";
@@ -211,4 +211,40 @@ test("ambient - excluded home directories are not watched", async () => {
   await waitFor(() => h.events.length >= 1, 10_000, "alice's event");
   assert.deepEqual(h.events.map((e) => e.actor), ["alice"]);
   assert.ok(!h.spools.includes("svc-backup"), "not even the spool hook: the home is not watched");
+});
+
+test("ambient - homes present at start: a symlinked home, and one removed and made again under the same name, are watched", async () => {
+  // Ordinary homes share one subscription on the root; a symlinked home gets its own, and a
+  // home made again after start is watched anew (not left to the old subscription's partial view).
+  const tmp = tempDir("bustle-ambient-start-");
+  const root = join(tmp.path, "home");
+  mkdirSync(root);
+  for (const u of ["alice", "carol"]) makeHome(root, u);
+  const elsewhere = makeHome(tmp.path, "bob");
+  symlinkSync(elsewhere, join(root, "bob"));
+  const events: BustleEvent[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const w = createAmbientWatcher({
+    node: "town", homesRoot: root, config: ambientConfig(), audit: memoryAudit(), rescanMs: 60_000,
+    sink: { submit: async (evs) => void events.push(...evs) },
+    log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
+  });
+  await w.start();
+  try {
+    appendFileSync(join(elsewhere, "todo.txt"), "x\n");
+    await waitFor(() => events.some((e) => e.actor === "bob"), 10_000, "an event from the symlinked home");
+    appendFileSync(join(root, "alice", "todo.txt"), "x\n");
+    await waitFor(() => events.some((e) => e.actor === "alice"), 10_000, "an event from a home on the shared subscription");
+    rmSync(join(root, "carol"), { recursive: true });
+    makeHome(root, "carol");
+    await waitFor(() => {
+      writeFileSync(join(root, "carol", "public_html", "index.html"), "again");
+      return events.some((e) => e.actor === "carol" && e.kind === "publish");
+    }, 10_000, "an event from the home made again");
+    assert.equal(events.filter((e) => e.actor === "alice").length, 1, "one event per change, not one per subscription");
+    assert.ok(!logs.some((l) => l.level === "error" || l.level === "warn"), JSON.stringify(logs.filter((l) => l.level !== "debug")));
+  } finally {
+    await w.stop();
+    tmp.remove();
+  }
 });
