@@ -31,6 +31,12 @@ export const BOTS_BUCKET = "bustle-bots";
 export const leaseKey = (bot: string): string => bot;
 export const positionKey = (bot: string): string => `pos.${bot}`;
 export const adminKey = (bot: string): string => `admin.${bot}`;
+/**
+ * The federation's bots config (`bustle-control apply`): one key with history, written only by
+ * the admin, read (watched) by every control server.
+ */
+export const CONFIG_BUCKET = "bustle-config";
+export const BOTS_CONFIG_KEY = "bots";
 
 /**
  * The sources that are a node's own users: its spools and its file watcher. Events from any

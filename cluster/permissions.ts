@@ -8,16 +8,18 @@
  *   keys of the bots the federation lets it run (`$KV.bustle-leases.<bot>`,
  *   `$KV.bustle-bots.pos.<bot>`, `$KV.bustle-bots.admin.<bot>`); steer and answer only those
  *   bots on `bustle.ctl.bot.<bot>`. A bot it may not run is one it can neither take nor halt.
+ *   It may only read and watch the federation's bots config (`bustle-config`), never write it.
  * - `admin` (the core servers' operators; its password lives in DIR/admin/, never in a node's
  *   folder): stream and KV administration (create, update, purge, delete) and steering any bot;
- *   it may publish under `bustle.ev.admin.>` (withdrawals of any node's event).
+ *   it may publish under `bustle.ev.admin.>` (withdrawals of any node's event). It alone
+ *   creates and writes the bots config bucket (`bustle-control apply`, `rollback`).
  *
  * Everyone receives replies only on their own `_INBOX.<id>.>`, so nobody reads another's replies.
  * The JetStream API subjects are the ones nats.js v3 uses for what each program does (checked
  * against nats-server 2.9.10 by test/federation/permissions.test.ts and roles.test.ts).
  */
 import {
-  BOTS_BUCKET, CONTROL_STATUS_SUBJECT, CONTROL_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX, LEASE_BUCKET, STREAM_NAME,
+  BOTS_BUCKET, CONFIG_BUCKET, CONTROL_STATUS_SUBJECT, CONTROL_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX, LEASE_BUCKET, STREAM_NAME,
   ADMIN_ID, adminKey, botControlSubject, leaseKey, nodeSubjects, positionKey,
 } from "./names.js";
 
@@ -31,8 +33,14 @@ export interface Permissions {
 /** The account every bustle user lives in (JetStream enabled for it). */
 export const ACCOUNT = "BUSTLE";
 
-/** KV buckets the control servers use. Their streams are `KV_<bucket>`. */
+/** KV buckets the control servers write (their own bots' keys). Their streams are `KV_<bucket>`. */
 export const CONTROL_BUCKETS = [LEASE_BUCKET, BOTS_BUCKET] as const;
+
+/**
+ * The bots config bucket, as every control server sees it: read and watch (an ordered consumer),
+ * no CREATE (a member must not make it with settings of its own) and no `$KV.bustle-config.>`.
+ */
+const configReadApi = (): string[] => streamApi(`KV_${CONFIG_BUCKET}`, false);
 
 export const relayUser = (id: string): string => id;
 export const controlUser = (id: string): string => `${id}.control`;
@@ -90,7 +98,7 @@ export function relayPermissions(id: string, o: { updateStream?: boolean } = {})
 export function controlPermissions(id: string, bots: readonly string[] | "any"): Permissions {
   if (bots === "any") {
     return {
-      publish: [nodeSubjects(id), "$JS.API.INFO", ...streamApi(STREAM_NAME, false), ...CONTROL_BUCKETS.flatMap((b) => [...streamApi(`KV_${b}`, true), `$KV.${b}.>`]), `${CONTROL_SUBJECT_PREFIX}.>`],
+      publish: [nodeSubjects(id), "$JS.API.INFO", ...streamApi(STREAM_NAME, false), ...CONTROL_BUCKETS.flatMap((b) => [...streamApi(`KV_${b}`, true), `$KV.${b}.>`]), ...configReadApi(), `${CONTROL_SUBJECT_PREFIX}.>`],
       subscribe: [`${inboxPrefix(id)}.>`, `${CONTROL_SUBJECT_PREFIX}.>`],
       allowResponses: true,
     };
@@ -102,6 +110,7 @@ export function controlPermissions(id: string, bots: readonly string[] | "any"):
       "$JS.API.INFO",
       ...streamApi(STREAM_NAME, false),
       ...kv,
+      ...configReadApi(),
       ...bots.flatMap(botKeySubjects),
       CONTROL_STATUS_SUBJECT,
       ...bots.map(botControlSubject),

@@ -21,3 +21,22 @@ export function onRefusal(nc: NatsConnection, on: (err: PermissionViolationError
     }
   })();
 }
+
+/**
+ * `work`, or PermissionDenied (with `hint`) as soon as the server refuses `user` anything on
+ * `nc` meanwhile: a refused request otherwise only times out.
+ */
+export async function refusedOr<T>(nc: NatsConnection, user: string | undefined, hint: (subject: string) => string, work: Promise<T>): Promise<T> {
+  let fail: ((err: PermissionDenied) => void) | undefined;
+  const refused = new Promise<never>((_, reject) => (fail = reject));
+  onRefusal(nc, (e) => fail?.(new PermissionDenied(user, e.operation, e.subject, hint(e.subject))));
+  try {
+    return await Promise.race([work, refused]);
+  } catch (err) {
+    // nats.js may also fail the request itself with the refusal.
+    const pv = [err, (err as Error)?.cause].find((e) => e instanceof PermissionViolationError) as PermissionViolationError | undefined;
+    throw pv ? new PermissionDenied(user, pv.operation, pv.subject, hint(pv.subject)) : err;
+  } finally {
+    fail = undefined;
+  }
+}

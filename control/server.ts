@@ -2,6 +2,8 @@
  * A control server: one NATS connection, the KV buckets, the supervisor and the command API.
  * Build with createControlServer(), run with start(); reload() applies a re-read control.yaml
  * (keeping the old one when the new one is bad); stop() stops every bot and releases its lease.
+ * It follows the federation's stored bots config (control/bots-config/): each new revision is
+ * applied like a reload, one change at a time.
  */
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -9,10 +11,15 @@ import { fileURLToPath } from "node:url";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import { ConfigError } from "../cluster/errors.js";
 import { botOfSubject } from "../cluster/permissions.js";
+import { CONFIG_BUCKET } from "../cluster/names.js";
 import { onRefusal, PermissionDenied } from "../cluster/refusals.js";
 import type { Logger } from "../cluster/logger.js";
+import { registry as defaultRegistry, type Registry } from "../bots/registry.js";
 import { ControlApi, type ServerStatus } from "./api.js";
 import { openBuckets } from "./buckets.js";
+import { parseStoredBots, type Revision } from "./bots-config/document.js";
+import { effectiveBots, withBots, type StoredBots } from "./bots-config/effective.js";
+import { BotsConfigFollower } from "./bots-config/follower.js";
 import type { ControlConfig } from "./config/control-config.js";
 import { Supervisor } from "./supervisor.js";
 
@@ -24,6 +31,8 @@ export interface ControlServerDeps {
   reread(): ControlConfig;
   /** The module exporting the bot registry the hosts build bots from (tests pass one with fake types). */
   registryModule?: string;
+  /** The registry the stored bots config is checked with (default bots/registry.ts). */
+  registry?: Registry;
   hostPath?: string;
 }
 
@@ -45,6 +54,48 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
   let nc: NatsConnection | undefined;
   let supervisor: Supervisor | undefined;
   let api: ControlApi | undefined;
+  let follower: BotsConfigFollower | undefined;
+  const registry = deps.registry ?? defaultRegistry;
+  // This file's config, and the federation's stored list when there is one (and it is valid).
+  let local = config;
+  let stored: StoredBots | undefined;
+  const toldSkipped = new Set<string>();
+  const effective = (file: ControlConfig): ControlConfig => {
+    const e = effectiveBots(file, stored, registry);
+    for (const s of e.skipped) {
+      if (toldSkipped.has(`${e.source} ${s.id}`)) continue;
+      toldSkipped.add(`${e.source} ${s.id}`);
+      log.error(`bot ${s.id} of the federation's bots config (revision ${e.source}) cannot run on this node, not campaigning for it here: ${s.why}`);
+    }
+    return withBots(file, e.bots);
+  };
+  // One change at a time: SIGHUP reloads and new stored revisions are applied in turn.
+  let applying = Promise.resolve();
+  const enqueue = (fn: () => Promise<unknown>): Promise<void> => (applying = applying.then(fn).then(() => {}, (err) => log.error("applying a bots change failed", { error: err })));
+  /** Takes a stored revision in; false when it changes nothing (unreadable or invalid: logged). */
+  const accept = (r: Revision): boolean => {
+    if (r.deleted) {
+      stored = undefined;
+      log.warn("the federation's bots config was deleted; back to control.yaml's bots", { revision: r.revision });
+    } else {
+      if (!r.doc) {
+        log.error(`the federation's bots config revision ${r.revision} is not a bots document this server reads; keeping the bots it runs`);
+        return false;
+      }
+      try {
+        stored = { revision: r.revision, specs: parseStoredBots(r.doc.bots, registry, `federation bots config revision ${r.revision}`) };
+      } catch (err) {
+        log.error(`the federation's bots config revision ${r.revision} is not used, the bots running keep running: ${err instanceof ConfigError ? err.problems.join("; ") : String(err)}`);
+        return false;
+      }
+      const a = r.doc.applied;
+      log.info("following the federation's bots config", { revision: r.revision, applied: `${a.user} (${a.unix}@${a.host}) at ${a.at}`, follow: local.federation.bots });
+    }
+    return true;
+  };
+  const onRevision = (r: Revision) => {
+    if (accept(r)) void enqueue(() => supervisor!.apply(effective(local)));
+  };
   return {
     instance,
     status: () => supervisor?.statusAll(),
@@ -64,7 +115,8 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
         if (told.has(e.subject)) return;
         told.add(e.subject);
         const bot = botOfSubject(e.subject);
-        const hint = bot ? `this node may not run bot ${bot} (the federation grants it with bustle-cluster init --bot ${bot}=${config.node}); not campaigning for it` : "";
+        const hint = bot ? `this node may not run bot ${bot} (the federation grants it with bustle-cluster init --bot ${bot}=${config.node}); not campaigning for it`
+          : e.subject.includes(`KV_${CONFIG_BUCKET}`) ? `this credential may not read the federation's bots config (the core confs predate it: re-run bustle-cluster init); running control.yaml's bots` : "";
         log.error(new PermissionDenied(config.bus.user, e.operation, e.subject, hint).message);
         if (bot) void supervisor?.refuse(bot);
       });
@@ -76,14 +128,18 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
         throw err;
       }
       failStart = undefined;
-      supervisor = new Supervisor(config, {
-        buckets, instance, log: log.child("supervisor"), reread: deps.reread,
+      follower = new BotsConfigFollower(nc, log.child("bots-config"), onRevision);
+      const first = await follower.read().catch((err) => void log.warn("cannot read the federation's bots config; starting with control.yaml's bots", { error: err }));
+      if (first) accept(first);
+      supervisor = new Supervisor(effective(config), {
+        buckets, instance, log: log.child("supervisor"), reread: () => effective(deps.reread()),
         hostPath: deps.hostPath ?? join(here, "..", "bots", "host.js"),
         registryModule: deps.registryModule ?? join(here, "..", "bots", "registry.js"),
       });
       api = new ControlApi(nc, supervisor, log.child("api"));
       api.start();
       supervisor.start(api);
+      follower.start();
       log.info("control server started", { node: config.node, instance, file: config.file, state: config.stateDir, leaseTtlMs: buckets.ttl });
     },
     async reload() {
@@ -95,10 +151,13 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
         log.error(`control.yaml not reloaded; the old config keeps running: ${why}`);
         return false;
       }
-      await supervisor?.apply(next);
+      local = next;
+      await enqueue(() => supervisor!.apply(effective(next)));
       return true;
     },
     async stop() {
+      await follower?.stop();
+      await applying;
       api?.stop();
       await supervisor?.stop();
       await closeBus(nc, log);

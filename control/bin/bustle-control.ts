@@ -7,6 +7,9 @@ import { serveCommand } from "../cli/serve.js";
 import { statusCommand } from "../cli/status.js";
 import { steerCommand } from "../cli/steer.js";
 import { schemaCommand } from "../cli/schema.js";
+import { applyCommand } from "../cli/apply.js";
+import { historyCommand } from "../cli/history.js";
+import { rollbackCommand } from "../cli/rollback.js";
 
 const program = new Command("bustle-control")
   .description("the bustle control server: YAML-configured bots, supervised, each running exactly once across the federation")
@@ -18,6 +21,9 @@ const program = new Command("bustle-control")
   .addCommand(steerCommand("reload"))
   .addCommand(steerCommand("restart"))
   .addCommand(steerCommand("stop"))
+  .addCommand(applyCommand)
+  .addCommand(historyCommand)
+  .addCommand(rollbackCommand)
   .addCommand(schemaCommand);
 
 await runProgram(program, "bustle-control");

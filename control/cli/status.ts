@@ -35,12 +35,17 @@ export const statusCommand = withConfig(new Command("status"))
   .argument("[bot]", "only this bot")
   .option("--json", "print JSON (a list of bot status objects)")
   .action(async (id: string | undefined, opts: { config: string; json?: boolean }) => {
-    const config = loadConfig(opts.config, false);
-    if (id !== undefined && !config.bots.some((b) => b.common.id === id)) {
-      throw new ConfigError(`no bot ${JSON.stringify(id)} in ${opts.config}; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`);
-    }
+    const file = loadConfig(opts.config, false);
     const { collectStatus } = await import("../client.js");
-    const servers = await withBus(config, (nc) => collectStatus(nc));
+    const { followedConfig } = await import("./bots-config.js");
+    const [config, servers] = await withBus(file, async (nc) => {
+      // The bots this node's control server runs: the federation's stored list where it follows one.
+      const config = await followedConfig(file, nc);
+      if (id !== undefined && !config.bots.some((b) => b.common.id === id)) {
+        throw new ConfigError(`no bot ${JSON.stringify(id)} in ${opts.config} or the federation's bots config; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`);
+      }
+      return [config, await collectStatus(nc)] as const;
+    });
     const list = mergeStatus(config, servers).filter((b) => id === undefined || b.id === id);
     process.stdout.write(opts.json ? JSON.stringify(list, null, 2) + "\n" : renderStatus(list));
   });

@@ -17,12 +17,16 @@ export function steerCommand(cmd: Exclude<BotCommand, "status">): Command {
     .description(WHAT[cmd])
     .argument("<bot>", "the bot id")
     .action(async (id: string, opts: ConfigOpts) => {
-      const config = loadConfig(opts.config, false);
-      if (!config.bots.some((b) => b.common.id === id)) {
-        throw new ConfigError(`no bot ${JSON.stringify(id)} in ${opts.config}; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`);
-      }
+      const file = loadConfig(opts.config, false);
       const { sendCommand } = await import("../client.js");
-      const reply = await withBus(config, (nc) => sendCommand(nc, id, cmd));
+      const { followedConfig } = await import("./bots-config.js");
+      const reply = await withBus(file, async (nc) => {
+        const config = await followedConfig(file, nc);
+        if (!config.bots.some((b) => b.common.id === id)) {
+          throw new ConfigError(`no bot ${JSON.stringify(id)} in ${opts.config} or the federation's bots config; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`);
+        }
+        return sendCommand(nc, id, cmd);
+      });
       process.stdout.write(`${reply.message}\n`);
     });
 }

@@ -6,11 +6,11 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { deepFreeze, parseConfig, readConfigText } from "../../cluster/config/load.js";
-import { duration, int, INVALID, jsonOf, jsonSchemaDocument, object, optional, refine, string, type JsonSchema, type Schema } from "../../cluster/config/schema.js";
+import { array, duration, int, INVALID, jsonOf, jsonSchemaDocument, object, oneOf, optional, refine, string, type JsonSchema, type Schema } from "../../cluster/config/schema.js";
 import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
 import { ConfigError } from "../../cluster/errors.js";
 import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
-import { NODE_ID_RE } from "../../cluster/names.js";
+import { NODE_ID_RE, SOURCE_RE } from "../../cluster/names.js";
 import { defaultDataDir } from "../../cluster/config/node-location.js";
 import { metricsSectionSchema, type MetricsSection } from "../../cluster/config/metrics-section.js";
 import { loadNodeConfig, isEmbedded } from "../../relay/config.js";
@@ -28,6 +28,18 @@ export const SUPERVISE_DEFAULTS = {
   stop_timeout: 10_000,
 };
 export const LEASE_DEFAULTS = { ttl: 6_000, grace: 500 };
+
+/**
+ * How this node treats the federation's stored bots list (`bustle-control apply`; docs/control.md,
+ * One bots list for the federation): `follow` it when there is one, or `ignore` it; `pin` names
+ * bots of this file whose entry wins here over the stored one; `disable` names bots this node never runs.
+ */
+export interface FederationSection {
+  readonly bots: "follow" | "ignore";
+  readonly pin: readonly string[];
+  readonly disable: readonly string[];
+}
+export const FEDERATION_DEFAULTS: FederationSection = { bots: "follow", pin: [], disable: [] };
 
 /**
  * `{config: node.yaml}` takes the servers and TLS from a node.yaml; the credential is given
@@ -72,6 +84,7 @@ const natsRefSchema: Schema<NatsRef> = {
 };
 
 const nodeId = string({ pattern: NODE_ID_RE, describe: "a node id (lower case letters, digits, dashes; at most 32)" });
+const botId = string({ pattern: SOURCE_RE, describe: "a bot id" });
 
 /** The whole resolved config a control server runs. */
 export interface ControlConfig {
@@ -83,7 +96,9 @@ export interface ControlConfig {
   readonly stateDir: string;
   readonly lease: { readonly ttl: number; readonly grace: number };
   readonly supervise: typeof SUPERVISE_DEFAULTS;
+  /** This file's bots (the federation's stored list may replace them: control/bots-config/effective.ts). */
   readonly bots: readonly BotSpec[];
+  readonly federation: FederationSection;
   readonly metrics?: MetricsSection | undefined;
 }
 
@@ -111,10 +126,18 @@ function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string
       stop_timeout: optional(duration({ min: 500 }), SUPERVISE_DEFAULTS.stop_timeout),
     }), () => ({ ...SUPERVISE_DEFAULTS })),
     bots: optional(botsSchema(registry, { checkFor }), () => []),
+    federation: optional(object({
+      bots: optional(oneOf(["follow", "ignore"] as const), FEDERATION_DEFAULTS.bots),
+      pin: optional(array(botId), () => []),
+      disable: optional(array(botId), () => []),
+    }), () => ({ bots: FEDERATION_DEFAULTS.bots, pin: [], disable: [] })),
     /** Prometheus /metrics and /healthz; off when absent. */
     metrics: optional(metricsSectionSchema),
   });
   return refine(top, (v, report) => {
+    v.federation!.pin!.forEach((id, i) => {
+      if (!v.bots!.some((b) => b.common.id === id)) report(["federation", "pin", i], `${JSON.stringify(id)} is not a bot of this file: a pinned bot runs here with this file's entry, so it needs one under bots:`);
+    });
     if (!("config" in v.nats!) && v.node === undefined) report(["node"], "is required (this node's id) unless nats.config names a node.yaml");
     if ("config" in v.nats!) {
       try {
@@ -189,7 +212,7 @@ export function parseControlConfig(text: string, name: string, registry: Registr
     bus = resolveBusSettings(n, file, n.servers?.length ? [...n.servers] : [`nats://127.0.0.1:${n.port}`]);
   }
   const stateDir = v.state ? at(baseDir, v.state.dir) : nodeCfg ? join(nodeCfg.state.dir, "control") : join(defaultDataDir(file), "control");
-  return deepFreeze({ file, node, bus, stateDir, lease: v.lease!, supervise: v.supervise!, bots: v.bots!, metrics: v.metrics });
+  return deepFreeze({ file, node, bus, stateDir, lease: v.lease!, supervise: v.supervise!, bots: v.bots!, federation: v.federation as FederationSection, metrics: v.metrics });
 }
 
 /** Reads and validates control.yaml. Throws ConfigError naming the file, line and key. */

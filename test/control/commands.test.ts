@@ -124,7 +124,7 @@ test("control - stop stops the bot until resume; restart restarts it", async () 
 test("control - commands for unknown or unplaced bots fail with one clear line", async () => {
   const r = await cli(["halt", "nosuch", "--config", file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^bustle-control: no bot "nosuch" in .*control\.yaml; known: echo, steady, crashy, pyecho\n$/);
+  assert.match(r.stderr, /^bustle-control: no bot "nosuch" in .*control\.yaml or the federation's bots config; known: echo, steady, crashy, pyecho\n$/);
   const u = await cli(["halt"]);
   assert.equal(u.code, 2, "usage error");
 });
