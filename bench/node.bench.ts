@@ -4,8 +4,11 @@
  *    N async publishes (window 256) → a consumer appending each to a file. Three rounds,
  *    alternating the two, and the median of each (a single round of a few seconds is noisy on
  *    a shared 2-core machine);
- *  - latency at a steady rate: spool append → log line, versus publish → consumer has it.
- * Usage: npm run bench node   (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS, BENCH_ROUNDS)
+ *  - latency at steady rates (200, 500, 1,000 and 5,000/s by default): spool append → log line,
+ *    versus publish → consumer has it;
+ *  - relay CPU per event: user + system time of the bustled process (/proc/<pid>/stat) during
+ *    each steady-rate run and each throughput round, divided by its events.
+ * Usage: npm run bench node   (BENCH_EVENTS, BENCH_RATES (or BENCH_RATE), BENCH_SECONDS, BENCH_ROUNDS)
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -18,14 +21,27 @@ import { sleep, waitFor } from "../cluster/wait-for.js";
 import { fmt, percentile, summarize, table, type LatencySummary } from "./lib/stats.js";
 import { nowMs, watchLines, type LineWatch } from "./lib/log-watch.js";
 import { consumeToFile, publishWindowed } from "./lib/raw-jetstream.js";
+import { cpuMs, findPid } from "./lib/proc-cpu.js";
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
-const RATE = Number(process.env.BENCH_RATE ?? 200);
+const RATES = (process.env.BENCH_RATES ?? process.env.BENCH_RATE ?? "200,500,1000,5000").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PAYLOAD = "x".repeat(160);
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** Calls `send(i)` for i in [0, rate × SECONDS) at `rate` per second (several per timer tick at high rates). */
+async function paced(rate: number, send: (i: number) => void): Promise<number> {
+  const n = rate * SECONDS;
+  const start = nowMs();
+  for (let i = 0; i < n; i++) {
+    const wait = start + (i * 1000) / rate - nowMs();
+    if (wait > 0) await sleep(wait);
+    send(i);
+  }
+  return n;
+}
 
 /** The raw path: a stream of its own, a consumer writing a file, publishes with a window. */
 class RawPath {
@@ -62,20 +78,19 @@ class RawPath {
     return rate;
   }
 
-  /** One publish every 1/RATE s; latency = publish → the consumer has it. */
-  async latency(): Promise<LatencySummary> {
+  /** `rate` publishes a second; latency = publish → the consumer has it. */
+  async latency(rate: number): Promise<LatencySummary> {
     const sent = new Map<number, number>();
     const latencies: number[] = [];
     const { subject, consumer, remove } = await this.stream((n) => {
       const t = sent.get(n);
       if (t !== undefined) latencies.push(nowMs() - t);
     });
-    for (let i = 0; i < RATE * SECONDS; i++) {
+    const n = await paced(rate, (i) => {
       sent.set(i, nowMs());
       void this.publish(subject, i).catch(() => {});
-      await sleep(1000 / RATE);
-    }
-    await waitFor(() => consumer.count >= RATE * SECONDS, 10_000, "steady-rate raw messages", 5).catch(() => {});
+    });
+    await waitFor(() => consumer.count >= n, 10_000, "steady-rate raw messages", 5).catch(() => {});
     await remove();
     return summarize(latencies);
   }
@@ -88,7 +103,14 @@ class RawPath {
 /** The bustle path: a real bustled; lines appended to a user's spool, counted in bustle.log. */
 class BustlePath {
   private latencies: number[] = [];
-  private constructor(private readonly relay: RelayProcess, private readonly spool: string, private readonly watch: LineWatch) {}
+  /** Relay CPU ms per event of the last run. */
+  cpuPerEvent = NaN;
+  private readonly pid: number;
+  private constructor(private readonly relay: RelayProcess, private readonly spool: string, private readonly watch: LineWatch) {
+    const pid = findPid(relay.files.config);
+    if (pid === undefined) throw new Error("cannot find the bustled process");
+    this.pid = pid;
+  }
 
   static async open(url: string, dir: string): Promise<BustlePath> {
     const files = writeRelayConfig(join(dir, "node"), "town", { servers: [url] });
@@ -106,19 +128,22 @@ class BustlePath {
 
   async throughput(): Promise<number> {
     const target = this.watch.count + N;
+    const cpu0 = cpuMs(this.pid);
     const t0 = nowMs();
     appendFileSync(this.spool, Array.from({ length: N }, (_, i) => `bulk ${i} ${PAYLOAD}\n`).join(""));
     await waitFor(() => this.watch.count >= target, 120_000, `${N} lines in bustle.log`, 5);
-    return N / ((nowMs() - t0) / 1000);
+    const rate = N / ((nowMs() - t0) / 1000);
+    this.cpuPerEvent = (cpuMs(this.pid) - cpu0) / N;
+    return rate;
   }
 
-  async latency(): Promise<LatencySummary> {
-    const target = this.watch.count + RATE * SECONDS;
-    for (let i = 0; i < RATE * SECONDS; i++) {
-      appendFileSync(this.spool, `steady t=${nowMs().toFixed(3)} ${i}\n`);
-      await sleep(1000 / RATE);
-    }
-    await waitFor(() => this.watch.count >= target, 30_000, "steady-rate lines", 5);
+  async latency(rate: number): Promise<LatencySummary> {
+    this.latencies = [];
+    const cpu0 = cpuMs(this.pid);
+    const before = this.watch.count;
+    const n = await paced(rate, (i) => appendFileSync(this.spool, `steady t=${nowMs().toFixed(3)} ${i} ${PAYLOAD}\n`));
+    await waitFor(() => this.watch.count >= before + n, 30_000, "steady-rate lines", 5);
+    this.cpuPerEvent = (cpuMs(this.pid) - cpu0) / n;
     return summarize(this.latencies);
   }
 
@@ -131,25 +156,39 @@ class BustlePath {
 const dir = tempDir("bustle-bench-node-");
 const server = await startServer(dir.path);
 try {
-  console.log(`one node, one nats-server (R1): ${ROUNDS} rounds of ${N} events for throughput, ${RATE}/s for ${SECONDS}s for latency`);
+  console.log(`one node, one nats-server (R1): ${ROUNDS} rounds of ${N} events for throughput; ${RATES.join(", ")}/s for ${SECONDS}s each for latency and relay CPU`);
   const raw = await RawPath.open(server.url, dir.path);
   const node = await BustlePath.open(server.url, dir.path);
   const rawRates: number[] = [];
   const nodeRates: number[] = [];
+  const bulkCpu: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     rawRates.push(await raw.throughput());
     nodeRates.push(await node.throughput());
+    bulkCpu.push(node.cpuPerEvent);
   }
-  const rawLatency = await raw.latency();
-  const nodeLatency = await node.latency();
+  const steady: Array<{ rate: number; raw: LatencySummary; node: LatencySummary; cpu: number }> = [];
+  for (const rate of RATES) {
+    const r = await raw.latency(rate);
+    const b = await node.latency(rate);
+    steady.push({ rate, raw: r, node: b, cpu: node.cpuPerEvent });
+  }
   await raw.close();
   await node.close();
   const rounds = (xs: number[]) => xs.map((x) => fmt(x, 0)).join(" / ");
-  table(["path", "events/s (median)", "rounds", `p50 ms @${RATE}/s`, `p99 ms @${RATE}/s`, "samples"], [
-    ["raw nats.js publish → consume → file", fmt(median(rawRates), 0), rounds(rawRates), fmt(rawLatency.p50, 2), fmt(rawLatency.p99, 2), rawLatency.n],
-    ["bustle spool → outbox → stream → bustle.log", fmt(median(nodeRates), 0), rounds(nodeRates), fmt(nodeLatency.p50, 2), fmt(nodeLatency.p99, 2), nodeLatency.n],
+  const ratio = median(nodeRates) / median(rawRates);
+  table(["path", "events/s (median)", "rounds", "relay CPU ms/event"], [
+    ["raw nats.js publish → consume → file", fmt(median(rawRates), 0), rounds(rawRates), "—"],
+    ["bustle spool → outbox → stream → bustle.log", fmt(median(nodeRates), 0), rounds(nodeRates), fmt(median(bulkCpu), 3)],
   ]);
-  console.log(`ratio (bustle / raw, medians): ${fmt(median(nodeRates) / median(rawRates), 2)}  (aim ≥ 0.5; p99 aim < 50 ms)`);
+  console.log(`throughput ratio (bustle / raw, medians): ${fmt(ratio, 2)}  (aim ≥ 0.8: ${ratio >= 0.8 ? "met" : "not met"})`);
+  console.log("");
+  table(["rate/s", "raw p50 / p99 ms", "bustle p50 / p99 ms", "p99 aim (2× raw + 2 ms)", "relay CPU ms/event (aim ≤ 0.3)", "samples raw / bustle"],
+    steady.map((s) => {
+      const aim = 2 * s.raw.p99 + 2;
+      return [s.rate, `${fmt(s.raw.p50, 2)} / ${fmt(s.raw.p99, 2)}`, `${fmt(s.node.p50, 2)} / ${fmt(s.node.p99, 2)}`,
+        `${fmt(aim, 2)} ${s.node.p99 <= aim ? "met" : "not met"}`, `${fmt(s.cpu, 3)} ${s.cpu <= 0.3 ? "met" : "not met"}`, `${s.raw.n} / ${s.node.n}`];
+    }));
 } finally {
   await server.stop();
   dir.remove();

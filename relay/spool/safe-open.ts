@@ -7,6 +7,10 @@
  *   in cannot block us) and fstat'ed: it must be the same regular file we looked at, owned by
  *   the home directory's owner, and not writable by everyone (anyone could write in the user's
  *   name).
+ * A spool the reader keeps open between checks is re-checked with `recheckSpool` (two lstats, no
+ * open): the path must still name that very file, with the same guarantees. Anything else and
+ * the caller closes it and opens afresh, so a swapped-in symlink, FIFO or foreign file gets the
+ * same refusal as on a first open.
  */
 import { constants, type Stats } from "node:fs";
 import { lstat, open, type FileHandle } from "node:fs/promises";
@@ -110,5 +114,28 @@ export async function openSpool(home: string): Promise<OpenResult> {
   } catch (err) {
     await fh.close().catch(() => {});
     return { kind: "refused", reason: "spool-unreadable", detail: `cannot stat spool: ${code(err)}` };
+  }
+}
+
+export type RecheckResult = { kind: "same"; stat: Stats } | { kind: "changed" };
+
+/**
+ * Whether the spool open as `held` (its device and inode, its home's uid) is still what
+ * `<home>/.bustle.spool` names, and still acceptable: the home a real directory owned by the
+ * same uid, the path a regular file (not a symlink) with that device and inode, owned by the
+ * home's owner and not world-writable. `same` gives the fresh stats (the size to read up to).
+ * Anything else, errors included, is `changed`: close the handle and `openSpool` again, which
+ * says why. Never throws.
+ */
+export async function recheckSpool(home: string, held: { dev: number; ino: number; homeUid: number }): Promise<RecheckResult> {
+  try {
+    const homeStat = await lstat(home);
+    if (!homeStat.isDirectory() || homeStat.uid !== held.homeUid) return { kind: "changed" };
+    const stat = await lstat(join(home, SPOOL_NAME));
+    if (!stat.isFile() || stat.dev !== held.dev || stat.ino !== held.ino) return { kind: "changed" };
+    if (stat.uid !== held.homeUid || stat.mode & 0o002) return { kind: "changed" };
+    return { kind: "same", stat };
+  } catch {
+    return { kind: "changed" };
   }
 }

@@ -56,6 +56,12 @@ export interface SpoolReader {
 }
 
 const RETRY_MS = 1000;
+/**
+ * Spools kept open between checks (the busiest ones: the least recently read is closed when
+ * another needs a handle). Each open handle is one file descriptor; a closed spool is simply
+ * opened afresh on its next check.
+ */
+const MAX_OPEN_SPOOLS = 64;
 const SUMMARY_FLUSH_MS = 10_000;
 
 export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
@@ -64,6 +70,8 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const writer = new OffsetsWriter(opts.stateDir, () => positions, () => opts.sink.flushed?.() ?? Promise.resolve(), opts.faults);
   const refused = new Map<string, Set<string>>();
   const spools = new Map<string, UserSpool>();
+  /** Spools holding an open handle, least recently used first. */
+  const open = new Set<UserSpool>();
   const drops = new DropSummary(opts.audit);
   let saving: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -100,6 +108,21 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
     },
     now: () => new Date(),
     isSilenced: opts.isSilenced ?? (() => undefined),
+    handles: {
+      used(spool) {
+        open.delete(spool);
+        open.add(spool);
+        if (open.size <= MAX_OPEN_SPOOLS) return;
+        for (const s of open) {
+          if (s === spool || s.busy) continue;
+          void s.release();
+          break;
+        }
+      },
+      closed(spool) {
+        open.delete(spool);
+      },
+    },
   };
 
   const spoolOf = (user: string): UserSpool => {
@@ -203,6 +226,7 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       watchers.close();
       await scanning;
       await scheduler.idle();
+      await Promise.all([...open].map((s) => s.release()));
       drops.flush(true);
       await saving;
       await writer.save().catch((err) => log.error("cannot save spool offsets", { err, dir: opts.stateDir }));

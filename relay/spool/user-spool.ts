@@ -1,11 +1,14 @@
 /**
  * One user's spool: open it safely, notice truncation and rotation, read the complete lines
  * after the saved offset, turn them into events, hand them to the sink, and only then move the
- * offset (whose file is written once the sink has synced those events). Callers never run two `check`s of the same spool at once (the reader serialises
+ * offset (whose file is written once the sink has synced those events). The file stays open
+ * between checks; each check re-validates it with two lstats (relay/spool/safe-open.ts) and
+ * reads its whole new tail, from 64 bytes before the offset (the rewrite check), in one read. Callers never run two `check`s of the same spool at once (the reader serialises
  * them), so events of one spool reach the sink in file order, one submit after the other.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { makeEvent, stableEventId, type BustleEvent } from "../../cluster/envelope.js";
 import type { Logger } from "../../cluster/logger.js";
@@ -16,7 +19,7 @@ import type { SpoolPosition } from "./offsets-store.js";
 import { parseSpoolLine } from "./parse-line.js";
 import type { DropSummary, UserRateLimiter } from "./rate-limit.js";
 import { renderSpoolRequest } from "./render.js";
-import { openSpool, SPOOL_NAME, type RefusalReason } from "./safe-open.js";
+import { openSpool, recheckSpool, SPOOL_NAME, type RefusalReason } from "./safe-open.js";
 
 const CHUNK_BYTES = 64 * 1024;
 /** Bytes one check reads before giving other spools a turn (a busy writer must not starve them). */
@@ -51,6 +54,22 @@ export interface SpoolContext {
   clearRefusals(path: string): void;
   now(): Date;
   isSilenced: SilencedCheck;
+  /** Which spools hold an open handle: a bounded set, the least recently used closed first. */
+  handles: { used(spool: UserSpool): void; closed(spool: UserSpool): void };
+}
+
+/** A spool kept open between checks: re-checked with two lstats (recheckSpool), not re-opened. */
+interface Held {
+  fh: FileHandle;
+  dev: number;
+  ino: number;
+  homeUid: number;
+}
+
+/** Bytes read from the held file at `start` (one read serves the tail check and the new lines). */
+interface Span {
+  start: number;
+  bytes: Buffer;
 }
 
 export class UserSpool {
@@ -59,6 +78,11 @@ export class UserSpool {
   private framer: LineFramer | undefined;
   /** Set when a first-start position lands inside a line that is already too long. */
   private startSkipping = false;
+  private held: Held | undefined;
+  /** The read the tail check made, handed to `readNew` (its first bytes need no second read). */
+  private ahead: Span | undefined;
+  /** True while a check runs (an open handle is then never closed by someone else). */
+  busy = false;
 
   constructor(private readonly ctx: SpoolContext, readonly user: string) {
     this.path = join(ctx.homesRoot, user, SPOOL_NAME);
@@ -72,30 +96,61 @@ export class UserSpool {
    * Resolves to true when it stopped with more to read (its turn was used up).
    */
   async check(fromEnd: boolean): Promise<boolean> {
-    const home = join(this.ctx.homesRoot, this.user);
-    const opened = await openSpool(home);
-    if (opened.kind === "absent") {
-      this.ctx.clearRefusals(this.path);
-      this.framer = undefined;
-      return false;
+    this.busy = true;
+    try {
+      return await this.checkHeld(fromEnd);
+    } finally {
+      this.busy = false;
     }
-    if (opened.kind === "refused") {
-      this.ctx.refuse(this.user, this.path, opened.reason, opened.detail);
-      this.framer = undefined;
-      return false;
+  }
+
+  /** Closes the open handle, if any (the next check opens the spool afresh). */
+  async release(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    this.ahead = undefined;
+    if (!held) return;
+    this.ctx.handles.closed(this);
+    await held.fh.close().catch(() => {});
+  }
+
+  private async checkHeld(fromEnd: boolean): Promise<boolean> {
+    const home = join(this.ctx.homesRoot, this.user);
+    let stat: Stats | undefined;
+    if (this.held) {
+      const again = await recheckSpool(home, this.held);
+      if (again.kind === "same") stat = again.stat;
+      else await this.release(); // swapped, moved, refused or gone: the fresh open says which
+    }
+    if (!this.held || !stat) {
+      const opened = await openSpool(home);
+      if (opened.kind === "absent") {
+        this.ctx.clearRefusals(this.path);
+        this.framer = undefined;
+        return false;
+      }
+      if (opened.kind === "refused") {
+        this.ctx.refuse(this.user, this.path, opened.reason, opened.detail);
+        this.framer = undefined;
+        return false;
+      }
+      this.held = { fh: opened.fh, dev: opened.stat.dev, ino: opened.stat.ino, homeUid: opened.homeUid };
+      stat = opened.stat;
     }
     this.ctx.clearRefusals(this.path);
-    const { fh, stat } = opened;
+    this.ctx.handles.used(this);
+    const fh = this.held.fh;
     try {
       const pos = await this.position(fh, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
       if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset, this.startSkipping);
       this.startSkipping = false;
-      return await this.readNew(fh, pos);
+      return await this.readNew(fh, pos, stat.size);
     } catch (err) {
       this.framer = undefined;
+      await this.release();
       throw err;
     } finally {
-      await fh.close().catch(() => {});
+      this.ahead = undefined;
     }
   }
 
@@ -122,10 +177,14 @@ export class UserSpool {
       restart("spool-rotated");
     } else if (size < Math.max(known.offset, this.framer?.position ?? 0)) {
       restart("spool-truncated", { size, offset: known.offset });
-    } else if (known.tail !== "" && (await tailHash(fh, known.offset)) !== known.tail) {
+    } else if (known.tail !== "") {
       // Same inode and long enough, yet the bytes before the offset changed: the file was
-      // replaced or refilled behind our back (inode reuse, truncate-and-refill).
-      restart("spool-rewritten", { offset: known.offset });
+      // replaced or refilled behind our back (inode reuse, truncate-and-refill). One read serves
+      // this check and the first new bytes after it.
+      const start = Math.max(0, known.offset - TAIL_BYTES);
+      const ahead = await readSpan(fh, start, Math.min(size, start + CHUNK_BYTES));
+      if (hashOf(ahead.bytes.subarray(0, known.offset - start)) !== known.tail) restart("spool-rewritten", { offset: known.offset });
+      else this.ahead = ahead;
     }
     if (!next) return known!;
     this.framer = undefined;
@@ -134,39 +193,58 @@ export class UserSpool {
     return next;
   }
 
-  /** Reads, submits and advances until the end of the file or of this turn (then: true). */
-  private async readNew(fh: FileHandle, pos: SpoolPosition): Promise<boolean> {
+  /**
+   * Reads, submits and advances up to `size` (the length the check saw; an append after it
+   * wakes another check) or the end of this turn (then: true).
+   */
+  private async readNew(fh: FileHandle, pos: SpoolPosition, size: number): Promise<boolean> {
     const framer = this.framer!;
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     const turnEnd = framer.position + TURN_BYTES;
+    let span = this.ahead;
+    this.ahead = undefined;
     for (;;) {
       const at = framer.position;
       if (at >= turnEnd) return true;
-      const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, at);
-      if (bytesRead === 0) return false;
+      if (at >= size) return false;
+      if (!span || at < span.start || at >= span.start + span.bytes.length) {
+        span = await readSpan(fh, at, Math.min(size, at + CHUNK_BYTES));
+        if (span.bytes.length === 0) return false; // shorter than it was a moment ago: the next check sees why
+      }
+      const chunk = span.bytes.subarray(at - span.start);
       const known = framer.skipped > RUNAWAY_LINE_BYTES;
-      const lines = framer.push(buf.subarray(0, bytesRead), at);
+      const lines = framer.push(chunk, at);
       if (framer.skipped > RUNAWAY_LINE_BYTES) {
-        const { size } = await fh.stat();
+        ({ size } = await fh.stat());
         if (!known) this.ctx.audit.rejected("line-runaway", { origin: `${this.path}#${pos.generation}@${framer.committed}`, actor: this.user }, { skipped_to: size - RUNAWAY_TAIL_BYTES });
         if (!known) this.ctx.log.warn("spool line runs away; skipping to the end of the file", { user: this.user, bytes: size - framer.committed });
         framer.skipAhead(size - RUNAWAY_TAIL_BYTES);
       }
-      const events: Array<{ event: BustleEvent; origin: AuditOrigin }> = [];
+      const events: BustleEvent[] = [];
+      const origins: AuditOrigin[] = [];
       for (const line of lines) {
         const made = this.lineToEvent(line, pos.generation);
-        if (made) events.push(made);
+        if (made) {
+          events.push(made.event);
+          origins.push(made.origin);
+        }
       }
       if (events.length) {
-        await this.ctx.sink.submit(events.map((e) => e.event));
-        for (const e of events) this.ctx.audit.event(e.event, e.origin);
+        await this.ctx.sink.submit(events);
+        for (let i = 0; i < events.length; i++) this.ctx.audit.event(events[i]!, origins[i]!);
       }
       if (framer.committed !== pos.offset) {
-        pos = { ...pos, offset: framer.committed, tail: await tailHash(fh, framer.committed) };
+        pos = { ...pos, offset: framer.committed, tail: await this.tailAt(fh, span, framer.committed) };
         this.ctx.positions.set(this.user, pos);
         this.ctx.saveOffsets();
       }
     }
+  }
+
+  /** The tail hash at `offset`, from bytes in hand when they cover it. */
+  private tailAt(fh: FileHandle, span: Span, offset: number): Promise<string> | string {
+    const start = Math.max(0, offset - TAIL_BYTES);
+    if (start >= span.start && offset <= span.start + span.bytes.length) return hashOf(span.bytes.subarray(start - span.start, offset - span.start));
+    return tailHash(fh, offset);
   }
 
   /** One framed line → an event, or undefined (refused and audited). Never throws. */
@@ -230,6 +308,13 @@ const sameFile = (a: FileIdentity, b: FileIdentity): boolean => a.dev === b.dev 
 const TAIL_BYTES = 64;
 const hashOf = (b: Uint8Array): string => createHash("sha256").update(b).digest("base64url").slice(0, 22);
 const EMPTY_TAIL = hashOf(new Uint8Array(0));
+
+/** Reads [start, end) of the file (fewer bytes if it is shorter now). */
+async function readSpan(fh: FileHandle, start: number, end: number): Promise<Span> {
+  const bytes = Buffer.allocUnsafe(Math.max(0, end - start));
+  const { bytesRead } = bytes.length ? await fh.read(bytes, 0, bytes.length, start) : { bytesRead: 0 };
+  return { start, bytes: bytes.subarray(0, bytesRead) };
+}
 
 /** A hash of the bytes [offset - 64, offset): what a saved position checks the file against. */
 async function tailHash(fh: FileHandle, offset: number): Promise<string> {

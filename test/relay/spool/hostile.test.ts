@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chownSync, closeSync, fchmodSync, fchownSync, mkdirSync, openSync, writeSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, closeSync, fchmodSync, fchownSync, mkdirSync, openSync, renameSync, writeSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSafeText } from "../../../cluster/text.js";
 import { fixture, startReader, texts, waitAudit, waitEvents, USER_UID, type Fixture, type Running } from "./helpers.js";
@@ -172,3 +172,76 @@ test("spool hostile - on a first start, a spool ending in a huge unfinished line
   await waitEvents(r.sink, 1);
   assert.deepEqual(texts(r.sink), ["~alice new"]);
 });
+
+/**
+ * The reader keeps a spool open between checks. Whatever is swapped in under the open handle,
+ * or done to the file itself, gets the same refusal as on a first open, and nothing more is
+ * read through the old handle: not the swapped-in file, not lines appended to the old one.
+ */
+const swaps: Array<{ what: string; reason: string; swap(f: Fixture): void }> = [
+  {
+    what: "the spool replaced by a symlink to a root-only file",
+    reason: "spool-symlink",
+    swap(f) {
+      const secret = join(f.dir.path, "shadow");
+      writeFileSync(secret, "root:secret-hash\n", { mode: 0o600 });
+      renameSync(f.spool("alice"), join(f.dir.path, "old-spool"));
+      symlinkSync(secret, f.spool("alice"));
+      appendFileSync(join(f.dir.path, "old-spool"), "written to the old file\n");
+    },
+  },
+  {
+    what: "the spool replaced by a FIFO",
+    reason: "spool-not-regular-file",
+    swap(f) {
+      unlinkSync(f.spool("alice"));
+      execFileSync("mkfifo", [f.spool("alice")]);
+      chownSync(f.spool("alice"), USER_UID, USER_UID);
+    },
+  },
+  {
+    what: "the open spool given to another uid",
+    reason: "spool-owner-mismatch",
+    swap(f) {
+      chownSync(f.spool("alice"), 4242, 4242);
+      appendFileSync(f.spool("alice"), "written after the chown\n");
+    },
+  },
+  {
+    what: "the open spool made world-writable",
+    reason: "spool-world-writable",
+    swap(f) {
+      chmodSync(f.spool("alice"), 0o666);
+      appendFileSync(f.spool("alice"), "written by whom?\n");
+    },
+  },
+  {
+    what: "the home replaced by a symlink to elsewhere",
+    reason: "home-symlink",
+    swap(f) {
+      const elsewhere = join(f.dir.path, "elsewhere");
+      renameSync(join(f.homes, "alice"), elsewhere);
+      symlinkSync(elsewhere, join(f.homes, "alice"));
+      appendFileSync(join(elsewhere, ".bustle.spool"), "via a symlinked home\n");
+    },
+  },
+];
+
+for (const s of swaps) {
+  test(`spool hostile - ${s.what} while it is held open is refused; nothing more is read from it`, async (t) => {
+    const { f, r } = await setup(t);
+    f.append("alice", "alice 1\n");
+    r.reader.poke("alice");
+    await waitEvents(r.sink, 1, "alice's first line (the spool is now held open)");
+    s.swap(f);
+    r.reader.poke();
+    await waitAudit(r, (x) => x.reason === s.reason, `a "${s.reason}" refusal`);
+    for (let i = 0; i < 4; i++) {
+      f.append("bob", `bob ${i}\n`);
+      r.reader.poke();
+      await waitEvents(r.sink, i + 2, `bob's line ${i}`);
+    }
+    assert.deepEqual(texts(r.sink), ["~alice alice 1", ...[0, 1, 2, 3].map((i) => `~bob bob ${i}`)]);
+    assert.equal(r.audit.records.filter((x) => x.reason === s.reason).length, 1, "refused once, not on every rescan");
+  });
+}
