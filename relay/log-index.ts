@@ -12,7 +12,7 @@
  * existed, gap markers) are simply unindexed. The index is world-readable like the log: it says
  * nothing the stream does not (anonymous events have actor `-`).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { eachLineBackwards } from "./backward-lines.js";
 
@@ -87,7 +87,7 @@ export async function openLogIndexWriter(logPath: string, logSize: number, fresh
         if (m) text += formatRecord(at, bytes - 1, m);
         at += bytes;
       }
-      if (text) await fh.write(text);
+      if (text) writeSync(fh.fd, text); // synchronous: cheaper than a thread-pool round trip per batch
     },
     close: () => fh.close(),
   };

@@ -27,7 +27,7 @@ import { withdrawalOf, type Withdrawal } from "../cluster/withdraw.js";
 import { applyWithdrawal } from "./log-withdraw.js";
 import { openLogIndexWriter, type IndexMeta, type LogIndexWriter } from "./log-index.js";
 import { createDiskFaults, withDiskRetry, type DiskFaults } from "./disk-fault.js";
-import { appendAll } from "./durable-file.js";
+import { appendAllSync } from "./durable-file.js";
 import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
 import { findLoggedSeq, readLogTail } from "./log-recovery.js";
 
@@ -247,7 +247,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
           }
           torn = true;
           try {
-            await appendAll(fh!, text, opts.logPath);
+            appendAllSync(fh!, text, opts.logPath);
           } catch (err) {
             // Cut the partial line at once (readers must never see it), and while the disk is
             // full take nothing more from the stream: it keeps the events.

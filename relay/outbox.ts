@@ -5,7 +5,10 @@
  * resolves once it is written and publishable; `flushed()` once it is fdatasync'ed), `{"a":[ids]}` when events are acknowledged (not
  * synced: a lost ack record only means a re-send, which JetStream de-duplicates by id).
  * Replaying the journal at start gives the pending events in submission order. The journal is
- * rewritten once everything in it is settled.
+ * rewritten empty once everything in it is settled and it passed 1 MiB (or at close), and
+ * rewritten with only the pending events after 50,000 settled records. Acknowledgement records
+ * ride along with the next event write (or go alone after 200 ms); written events are synced
+ * when a producer asks (`flushed()`), else within 100 ms.
  *
  * Every append's byte count is checked. A failed or short one is cut back to the last whole
  * record; on a disk fault it is retried with backoff (relay/disk-fault.ts) and the submits
@@ -17,7 +20,7 @@ import { join } from "node:path";
 import { validateEvent, type BustleEvent } from "../cluster/envelope.js";
 import type { Logger } from "../cluster/logger.js";
 import { createDiskFaults, withDiskRetry, type DiskFaults } from "./disk-fault.js";
-import { appendAll, replaceFile } from "./durable-file.js";
+import { appendAllSync, replaceFile } from "./durable-file.js";
 import type { EventSink } from "./event-sink.js";
 
 export interface Outbox extends EventSink {
@@ -44,6 +47,20 @@ export interface Outbox extends EventSink {
 const JOURNAL = "outbox.jsonl";
 /** Rewrite the journal when it holds this many settled records. */
 const COMPACT_AFTER = 50_000;
+/**
+ * Rewrite it empty once everything is settled and it has grown this big (and at close). Not at
+ * every settled moment: at a few events a second the journal is empty after nearly every
+ * acknowledgement, and a rewrite (tmp, fsync, rename, fsync dir) per event cost more CPU than
+ * the rest of the relay together.
+ */
+const COMPACT_BYTES = 1024 * 1024;
+/**
+ * Written events nobody waits a sync for (only producers with a durable position call
+ * `flushed()`) are fdatasynced within this long: one sync for all of them, not one per write.
+ */
+const SYNC_SOON_MS = 100;
+/** Acknowledgement records go out with the next event write, or after this long alone. */
+const ACK_WRITE_MS = 200;
 
 /** `faults`: where disk faults are reported (the relay shares one; default: a private one). */
 export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = createDiskFaults(log)): Promise<Outbox> {
@@ -79,6 +96,11 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
   let queuedEvents: Array<{ events: BustleEvent[]; done: (err?: unknown) => void }> = [];
   let queuedAcks: string[] = [];
   let queuedBarriers: Array<(err?: unknown) => void> = [];
+  /** True when queued acknowledgements should be written even without events (their timer ran, or closing). */
+  let acksDue = false;
+  let ackTimer: NodeJS.Timeout | undefined;
+  let syncSoon: NodeJS.Timeout | undefined;
+  const due = () => queuedEvents.length > 0 || queuedBarriers.length > 0 || (acksDue && queuedAcks.length > 0);
   let cycle: Promise<void> | undefined;
   let closed = false;
 
@@ -137,7 +159,7 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
       }
       torn = true;
       try {
-        size += await appendAll(fh, text, path);
+        size += appendAllSync(fh, text, path);
       } catch (err) {
         await fh.truncate(size).then(() => (torn = false), () => {}); // back to the last whole record at once
         throw err;
@@ -147,7 +169,8 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
   }
 
   async function flushCycle(): Promise<void> {
-    while (queuedEvents.length || queuedAcks.length || queuedBarriers.length) {
+    while (due()) {
+      acksDue = false;
       const batch = queuedEvents;
       const acks = queuedAcks;
       const barriers = queuedBarriers;
@@ -173,8 +196,12 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
       for (const b of batch) b.done();
       // Everything submitted before these barriers is written now: they wait for its sync.
       for (const done of barriers) syncWaiters.push({ gen: writtenGen, done });
-      if (batch.length || barriers.length) kickSync();
-      if ((pending.size === 0 && settled > 0) || settled >= COMPACT_AFTER) await compact();
+      if (barriers.length) kickSync();
+      else if (batch.length) syncSoon ??= setTimeout(() => {
+        syncSoon = undefined;
+        kickSync();
+      }, SYNC_SOON_MS);
+      if ((pending.size === 0 && settled > 0 && size >= COMPACT_BYTES) || settled >= COMPACT_AFTER) await compact();
     }
   }
 
@@ -199,7 +226,7 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
   const kick = () => {
     cycle ??= flushCycle().catch((err) => log.error("outbox: write cycle failed", { error: err })).finally(() => {
       cycle = undefined;
-      if (queuedEvents.length || queuedAcks.length || queuedBarriers.length) kick();
+      if (due()) kick();
     });
   };
 
@@ -224,7 +251,11 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
         queuedAcks.push(id);
         any = true;
       }
-      if (any) kick();
+      if (any) ackTimer ??= setTimeout(() => {
+        ackTimer = undefined;
+        acksDue = true;
+        kick();
+      }, ACK_WRITE_MS);
     },
     whenNonEmpty() {
       return pending.size ? Promise.resolve() : new Promise((r) => waiters.push(r));
@@ -241,7 +272,13 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
     },
     async close() {
       closed = true;
+      clearTimeout(ackTimer);
+      clearTimeout(syncSoon);
+      acksDue = true;
+      kick();
       while (cycle) await cycle;
+      if (pending.size === 0 && settled > 0) await compact();
+      kickSync();
       while (syncing) await syncing;
       await fh.close();
       wake();
