@@ -32,7 +32,7 @@ import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition 
 import { findLoggedSeq, readLogTail } from "./log-recovery.js";
 
 /** At most one fdatasync + position update per this interval. */
-const SYNC_INTERVAL_MS = 50;
+const SYNC_INTERVAL_MS = 200;
 
 export interface LogWriterOptions {
   logPath: string;

@@ -79,7 +79,7 @@ function readPositions(path: string): { kind: "missing" } | { kind: "loaded"; po
   }
 }
 
-const MIN_INTERVAL_MS = 100;
+const MIN_INTERVAL_MS = 250;
 
 /** Saves snapshots of the positions; `save` resolves once a write that includes the current state is on disk. */
 export class OffsetsWriter {
