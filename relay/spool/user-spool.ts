@@ -183,7 +183,9 @@ export class UserSpool {
       // this check and the first new bytes after it.
       const start = Math.max(0, known.offset - TAIL_BYTES);
       const ahead = await readSpan(fh, start, Math.min(size, start + CHUNK_BYTES));
-      if (hashOf(ahead.bytes.subarray(0, known.offset - start)) !== known.tail) restart("spool-rewritten", { offset: known.offset });
+      // Shorter than the offset by now: truncated since the size was taken.
+      if (ahead.bytes.length < known.offset - start) restart("spool-truncated", { size: start + ahead.bytes.length, offset: known.offset });
+      else if (hashOf(ahead.bytes.subarray(0, known.offset - start)) !== known.tail) restart("spool-rewritten", { offset: known.offset });
       else this.ahead = ahead;
     }
     if (!next) return known!;
