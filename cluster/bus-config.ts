@@ -11,11 +11,14 @@ import { ConfigError } from "./errors.js";
 const url = string({ pattern: /^(nats|tls):\/\/[^\s/]+(:\d+)?$/, describe: 'a NATS URL like "nats://127.0.0.1:4222"' });
 const tlsSchema = object({ ca: optional(string()), cert: optional(string()), key: optional(string()) });
 
+/** The section's defaults: no servers (the embedded one) on the usual client port. */
+export const NATS_DEFAULTS = { port: 4222 };
+
 export const natsSectionSchema = refine(
   object({
     /** No servers: the embedded default (bustled runs its own nats-server). */
     servers: optional(array(url, { min: 1 })),
-    port: optional(int({ min: 1, max: 65535 }), 4222),
+    port: optional(int({ min: 1, max: 65535 }), NATS_DEFAULTS.port),
     user: optional(string({ min: 1 })),
     password_file: optional(string({ min: 1 })),
     password_env: optional(string({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, describe: "an environment variable name" })),

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { loadConfigFile, deepFreeze, parseConfig } from "../cluster/config/load.js";
 import { int, jsonSchemaDocument, number, object, optional, string, duration, type Infer, type JsonSchema } from "../cluster/config/schema.js";
-import { natsSectionSchema } from "../cluster/bus-config.js";
+import { NATS_DEFAULTS, natsSectionSchema } from "../cluster/bus-config.js";
 import { NODE_ID_RE } from "../cluster/names.js";
 import { defaultDataDir, defaultNodeId } from "../cluster/config/node-location.js";
 import { ambientSectionSchema } from "./ambient/config.js";
@@ -13,26 +13,41 @@ import { metricsSectionSchema } from "../cluster/config/metrics-section.js";
 
 export { defaultDataDir, defaultNodeId };
 
+/** Each section's defaults, in one place: the schema below fills them in, the docs quote them. */
+export const HOMES_DEFAULTS = { root: "/home" };
+export const SPOOL_RATE_DEFAULTS = { burst: 3, per_minute: 6 };
+export const SPOOL_DEFAULTS = {
+  rate: SPOOL_RATE_DEFAULTS,
+  max_line_bytes: 8192,
+  /** Milliseconds between safety-net rescans. */
+  rescan: 5000,
+};
+
+/** A node's files in its data dir, for the paths node.yaml leaves unset (and for tools that lay out a node). */
+export function nodeDataPaths(dataDir: string): { log: string; audit: string; state: string } {
+  return { log: join(dataDir, "bustle.log"), audit: join(dataDir, "audit.log"), state: join(dataDir, "state") };
+}
+
 export const nodeConfigSchema = object({
   node: optional(object({
     id: string({ pattern: NODE_ID_RE, describe: "a node id (lower case letters, digits, dashes; at most 32)" }),
     name: optional(string({ min: 1, max: 100 })),
   }), () => ({ id: defaultNodeId() })),
-  nats: optional(natsSectionSchema, () => ({ port: 4222 })),
-  homes: optional(object({ root: optional(string({ min: 1 }), "/home") }), () => ({ root: "/home" })),
+  nats: optional(natsSectionSchema, () => ({ ...NATS_DEFAULTS })),
+  homes: optional(object({ root: optional(string({ min: 1 }), HOMES_DEFAULTS.root) }), () => ({ ...HOMES_DEFAULTS })),
   // Unset paths are filled in by loadNodeConfig: they depend on who reads which file.
   log: optional(object({ path: optional(string({ min: 1 })), audit: optional(string({ min: 1 })) }), () => ({})),
   state: optional(object({ dir: optional(string({ min: 1 })) }), () => ({})),
   spool: optional(object({
     rate: optional(object({
-      burst: optional(int({ min: 1, max: 1_000_000 }), 3),
-      per_minute: optional(number({ min: 0.01, max: 10_000_000 }), 6),
-    }), () => ({ burst: 3, per_minute: 6 })),
+      burst: optional(int({ min: 1, max: 1_000_000 }), SPOOL_RATE_DEFAULTS.burst),
+      per_minute: optional(number({ min: 0.01, max: 10_000_000 }), SPOOL_RATE_DEFAULTS.per_minute),
+    }), () => ({ ...SPOOL_RATE_DEFAULTS })),
     /** Lines longer than this many bytes are refused whole (audit-logged). */
-    max_line_bytes: optional(int({ min: 64, max: 1_048_576 }), 8192),
+    max_line_bytes: optional(int({ min: 64, max: 1_048_576 }), SPOOL_DEFAULTS.max_line_bytes),
     /** Safety-net rescan of every spool, besides inotify. */
-    rescan: optional(duration({ min: 100 }), 5000),
-  }), () => ({ rate: { burst: 3, per_minute: 6 }, max_line_bytes: 8192, rescan: 5000 })),
+    rescan: optional(duration({ min: 100 }), SPOOL_DEFAULTS.rescan),
+  }), () => structuredClone(SPOOL_DEFAULTS)),
   ambient: optional(ambientSectionSchema, () => ambientSectionSchema.check({}, [], { report() {} }) as AmbientDefaults),
   stream: optional(object({
     replicas: optional(int({ min: 1, max: 5 })),
@@ -62,10 +77,11 @@ export interface NodeOverrides {
 export function loadNodeConfig(file: string | undefined, overrides: NodeOverrides = {}, dataDir = defaultDataDir(file)): NodeConfig {
   const base = file ? loadConfigFile(file, nodeConfigSchema) : parseConfig("{}", "(defaults)", nodeConfigSchema);
   const parsed = structuredClone(base) as ParsedNodeConfig;
+  const paths = nodeDataPaths(dataDir);
   const c: NodeConfig = {
     ...parsed,
-    log: { path: parsed.log?.path ?? join(dataDir, "bustle.log"), audit: parsed.log?.audit ?? join(dataDir, "audit.log") },
-    state: { dir: parsed.state?.dir ?? join(dataDir, "state") },
+    log: { path: parsed.log?.path ?? paths.log, audit: parsed.log?.audit ?? paths.audit },
+    state: { dir: parsed.state?.dir ?? paths.state },
   };
   if (overrides.homes) c.homes.root = overrides.homes;
   if (overrides.log) c.log.path = overrides.log;

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { deepFreeze, parseConfig, readConfigText } from "../../cluster/config/load.js";
 import { array, duration, int, INVALID, jsonOf, jsonSchemaDocument, object, oneOf, optional, refine, string, type JsonSchema, type Schema } from "../../cluster/config/schema.js";
-import { natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
+import { NATS_DEFAULTS, natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
 import { ConfigError } from "../../cluster/errors.js";
 import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
 import { NODE_ID_RE, SOURCE_RE } from "../../cluster/names.js";
@@ -110,7 +110,7 @@ export interface ControlLoadOptions {
 function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string } | undefined) {
   const top = object({
     node: optional(nodeId),
-    nats: optional(natsRefSchema, () => ({ port: 4222 })),
+    nats: optional(natsRefSchema, () => ({ ...NATS_DEFAULTS })),
     state: optional(object({ dir: string({ min: 1 }) })),
     lease: optional(object({
       ttl: optional(duration({ min: 3_000, max: 300_000 }), LEASE_DEFAULTS.ttl),
