@@ -24,6 +24,9 @@ import { ensureSecret, passwordHash } from "./secrets.js";
 import { renderFederationConf, type ConfUser, type TlsFiles } from "./server-conf.js";
 import { ensureCa, ensureNodeCert } from "../cluster/tls.js";
 import { writePlanFile } from "./plan-file.js";
+import { parseConfig } from "../cluster/config/load.js";
+import { SYSTEM_DATA_DIR } from "../cluster/config/node-location.js";
+import { HOMES_DEFAULTS, nodeConfigSchema, nodeDataPaths } from "../relay/config.js";
 
 /** The options init remembers in DIR/federation.json, so add-member and remove-member re-run it the same way. */
 export interface StoredInitOptions {
@@ -60,13 +63,8 @@ export interface NodePaths {
   state: string;
 }
 
-/** bustled's usual layout on a node (its systemd unit's StateDirectory). */
-export const DEFAULT_NODE_PATHS: NodePaths = {
-  homes: "/home",
-  log: "/var/lib/bustle/bustle.log",
-  audit: "/var/lib/bustle/audit.log",
-  state: "/var/lib/bustle/state",
-};
+/** bustled's usual layout on a node (its systemd unit's StateDirectory), as the relay defines it. */
+export const DEFAULT_NODE_PATHS: NodePaths = { homes: HOMES_DEFAULTS.root, ...nodeDataPaths(SYSTEM_DATA_DIR) };
 
 /** What `cluster.json` holds: enough for `status` to find every server and node. */
 export interface FederationMap {
@@ -94,7 +92,7 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
   const routePassword = ensureSecret(join(out, "route.password"));
   const ca = tlsOn ? ensureCa(join(out, "ca"), plan.cluster) : undefined;
   const pathsOf = (id: string): NodePaths => (o.pathsInFolder
-    ? { homes: join(out, id, "homes"), log: join(out, id, "bustle.log"), audit: join(out, id, "audit.log"), state: join(out, id, "state") }
+    ? { homes: join(out, id, "homes"), ...nodeDataPaths(join(out, id)) }
     : DEFAULT_NODE_PATHS);
   const map: FederationMap = { cluster: plan.cluster, tls: tlsOn, servers: plan.servers, members: plan.members, control, bots: plan.bots ?? [] };
   const user = (name: string, file: string, permissions: ConfUser["permissions"]): ConfUser => ({ user: name, password: passwordHash(ensureSecret(file)), permissions });
@@ -159,7 +157,11 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
     return order.map((s) => (o.clientUrlFor ? o.clientUrlFor(id, s) : `${scheme}://${hostPort(s.host, s.clientPort)}`));
   };
   for (const id of all) {
-    writeFileSync(join(out, id, "node.yaml"), renderNodeYaml(id, urlsFor(id), replicasFor(plan.servers.length), tlsOn, pathsOf(id)) + (o.nodeYamlExtra ?? ""), { mode: 0o644 });
+    const nodeYaml = join(out, id, "node.yaml");
+    const text = renderNodeYaml(id, urlsFor(id), replicasFor(plan.servers.length), tlsOn, pathsOf(id)) + (o.nodeYamlExtra ?? "");
+    // The relay's own schema checks what is written: a node.yaml bustled would refuse is a bug here.
+    parseConfig(text, nodeYaml, nodeConfigSchema);
+    writeFileSync(nodeYaml, text, { mode: 0o644 });
     // An admin's edits (its bots) are kept: control.yaml is written only when missing.
     const controlYaml = join(out, id, "control.yaml");
     if (control.includes(id) && !existsSync(controlYaml)) writeFileSync(controlYaml, renderControlYaml(id, botsOf(plan, id)), { mode: 0o644 });

@@ -10,6 +10,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../cluster/net.js";
 import { NatsServer } from "../cluster/nats-server.js";
+import { nodeDataPaths } from "../relay/config.js";
 import { BUSTLED_PATH } from "../relay/programs.js";
 import { TcpProxy } from "./proxy.js";
 import { waitClusterReady } from "../cluster/servers.js";
@@ -258,7 +259,8 @@ function coreNode(dir: string, s: ServerNode): LocalNode {
 }
 
 function relayFiles(dir: string, id: string): LocalRelayNode {
-  const n = { id, dir, config: join(dir, "node.yaml"), homes: join(dir, "homes"), log: join(dir, "bustle.log"), state: join(dir, "state") };
+  const { log, state } = nodeDataPaths(dir);
+  const n = { id, dir, config: join(dir, "node.yaml"), homes: join(dir, "homes"), log, state };
   mkdirSync(n.homes, { recursive: true });
   return n;
 }

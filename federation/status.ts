@@ -5,15 +5,14 @@
  * head. Every part that cannot be read is reported as such; one report always comes back.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { natsSectionSchema, resolveBusSettings, type NatsSection } from "../cluster/bus-config.js";
+import { join } from "node:path";
+import { resolveBusSettings, type NatsSection } from "../cluster/bus-config.js";
 import { closeBus, connectBus, type NatsConnection } from "../cluster/connection.js";
 import { ConfigError, NatsUnavailable } from "../cluster/errors.js";
-import { hasError, readLogPosition, streamHealth, type StreamHealth } from "../cluster/health.js";
+import { hasError, streamHealth, type StreamHealth } from "../cluster/health.js";
+import { loadNodeConfig, type NodeConfig } from "../relay/config.js";
+import { logPositionHealth } from "../relay/log-position.js";
 import { silentLogger } from "../cluster/logger.js";
-import { INVALID, formatPath } from "../cluster/config/schema.js";
-import { defaultDataDir } from "../cluster/config/node-location.js";
 import { localBusSettings, localCredentials } from "../cluster/local-auth.js";
 import type { FederationMap } from "./init.js";
 import { metaLeaderOf, viewServers, type ServerView } from "../cluster/monitoring.js";
@@ -42,32 +41,19 @@ export interface FederationStatus {
   logs: NodeLogView[];
 }
 
-/** The bits of a node.yaml that status needs; the relay owns the full schema. */
+/** The bits of a node.yaml that status needs (the relay's loader reads it: relay/config.ts). */
 export interface NodeFileView {
   file: string;
   id: string;
   nats: NatsSection;
-  stateDir: string | undefined;
+  stateDir: string;
 }
 
-/** Reads node id, `nats:` and `state.dir` from a node.yaml (other keys are the relay's business). */
-export function readNodeFile(file: string): NodeFileView {
-  let doc: any;
-  try {
-    doc = parseYaml(readFileSync(file, "utf8"));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${file}: ${code ? `cannot read (${code})` : `not valid YAML: ${(err as Error).message.split("\n")[0]}`}`, undefined, { cause: err });
-  }
-  const problems: string[] = [];
-  const nats = natsSectionSchema.check(doc?.nats ?? {}, ["nats"], { report: (p, m) => problems.push(`${file} ${formatPath(p)}: ${m}`) });
-  const id = doc?.node?.id;
-  if (typeof id !== "string") problems.push(`${file} node.id: is required for status`);
-  if (problems.length || nats === INVALID) throw new ConfigError(problems[0] ?? `${file}: invalid nats section`, problems);
-  const state = doc?.state?.dir;
-  const stateDir = typeof state === "string" ? (isAbsolute(state) ? state : resolve(dirname(file), state)) : join(defaultDataDir(file), "state");
-  return { file, id: id as string, nats, stateDir };
-}
+/** What status takes from a node's loaded config. */
+export const nodeFileView = (c: NodeConfig, file: string): NodeFileView => ({ file, id: c.node.id, nats: c.nats, stateDir: c.state.dir });
+
+/** Loads a node.yaml as bustled does. Throws ConfigError naming the file, line and key. */
+export const readNodeFile = (file: string): NodeFileView => nodeFileView(loadNodeConfig(file), file);
 
 /** The federation map written by init beside a node.yaml, if there is one. */
 export function readMap(dir: string): FederationMap | undefined {
@@ -121,7 +107,7 @@ export async function gatherFederationStatus(i: StatusInputs): Promise<Federatio
     const stream = nc ? await streamHealth(nc, timeoutMs) : { error: connectError ?? "not connected" };
     const head = hasError(stream) ? undefined : stream.lastSeq;
     const logs = i.positions.map(({ id, file }) => {
-      const p = readLogPosition(file, head);
+      const p = logPositionHealth(file, head);
       return hasError(p) ? { id, file, error: p.error } : { id, file, seq: p.seq, lag: p.lag };
     });
     const metaLeader = metaLeaderOf(servers);

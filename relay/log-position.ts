@@ -5,6 +5,7 @@
  * fsync of the directory).
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { replaceFile } from "./durable-file.js";
 
 export interface LogPosition {
@@ -24,23 +25,79 @@ export type LoadedLogPosition =
   /** Empty, torn or unreadable (a power cut before the data reached the disk): a fault to recover from. */
   | { kind: "damaged"; error: string };
 
-export function readLogPosition(file: string): LoadedLogPosition {
+/** Where the log writer keeps its position in a node's state dir (every reader takes the path from here). */
+export const logPositionPath = (stateDir: string): string => join(stateDir, LOG_POSITION_FILE);
+
+/** The file as read, before either reader checks its shape. */
+type PositionFile =
+  | { kind: "missing" }
+  | { kind: "unreadable"; reason: string }
+  | { kind: "empty" }
+  | { kind: "torn" }
+  | { kind: "json"; value: { [K in keyof LogPosition]?: unknown } };
+
+function readPositionFile(file: string): PositionFile {
   let raw: string;
   try {
     raw = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { kind: "missing" };
-    return { kind: "damaged", error: `cannot read it (${code ?? (err as Error).message})` };
+    return { kind: "unreadable", reason: code ?? (err as Error).message };
   }
-  if (raw.trim() === "") return { kind: "damaged", error: "it is empty" };
+  if (raw.trim() === "") return { kind: "empty" };
   try {
-    const p = JSON.parse(raw) as Partial<LogPosition>;
-    if (Number.isSafeInteger(p.seq) && Number.isSafeInteger(p.size) && Number.isSafeInteger(p.ino)) return { kind: "ok", pos: p as LogPosition };
-    return { kind: "damaged", error: "it does not hold {seq, size, ino}" };
+    return { kind: "json", value: (JSON.parse(raw) ?? {}) as { [K in keyof LogPosition]?: unknown } };
   } catch {
-    return { kind: "damaged", error: "it is not valid JSON (torn)" };
+    return { kind: "torn" };
   }
+}
+
+/** The log writer's own reading: all three fields, or a fault to recover from. */
+export function readLogPosition(file: string): LoadedLogPosition {
+  const f = readPositionFile(file);
+  switch (f.kind) {
+    case "missing":
+      return f;
+    case "unreadable":
+      return { kind: "damaged", error: `cannot read it (${f.reason})` };
+    case "empty":
+      return { kind: "damaged", error: "it is empty" };
+    case "torn":
+      return { kind: "damaged", error: "it is not valid JSON (torn)" };
+    case "json": {
+      const p = f.value;
+      if (Number.isSafeInteger(p.seq) && Number.isSafeInteger(p.size) && Number.isSafeInteger(p.ino)) return { kind: "ok", pos: p as LogPosition };
+      return { kind: "damaged", error: "it does not hold {seq, size, ino}" };
+    }
+  }
+}
+
+/** How far a node's bustle.log is, as `bustle status` and `bustle-cluster status` report it. */
+export interface LogPositionHealth {
+  file: string;
+  /** The last stream sequence written to bustle.log. */
+  seq: number;
+  /** bustle.log's size in bytes at that point. */
+  size: number;
+  /** Events in the stream not yet in the log (stream last_seq − seq); undefined without stream info. */
+  lag: number | undefined;
+}
+
+/**
+ * A reader's view of the position (any user, any time): seq and size against the stream head
+ * `streamLastSeq` when it is known, or one line saying why there is none.
+ */
+export function logPositionHealth(file: string, streamLastSeq: number | undefined): LogPositionHealth | { error: string } {
+  const f = readPositionFile(file);
+  if (f.kind === "missing") return { error: `no log position at ${file} yet (has the log writer run?)` };
+  if (f.kind === "unreadable") return { error: `cannot read ${file}: ${f.reason}` };
+  if (f.kind !== "json") return { error: `${file} is not valid JSON` };
+  const { seq, size } = f.value;
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !Number.isSafeInteger(size) || (size as number) < 0) {
+    return { error: `${file} does not hold {"seq": N, "size": B}` };
+  }
+  return { file, seq: seq as number, size: size as number, lag: streamLastSeq === undefined ? undefined : Math.max(0, streamLastSeq - (seq as number)) };
 }
 
 export async function writeLogPosition(file: string, pos: LogPosition): Promise<void> {

@@ -10,7 +10,7 @@ const timeout = (v: string) => {
   if (ms === undefined || ms <= 0) throw new InvalidArgumentError('a duration like "90s" or "5m"');
   return ms;
 };
-import { defaultNodeId, locateNode } from "../../cluster/config/node-location.js";
+import { locateNode } from "../../cluster/config/node-location.js";
 
 export function statusCommand(): Command {
   return new Command("status")
@@ -22,7 +22,9 @@ export function statusCommand(): Command {
     .option("--wait-healthy", "wait until routes, meta leader, stream replicas and every log are current (exit 0), or say what is not at the timeout (exit 1)")
     .option("--timeout <duration>", "with --wait-healthy: how long to wait (e.g. 90s, 5m)", timeout, 120_000)
     .action(async (opts: { config?: string; dir?: string; state?: string; json?: boolean; waitHealthy?: boolean; timeout: number }) => {
-      const { readMap, readNodeFile, gatherFederationStatus } = await import("../status.js");
+      const { readMap, readNodeFile, nodeFileView, gatherFederationStatus } = await import("../status.js");
+      const { loadNodeConfig, nodeDataPaths } = await import("../../relay/config.js");
+      const { logPositionPath } = await import("../../relay/log-position.js");
       let node;
       let map: import("../init.js").FederationMap | undefined;
       let positions: { id: string; file: string }[] = [];
@@ -34,7 +36,7 @@ export function statusCommand(): Command {
         const ids = [...(map?.servers.map((s) => s.id) ?? []), ...(map?.members ?? [])];
         const local = ids.find((id) => existsSync(join(dir, id, "node.yaml"))) ?? first;
         node = readNodeFile(join(dir, local, "node.yaml"));
-        positions = ids.filter((id) => existsSync(join(dir, id, "state"))).map((id) => ({ id, file: join(dir, id, "state", "log-position.json") }));
+        positions = ids.filter((id) => existsSync(join(dir, id, "state"))).map((id) => ({ id, file: logPositionPath(nodeDataPaths(join(dir, id)).state) }));
       } else {
         const where = locateNode(opts.config);
         if (where.file !== undefined) {
@@ -44,10 +46,10 @@ export function statusCommand(): Command {
           map = readMap(dirname(file));
         } else {
           // No node.yaml: the node running on this machine with the embedded default.
-          node = { file: join(where.dataDir, "node.yaml"), id: defaultNodeId(), nats: { port: 4222 }, stateDir: join(where.dataDir, "state") };
+          node = nodeFileView(loadNodeConfig(undefined, {}, where.dataDir), join(where.dataDir, "node.yaml"));
         }
         const state = opts.state ? resolve(opts.state) : node.stateDir;
-        if (state) positions = [{ id: node.id, file: join(state, "log-position.json") }];
+        if (state) positions = [{ id: node.id, file: logPositionPath(state) }];
       }
       const gather = () => gatherFederationStatus({ node, map, positions });
       if (opts.waitHealthy) {

@@ -1,5 +1,6 @@
 /** `bustle status` for people: a short aligned report. Everything printed is made terminal-safe. */
-import { hasError, type Health } from "../../cluster/health.js";
+import { hasError } from "../../cluster/health.js";
+import type { Health } from "../health.js";
 import type { DiskFaultRecord } from "../disk-fault.js";
 import { sanitizeText } from "../../cluster/text.js";
 

@@ -3,11 +3,11 @@
  * a user-facing error (exit 1, one line) within about five seconds, never a hang.
  */
 import { userInfo } from "node:os";
-import { join } from "node:path";
 import { resolveBusSettings } from "../../cluster/bus-config.js";
 import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
 import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
-import { gatherHealth } from "../../cluster/health.js";
+import { gatherHealth } from "../health.js";
+import { logPositionPath } from "../log-position.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { isEmbedded } from "../config.js";
 import { loadCliConfig } from "./node-config.js";
@@ -60,7 +60,7 @@ export async function runStatus(opts: StatusOptions): Promise<void> {
     clearTimeout(timer);
   }
   try {
-    const health = await gatherHealth(nc, { logPositionFile: join(config.state.dir, "log-position.json"), logFile: logPath });
+    const health = await gatherHealth(nc, { logPositionFile: logPositionPath(config.state.dir), logFile: logPath });
     const node = { id: config.node.id, name: config.node.name, logPath };
     const disk = readDiskFault(config.state.dir);
     process.stdout.write(opts.json ? JSON.stringify({ node, ...health, diskFault: disk ?? null }, null, 2) + "\n" : formatHealth(health, node) + formatDiskFault(disk));

@@ -101,7 +101,7 @@ test("federation - a control server's credentials can keep its bot's keys in the
 });
 
 test("federation - a node's health report includes every server's routes and the meta leader when given their monitors", async () => {
-  const { gatherHealth } = await import("../../cluster/health.js");
+  const { gatherHealth } = await import("../../relay/health.js");
   const nc = await as("n2");
   const monitors = fed.nodes.map((n) => ({ id: n.id, monitor: `http://127.0.0.1:${n.server.spec.monitorPort}` }));
   const h = await gatherHealth(nc, { monitors });

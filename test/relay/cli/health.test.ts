@@ -2,7 +2,9 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasError, readLastEvent, readLogPosition } from "../../../cluster/health.js";
+import { hasError } from "../../../cluster/health.js";
+import { readLastEvent } from "../../../relay/health.js";
+import { logPositionHealth } from "../../../relay/log-position.js";
 import { tempDir } from "../../../cluster/temp.js";
 
 const dir = tempDir("bustle-cli-health-");
@@ -10,14 +12,14 @@ after(() => dir.remove());
 
 test("health - the log position file: lag against the stream head, clear errors when absent or bad", () => {
   const f = join(dir.path, "log-position.json");
-  assert.match((readLogPosition(f, 10) as { error: string }).error, /no log position at .* yet/);
+  assert.match((logPositionHealth(f, 10) as { error: string }).error, /no log position at .* yet/);
   writeFileSync(f, '{"seq":7,"size":900,"ino":12}\n');
-  assert.deepEqual(readLogPosition(f, 10), { file: f, seq: 7, size: 900, lag: 3 });
-  assert.deepEqual(readLogPosition(f, undefined), { file: f, seq: 7, size: 900, lag: undefined });
-  assert.equal((readLogPosition(f, 5) as { lag: number }).lag, 0, "never negative");
+  assert.deepEqual(logPositionHealth(f, 10), { file: f, seq: 7, size: 900, lag: 3 });
+  assert.deepEqual(logPositionHealth(f, undefined), { file: f, seq: 7, size: 900, lag: undefined });
+  assert.equal((logPositionHealth(f, 5) as { lag: number }).lag, 0, "never negative");
   for (const bad of ['{"seq":"7","size":1}', '{"seq":-1,"size":1}', "[]", "null", '{"seq":1}', "{torn"]) {
     writeFileSync(f, bad);
-    assert.ok(hasError(readLogPosition(f, 10)), bad);
+    assert.ok(hasError(logPositionHealth(f, 10)), bad);
   }
 });
 
