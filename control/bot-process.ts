@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { BotState } from "../bots/bot.js";
-import { isFromHost, type FromHost, type HostInit, type ToHost } from "../bots/host/protocol.js";
+import { isFromHost, type FromHost, type HostInit, type ToHost } from "./host/protocol.js";
 import type { Logger } from "../cluster/logger.js";
 import { botHostEnv } from "./bot-env.js";
 

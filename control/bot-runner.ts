@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { BotState } from "../bots/bot.js";
-import type { HostInit } from "../bots/host/protocol.js";
+import type { HostInit } from "./host/protocol.js";
 import type { BusSettings } from "../cluster/bus-config.js";
 import type { Logger } from "../cluster/logger.js";
 import { BotProcess } from "./bot-process.js";

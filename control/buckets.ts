@@ -3,7 +3,7 @@ import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../cluster/logger.js";
 import { clusterSize } from "../cluster/stream.js";
-import { BOTS_BUCKET } from "../bots/host/protocol.js";
+import { BOTS_BUCKET } from "../cluster/names.js";
 import { LEASE_BUCKET } from "./lease.js";
 
 export interface Buckets {

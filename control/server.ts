@@ -133,7 +133,7 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
       if (first) accept(first);
       supervisor = new Supervisor(effective(config), {
         buckets, instance, log: log.child("supervisor"), reread: () => effective(deps.reread()),
-        hostPath: deps.hostPath ?? join(here, "..", "bots", "host.js"),
+        hostPath: deps.hostPath ?? join(here, "bin", "bot-host.js"),
         registryModule: deps.registryModule ?? join(here, "..", "bots", "registry.js"),
       });
       api = new ControlApi(nc, supervisor, log.child("api"));

@@ -25,7 +25,7 @@ import { common, feed } from "../bots/web/support.js";
 import { createBotContext } from "../../bots/context.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { findByText } from "../../relay/withdraw-find.js";
-import { loadWithdrawn } from "../../bots/host/withdrawn.js";
+import { loadWithdrawn } from "../../control/host/withdrawn.js";
 import { appendSpool, makeHome } from "../relay/support.js";
 import { connectAs, federationPerFile, readLog } from "./harness.js";
 

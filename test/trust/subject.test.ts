@@ -18,7 +18,7 @@ import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { openAuditLog } from "../../relay/audit.js";
 import { createLogWriter } from "../../relay/log-writer.js";
-import { startFeed } from "../../bots/host/feed.js";
+import { startFeed } from "../../control/host/feed.js";
 import { StreamReader } from "../../bots/web/stream-reader.js";
 import { federationPerFile, readLog, SpoolWriter, waitLogs } from "../federation/harness.js";
 

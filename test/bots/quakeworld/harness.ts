@@ -1,9 +1,8 @@
 /**
  * What the quakeworld tests share: a real nats-server with the BUSTLE stream, the bot built on
- * a real connection with createBotContext, a feed that does what the bot host does in production
- * (consume the stream, `deliver` every event the bot wants, formatted with its template), a
- * logger that keeps its lines, and a scripted QuakeWorld player (the bot's own client in player
- * mode) that records what it hears.
+ * a real connection with createBotContext, the bot host's own feed loop (every event the bot
+ * wants, formatted with its template), a logger that keeps its lines, and a scripted QuakeWorld
+ * player (the bot's own client in player mode) that records what it hears.
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "../../../cluster/connection.js";
@@ -11,7 +10,8 @@ import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from
 import { createLogger, silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
 import type { Bot, BotState, CommonBotConfig } from "../../../bots/bot.js";
-import { botWants, createBotContext } from "../../../bots/context.js";
+import { createBotContext } from "../../../bots/context.js";
+import { startFeed, streamLastSeq } from "../../../control/host/feed.js";
 import { quakeToText } from "../../../bots/quakeworld/charset.js";
 import { QwClient } from "../../../bots/quakeworld/client.js";
 import { quakeworldSchema, type QuakeworldConfig } from "../../../bots/quakeworld/config.js";
@@ -49,22 +49,15 @@ export async function runBot(bus: Bus, id: string, section: unknown, log: Logger
   const ctx = createBotContext({ node: "town", common, config: qwConfig(section), bus: bus.nc, log, stateDir, report: (state, detail) => void states.push({ state, detail }) });
   const bot = quakeworldBot.create(ctx);
   await bot.start();
-  const jsm = await jetstreamManager(bus.nc);
-  const last = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
-  const consumer = await jetstream(bus.nc).consumers.get(STREAM_NAME, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last + 1 });
-  const messages = await consumer.consume();
-  const loop = (async () => {
-    for await (const m of messages) {
-      const event = decodeEvent(m.data);
-      if (botWants(common, event)) await bot.deliver(event, { seq: m.seq, formatted: ctx.format(event) });
-    }
-  })();
+  const feed = await startFeed({
+    nc: bus.nc, common, startSeq: (await streamLastSeq(bus.nc)) + 1, log,
+    onEvent: async (event, seq) => bot.deliver(event, { seq, formatted: ctx.format(event) }),
+    onConsumed: () => {},
+  });
   return {
     bot, common, states,
     stop: async () => {
-      await messages.close();
-      await loop.catch(() => {});
-      await consumer.delete().catch(() => {});
+      await feed.stop();
       await bot.stop();
     },
   };

@@ -1,16 +1,17 @@
 /**
  * Test support for the portal and webhook bots: a real nats-server with the BUSTLE stream, a bot
- * context on it, and a feed that does what the bot host does in production — consume the stream
- * and `deliver` every event the bot wants, with its stream sequence.
+ * context on it, and the bot host's own feed loop handing the bot every event it wants, with its
+ * stream sequence.
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "../../../cluster/connection.js";
-import { decodeEvent, decodeEventOn, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
+import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
 import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
-import { botWants, createBotContext } from "../../../bots/context.js";
+import { createBotContext } from "../../../bots/context.js";
 import { formatEvent } from "../../../bots/format.js";
+import { startFeed, streamLastSeq, type Feed } from "../../../control/host/feed.js";
 
 import type { Bus } from "../../support/bus.js";
 export { startBus, type Bus } from "../../support/bus.js";
@@ -46,31 +47,16 @@ export async function streamEvents(nc: NatsConnection): Promise<Array<{ seq: num
   return out;
 }
 
-export interface Feed {
-  stop(): Promise<void>;
-}
+export type { Feed } from "../../../control/host/feed.js";
 
 /**
  * Delivers to `bot` every wanted event after the stream's current end (as the host does after
- * `start()`), in order. Stop it before stopping the bot.
+ * `start()`), in order, through the host's own feed loop. Stop it before stopping the bot.
  */
 export async function feed(nc: NatsConnection, c: CommonBotConfig, bot: Bot): Promise<Feed> {
-  const jsm = await jetstreamManager(nc);
-  const last = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
-  const consumer = await jetstream(nc).consumers.get(STREAM_NAME, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last + 1 });
-  const messages = await consumer.consume();
-  const loop = (async () => {
-    for await (const m of messages) {
-      const event = decodeEventOn(m.subject, m.data);
-      // Handed over in order without waiting for the confirmation, as the host does.
-      if (botWants(c, event)) void Promise.resolve(bot.deliver(event, { seq: m.seq, formatted: formatEvent(c.format, event) })).catch(() => {});
-    }
-  })();
-  return {
-    stop: async () => {
-      await messages.close();
-      await loop.catch(() => {});
-      await consumer.delete().catch(() => {});
-    },
-  };
+  return startFeed({
+    nc, common: c, startSeq: (await streamLastSeq(nc)) + 1, log: silentLogger,
+    onEvent: async (event, seq) => bot.deliver(event, { seq, formatted: formatEvent(c.format, event) }),
+    onConsumed: () => {},
+  });
 }

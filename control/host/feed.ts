@@ -11,8 +11,8 @@ import { decodeEventOn, type BustleEvent } from "../../cluster/envelope.js";
 import type { Logger } from "../../cluster/logger.js";
 import { SkippedMessages } from "../../cluster/skipped.js";
 import { ALL_EVENTS, STREAM_NAME } from "../../cluster/names.js";
-import type { CommonBotConfig } from "../bot.js";
-import { botWants } from "../context.js";
+import type { CommonBotConfig } from "../../bots/bot.js";
+import { botWants } from "../../bots/context.js";
 
 export interface FeedOptions {
   nc: NatsConnection;

@@ -3,12 +3,13 @@
  * Node's IPC channel. The supervisor sends `init` once, then commands; the host answers with
  * `ready`, periodic `heartbeat`s, the bot's own `state` reports, and an `error` before it exits
  * because of one.
+ *
+ * Both sides live in control/ (the supervisor in control/bot-process.ts, the host in
+ * control/host/host.ts), so this module is the one place the protocol is written; the buckets and
+ * keys the host reads and writes are bus names, in cluster/names.ts with the federation's grants.
  */
 import type { BusSettings } from "../../cluster/bus-config.js";
-import type { BotState, CommonBotConfig } from "../bot.js";
-
-/** The KV bucket where each bot's delivered stream position (`pos.<id>`) and admin flags (`admin.<id>`) live. */
-export { BOTS_BUCKET } from "../../cluster/names.js";
+import type { BotState, CommonBotConfig } from "../../bots/bot.js";
 
 export interface HostInit {
   t: "init";
