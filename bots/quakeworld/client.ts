@@ -50,13 +50,8 @@ export class QwClient {
   private socket: Socket | undefined;
   private chan: Netchan | undefined;
   private peer: Peer | undefined;
-  private servercount = 0;
-  private mapModel: string | undefined;
   private mapcheckWarned = false;
-  /** `begin` sent; the first entity frame after it means the server has us spawned. */
-  private begun = false;
   private joinedNow = false;
-  private readonly names = new Map<number, string>();
   private readonly keepaliveMs: number;
   private readonly silenceMs: number;
   private readonly backoff: { initialMs: number; maxMs: number };

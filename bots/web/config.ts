@@ -3,7 +3,7 @@
  * (per-client tokens, each limited to some kinds and a rate), and the bounds that keep one
  * portal from eating its control server (history, clients, body size, timeouts).
  */
-import { array, duration, int, object, optional, refine, string, type Infer, type Schema } from "../../cluster/config/schema.js";
+import { array, duration, int, object, optional, refine, string, type Infer } from "../../cluster/config/schema.js";
 import { KIND_RE } from "../../cluster/names.js";
 
 

@@ -2,7 +2,7 @@
  * The `webhook:` section of a `type: webhook` bot: where matching events are POSTed, in which
  * shape, how they are signed, and how hard to try before dropping one.
  */
-import { duration, int, object, oneOf, optional, record, refine, string, type Infer, type Schema } from "../../cluster/config/schema.js";
+import { duration, int, object, oneOf, optional, record, refine, string, type Infer } from "../../cluster/config/schema.js";
 
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;

@@ -67,7 +67,7 @@ function compileSegment(seg: string, whole: string): RegExp {
   let re = "";
   for (let i = 0; i < seg.length; i++) {
     const c = seg[i]!;
-    if (c === "\\" && i + 1 < seg.length) re += escape(seg[++i]!);
+    if (c === "\\" && i + 1 < seg.length) re += escapeRegExp(seg[++i]!);
     else if (c === "*") re += "[^/]*";
     else if (c === "?") re += "[^/]";
     else if (c === "[") {
@@ -77,13 +77,13 @@ function compileSegment(seg: string, whole: string): RegExp {
       if (body.startsWith("!")) body = "^" + body.slice(1);
       re += `[${body.replace(/\\/g, "\\\\").replace(/\[/g, "\\[")}]`;
       i = end;
-    } else re += escape(c);
+    } else re += escapeRegExp(c);
   }
   const literalDot = seg.startsWith(".") || seg.startsWith("\\.");
   return new RegExp(`^${literalDot ? "" : "(?!\\.)"}${re}$`);
 }
 
-const escape = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const escapeRegExp = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 function matchSegments(pattern: readonly Segment[], pi: number, path: readonly string[], si: number): boolean {
   for (; pi < pattern.length; pi++, si++) {
@@ -103,7 +103,7 @@ function matchSegments(pattern: readonly Segment[], pi: number, path: readonly s
 
 /** Compiles a glob; throws GlobError on a malformed one. */
 export function compileGlob(source: string): Glob {
-  const alternatives = expandBraces(source).map((alt) => alt.split("/").filter((s, i, all) => s !== "" || all.length === 1));
+  const alternatives = expandBraces(source).map((alt) => alt.split("/").filter((s, _i, all) => s !== "" || all.length === 1));
   const compiled = alternatives.map((segs) => segs.map((s): Segment => (s === "**" ? GLOBSTAR : compileSegment(s, source))));
   return {
     source,

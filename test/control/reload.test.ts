@@ -7,9 +7,9 @@ import { ensureStream } from "../../cluster/stream.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
-import { sleep, waitFor } from "../../cluster/wait-for.js";
+import { waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { cli, controlYaml, statusJson, held, waitFeeding, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
+import { cli, controlYaml, statusJson, waitFeeding, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
 
 const dir = tempDir("bustle-control-reload-");
 const d = dir.path;
@@ -38,8 +38,6 @@ after(async () => {
 
 /** `bustle-control status BOT --json`, as a user runs it. */
 const status = (id?: string) => statusJson(file, id);
-/** The same answer without starting a CLI process (for polling). */
-const one = async (id: string) => (await held(nc)).find((b) => b.id === id);
 const got = (id: string) => record(d, id).filter((l) => l.startsWith("got "));
 
 test("control reload - bots start", async () => {

@@ -1,5 +1,4 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import { waitFor } from "../../cluster/wait-for.js";
 import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, written } from "./harness.js";
 

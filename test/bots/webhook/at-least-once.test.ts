@@ -18,7 +18,7 @@ import { freePort } from "../../../cluster/net.js";
 import { ensureStream } from "../../../cluster/stream.js";
 import { startServer } from "../../../cluster/servers.js";
 import { tempDir } from "../../../cluster/temp.js";
-import { sleep, waitFor } from "../../../cluster/wait-for.js";
+import { waitFor } from "../../../cluster/wait-for.js";
 import { controlYaml, held, startControl, stopControl, waitFeeding, type ControlProcess } from "../../control/harness.js";
 
 const TOTAL = 500;
