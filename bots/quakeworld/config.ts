@@ -57,7 +57,7 @@ export const quakeworldSchema = refine(object({
    */
   maps_dir: optional(string({ min: 1 })),
   /** The spectator's name in the game. */
-  spectator_name: optional(string({ min: 1, max: 24, pattern: /^[A-Za-z0-9_.\-\[\]()]+$/, describe: "a plain name" }), QW_DEFAULTS.spectator_name),
+  spectator_name: optional(string({ min: 1, max: 24, pattern: /^[A-Za-z0-9_.\-[\]()]+$/, describe: "a plain name" }), QW_DEFAULTS.spectator_name),
 }), (c, report, path) => {
   const seen = new Set<string>();
   c.servers.forEach((s, i) => {

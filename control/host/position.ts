@@ -24,7 +24,7 @@ export class PositionStore {
   /** The last sequence this bot consumed, or undefined when it never ran. */
   async load(): Promise<number | undefined> {
     const e = await this.kv.get(this.key);
-    if (!e || e.operation !== "PUT") return undefined;
+    if (e?.operation !== "PUT") return undefined;
     try {
       const seq = (e.json() as { seq?: unknown }).seq;
       if (typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 0) {

@@ -227,7 +227,11 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       const now = present.get(user);
       if (!now || now.identity !== watched.get(user)!.home.identity || now.real !== watched.get(user)!.home.real) await unwatch(user);
     }
-    for (const user of [...retryAt.keys()]) if (!present.has(user)) retryAt.delete(user), failures.delete(user);
+    for (const user of [...retryAt.keys()]) {
+      if (present.has(user)) continue;
+      retryAt.delete(user);
+      failures.delete(user);
+    }
     const limited = Date.now() < limitUntil; // retries run on real time; `clock` is the coalescer's
     if (limitReported && !limited) log.debug("retrying home directories left unwatched by the inotify limit", { unwatched: present.size - watched.size });
     // The first scan (or the first after the root came back) tries one subscription for all.

@@ -53,7 +53,7 @@ export function makeFeedFilter(opts: FilterOptions): { keep: FeedFilter; indexed
       if (byLine && !byLine(line)) return false;
       if (kinds && !(meta && kinds.has(meta.kind))) return false;
       if (notKinds && meta && notKinds.has(meta.kind)) return false;
-      if (muted && muted(line.toString("utf8"), nodeOf(line), meta)) return false;
+      if (muted?.(line.toString("utf8"), nodeOf(line), meta)) return false;
       return true;
     },
   };

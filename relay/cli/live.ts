@@ -97,7 +97,10 @@ export function typingFrames(body: Segment[], mood: Mood): Array<Array<{ style: 
     let word: Array<{ style: string; ch: string }> = [];
     for (const c of cells) {
       word.push(c);
-      if (c.ch === " ") (frames.push(word), (word = []));
+      if (c.ch === " ") {
+        frames.push(word);
+        word = [];
+      }
     }
     if (word.length) frames.push(word);
     return frames;

@@ -82,7 +82,7 @@ export class RecentLines {
       if (s.offset > size) break;
       const end = s.offset + s.line.length + 1;
       const now = end <= size ? readExactly(fd, s.line.length + 1, s.offset) : undefined;
-      if (!now || now[s.line.length] !== 0x0a || !now.subarray(0, s.line.length).equals(s.line)) {
+      if (now?.[s.line.length] !== 0x0a || !now.subarray(0, s.line.length).equals(s.line)) {
         at = s.offset;
         break;
       }

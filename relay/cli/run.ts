@@ -27,6 +27,6 @@ export function fsError(what: string, path: string, err: unknown): CliError {
 /** The user's home folder: $HOME (absolute), as the relay finds spools under the homes root. */
 export function homeDir(): string {
   const home = process.env.HOME;
-  if (!home || !home.startsWith("/")) throw new CliError("$HOME is not set to an absolute path; cannot find your home folder");
+  if (!home?.startsWith("/")) throw new CliError("$HOME is not set to an absolute path; cannot find your home folder");
   return home;
 }

@@ -11,7 +11,7 @@ import { fsError, homeDir } from "./run.js";
 
 function base(variable: string, fallback: string[]): string {
   const v = process.env[variable];
-  return v && v.startsWith("/") ? v : join(homeDir(), ...fallback);
+  return v?.startsWith("/") ? v : join(homeDir(), ...fallback);
 }
 
 export const configPath = (name: string): string => join(base("XDG_CONFIG_HOME", [".config"]), "bustle", name);

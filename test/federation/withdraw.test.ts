@@ -134,7 +134,7 @@ test("federation - a member cannot withdraw another node's event: the server ref
   await waitFor(() => logs().every((l) => l.split("twice said").length === 3), 20_000, "both lines everywhere");
   const two = bustled("a", "withdraw", "--match", "TWICE");
   assert.equal(two.code, 1);
-  assert.match(two.stderr, /^bustled: 2 events of a contain "TWICE"; withdraw one by its id:\n  \S+  \S+ a ~bob twice said\n  \S+  \S+ a ~bob twice said\n$/);
+  assert.match(two.stderr, /^bustled: 2 events of a contain "TWICE"; withdraw one by its id:\n {2}\S+ {2}\S+ a ~bob twice said\n {2}\S+ {2}\S+ a ~bob twice said\n$/);
   assert.equal(bustled("a", "withdraw").code, 2, "neither an id nor --match: a usage error");
   const b = await connectAs(fed(), "b", "relay", "b");
   try {

@@ -76,8 +76,8 @@ interface EventsPage {
     const when = new Date(ev.ts);
     const t = document.createElement("time");
     t.dateTime = ev.ts;
-    t.textContent = isNaN(when.getTime()) ? ev.ts : timeFmt.format(when);
-    t.title = isNaN(when.getTime()) ? ev.ts : when.toLocaleString();
+    t.textContent = Number.isNaN(when.getTime()) ? ev.ts : timeFmt.format(when);
+    t.title = Number.isNaN(when.getTime()) ? ev.ts : when.toLocaleString();
     const text = document.createElement("p");
     text.className = "text";
     text.textContent = ev.text;

@@ -16,7 +16,10 @@ function setup(section: Record<string, unknown> = {}) {
   const commands: string[] = [];
   const inbound = new Inbound({
     config: ircConfig({ host: "irc.example.org", nick: "bustle", channels: ["#bustle", "#Two"], ignore: ["OtherBot"], listen: { window: "10s" }, ...section }),
-    publish: async (o) => (published.push(o), "id"),
+    publish: async (o) => {
+      published.push(o);
+      return "id";
+    },
     log: silentLogger,
     myNick: () => "bustle_",
     command: (ch, nick) => void commands.push(`${ch} ${nick}`),
