@@ -4,7 +4,7 @@
  * order, a second one leaves at once, SIGHUP reloads). It knows no particular program: each bin
  * composes its commands and hands them here.
  */
-import { Command, CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
 import { isExpectedError } from "./errors.js";
 import type { Logger } from "./logger.js";
 

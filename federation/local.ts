@@ -17,7 +17,7 @@ import { waitClusterReady } from "../cluster/servers.js";
 import { initFederation, type FederationMap, type InitHooks } from "./init.js";
 import { changeFederation, withMember } from "./plan-file.js";
 import { ADMIN_ID } from "../cluster/names.js";
-import { type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
+import type { BotGrant, FederationPlan, ServerNode } from "./plan.js";
 import type { ConfUser } from "./server-conf.js";
 
 export interface LocalFederationOptions {
