@@ -4,8 +4,8 @@
  *
  *   <state>/auth/                     0755 (the CA and the status credential are for everyone)
  *     relay.password                  0600  user <id>          bustled: own events, follow the stream
- *     control.password                0600  user <id>.control  bustle-control serve on this machine
- *     admin.password                  0600  user <id>.admin    stream and KV management (delete, purge)
+ *     control.password                0600  user <id>.control  bustle-control serve on this machine (reads, never writes, the bots config)
+ *     admin.password                  0600  user <id>.admin    stream and KV management (delete, purge), bustle-control apply
  *     status.password                 0644  user <id>.status   read-only: server and stream info (`bustle status`)
  *     ca.pem                          0644  the CA every local client pins
  *     ca-key.pem, server-key.pem      0600  (server.pem 0644): the embedded server's TLS identity

@@ -21,6 +21,7 @@ export class BotsConfigFollower {
   private watcher: { stop(): void } | undefined;
   private wake: (() => void) | undefined;
   private done: Promise<void> | undefined;
+  private lastWhy: string | undefined;
 
   constructor(private readonly nc: NatsConnection, private readonly log: Logger, private readonly onRevision: (r: Revision) => void) {}
 
@@ -42,7 +43,10 @@ export class BotsConfigFollower {
         const kv = await openConfig(this.nc);
         if (kv) await this.follow(kv);
       } catch (err) {
-        if (!this.stopped) this.log.warn("cannot follow the federation's bots config; trying again", { error: err });
+        // Said once per reason, not at every look (a credential refused the bucket stays refused).
+        const why = String((err as Error)?.message ?? err);
+        if (!this.stopped && why !== this.lastWhy) this.log.warn("cannot follow the federation's bots config; trying again every few seconds", { error: err });
+        this.lastWhy = why;
       }
       if (this.stopped) return;
       await new Promise<void>((r) => {

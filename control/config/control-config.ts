@@ -206,6 +206,8 @@ export function parseControlConfig(text: string, name: string, registry: Registr
       bus = localBusSettings(localCredentials(nodeCfg.state.dir, nodeCfg.node.id), "control", nodeCfg.nats.port);
     } else {
       bus = resolveBusSettings({ ...nodeCfg.nats, ...controlCredential(ref, nodeCfg.nats, nodeFile!, baseDir, name) }, nodeFile, servers);
+      // Another of the embedded server's users (its admin, for `apply`): the same pinned CA.
+      if (isEmbedded(nodeCfg)) bus = { ...bus, tls: { caFile: localCredentials(nodeCfg.state.dir, nodeCfg.node.id).ca } };
     }
   } else {
     const n = v.nats as NatsSection;
