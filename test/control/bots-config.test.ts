@@ -28,20 +28,26 @@ const revs: number[] = [];
 
 const BOTS = ["echo-a", "echo-b"];
 
-/** The recorder programs running for `id` right now (their shells, from /proc). */
+/**
+ * The recorder programs running for `id` right now (their shells, from /proc). A shell's own
+ * `$(...)` forks a child with the same command line for a moment; a recorder whose parent is a
+ * recorder is that child, not a second copy.
+ */
 function copies(id: string): number {
   const out = join(dir, `out-${id}.txt`);
-  let n = 0;
+  const parents = new Map<string, string>();
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (argv.includes(out) && argv.some((a) => a.endsWith("recorder.sh")) && !/^\d+ \(.*\) Z/.test(stat)) n++;
+      if (!argv.includes(out) || !argv.some((a) => a.endsWith("recorder.sh"))) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] !== "Z") parents.set(pid, fields[1]!);
     } catch {
       /* gone meanwhile */
     }
   }
-  return n;
+  return [...parents.values()].filter((ppid) => !parents.has(ppid)).length;
 }
 
 /**
