@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError } from "../../cluster/errors.js";
+import type { ConfigError } from "../../cluster/errors.js";
 import { registry } from "../../bots/registry.js";
 import { parseControlConfig } from "../../control/config/control-config.js";
 import { parseStoredBots } from "../../control/bots-config/document.js";
