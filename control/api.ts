@@ -3,7 +3,7 @@
  * `bustle.ctl.status` with the bots it holds; the holder of a bot alone answers
  * `bustle.ctl.bot.<id>` (it subscribes when its lease is won and unsubscribes when it is lost).
  * Authorisation is NATS's: only the admin and the control servers of the nodes a bot may run on
- * may publish (or answer) on `bustle.ctl.bot.<id>` (cluster/federation/permissions.ts,
+ * may publish (or answer) on `bustle.ctl.bot.<id>` (cluster/permissions.ts,
  * docs/control.md); requests are still validated as hostile input.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";

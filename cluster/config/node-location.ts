@@ -8,7 +8,7 @@
  *                 one when its files are in /var/lib/bustle, the per-user one only for a
  *                 personal node — and otherwise says every place it looked.
  *
- * It lives in cluster/ (the ground floor) because relay/, control/ and cluster/federation/ all
+ * It lives in cluster/ (the ground floor) because relay/, control/ and federation/ all
  * need it and none of them may import another's internals. It knows paths only, no schema.
  */
 import { existsSync } from "node:fs";

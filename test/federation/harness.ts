@@ -1,6 +1,6 @@
 /**
  * Shared by the federation tests and the cluster benchmark: a real 3-server cluster with 3
- * relays (cluster/federation/local.ts), users who append to their spools, and checks that read
+ * relays (federation/local.ts), users who append to their spools, and checks that read
  * the logs the way a user would: counting lines and comparing files.
  */
 import assert from "node:assert/strict";
