@@ -14,7 +14,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { RelayProcess, writeRelayConfig } from "../test/support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../relay/local-node.js";
 import { startServer } from "../cluster/servers.js";
 import { tempDir } from "../cluster/temp.js";
 import { sleep, waitFor } from "../cluster/wait-for.js";

@@ -3,10 +3,9 @@
  * kill or restart it. Used by bustled's embedded default, `bustle-cluster up`, every test and
  * every benchmark.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { isRunning, stopChild } from "./child.js";
+import { ChildProgram } from "./child.js";
 import { ServerStartError } from "./errors.js";
 import { freePort } from "./net.js";
 
@@ -76,11 +75,9 @@ export function natsServerBin(): string {
   throw new ServerStartError("nats-server not found: install it (apt-get install nats-server) or set NATS_SERVER_BIN");
 }
 
-/** A running (or stopped) nats-server child process. */
+/** A running (or stopped) nats-server child process, on the one launcher (child.ts). */
 export class NatsServer {
-  private child: ChildProcess | undefined;
-  private exited: Promise<number | null> = Promise.resolve(null);
-  private readonly tail: string[] = [];
+  private program: ChildProgram | undefined;
 
   constructor(readonly spec: NatsServerSpec) {}
 
@@ -88,10 +85,10 @@ export class NatsServer {
     return `nats://${this.spec.host ?? "127.0.0.1"}:${this.spec.port}`;
   }
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.program?.pid;
   }
   get running(): boolean {
-    return isRunning(this.child);
+    return this.program?.running ?? false;
   }
 
   /**
@@ -101,71 +98,42 @@ export class NatsServer {
   async start(timeoutMs = 20_000): Promise<this> {
     if (this.running) return this;
     await killStale(this.spec.pidPath);
-    const log = createWriteStream(this.spec.logPath, { flags: "a" });
-    const child = spawn(this.spec.bin ?? natsServerBin(), ["-c", this.spec.confPath], { stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    liveChildren.add(child);
-    this.exited = new Promise((res) => child.once("exit", (code) => {
-      liveChildren.delete(child);
-      res(code);
-    }));
-    // Output can still arrive after "exit"; "close" comes once stdout and stderr are done.
-    child.once("close", () => log.end());
-    if (this.spec.pidPath && child.pid) writeFileSync(this.spec.pidPath, `${child.pid}\n`);
-    let ready!: () => void;
-    const readyP = new Promise<void>((r) => (ready = r));
-    const onData = (buf: Buffer) => {
-      log.write(buf);
-      for (const line of buf.toString("utf8").split("\n")) {
-        if (!line) continue;
-        this.tail.push(line);
-        if (this.tail.length > 20) this.tail.shift();
-        if (line.includes("Server is ready")) ready();
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      readyP.then(() => "ready" as const),
-      this.exited.then(() => "exited" as const),
-      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (outcome !== "ready") {
-      if (outcome === "timeout") await this.kill();
-      const why = this.tail.filter((l) => /\[(FTL|ERR)\]/.test(l)).slice(-3).join("; ") || this.tail.slice(-3).join("; ");
-      throw new ServerStartError(`nats-server (${this.spec.confPath}) ${outcome === "timeout" ? "did not become ready" : "exited"}: ${why || "no output"}`);
-    }
+    this.program = new ChildProgram({
+      name: `nats-server (${this.spec.confPath})`,
+      argv: [this.spec.bin ?? natsServerBin(), "-c", this.spec.confPath],
+      logPath: this.spec.logPath,
+      ready: { line: "Server is ready", timeoutMs },
+      explain: (recent) => recent.filter((l) => /\[(FTL|ERR)\]/.test(l)).slice(-3).join("; ") || recent.slice(-3).join("; "),
+    });
+    const started = this.program.start();
+    if (this.spec.pidPath && this.program.pid) writeFileSync(this.spec.pidPath, `${this.program.pid}\n`);
+    await started;
     return this;
   }
 
   /** Resolves with the exit code when the process ends (null if killed by a signal). */
   waitExit(): Promise<number | null> {
-    return this.exited;
+    return this.program?.waitExit() ?? Promise.resolve(null);
   }
 
   /** Graceful stop (SIGTERM), then SIGKILL after `graceMs`. */
   async stop(graceMs = 5_000): Promise<void> {
-    await stopChild(this.child, graceMs);
-    await this.exited;
+    await this.program?.stop(graceMs);
   }
 
   /** `kill -9`: the crash a fault test needs. */
   async kill(): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill("SIGKILL");
-    await this.exited;
+    await this.program?.kill();
   }
 
   /** Sends a signal without waiting (SIGSTOP/SIGCONT simulate a hung host). */
   signal(sig: NodeJS.Signals): void {
-    if (this.running) this.child!.kill(sig);
+    this.program?.signal(sig);
   }
 
   /** Last lines of the server's output, for error messages. */
   recentOutput(): string[] {
-    return [...this.tail];
+    return this.program?.recentOutput() ?? [];
   }
 }
 
@@ -197,12 +165,6 @@ async function killStale(pidPath: string | undefined): Promise<void> {
     }
   }
 }
-
-// Children are killed when this process exits, so a failed test never leaves servers behind.
-const liveChildren = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const c of liveChildren) c.kill("SIGKILL");
-});
 
 export interface LocalServerOptions {
   /** Folder for conf, store, log and pid. Created if missing. */

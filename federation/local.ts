@@ -5,13 +5,13 @@
  * between two nodes (routes both ways, and each relay's links to the other nodes' servers) goes
  * through a TcpProxy, so a test can cut one node off from the others.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../cluster/net.js";
 import { NatsServer } from "../cluster/nats-server.js";
 import { nodeDataPaths } from "../relay/config.js";
-import { BUSTLED_PATH } from "../relay/programs.js";
+import { bustledProgram } from "../relay/programs.js";
+import type { ChildProgram } from "../cluster/child.js";
 import { TcpProxy } from "./proxy.js";
 import { waitClusterReady } from "../cluster/servers.js";
 import { initFederation, type FederationMap, type InitHooks } from "./init.js";
@@ -65,8 +65,7 @@ export class LocalFederation {
   /** Init's program-only hooks (proxies, extra users), given again on every re-run. */
   private hooks: InitHooks | undefined;
   private readonly links: Link[] = [];
-  private readonly relays = new Map<string, ChildProcess>();
-  private readonly relayExits = new Map<string, Promise<number | null>>();
+  private readonly relays = new Map<string, ChildProgram>();
   map!: FederationMap;
 
   private constructor(readonly dir: string) {}
@@ -187,49 +186,36 @@ export class LocalFederation {
     await waitClusterReady(this.servers, timeoutMs);
   }
 
-  /** Spawns `bustled` for a node; its own output goes to `<node>/bustled.out`. */
-  startRelay(id: string, extraEnv: Record<string, string> = {}): ChildProcess {
+  /** Spawns `bustled` for a node (not waiting for it); its own output goes to `<node>/bustled.out`. */
+  startRelay(id: string, extraEnv: Record<string, string> = {}): ChildProgram {
     const n = this.relayNode(id);
-    if (this.relays.get(id)?.exitCode === null) throw new Error(`relay ${id} is already running`);
-    const out = createWriteStream(join(n.dir, "bustled.out"), { flags: "a" });
-    const child = spawn(process.execPath, [BUSTLED_PATH, "--config", n.config, "--homes", n.homes, "--log", n.log, "--state", n.state], {
-      stdio: ["ignore", "pipe", "pipe"],
+    if (this.relays.get(id)?.running) throw new Error(`relay ${id} is already running`);
+    const relay = bustledProgram({
+      config: n.config, state: n.state, logPath: join(n.dir, "bustled.out"), waitReady: false, graceMs: 10_000,
+      args: ["--homes", n.homes, "--log", n.log, "--state", n.state],
       env: { ...process.env, ...extraEnv },
     });
-    child.stdout!.pipe(out, { end: false });
-    child.stderr!.pipe(out, { end: false });
-    this.relays.set(id, child);
-    this.relayExits.set(id, new Promise((res) => child.once("exit", (code) => res(code))));
-    // Output can still arrive after "exit"; "close" comes once stdout and stderr are done.
-    child.once("close", () => out.end());
-    liveRelays.add(child);
-    child.once("exit", () => liveRelays.delete(child));
-    return child;
+    void relay.start(); // spawns at once; not waiting for readiness, so nothing to reject
+    this.relays.set(id, relay);
+    return relay;
   }
 
   startRelays(): void {
     for (const n of this.nodes) this.startRelay(n.id);
   }
 
-  /** SIGTERM (or `signal`) a relay and wait for it to exit (SIGKILL after 10 s). */
-  async stopRelay(id: string, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    const child = this.relays.get(id);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    child.kill(signal);
-    const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    const code = await this.relayExits.get(id);
-    clearTimeout(t);
-    return code ?? null;
+  /** SIGTERM a relay and wait for it to exit (SIGKILL after 10 s). */
+  async stopRelay(id: string): Promise<number | null> {
+    return (await this.relays.get(id)?.stop()) ?? null;
   }
 
   relayRunning(id: string): boolean {
-    const c = this.relays.get(id);
-    return c !== undefined && c.exitCode === null && c.signalCode === null;
+    return this.relays.get(id)?.running ?? false;
   }
 
   /** Resolves when a relay exits (for `up`: one dying is news). */
   relayExit(id: string): Promise<number | null> {
-    return this.relayExits.get(id) ?? Promise.resolve(null);
+    return this.relays.get(id)?.waitExit() ?? Promise.resolve(null);
   }
 
   /** Cuts every link between node `id` and the others (needs `proxies`). */
@@ -264,9 +250,3 @@ function relayFiles(dir: string, id: string): LocalRelayNode {
   mkdirSync(n.homes, { recursive: true });
   return n;
 }
-
-// A test or `up` that dies must not leave relays behind.
-const liveRelays = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const c of liveRelays) c.kill("SIGKILL");
-});

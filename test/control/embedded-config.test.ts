@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../cluster/net.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, makeHome } from "../relay/support.js";

@@ -4,10 +4,11 @@
  * themselves running at the same time through flock), and events published into BUSTLE.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { ChildProgram } from "../../cluster/child.js";
 import { encodeEvent, makeEvent, subjectOf } from "../../cluster/envelope.js";
 import { bin } from "../support/paths.js";
 import { waitFor } from "../../cluster/wait-for.js";
@@ -54,6 +55,7 @@ export function record(dir: string, id: string): string[] {
 export const starts = (lines: string[]) => lines.filter((l) => l.startsWith("start "));
 
 export interface ControlProcess {
+  program: ChildProgram;
   proc: ChildProcess;
   pid: number;
   logFile: string;
@@ -62,26 +64,20 @@ export interface ControlProcess {
   alive(): boolean;
 }
 
-/** Runs `bustle-control serve --config FILE`, its stderr into `logFile`. Stop it with stopControl(). */
+/** Runs `bustle-control serve --config FILE`, its output into `logFile`. Stop it with stopControl(). */
 export function startControl(configFile: string, logFile: string): ControlProcess {
-  const fd = openSync(logFile, "a");
-  const proc = spawn(process.execPath, [bin("control/bin/bustle-control.js"), "serve", "--config", configFile], { stdio: ["ignore", fd, fd] });
-  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  const program = new ChildProgram({ name: "bustle-control serve", argv: [process.execPath, bin("control/bin/bustle-control.js"), "serve", "--config", configFile], logPath: logFile, graceMs: 15_000 });
+  void program.start(); // spawns at once; nothing to wait for
   return {
-    proc, pid: proc.pid!, logFile, exited,
+    program, proc: program.process!, pid: program.pid!, logFile, exited: program.waitExit(),
     log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
-    alive: () => proc.exitCode === null && proc.signalCode === null,
+    alive: () => program.running,
   };
 }
 
 /** SIGTERM, then SIGKILL after 15 s; resolves with the exit code. */
-export async function stopControl(c: ControlProcess): Promise<number | null> {
-  if (!c.alive()) return c.exited;
-  c.proc.kill("SIGTERM");
-  const t = setTimeout(() => c.proc.kill("SIGKILL"), 15_000);
-  const code = await c.exited;
-  clearTimeout(t);
-  return code;
+export function stopControl(c: ControlProcess): Promise<number | null> {
+  return c.program.stop();
 }
 
 export interface CliResult {

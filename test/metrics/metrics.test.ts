@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { freePort } from "../../cluster/net.js";
-import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { recorderBot, startControl, statusJson, stopControl, writeRecorder, type ControlProcess } from "../control/harness.js";

@@ -5,7 +5,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";

@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync
 import { join } from "node:path";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { bin } from "../support/paths.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../relay/local-node.js";
 import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf } from "../../cluster/envelope.js";
 import { startBus } from "../support/bus.js";
-import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { indexPathOf, parseIndexRecord } from "../../relay/log-index.js";

@@ -6,7 +6,7 @@ import { closeBus, connectBus } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { freePort } from "../../cluster/net.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";

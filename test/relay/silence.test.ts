@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bin } from "../support/paths.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../relay/local-node.js";
 import { startServer } from "../../cluster/servers.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { tempDir } from "../../cluster/temp.js";

@@ -13,7 +13,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureCa, ensureNodeCert } from "../../cluster/tls.js";
 import { localCredentials } from "../../cluster/local-auth.js";
 import { freePort } from "../../cluster/net.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";

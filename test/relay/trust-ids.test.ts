@@ -14,7 +14,7 @@ import { closeBus, connectBus, type NatsConnection } from "../../cluster/connect
 import { encodeEvent, makeEvent, stableEventId } from "../../cluster/envelope.js";
 import { silentLogger } from "../../cluster/logger.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../relay/local-node.js";
 import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
 import { localBusSettings, localCredentials, type LocalRole } from "../../cluster/local-auth.js";
 import { silentLogger } from "../../cluster/logger.js";
-import type { RelayFiles } from "../support/relay-process.js";
+import type { RelayFiles } from "../../relay/local-node.js";
 
 export const NOBODY = 65534;
 const ATTACKER = join(dirname(fileURLToPath(import.meta.url)), "trust-attacker.js");

@@ -16,7 +16,7 @@ import { prepareLocalServer } from "../../cluster/nats-server.js";
 import { freePort } from "../../cluster/net.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { bin } from "../support/paths.js";
-import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { jetstream } from "@nats-io/jetstream";

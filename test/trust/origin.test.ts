@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../cluster/config/load.js";
 import { freePort } from "../../cluster/net.js";
-import { RelayProcess, writeRelayConfig } from "../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { createBotContext } from "../../bots/context.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { isSafeText } from "../../../cluster/text.js";
-import { RelayProcess, writeRelayConfig } from "../../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../../relay/local-node.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { consoleText } from "../../../bots/quakeworld/charset.js";

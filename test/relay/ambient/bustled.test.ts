@@ -6,7 +6,7 @@ import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsServer } from "../../../cluster/nats-server.js";
 import { bin } from "../../support/paths.js";
-import { RelayProcess, writeRelayConfig } from "../../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../../relay/local-node.js";
 import { startServer } from "../../../cluster/servers.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf, type EventInit } from "../../../cluster/envelope.js";
 import { startBus, type Bus } from "../../support/bus.js";
-import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../support/relay-process.js";
+import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../../relay/local-node.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { appendSpool, logLines, makeHome, textOf } from "../support.js";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsServer } from "../../../cluster/nats-server.js";
-import { RelayProcess, writeRelayConfig } from "../../support/relay-process.js";
+import { RelayProcess, writeRelayConfig } from "../../../relay/local-node.js";
 import { startServer } from "../../../cluster/servers.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
