@@ -9,7 +9,7 @@
  *   AMBIENT_HOMES (5000), AMBIENT_SAMPLES (200), AMBIENT_SUBJECTS (bustle,parcel,fs.watch,chokidar)
  */
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, watch, writeFileSync } from "node:fs";
+import { appendFileSync, watch } from "node:fs";
 import { join, sep } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -20,14 +20,14 @@ import { memoryAudit } from "../relay/audit.js";
 import { DEFAULT_AMBIENT_RULES } from "../relay/ambient/config.js";
 import { ownWatchCount } from "../relay/ambient/inotify.js";
 import { createAmbientWatcher } from "../relay/ambient/watcher.js";
+import { benchUser, makeHomeTree } from "./lib/home-tree.js";
 import { fmt, summarize, table } from "./lib/stats.js";
 
 const HOMES = Number(process.env.AMBIENT_HOMES ?? 5000);
 const SAMPLES = Math.min(HOMES, Number(process.env.AMBIENT_SAMPLES ?? 200));
 const SUBJECTS = (process.env.AMBIENT_SUBJECTS ?? "bustle,parcel,fs.watch,chokidar").split(",");
 const SUBJECT_TIMEOUT_MS = 150_000;
-const FOLDERS = ["public_html", "projects", "notes"];
-const user = (i: number) => `u${String(i).padStart(5, "0")}`;
+const user = benchUser;
 
 interface Result {
   subject: string;
@@ -38,19 +38,6 @@ interface Result {
   watches: number | undefined;
   latencies: number[];
   missed: number;
-}
-
-function makeTree(root: string): void {
-  mkdirSync(root);
-  for (let i = 0; i < HOMES; i++) {
-    const home = join(root, user(i));
-    mkdirSync(home);
-    for (let f = 0; f < 20; f++) {
-      const dir = join(home, FOLDERS[f % 3]!);
-      if (f < 3) mkdirSync(dir);
-      writeFileSync(join(dir, `file${f}.txt`), `file ${f} of ${user(i)}\n`);
-    }
-  }
 }
 
 /** A subject: starts watching `root`, calls `hit(user)` for each change it reports; resolves when ready. */
@@ -160,7 +147,7 @@ async function main(): Promise<void> {
   try {
     const root = join(tmp.path, "home");
     const t = performance.now();
-    makeTree(root);
+    makeHomeTree(root, HOMES);
     const load = (await import("node:os")).loadavg()[0]!;
     console.log(`tree: ${HOMES} homes × 20 files in 3 subfolders (${HOMES * 4 + 1} directories, ${HOMES * 20} files), made in ${fmt((performance.now() - t) / 1000)} s; ${SAMPLES} latency samples per subject; load average ${fmt(load)} on ${(await import("node:os")).cpus().length} cores`);
     const rows: Array<Array<string | number>> = [];
