@@ -4,6 +4,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
@@ -120,4 +121,11 @@ test("bot host - messages it does not know are ignored", async () => {
   h.host.receive(null);
   assert.deepEqual(h.sent, []);
   assert.deepEqual(h.exits, []);
+});
+
+test("bot host - the program run by hand says who starts it and exits 2", () => {
+  const r = spawnSync(process.execPath, [bin("control/bin/bot-host.js")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "bustle bot host: this program is started by `bustle-control serve`, not by hand\n");
+  assert.equal(r.stdout, "");
 });
