@@ -17,8 +17,8 @@ import type { Logger } from "../cluster/logger.js";
 import { registry as defaultRegistry, type Registry } from "../bots/registry.js";
 import { ControlApi, type ServerStatus } from "./api.js";
 import { openBuckets } from "./buckets.js";
-import { parseStoredBots, type Revision } from "./bots-config/document.js";
-import { effectiveBots, withBots, type StoredBots } from "./bots-config/effective.js";
+import { BotsSource } from "./bots-config/bots-source.js";
+import type { Revision } from "./bots-config/document.js";
 import { BotsConfigFollower } from "./bots-config/follower.js";
 import type { ControlConfig } from "./config/control-config.js";
 import { Supervisor } from "./supervisor.js";
@@ -55,46 +55,12 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
   let supervisor: Supervisor | undefined;
   let api: ControlApi | undefined;
   let follower: BotsConfigFollower | undefined;
-  const registry = deps.registry ?? defaultRegistry;
-  // This file's config, and the federation's stored list when there is one (and it is valid).
-  let local = config;
-  let stored: StoredBots | undefined;
-  const toldSkipped = new Set<string>();
-  const effective = (file: ControlConfig): ControlConfig => {
-    const e = effectiveBots(file, stored, registry);
-    for (const s of e.skipped) {
-      if (toldSkipped.has(`${e.source} ${s.id}`)) continue;
-      toldSkipped.add(`${e.source} ${s.id}`);
-      log.error(`bot ${s.id} of the federation's bots config (revision ${e.source}) cannot run on this node, not campaigning for it here: ${s.why}`);
-    }
-    return withBots(file, e.bots);
-  };
-  // One change at a time: SIGHUP reloads and new stored revisions are applied in turn.
+  // control.yaml and the federation's stored list; one change at a time (SIGHUP, new revisions).
+  const source = new BotsSource(config, deps.registry ?? defaultRegistry, log.child("bots-config"));
   let applying = Promise.resolve();
   const enqueue = (fn: () => Promise<unknown>): Promise<void> => (applying = applying.then(fn).then(() => {}, (err) => log.error("applying a bots change failed", { error: err })));
-  /** Takes a stored revision in; false when it changes nothing (unreadable or invalid: logged). */
-  const accept = (r: Revision): boolean => {
-    if (r.deleted) {
-      stored = undefined;
-      log.warn("the federation's bots config was deleted; back to control.yaml's bots", { revision: r.revision });
-    } else {
-      if (!r.doc) {
-        log.error(`the federation's bots config revision ${r.revision} is not a bots document this server reads; keeping the bots it runs`);
-        return false;
-      }
-      try {
-        stored = { revision: r.revision, specs: parseStoredBots(r.doc.bots, registry, `federation bots config revision ${r.revision}`) };
-      } catch (err) {
-        log.error(`the federation's bots config revision ${r.revision} is not used, the bots running keep running: ${err instanceof ConfigError ? err.problems.join("; ") : String(err)}`);
-        return false;
-      }
-      const a = r.doc.applied;
-      log.info("following the federation's bots config", { revision: r.revision, applied: `${a.user} (${a.unix}@${a.host}) at ${a.at}`, follow: local.federation.bots });
-    }
-    return true;
-  };
   const onRevision = (r: Revision) => {
-    if (accept(r)) void enqueue(() => supervisor!.apply(effective(local)));
+    if (source.accept(r)) void enqueue(() => supervisor!.apply(source.config()));
   };
   return {
     instance,
@@ -130,9 +96,9 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
       failStart = undefined;
       follower = new BotsConfigFollower(nc, log.child("bots-config"), onRevision);
       const first = await follower.read().catch((err) => void log.warn("cannot read the federation's bots config; starting with control.yaml's bots", { error: err }));
-      if (first) accept(first);
-      supervisor = new Supervisor(effective(config), {
-        buckets, instance, log: log.child("supervisor"), reread: () => effective(deps.reread()),
+      if (first) source.accept(first);
+      supervisor = new Supervisor(source.config(), {
+        buckets, instance, log: log.child("supervisor"), reread: () => source.config(deps.reread()),
         hostPath: deps.hostPath ?? join(here, "bin", "bot-host.js"),
         registryModule: deps.registryModule ?? join(here, "..", "bots", "registry.js"),
       });
@@ -151,8 +117,8 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
         log.error(`control.yaml not reloaded; the old config keeps running: ${why}`);
         return false;
       }
-      local = next;
-      await enqueue(() => supervisor!.apply(effective(next)));
+      source.setFile(next);
+      await enqueue(() => supervisor!.apply(source.config()));
       return true;
     },
     async stop() {

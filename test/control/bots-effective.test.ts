@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { ConfigError } from "../../cluster/errors.js";
 import { registry } from "../../bots/registry.js";
 import { parseControlConfig } from "../../control/config/control-config.js";
-import { parseStoredBots } from "../../control/bots-config/document.js";
+import { botLabels, parseStoredBots, readDocument } from "../../control/bots-config/document.js";
 import { effectiveBots } from "../../control/bots-config/effective.js";
 
 const head = `node: town\nnats: {servers: ["nats://127.0.0.1:4222"]}\n`;
@@ -62,4 +62,14 @@ test("bots effective - a stored list that does not validate names the revision a
       assert.match(err.message, /federation bots config revision 9 bots\[2\]\.type: unknown bot type "nope"/);
       return true;
     });
+});
+
+test("bots document - strings read back from KV are sanitised before anything prints them", () => {
+  const raw = { v: 1, bots: [{ id: "a\u001b]0;owned\u0007", type: "exec\u009b2J" }], applied: { user: "admin", unix: "mal\u001b[2Jlory\nroot", host: "h\u202eost", at: 5, file: "f" } };
+  const doc = readDocument(new TextEncoder().encode(JSON.stringify(raw)))!;
+  const printed = [doc.applied.user, doc.applied.unix, doc.applied.host, doc.applied.at, ...botLabels(doc.bots)].join(" ");
+  assert.doesNotMatch(printed, /[\u0000-\u001f\u007f-\u009f\u202e]/);
+  assert.equal(doc.applied.at, "?");
+  assert.equal(readDocument(new TextEncoder().encode("{not json")), undefined);
+  assert.equal(readDocument(new TextEncoder().encode(JSON.stringify({ v: 2, bots: [] }))), undefined);
 });
