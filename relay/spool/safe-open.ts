@@ -129,9 +129,9 @@ export type RecheckResult = { kind: "same"; stat: Stats } | { kind: "changed" };
  */
 export async function recheckSpool(home: string, held: { dev: number; ino: number; homeUid: number }): Promise<RecheckResult> {
   try {
-    const homeStat = await lstat(home);
+    // Both at once (one thread-pool round trip of latency, not two); judged together below.
+    const [homeStat, stat] = await Promise.all([lstat(home), lstat(join(home, SPOOL_NAME))]);
     if (!homeStat.isDirectory() || homeStat.uid !== held.homeUid) return { kind: "changed" };
-    const stat = await lstat(join(home, SPOOL_NAME));
     if (!stat.isFile() || stat.dev !== held.dev || stat.ino !== held.ino) return { kind: "changed" };
     if (stat.uid !== held.homeUid || stat.mode & 0o002) return { kind: "changed" };
     return { kind: "same", stat };
