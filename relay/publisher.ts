@@ -62,8 +62,12 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   const timeout = opts.ackTimeoutMs ?? 5_000;
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeOnStop!: () => void;
-  const stopped = new Promise<void>((r) => (wakeOnStop = r));
+  /**
+   * Wakes the loop while it waits for new events (a submit, a failure or stop). One resolver,
+   * not a Promise.race with long-lived promises: every race would leave a reaction on them,
+   * one per idle wake-up, for as long as the relay runs.
+   */
+  let wakeIdle: (() => void) | undefined;
 
   async function run(js: JetStreamClient): Promise<void> {
     let backoff = 0;
@@ -88,8 +92,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     const sent = new Set<string>();
     let acked: string[] = [];
     let failure: Error | undefined;
-    let signalFailure!: () => void;
-    const failed = new Promise<void>((r) => (signalFailure = r));
+    const signalFailure = () => wakeIdle?.();
     let ackFlush: NodeJS.Immediate | undefined;
     const flushAcks = () => {
       ackFlush = undefined;
@@ -104,7 +107,13 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       const next = view.next();
       if (next.done) {
         flushAcks();
-        await Promise.race([outbox.whenAdded(), failed, stopped]);
+        if (running && !failure) {
+          await new Promise<void>((r) => {
+            wakeIdle = r;
+            void outbox.whenAdded().then(r);
+          });
+        }
+        wakeIdle = undefined;
         view = outbox.live();
         continue;
       }
@@ -172,7 +181,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     },
     async stop() {
       running = false;
-      wakeOnStop();
+      wakeIdle?.();
       await Promise.race([loop, sleep(timeout + 1_000)]);
     },
     async drain(timeoutMs) {
