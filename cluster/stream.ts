@@ -9,6 +9,7 @@ import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type Jet
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { ALL_EVENTS, STREAM_NAME } from "./names.js";
 import type { Logger } from "./logger.js";
+import { sleep } from "./wait-for.js";
 
 export interface StreamLimits {
   /** Replicas; default min(3, servers in the cluster). */
@@ -57,8 +58,6 @@ export function streamConfig(limits: StreamLimits, replicas: number): Partial<St
     num_replicas: replicas,
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The limits ensureStream compares (and applyStreamLimits sets). */
 const LIMIT_KEYS = ["max_age", "max_bytes", "duplicate_window", "num_replicas"] as const;

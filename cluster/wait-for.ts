@@ -14,8 +14,22 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs: number,
       const detail = last instanceof Error ? `: last error ${last.message}` : "";
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }
 
+/** The one plain sleep: for pacing and retries; a test waits with waitFor instead. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A sleep that can be cut short: `wake()` resolves `done` at once (a stop during a retry's pause). */
+export function wakeableSleep(ms: number): { done: Promise<void>; wake: () => void } {
+  let wake!: () => void;
+  const done = new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    wake = () => {
+      clearTimeout(t);
+      r();
+    };
+  });
+  return { done, wake };
+}

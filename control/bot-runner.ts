@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { BotState } from "../bots/bot.js";
 import type { HostInit } from "./host/protocol.js";
 import type { BusSettings } from "../cluster/bus-config.js";
+import { backoffDelay } from "../cluster/backoff.js";
+import { wakeableSleep } from "../cluster/wait-for.js";
 import type { Logger } from "../cluster/logger.js";
 import { BotProcess } from "./bot-process.js";
 import type { BotSpec } from "./config/bots.js";
@@ -45,10 +47,6 @@ export interface RunnerDeps {
   registryModule: string;
   supervise: typeof SUPERVISE_DEFAULTS;
   log: Logger;
-}
-
-export function backoffDelay(attempt: number, base: number, max: number): number {
-  return Math.min(max, base * 2 ** Math.max(0, attempt - 1));
 }
 
 export class BotRunner {
@@ -145,17 +143,13 @@ export class BotRunner {
         this.log.error(`bot crashed ${this.fastCrashes} times in a row soon after starting; giving up (run \`bustle-control restart ${this.id}\` after fixing it)`, { lastError: why });
         return;
       }
-      const delay = backoffDelay(this.fastCrashes, backoff, max_backoff);
+      const delay = backoffDelay(this.fastCrashes - 1, { minMs: backoff, maxMs: max_backoff });
       this.restarts++;
       this.state = "backoff";
       this.log.warn("bot crashed; restarting after a pause", { error: why, delayMs: delay, restarts: this.restarts });
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, delay);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
+      const pause = wakeableSleep(delay);
+      this.wake = pause.wake;
+      await pause.done;
       this.wake = undefined;
     }
   }

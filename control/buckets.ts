@@ -5,6 +5,7 @@ import type { Logger } from "../cluster/logger.js";
 import { clusterSize } from "../cluster/stream.js";
 import { BOTS_BUCKET } from "../cluster/names.js";
 import { LEASE_BUCKET } from "./lease.js";
+import { sleep } from "../cluster/wait-for.js";
 
 export interface Buckets {
   leases: KV;
@@ -12,8 +13,6 @@ export interface Buckets {
   ttl: number;
   bots: KV;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function ensure(kvm: Kvm, name: string, opts: { ttl?: number; replicas: number }, log: Logger): Promise<KV> {
   try {

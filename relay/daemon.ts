@@ -28,6 +28,7 @@ import { openOutbox, type Outbox } from "./outbox.js";
 import { createPublisher, type Publisher } from "./publisher.js";
 import { watchSilences, type SilenceWatch } from "./silence.js";
 import { createSpoolReader, type SpoolReader } from "./spool/spool-reader.js";
+import { sleep } from "../cluster/wait-for.js";
 
 export interface RelayDeps {
   log: Logger;
@@ -80,7 +81,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         nc = await connectBus({ inboxPrefix: `_INBOX.${node}`, ...settings, name: `bustled ${node}`, logger: log.child("nats") });
       } catch (err) {
         log.error("cannot connect to NATS; retrying", { error: err, retry_ms: delay });
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         delay = Math.min(delay * 2, 30_000);
       }
     }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { renderLocalServerAuth, type LocalCredentials } from "../cluster/local-auth.js";
 import type { Logger } from "../cluster/logger.js";
 import { prepareLocalServer, type NatsServer } from "../cluster/nats-server.js";
+import { sleep } from "../cluster/wait-for.js";
 
 export interface EmbeddedServer {
   readonly url: string;
@@ -48,7 +49,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
       await server.waitExit();
       if (stopping) return;
       opts.log.error("embedded nats-server exited; restarting", { delay_ms: delay, output: server.recentOutput().slice(-3) });
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
       delay = Math.min(delay * 2, 10_000);
       try {
         await server.start();

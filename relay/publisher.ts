@@ -18,6 +18,7 @@ import type { Logger } from "../cluster/logger.js";
 import { STREAM_NAME } from "../cluster/names.js";
 import type { Audit } from "./audit.js";
 import type { Outbox } from "./outbox.js";
+import { sleep } from "../cluster/wait-for.js";
 
 export interface PublisherOptions {
   outbox: Outbox;
@@ -46,7 +47,6 @@ export interface Publisher {
   drain(timeoutMs: number): Promise<boolean>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Derived ids tried after a collision before the event is given up (audit-logged). */
 const MAX_REKEYS = 3;
 

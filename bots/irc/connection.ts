@@ -14,7 +14,7 @@ import { Client } from "irc-framework";
 import type { Logger } from "../../cluster/logger.js";
 import type { BotState } from "../bot.js";
 import { portOf, type IrcConfig } from "./config.js";
-import { ChannelJoins, DEFAULT_BACKOFF, JOIN_ERRORS, backoffDelay, nickCandidates, type BackoffPolicy } from "./policy.js";
+import { ChannelJoins, DEFAULT_BACKOFF, JOIN_ERRORS, nickCandidates, reconnectDelay, type BackoffPolicy } from "./policy.js";
 import { Roster } from "./roster.js";
 import { wireSafe } from "./sanitize.js";
 import type { Prefix } from "./split.js";
@@ -256,7 +256,7 @@ export class IrcConnection {
       return;
     }
     if (stable) this.attempt = 0;
-    const delay = backoffDelay(this.attempt++, this.backoff);
+    const delay = reconnectDelay(this.attempt++, this.backoff);
     const why = this.lastSocketError ?? "connection closed";
     this.lastSocketError = undefined;
     this.log.warn("disconnected; reconnecting", { reason: why, in_ms: delay, attempt: this.attempt });

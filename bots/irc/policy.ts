@@ -1,4 +1,5 @@
 /** The connection's small decisions, kept pure so they can be tested with plain values. */
+import { backoffDelay } from "../../cluster/backoff.js";
 
 /** Reconnect pacing. */
 export interface BackoffPolicy {
@@ -12,9 +13,8 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: BackoffPolicy = { minMs: 1_000, maxMs: 300_000, stableMs: 60_000 };
 
 /** Delay before reconnect attempt `n` (0-based): doubling from minMs up to maxMs, then 50–100 % of it. */
-export function backoffDelay(n: number, p: BackoffPolicy, random = Math.random): number {
-  const ceiling = Math.min(p.maxMs, p.minMs * 2 ** Math.min(n, 30));
-  return Math.round(ceiling * (0.5 + random() / 2));
+export function reconnectDelay(n: number, p: BackoffPolicy, random = Math.random): number {
+  return backoffDelay(n, { minMs: p.minMs, maxMs: p.maxMs, jitter: 0.5 }, random);
 }
 
 /** The nicks to try in turn: the configured one, with underscores, then with random digits. */

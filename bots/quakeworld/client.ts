@@ -7,6 +7,7 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import type { Logger } from "../../cluster/logger.js";
+import { wakeableSleep } from "../../cluster/wait-for.js";
 import { MsgWriter, isOob, oob } from "./msg.js";
 import { Netchan } from "./netchan.js";
 import { JoinSequence } from "./join.js";
@@ -116,13 +117,9 @@ export class QwClient {
         this.opts.log.debug(`still cannot join ${where}: ${end.why}`);
       }
       const wait = Math.round(delay * (0.8 + Math.random() * 0.4));
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, wait);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
+      const pause = wakeableSleep(wait);
+      this.wake = pause.wake;
+      await pause.done;
       this.wake = undefined;
       if (!end.joined) delay = Math.min(this.backoff.maxMs, delay * 2);
     }

@@ -8,6 +8,7 @@
  */
 import { ARRIVALS, moodOf, type Mood } from "./mood.js";
 import { splitLine, terminalSafe, type Output, type Renderer } from "./render.js";
+import { sleep } from "../../cluster/wait-for.js";
 
 export interface LiveTerminal extends Output {
   columns?: number;
@@ -163,7 +164,6 @@ export function liveRenderer(out: LiveTerminal, err: Output, opts: LiveOptions =
     idle = undefined;
     clearIndicator();
   };
-  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
   async function type(line: Buffer): Promise<void> {
     const { prefix, body, mood } = styleLine(line, color);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { registry } from "../../bots/registry.js";
-import { backoffDelay } from "../../control/bot-runner.js";
+import { backoffDelay } from "../../cluster/backoff.js";
 import { mergeStatus, renderStatus } from "../../control/cli/status.js";
 import { parseControlConfig } from "../../control/config/control-config.js";
 
@@ -14,7 +14,7 @@ bots:
 `, "control.yaml", registry);
 
 test("control status - backoff doubles from the base up to the cap", () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, 1_000, 20_000)), [1_000, 2_000, 4_000, 8_000, 16_000, 20_000, 20_000]);
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { minMs: 1_000, maxMs: 20_000 })), [1_000, 2_000, 4_000, 8_000, 16_000, 20_000, 20_000]);
 });
 
 test("control status - configured bots nobody holds are unplaced or disabled; held ones come from their server", () => {

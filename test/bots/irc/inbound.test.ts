@@ -5,7 +5,7 @@ import { EventEmitter } from "node:events";
 import { silentLogger } from "../../../cluster/logger.js";
 import type { BotOutput } from "../../../bots/bot.js";
 import { Commands, NOTHING_YET } from "../../../bots/irc/commands.js";
-import { ChannelJoins, backoffDelay, nickCandidates } from "../../../bots/irc/policy.js";
+import { ChannelJoins, nickCandidates, reconnectDelay } from "../../../bots/irc/policy.js";
 import { Inbound } from "../../../bots/irc/inbound.js";
 import { Roster } from "../../../bots/irc/roster.js";
 import { ircConfig } from "./harness.js";
@@ -84,11 +84,11 @@ test("irc commands - the last few events, once per cooldown per channel", () => 
 
 test("irc connection - backoff doubles with jitter up to the cap, and nicks fall back", () => {
   const p = { minMs: 1000, maxMs: 60_000, stableMs: 60_000 };
-  assert.equal(backoffDelay(0, p, () => 0), 500);
-  assert.equal(backoffDelay(0, p, () => 1), 1000);
-  assert.equal(backoffDelay(3, p, () => 1), 8000);
-  assert.equal(backoffDelay(50, p, () => 1), 60_000);
-  assert.equal(backoffDelay(50, p, () => 0), 30_000);
+  assert.equal(reconnectDelay(0, p, () => 0), 500);
+  assert.equal(reconnectDelay(0, p, () => 1), 1000);
+  assert.equal(reconnectDelay(3, p, () => 1), 8000);
+  assert.equal(reconnectDelay(50, p, () => 1), 60_000);
+  assert.equal(reconnectDelay(50, p, () => 0), 30_000);
   const nicks = nickCandidates("bustle", () => 0.5);
   assert.deepEqual([0, 1, 2, 3].map(() => nicks.next().value), ["bustle", "bustle_", "bustle__", "bustle5500"]);
 });
