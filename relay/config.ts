@@ -2,16 +2,15 @@
  * node.yaml: the relay's configuration. Defaults live next to the schema; flags override keys;
  * the result is frozen. `loadNodeConfig(undefined)` is the embedded default.
  */
-import { join } from "node:path";
 import { loadConfigFile, deepFreeze, parseConfig } from "../cluster/config/load.js";
 import { int, jsonSchemaDocument, number, object, optional, string, duration, type Infer, type JsonSchema } from "../cluster/config/schema.js";
 import { NATS_DEFAULTS, natsSectionSchema } from "../cluster/bus-config.js";
 import { NODE_ID_RE } from "../cluster/names.js";
-import { defaultDataDir, defaultNodeId } from "../cluster/config/node-location.js";
+import { defaultDataDir, defaultNodeId, nodeDataPaths } from "../cluster/config/node-location.js";
 import { ambientSectionSchema } from "./ambient/config.js";
 import { metricsSectionSchema } from "../cluster/config/metrics-section.js";
 
-export { defaultDataDir, defaultNodeId };
+export { defaultDataDir, defaultNodeId, nodeDataPaths };
 
 /** Each section's defaults, in one place: the schema below fills them in, the docs quote them. */
 export const HOMES_DEFAULTS = { root: "/home" };
@@ -22,11 +21,6 @@ export const SPOOL_DEFAULTS = {
   /** Milliseconds between safety-net rescans. */
   rescan: 5000,
 };
-
-/** A node's files in its data dir, for the paths node.yaml leaves unset (and for tools that lay out a node). */
-export function nodeDataPaths(dataDir: string): { log: string; audit: string; state: string } {
-  return { log: join(dataDir, "bustle.log"), audit: join(dataDir, "audit.log"), state: join(dataDir, "state") };
-}
 
 export const nodeConfigSchema = object({
   node: optional(object({

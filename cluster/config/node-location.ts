@@ -38,6 +38,14 @@ export function defaultDataDir(configFile?: string): string {
   return personalDataDir();
 }
 
+/**
+ * A node's files in its data dir: the paths node.yaml leaves unset take these, tools that lay out
+ * a node use them, and a client recognises a node's folder by them.
+ */
+export function nodeDataPaths(dataDir: string): { log: string; audit: string; state: string } {
+  return { log: join(dataDir, "bustle.log"), audit: join(dataDir, "audit.log"), state: join(dataDir, "state") };
+}
+
 /** A node id made from the host name ("tilde.town" → "tilde-town"). */
 export function defaultNodeId(): string {
   const id = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 32);
@@ -81,7 +89,10 @@ export function requireConfig(search: ConfigSearch, what: string): FoundConfig {
 }
 
 /** A node's files are in `dir` when it has run there: its state folder or its log exists. */
-export const nodeRunsIn = (dir: string): boolean => existsSync(join(dir, "state")) || existsSync(join(dir, "bustle.log"));
+export function nodeRunsIn(dir: string): boolean {
+  const { state, log } = nodeDataPaths(dir);
+  return existsSync(state) || existsSync(log);
+}
 
 /**
  * How a client (any user) finds the node on this machine: its config file, or — with none — the

@@ -36,7 +36,7 @@ export function statusCommand(): Command {
         const ids = [...(map?.servers.map((s) => s.id) ?? []), ...(map?.members ?? [])];
         const local = ids.find((id) => existsSync(join(dir, id, "node.yaml"))) ?? first;
         node = readNodeFile(join(dir, local, "node.yaml"));
-        positions = ids.filter((id) => existsSync(join(dir, id, "state"))).map((id) => ({ id, file: logPositionPath(nodeDataPaths(join(dir, id)).state) }));
+        positions = ids.map((id) => ({ id, state: nodeDataPaths(join(dir, id)).state })).filter((n) => existsSync(n.state)).map((n) => ({ id: n.id, file: logPositionPath(n.state) }));
       } else {
         const where = locateNode(opts.config);
         if (where.file !== undefined) {
