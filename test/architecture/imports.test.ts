@@ -109,6 +109,17 @@ test("architecture - no production or benchmark file imports a floor above or be
   assert.deepEqual(treeViolations(), []);
 });
 
+test("architecture - every allow-list entry is still needed (remove it once its import is gone)", () => {
+  const stale = ALLOWED.filter((a) => {
+    const abs = join(ROOT, a.file);
+    if (!existsSync(abs)) return true;
+    const found = scan(a.file, readFileSync(abs, "utf8"));
+    const targets = found.specifiers.filter((x) => x.startsWith(".")).map((x) => posix(relative(ROOT, resolve(ROOT, dirname(a.file), x))).replace(/\.js$/, ".ts"));
+    return !targets.includes(a.imports) && !found.literals.includes(a.imports);
+  });
+  assert.deepEqual(stale.map((a) => `${a.file} -> ${a.imports}`), []);
+});
+
 test("architecture - the check names the file and the import: static, dynamic, type-only, re-export, path literal", () => {
   const probe = [
     `import { x } from "../relay/config.js";`,
