@@ -12,10 +12,10 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { LocalFederation } from "../federation/local.js";
 import { tempDir } from "../cluster/temp.js";
 import { sleep, waitFor } from "../cluster/wait-for.js";
-import { TEST_NODE_YAML, waitRelaysConnected } from "../test/federation/harness.js";
+import { LocalFederation, waitRelaysConnected } from "../federation/local.js";
+import { UNTHROTTLED_NODE_YAML } from "../relay/local-node.js";
 import { nowMs, watchLines, type LineWatch } from "./lib/log-watch.js";
 import { consumeToFile, publishWindowed, type FileConsumer } from "./lib/raw-jetstream.js";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats.js";
@@ -144,7 +144,7 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
 }
 
 const dir = tempDir("bustle-bench-cluster-");
-const fed = await LocalFederation.create({ dir: dir.path, nodes: 3, nodeYamlExtra: TEST_NODE_YAML, extraUsers: [BENCH_USER] });
+const fed = await LocalFederation.create({ dir: dir.path, nodes: 3, nodeYamlExtra: UNTHROTTLED_NODE_YAML, extraUsers: [BENCH_USER] });
 try {
   await fed.startServers();
   fed.startRelays();

@@ -5,7 +5,7 @@
  * between two nodes (routes both ways, and each relay's links to the other nodes' servers) goes
  * through a TcpProxy, so a test can cut one node off from the others.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../cluster/net.js";
 import { NatsServer } from "../cluster/nats-server.js";
@@ -13,7 +13,8 @@ import { nodeDataPaths } from "../relay/config.js";
 import { bustledProgram } from "../relay/programs.js";
 import type { ChildProgram } from "../cluster/child.js";
 import { TcpProxy } from "./proxy.js";
-import { waitClusterReady } from "../cluster/servers.js";
+import { monitor, waitClusterReady } from "../cluster/servers.js";
+import { waitFor } from "../cluster/wait-for.js";
 import { initFederation, type FederationMap, type InitHooks } from "./init.js";
 import { changeFederation, withMember } from "./plan-file.js";
 import { ADMIN_ID } from "../cluster/names.js";
@@ -250,3 +251,28 @@ function relayFiles(dir: string, id: string): LocalRelayNode {
   mkdirSync(n.homes, { recursive: true });
   return n;
 }
+
+/** The server (node id) each relay is connected to, from the servers' /connz. */
+export async function relayConnections(fed: LocalFederation): Promise<Map<string, string>> {
+  const where = new Map<string, string>();
+  for (const n of fed.nodes) {
+    if (!n.server.running) continue;
+    const connz = await monitor(n.server, "/connz?limit=1024");
+    for (const c of connz?.connections ?? []) {
+      const m = /^bustled (\S+)$/.exec(c.name ?? "");
+      if (m) where.set(m[1]!, n.id);
+    }
+  }
+  return where;
+}
+
+/** Waits until every core node's relay is connected to a server; fails at once, with its last words, if one exited. */
+export async function waitRelaysConnected(fed: LocalFederation, ms: number): Promise<void> {
+  await waitFor(async () => {
+    const dead = fed.nodes.find((n) => !fed.relayRunning(n.id));
+    if (dead) throw new Error(`relay ${dead.id} exited: ${readText(join(dead.dir, "bustled.out")).split("\n").slice(-3).join(" | ")}`);
+    return (await relayConnections(fed)).size === fed.nodes.length;
+  }, ms, "every relay to connect to a server");
+}
+
+const readText = (path: string): string => (existsSync(path) ? readFileSync(path, "utf8") : "");

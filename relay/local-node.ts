@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { ChildProgram } from "../cluster/child.js";
 import { bustledProgram } from "./programs.js";
 
@@ -22,6 +22,9 @@ export interface RelayFiles {
 }
 
 /** Lays out a node's folders under `dir` and writes its node.yaml (`extra` merged at the top level). */
+/** node.yaml settings that keep out of a load's way: rate limits out of reach, ambient watching off (spool lines only). */
+export const UNTHROTTLED_NODE_YAML = "spool: {rate: {burst: 1000000, per_minute: 10000000}, rescan: 1s}\nambient: {enabled: false}\n";
+
 export function writeRelayConfig(dir: string, node: string, nats: Record<string, unknown>, extra: Record<string, unknown> = {}): RelayFiles {
   const files: RelayFiles = {
     dir,
@@ -39,8 +42,7 @@ export function writeRelayConfig(dir: string, node: string, nats: Record<string,
     homes: { root: files.homes },
     log: { path: files.log, audit: files.audit },
     state: { dir: files.state },
-    spool: { rate: { burst: 1_000_000, per_minute: 10_000_000 }, rescan: "1s" },
-    ambient: { enabled: false },
+    ...parse(UNTHROTTLED_NODE_YAML),
     ...extra,
   };
   writeFileSync(files.config, stringify(config));

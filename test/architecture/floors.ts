@@ -48,7 +48,6 @@ export const PUBLISHED: { module: string; to: Floor; why: string }[] = [
  */
 const LAUNCHER = "launcher (issue 15) is moving benchmarks onto the one production launcher and shared helpers; until it lands";
 export const ALLOWED: { file: string; imports: string; why: string }[] = [
-  { file: "bench/cluster.bench.ts", imports: "test/federation/harness.ts", why: `${LAUNCHER}, cluster.bench takes the federation tests' node.yaml extra and relay wait` },
   { file: "bench/web-fanout.bench.ts", imports: "test/bots/web/support.ts", why: `${LAUNCHER}, web-fanout.bench takes the portal tests' bot config and feed loop` },
   { file: "bench/web-fanout.bench.ts", imports: "test/bots/web/sse-client.ts", why: `${LAUNCHER}, web-fanout.bench reads the stream with the portal tests' SSE client` },
 ];

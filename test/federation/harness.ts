@@ -8,20 +8,21 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { connect, PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
-import { LocalFederation, type LocalFederationOptions } from "../../federation/local.js";
+import { LocalFederation, waitRelaysConnected, type LocalFederationOptions } from "../../federation/local.js";
+import { UNTHROTTLED_NODE_YAML } from "../../relay/local-node.js";
 import { adminUser, controlUser, inboxPrefix, relayUser } from "../../cluster/permissions.js";
-import { monitor } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 
 /** Rate limits out of the way and ambient watching off: the tests count spool lines only. */
-export const TEST_NODE_YAML = "spool: {rate: {burst: 1000000, per_minute: 10000000}, rescan: 1s}\nambient: {enabled: false}\n";
+export { UNTHROTTLED_NODE_YAML as TEST_NODE_YAML } from "../../relay/local-node.js";
+export { relayConnections, waitRelaysConnected } from "../../federation/local.js";
 
 /** What a test may set of a federation: proxies, TLS, control nodes and bot grants. */
 export type FederationTestOptions = Omit<LocalFederationOptions, "dir" | "nodes" | "nodeYamlExtra">;
 
 export async function startFederation(dir: string, opts: FederationTestOptions = {}): Promise<LocalFederation> {
-  const fed = await LocalFederation.create({ dir, nodes: 3, nodeYamlExtra: TEST_NODE_YAML, ...opts });
+  const fed = await LocalFederation.create({ dir, nodes: 3, nodeYamlExtra: UNTHROTTLED_NODE_YAML, ...opts });
   try {
     await fed.startServers();
     fed.startRelays();
@@ -87,28 +88,6 @@ export async function connectAs(fed: LocalFederation, who: string, role: "relay"
     for await (const s of nc.status()) if (s.type === "error" && s.error instanceof PermissionViolationError) refused.push(s.error.subject);
   })();
   return { nc, refused };
-}
-
-/** The server (node id) each relay is connected to, from the servers' /connz. */
-export async function relayConnections(fed: LocalFederation): Promise<Map<string, string>> {
-  const where = new Map<string, string>();
-  for (const n of fed.nodes) {
-    if (!n.server.running) continue;
-    const connz = await monitor(n.server, "/connz?limit=1024");
-    for (const c of connz?.connections ?? []) {
-      const m = /^bustled (\S+)$/.exec(c.name ?? "");
-      if (m) where.set(m[1]!, n.id);
-    }
-  }
-  return where;
-}
-
-export async function waitRelaysConnected(fed: LocalFederation, ms: number): Promise<void> {
-  await waitFor(async () => {
-    const dead = fed.nodes.find((n) => !fed.relayRunning(n.id));
-    if (dead) throw new Error(`relay ${dead.id} exited: ${readLog(join(dead.dir, "bustled.out")).split("\n").slice(-3).join(" | ")}`);
-    return (await relayConnections(fed)).size === fed.nodes.length;
-  }, ms, "every relay to connect to a server");
 }
 
 /** A user on a node who writes plain-text spool lines `m <node> <user> <n>` (an update each). */
