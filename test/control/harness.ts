@@ -6,10 +6,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ChildProgram } from "../../cluster/child.js";
-import { encodeEvent, makeEvent, subjectOf } from "../../cluster/envelope.js";
+import { publishEvent } from "../support/bus.js";
 import { bin } from "../support/paths.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import type { BotStatus } from "../../control/bot-runner.js";
@@ -105,8 +104,7 @@ export function cliSync(args: string[]): CliResult {
 
 /** Publishes an `update` event from node `from` whose text is `text`. */
 export async function publish(nc: NatsConnection, text: string, from = "zia"): Promise<void> {
-  const e = makeEvent({ node: from, source: "spool", kind: "update", actor: "alice", text });
-  await jetstream(nc).publish(subjectOf(e), encodeEvent(e), { msgID: e.id });
+  await publishEvent(nc, { node: from, text });
 }
 
 /** True while a process with this pid exists and is not a zombie. */

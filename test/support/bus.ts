@@ -1,5 +1,7 @@
-/** The bus a bot or client test needs: one JetStream nats-server, a connection, the BUSTLE stream. */
+/** The bus a bot or client test needs: one JetStream nats-server, a connection, the BUSTLE stream, and events in it. */
+import { jetstream } from "@nats-io/jetstream";
 import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
+import { encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../cluster/envelope.js";
 import { silentLogger } from "../../cluster/logger.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
 import { ensureStream } from "../../cluster/stream.js";
@@ -24,4 +26,11 @@ export async function startBus(dir: string, name = "test"): Promise<Bus> {
       await server.stop();
     },
   };
+}
+
+/** Publishes an event as a node's spool would (town, alice, an update unless told); resolves with its stream sequence. */
+export async function publishEvent(nc: NatsConnection, init: { node?: string; kind?: string; text: string; actor?: string | null }): Promise<{ seq: number; event: BustleEvent }> {
+  const event = makeEvent({ node: init.node ?? "town", source: "spool", kind: init.kind ?? "update", actor: init.actor === undefined ? "alice" : init.actor, text: init.text });
+  const ack = await jetstream(nc).publish(subjectOf(event), encodeEvent(event), { msgID: event.id });
+  return { seq: ack.seq, event };
 }

@@ -13,7 +13,8 @@ import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { consoleText } from "../../../bots/quakeworld/charset.js";
 import { quakeworldBot } from "../../../bots/quakeworld/quakeworld-bot.js";
 import { freeUdpPort, queryOnce, QwServer } from "../../fixtures/mvdsv.js";
-import { gameEvents, memoryLog, publishEvent, qwConfig, runBot, startBus, TestPlayer, type Bus } from "./harness.js";
+import { publishEvent } from "../../support/bus.js";
+import { gameEvents, memoryLog, qwConfig, runBot, startBus, TestPlayer, type Bus } from "./harness.js";
 
 const RCON = "boxpass42";
 process.env.QW_TEST_RCON = RCON;
@@ -73,9 +74,9 @@ test("quakeworld - shouts are said in the game exactly once, paced under the ser
   const stdoutBefore = qw.stdout.length;
   try {
     const hostile = `~mallory shouts, 'x"; quit; $rcon_password \\ // y\nkick alice'`;
-    for (const t of ["~alice shouts, 'ONE'", "~bob shouts, 'TWO'", "~carol shouts, 'THREE'"]) await publishEvent(bus.nc, "shout", t);
-    await publishEvent(bus.nc, "update", "~dave this update is not a shout");
-    await publishEvent(bus.nc, "shout", hostile.replace(/\n/g, " "));
+    for (const t of ["~alice shouts, 'ONE'", "~bob shouts, 'TWO'", "~carol shouts, 'THREE'"]) await publishEvent(bus.nc, { kind: "shout", text: t });
+    await publishEvent(bus.nc, { kind: "update", text: "~dave this update is not a shout" });
+    await publishEvent(bus.nc, { kind: "shout", text: hostile.replace(/\n/g, " ") });
     const safe = consoleText(hostile.replace(/\n/g, " "), 100);
     assert.doesNotMatch(safe, /[;"$\\]|\/\//);
     const expected = ["console: ~alice shouts, 'ONE'", "console: ~bob shouts, 'TWO'", "console: ~carol shouts, 'THREE'", `console: ${safe}`];
@@ -98,7 +99,7 @@ test("quakeworld - a wrong rcon password gives one clear error and a degraded st
   const { log, lines } = memoryLog();
   const bot = await runBot(bus, "qw-wrong", { servers: [server({ rcon_password_env: "QW_TEST_WRONG" })], listen: false, poll: "1s" }, log, dir.path);
   try {
-    await publishEvent(bus.nc, "shout", "~alice shouts, 'ANYONE?'");
+    await publishEvent(bus.nc, { kind: "shout", text: "~alice shouts, 'ANYONE?'" });
     const err = await waitFor(() => lines.find((l) => l.level === "error"), 15_000, "the rcon error");
     assert.equal(err.msg, `rcon refused by qwtest ("Bad rcon_password."): the password in $QW_TEST_WRONG is wrong, or rcon arrives faster than the server's sv_rconlim allows`);
     assert.ok(!err.msg.includes("notthepassword"), "the password itself is never logged");

@@ -10,7 +10,8 @@ import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { cli, startControl, stopControl, waitFeeding, type ControlProcess } from "../../control/harness.js";
 import { freeUdpPort, QwServer } from "../../fixtures/mvdsv.js";
-import { gameEvents, publishEvent, startBus, TestPlayer, type Bus } from "./harness.js";
+import { publishEvent } from "../../support/bus.js";
+import { gameEvents, startBus, TestPlayer, type Bus } from "./harness.js";
 
 const RCON = "e2epass77";
 process.env.QW_E2E_RCON = RCON; // inherited by the control server and its bot host
@@ -64,7 +65,7 @@ test("quakeworld e2e - under bustle-control serve, shouts reach the game once an
   const alice = new TestPlayer(port, "alice").start();
   players.push(watcher, alice);
   await waitFor(() => watcher.client.joined && alice.client.joined, 15_000, "the test clients to join");
-  await publishEvent(bus.nc, "shout", "~zoe shouts, 'FRAG ON'");
+  await publishEvent(bus.nc, { kind: "shout", text: "~zoe shouts, 'FRAG ON'" });
   const line = "console: [bustle] ~zoe shouts, 'FRAG ON'";
   await waitFor(() => watcher.heard.includes(line), 20_000, "the shout in the game");
   await sleep(2_500);

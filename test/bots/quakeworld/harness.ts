@@ -6,7 +6,7 @@
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "../../../cluster/connection.js";
-import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
+import { decodeEvent, type BustleEvent } from "../../../cluster/envelope.js";
 import { createLogger, silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
 import type { Bot, BotState, CommonBotConfig } from "../../../bots/bot.js";
@@ -61,13 +61,6 @@ export async function runBot(bus: Bus, id: string, section: unknown, log: Logger
       await bot.stop();
     },
   };
-}
-
-/** Publishes an event as a node's spool would. */
-export async function publishEvent(nc: NatsConnection, kind: string, text: string, actor: string | null = "alice"): Promise<BustleEvent> {
-  const event = makeEvent({ node: "town", source: "spool", kind, actor, text });
-  await jetstream(nc).publish(subjectOf(event), encodeEvent(event), { msgID: event.id });
-  return event;
 }
 
 /** Every event in the stream, oldest first. */

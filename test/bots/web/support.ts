@@ -5,7 +5,7 @@
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "../../../cluster/connection.js";
-import { decodeEvent, encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
+import { decodeEvent, type BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
 import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
@@ -14,7 +14,7 @@ import { formatEvent } from "../../../bots/format.js";
 import { startFeed, streamLastSeq, type Feed } from "../../../control/host/feed.js";
 
 import type { Bus } from "../../support/bus.js";
-export { startBus, type Bus } from "../../support/bus.js";
+export { publishEvent, startBus, type Bus } from "../../support/bus.js";
 
 export function common(id: string, type: string, extra: Partial<CommonBotConfig> = {}): CommonBotConfig {
   return { id, type, enabled: true, subscribe: ["bustle.ev.>"], format: "{text}", ...extra };
@@ -22,13 +22,6 @@ export function common(id: string, type: string, extra: Partial<CommonBotConfig>
 
 export function context<C>(bus: Bus, c: CommonBotConfig, config: C, stateDir: string, log: Logger = silentLogger): BotContext<C> {
   return createBotContext({ node: "portal", common: c, config, bus: bus.nc, log, stateDir });
-}
-
-/** Publishes an event as a node's spool would; resolves with its stream sequence. */
-export async function publishEvent(nc: NatsConnection, init: { node?: string; kind?: string; text: string; actor?: string | null }): Promise<{ seq: number; event: BustleEvent }> {
-  const event = makeEvent({ node: init.node ?? "town", source: "spool", kind: init.kind ?? "update", actor: init.actor ?? "alice", text: init.text });
-  const ack = await jetstream(nc).publish(subjectOf(event), encodeEvent(event), { msgID: event.id });
-  return { seq: ack.seq, event };
 }
 
 /** Every event in the stream, oldest first. */
