@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { makeEvent } from "../../cluster/envelope.js";
 import { silentLogger } from "../../cluster/logger.js";
@@ -60,6 +60,29 @@ test("outbox - flushed() resolves once what was submitted before it is on disk, 
     await a.close();
     const b = await openOutbox(dir.path, silentLogger);
     assert.deepEqual(b.pending().map((e) => e.id), ["event-id-4"]);
+    await b.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("outbox - a settled journal is not rewritten at every acknowledgement (only past 1 MiB, and at close)", async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, "outbox.jsonl");
+    const a = await openOutbox(dir.path, silentLogger);
+    const ino = statSync(path).ino;
+    for (let n = 1; n <= 20; n++) {
+      await a.submit([ev(n)]);
+      a.ack([`event-id-${n}`]);
+      await a.flushed(); // the ack record goes out with this cycle's write
+    }
+    assert.equal(a.size, 0);
+    assert.equal(statSync(path).ino, ino, "the same journal file: no rewrite (tmp, fsync, rename) per settled event");
+    await a.close();
+    assert.equal(readFileSync(path, "utf8"), "", "rewritten empty at close");
+    const b = await openOutbox(dir.path, silentLogger);
+    assert.equal(b.size, 0);
     await b.close();
   } finally {
     dir.remove();
