@@ -40,6 +40,8 @@ export interface ChildSpec {
   /** The program and its arguments (argv[0] is looked up on PATH). */
   argv: string[];
   env?: NodeJS.ProcessEnv;
+  /** Its working folder (a server that may dump core should do so in its own folder). */
+  cwd?: string;
   /** Where stdout and stderr are appended, across restarts. Without it they are only kept as recentOutput(). */
   logPath?: string;
   ready?: ReadyWhen;
@@ -79,7 +81,7 @@ export class ChildProgram {
     if (this.running) return this;
     const [cmd, ...args] = this.spec.argv;
     const log = this.spec.logPath ? createWriteStream(this.spec.logPath, { flags: "a" }) : undefined;
-    const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], env: this.spec.env ?? process.env });
+    const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], env: this.spec.env ?? process.env, cwd: this.spec.cwd });
     this.child = child;
     live.add(child);
     this.exited = new Promise((resolve) => child.once("exit", (code) => {
