@@ -11,19 +11,18 @@
  * Not in the default `npm run bench`; run it by name:
  *   npm run bench soak                      (10 minutes)
  *   npm run bench -- soak --minutes 2       (or SOAK_MINUTES=2; shorter while developing)
- *   SOAK_HOMES (5000), SOAK_RATE (1000 lines/s), SOAK_AMBIENT (5 file changes/s), SOAK_SAMPLE_S (30),
- *   SOAK_NODE_OPTIONS (node flags for bustled, to try settings)
+ *   SOAK_HOMES (5000), SOAK_RATE (1000 lines/s), SOAK_AMBIENT (5 file changes/s), SOAK_SAMPLE_S (30);
+ *   bustled inherits the environment (NODE_OPTIONS=--max-semi-space-size=4 to try a setting).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, closeSync, createWriteStream, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { isRunning, stopChild } from "../cluster/child.js";
+import type { ChildProgram } from "../cluster/child.js";
 import { startServer } from "../cluster/servers.js";
 import { tempDir } from "../cluster/temp.js";
 import { sleep, waitFor } from "../cluster/wait-for.js";
-import { BUSTLED_PATH } from "../relay/programs.js";
+import { bustledProgram } from "../relay/programs.js";
 import { benchUser, makeHomeTree } from "./lib/home-tree.js";
 import { fmt, table } from "./lib/stats.js";
 
@@ -113,11 +112,10 @@ function slope(xs: number[], ys: number[]): number {
 }
 
 const dir = tempDir("bustle-bench-soak-");
-let relay: ChildProcess | undefined;
+let relay: ChildProgram | undefined;
 const server = await startServer(dir.path);
 process.on("SIGINT", () => {
-  relay?.kill("SIGKILL");
-  void server.stop().finally(() => {
+  void Promise.all([relay?.kill(), server.stop()]).finally(() => {
     dir.remove();
     process.exit(130);
   });
@@ -127,13 +125,13 @@ try {
   const t0 = Date.now();
   makeHomeTree(homes, HOMES);
   for (let i = 0; i < SPOOLERS; i++) writeFileSync(join(homes, benchUser(i), ".bustle.spool"), "");
-  const files = { config: join(dir.path, "node.yaml"), log: join(dir.path, "bustle.log"), daemonLog: join(dir.path, "bustled.log") };
+  const files = { config: join(dir.path, "node.yaml"), log: join(dir.path, "bustle.log"), daemonLog: join(dir.path, "bustled.log"), state: join(dir.path, "state") };
   writeFileSync(files.config, stringify({
     node: { id: "soak" },
     nats: { servers: [server.url] },
     homes: { root: homes },
     log: { path: files.log, audit: join(dir.path, "audit.log") },
-    state: { dir: join(dir.path, "state") },
+    state: { dir: files.state },
     spool: { rate: { burst: 1_000_000, per_minute: 10_000_000 } }, // the load is one tilde's, not one user's
     ambient: { enabled: true }, // the default rules, window and tilde-wide cap
   }));
@@ -141,20 +139,10 @@ try {
     `${RATE} spool lines/s over ${SPOOLERS} spools + ${AMBIENT_RATE} file changes/s in other homes, for ${MINUTES} min, a sample every ${SAMPLE_MS / 1000} s; ` +
     `load average ${fmt(loadavg()[0]!)} on ${cpus().length} cores`);
 
-  const out = createWriteStream(files.daemonLog);
-  const nodeOptions = (process.env.SOAK_NODE_OPTIONS ?? "").split(" ").filter(Boolean); // e.g. --max-semi-space-size=4, to try settings
-  relay = spawn(process.execPath, [...nodeOptions, BUSTLED_PATH, "--config", files.config], { stdio: ["ignore", "pipe", "pipe"] });
-  relay.stdout!.pipe(out);
-  relay.stderr!.pipe(out);
+  relay = bustledProgram({ config: files.config, state: files.state, logPath: files.daemonLog });
   const started = Date.now();
-  await waitFor(() => {
-    if (!isRunning(relay)) throw new Error(`bustled exited early; see ${files.daemonLog}`);
-    try {
-      return readFileSync(files.daemonLog, "utf8").includes("watching home directories for ambient activity");
-    } catch {
-      return false;
-    }
-  }, 120_000, "bustled watching every home", 100);
+  await relay.start();
+  await waitFor(() => readFileSync(files.daemonLog, "utf8").includes("watching home directories for ambient activity"), 120_000, "bustled watching every home", 100);
   const pid = relay.pid!;
   const atReady = usage(pid);
   console.log(`bustled ready (ambient watching ${HOMES} homes) after ${fmt((Date.now() - started) / 1000)} s: RSS ${fmt(atReady.rssMb)} MB, CPU ${fmt(atReady.cpuS, 2)} s`);
@@ -211,10 +199,10 @@ try {
   console.log(`events: ${written} spool lines written, ${delivered} in bustle.log ${kept ? "(all)" : "(NOT all: the relay fell behind)"}; ${ambientEvents} ambient events; ` +
     `bustled CPU ${fmt(final.cpuS - atReady.cpuS, 1)} s after ready = ${fmt(cpuPerEvent, 3)} ms per event (${fmt(((final.cpuS - atReady.cpuS) / ((Date.now() - began) / 1000)) * 100, 0)}% of a core)`);
   console.log(`soak ${bound && flat && kept ? "PASSED" : "FAILED"}`);
-  await stopChild(relay, 15_000);
+  await relay.stop();
   if (!(bound && flat && kept)) process.exitCode = 1;
 } finally {
-  if (isRunning(relay)) relay.kill("SIGKILL");
+  await relay?.kill(); // and waited for: it must not write into the folder being removed
   await server.stop();
   dir.remove();
 }
