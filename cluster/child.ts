@@ -45,6 +45,8 @@ export interface ChildSpec {
   /** Where stdout and stderr are appended, across restarts. Without it they are only kept as recentOutput(). */
   logPath?: string;
   ready?: ReadyWhen;
+  /** Sees every chunk of its output as it comes (a test that reads what a server printed). */
+  onOutput?: (chunk: Buffer) => void;
   /** How long stop() waits after SIGTERM before SIGKILL (default 5 s). */
   graceMs?: number;
   /** Picks the lines that explain a failed start (default: the last three). */
@@ -95,6 +97,7 @@ export class ChildProgram {
     const wanted = this.spec.ready?.line;
     const onData = (buf: Buffer) => {
       log?.write(buf);
+      this.spec.onOutput?.(buf);
       for (const line of buf.toString("utf8").split("\n")) {
         if (!line) continue;
         this.tail.push(line);
