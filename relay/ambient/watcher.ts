@@ -93,20 +93,28 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
   const onSharedChanges = (events: ChangeEvent[]) => {
     const prefix = opts.homesRoot + "/";
     const byHome = new Map<Watched, ChangeEvent[]>();
+    const replaced = new Set<string>();
     let rootChanged = false;
     for (const ev of events) {
       if (!ev.path.startsWith(prefix)) continue;
       const slash = ev.path.indexOf("/", prefix.length);
-      // An entry of the root came, went or was replaced (the library folds a removal and a
-      // making-again within one batch into an "update"): a scan tells which.
-      if (slash < 0) rootChanged = true;
-      const w = watched.get(ev.path.slice(prefix.length, slash < 0 ? undefined : slash));
+      const user = ev.path.slice(prefix.length, slash < 0 ? undefined : slash);
+      const w = watched.get(user);
+      if (slash < 0) {
+        // An entry of the root came, went or was replaced: a scan tells which. A home of ours
+        // may have been removed and made again, on the same inode number and with the two
+        // folded into one "update" by the library, which then watches only what was made after
+        // it noticed: such a home is let go here and watched alone by the scan.
+        rootChanged = true;
+        if (w && !w.watch) replaced.add(user);
+      }
       if (!w || w.watch) continue; // not a home, or one with a subscription of its own
       const list = byHome.get(w);
       if (list) list.push(ev);
       else byHome.set(w, [ev]);
     }
     for (const [w, list] of byHome) activity.handle(w.home, list);
+    for (const user of replaced) if (!watched.get(user)?.watch) watched.delete(user);
     if (rootChanged) void requestSync();
   };
 
