@@ -48,9 +48,15 @@ const userOf = (rel: string): string => rel.split(sep)[0] ?? "";
 const subjects: Record<string, Subject> = {
   bustle: async (root, hit) => {
     const watcher = createAmbientWatcher({
-      node: "bench", homesRoot: root, audit: memoryAudit(),
+      node: "bench",
+      homesRoot: root,
+      audit: memoryAudit(),
       config: { enabled: true, window: 600_000, max_per_minute: 100_000, rules: DEFAULT_AMBIENT_RULES, exclude: [] },
-      sink: { submit: async (events) => { for (const e of events) if (e.actor) hit(e.actor); } },
+      sink: {
+        submit: async (events) => {
+          for (const e of events) if (e.actor) hit(e.actor);
+        },
+      },
       log: createLogger({ level: "warn" }),
     });
     await watcher.start();
@@ -121,7 +127,9 @@ async function runSubject(name: string, root: string): Promise<void> {
 
 function runChild(name: string, root: string): Promise<Result | string> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--subject", name, root], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--subject", name, root], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => void (out += d.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), SUBJECT_TIMEOUT_MS);
@@ -149,7 +157,9 @@ async function main(): Promise<void> {
     const t = performance.now();
     makeHomeTree(root, HOMES);
     const load = (await import("node:os")).loadavg()[0]!;
-    console.log(`tree: ${HOMES} homes × 20 files in 3 subfolders (${HOMES * 4 + 1} directories, ${HOMES * 20} files), made in ${fmt((performance.now() - t) / 1000)} s; ${SAMPLES} latency samples per subject; load average ${fmt(load)} on ${(await import("node:os")).cpus().length} cores`);
+    console.log(
+      `tree: ${HOMES} homes × 20 files in 3 subfolders (${HOMES * 4 + 1} directories, ${HOMES * 20} files), made in ${fmt((performance.now() - t) / 1000)} s; ${SAMPLES} latency samples per subject; load average ${fmt(load)} on ${(await import("node:os")).cpus().length} cores`,
+    );
     const rows: Array<Array<string | number>> = [];
     let ours: Result | undefined;
     for (const name of SUBJECTS) {
@@ -160,7 +170,16 @@ async function main(): Promise<void> {
       }
       if (name === "bustle") ours = r;
       const l = summarize(r.latencies);
-      rows.push([name, fmt(r.readyMs / 1000, 2), fmt(r.cpuMs / 1000, 2), fmt(r.rssMb, 0), r.watches ?? "?", fmt(l.p50), fmt(l.p99), r.missed]);
+      rows.push([
+        name,
+        fmt(r.readyMs / 1000, 2),
+        fmt(r.cpuMs / 1000, 2),
+        fmt(r.rssMb, 0),
+        r.watches ?? "?",
+        fmt(l.p50),
+        fmt(l.p99),
+        r.missed,
+      ]);
     }
     table(["subject", "ready s", "CPU s to ready", "RSS MB", "inotify watches", "p50 ms", "p99 ms", "missed"], rows);
     if (ours) {

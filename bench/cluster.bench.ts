@@ -24,7 +24,11 @@ const N = Number(process.env.BENCH_EVENTS ?? 9_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PAYLOAD = "x".repeat(160);
-const BENCH_USER = { user: "bench", password: "bench-only-loopback", permissions: { publish: [">"], subscribe: [">"] } };
+const BENCH_USER = {
+  user: "bench",
+  password: "bench-only-loopback",
+  permissions: { publish: [">"], subscribe: [">"] },
+};
 
 interface Result {
   throughput: number;
@@ -54,18 +58,28 @@ class Arrivals {
     return n;
   }
   latencies(): number[] {
-    return [...this.seen.values()].filter((e) => e.count >= this.sinks && Number.isFinite(e.origin)).map((e) => e.last - e.origin);
+    return [...this.seen.values()]
+      .filter((e) => e.count >= this.sinks && Number.isFinite(e.origin))
+      .map((e) => e.last - e.origin);
   }
 }
 
 async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
-  const conns: NatsConnection[] = await Promise.all(fed.servers.map((s) => connect({ servers: s.url, user: BENCH_USER.user, pass: BENCH_USER.password, noAsyncTraces: true })));
+  const conns: NatsConnection[] = await Promise.all(
+    fed.servers.map((s) =>
+      connect({ servers: s.url, user: BENCH_USER.user, pass: BENCH_USER.password, noAsyncTraces: true }),
+    ),
+  );
   const jsm = await jetstreamManager(conns[0]!);
   await jsm.streams.add({ name: "RAW", subjects: ["raw.>"], storage: StorageType.File, num_replicas: 3 });
   let arrivals = new Arrivals(3);
   const consumers: FileConsumer[] = [];
   for (const [i, nc] of conns.entries()) {
-    consumers.push(await consumeToFile(nc, "RAW", join(dir, `raw-${i}.log`), (m) => arrivals.arrive(m.headers?.get("k") ?? "", nowMs())));
+    consumers.push(
+      await consumeToFile(nc, "RAW", join(dir, `raw-${i}.log`), (m) =>
+        arrivals.arrive(m.headers?.get("k") ?? "", nowMs()),
+      ),
+    );
   }
   const publish = (c: number, key: string) => {
     const h = headers();
@@ -112,14 +126,18 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
       if (k) published.arrive(k[1]!, nowMs());
     },
   });
-  const watches: LineWatch[] = fed.nodes.map((n) => watchLines(n.log, (line, at) => {
-    const m = / ((?:b|s)\d+-\d+) /.exec(line);
-    if (m) arrivals.arrive(m[1]!, at);
-  }));
+  const watches: LineWatch[] = fed.nodes.map((n) =>
+    watchLines(n.log, (line, at) => {
+      const m = / ((?:b|s)\d+-\d+) /.exec(line);
+      if (m) arrivals.arrive(m[1]!, at);
+    }),
+  );
   try {
     const per = Math.floor(N / 3);
     const t0 = nowMs();
-    spools.forEach((p, c) => appendFileSync(p, Array.from({ length: per }, (_, i) => `bulk b${c}-${i} ${PAYLOAD}\n`).join("")));
+    spools.forEach((p, c) =>
+      appendFileSync(p, Array.from({ length: per }, (_, i) => `bulk b${c}-${i} ${PAYLOAD}\n`).join("")),
+    );
     await waitFor(() => watches.every((w) => w.count >= per * 3), 180_000, `${per * 3} lines in every bustle.log`, 5);
     const throughput = (per * 3) / ((nowMs() - t0) / 1000);
     arrivals = new Arrivals(3);
@@ -144,7 +162,12 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
 }
 
 const dir = tempDir("bustle-bench-cluster-");
-const fed = await LocalFederation.create({ dir: dir.path, nodes: 3, nodeYamlExtra: UNTHROTTLED_NODE_YAML, extraUsers: [BENCH_USER] });
+const fed = await LocalFederation.create({
+  dir: dir.path,
+  nodes: 3,
+  nodeYamlExtra: UNTHROTTLED_NODE_YAML,
+  extraUsers: [BENCH_USER],
+});
 try {
   await fed.startServers();
   fed.startRelays();
@@ -152,14 +175,34 @@ try {
   console.log(`3 nodes, 3 nats-servers (R3), ${N} events for throughput, ${RATE}/s for ${SECONDS}s for latency`);
   const raw = await rawBaseline(fed, dir.path);
   const bustle = await bustleFederation(fed);
-  table(["path (3 nodes, R3)", "events/s into all 3", `p50 ms @${RATE}/s`, `p99 ms @${RATE}/s`, "samples"], [
-    ["raw nats.js publish → 3 consumers → files", fmt(raw.throughput, 0), fmt(raw.latency.p50, 2), fmt(raw.latency.p99, 2), raw.latency.n],
-    ["bustle spool → stream → 3 bustle.logs", fmt(bustle.throughput, 0), fmt(bustle.latency.p50, 2), fmt(bustle.latency.p99, 2), bustle.latency.n],
-  ]);
-  if (bustle.toStream) console.log(`bustle: spool append → published p50 ${fmt(bustle.toStream.p50, 2)} ms, p99 ${fmt(bustle.toStream.p99, 2)} ms (the rest is stream → the last log)`);
+  table(
+    ["path (3 nodes, R3)", "events/s into all 3", `p50 ms @${RATE}/s`, `p99 ms @${RATE}/s`, "samples"],
+    [
+      [
+        "raw nats.js publish → 3 consumers → files",
+        fmt(raw.throughput, 0),
+        fmt(raw.latency.p50, 2),
+        fmt(raw.latency.p99, 2),
+        raw.latency.n,
+      ],
+      [
+        "bustle spool → stream → 3 bustle.logs",
+        fmt(bustle.throughput, 0),
+        fmt(bustle.latency.p50, 2),
+        fmt(bustle.latency.p99, 2),
+        bustle.latency.n,
+      ],
+    ],
+  );
+  if (bustle.toStream)
+    console.log(
+      `bustle: spool append → published p50 ${fmt(bustle.toStream.p50, 2)} ms, p99 ${fmt(bustle.toStream.p99, 2)} ms (the rest is stream → the last log)`,
+    );
   const ratio = bustle.throughput / raw.throughput;
   const aim = 2 * raw.latency.p99 + 2;
-  console.log(`ratio (bustle / raw throughput): ${fmt(ratio, 2)}  (aim ≥ 0.8: ${ratio >= 0.8 ? "met" : "not met"}); p99 ${fmt(bustle.latency.p99, 2)} ms (aim ≤ 2× raw p99 + 2 ms = ${fmt(aim, 2)}: ${bustle.latency.p99 <= aim ? "met" : "not met"})`);
+  console.log(
+    `ratio (bustle / raw throughput): ${fmt(ratio, 2)}  (aim ≥ 0.8: ${ratio >= 0.8 ? "met" : "not met"}); p99 ${fmt(bustle.latency.p99, 2)} ms (aim ≤ 2× raw p99 + 2 ms = ${fmt(aim, 2)}: ${bustle.latency.p99 <= aim ? "met" : "not met"})`,
+  );
 } finally {
   await fed.stop();
   dir.remove();

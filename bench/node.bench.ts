@@ -34,7 +34,11 @@ const PAYLOAD = "x".repeat(160);
 const CRASH_EVENTS = Number(process.env.CRASH_EVENTS ?? 50_000);
 const CRASH_RATE = Number(process.env.CRASH_RATE ?? 5_000);
 
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 /** Calls `send(i)` for i in [0, rate × SECONDS) at `rate` per second (several per timer tick at high rates). */
 async function paced(rate: number, send: (i: number) => void): Promise<number> {
@@ -51,7 +55,11 @@ async function paced(rate: number, send: (i: number) => void): Promise<number> {
 /** The raw path: a stream of its own, a consumer writing a file, publishes with a window. */
 class RawPath {
   private round = 0;
-  constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly dir: string) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly dir: string,
+  ) {}
 
   static async open(url: string, dir: string): Promise<RawPath> {
     const nc = await connect({ servers: url, noAsyncTraces: true });
@@ -68,8 +76,17 @@ class RawPath {
     const name = `RAW${++this.round}`;
     const jsm = await jetstreamManager(this.nc);
     await jsm.streams.add({ name, subjects: [`raw${this.round}.>`], storage: StorageType.File });
-    const consumer = await consumeToFile(this.nc, name, join(this.dir, `${name}.log`), (m) => onMsg(Number(m.headers?.get("n") ?? -1)));
-    return { subject: `raw${this.round}.x`, consumer, remove: async () => { await consumer.stop(); await jsm.streams.delete(name); } };
+    const consumer = await consumeToFile(this.nc, name, join(this.dir, `${name}.log`), (m) =>
+      onMsg(Number(m.headers?.get("n") ?? -1)),
+    );
+    return {
+      subject: `raw${this.round}.x`,
+      consumer,
+      remove: async () => {
+        await consumer.stop();
+        await jsm.streams.delete(name);
+      },
+    };
   }
 
   /** N publishes → all N written by the consumer; events/s. */
@@ -111,7 +128,11 @@ class BustlePath {
   /** Relay CPU ms per event of the last run. */
   cpuPerEvent = NaN;
   private readonly pid: number;
-  private constructor(private readonly relay: RelayProcess, private readonly spool: string, private readonly watch: LineWatch) {
+  private constructor(
+    private readonly relay: RelayProcess,
+    private readonly spool: string,
+    private readonly watch: LineWatch,
+  ) {
     const pid = findPid(relay.files.config);
     if (pid === undefined) throw new Error("cannot find the bustled process");
     this.pid = pid;
@@ -124,10 +145,14 @@ class BustlePath {
     const spool = join(files.homes, "alice", ".bustle.spool");
     appendFileSync(spool, ""); // exists before the load starts: read from its beginning
     await sleep(500);
-    const path: BustlePath = new BustlePath(relay, spool, watchLines(files.log, (line, at) => {
-      const m = / t=(\d+\.\d+) /.exec(line);
-      if (m) path.latencies.push(at - Number(m[1]));
-    }));
+    const path: BustlePath = new BustlePath(
+      relay,
+      spool,
+      watchLines(files.log, (line, at) => {
+        const m = / t=(\d+\.\d+) /.exec(line);
+        if (m) path.latencies.push(at - Number(m[1]));
+      }),
+    );
     return path;
   }
 
@@ -190,12 +215,23 @@ async function crashRow(dir: string): Promise<{ lost: number; doubled: number; d
       const batch: string[] = [];
       for (let i = 0; i < perTick && n < CRASH_EVENTS; i++, n++) {
         batch.push(`crash ${n}\n`);
-        if (kills.has(n)) restarts.push(relay.kill().then(() => sleep(300)).then(() => relay.start(false)));
+        if (kills.has(n))
+          restarts.push(
+            relay
+              .kill()
+              .then(() => sleep(300))
+              .then(() => relay.start(false)),
+          );
       }
       appendFileSync(spool, batch.join(""));
     }
     await Promise.all(restarts);
-    await waitFor(() => new Set(readLog()).size >= CRASH_EVENTS, 120_000, `${CRASH_EVENTS} lines in bustle.log after two kill -9`, 250).catch(() => {});
+    await waitFor(
+      () => new Set(readLog()).size >= CRASH_EVENTS,
+      120_000,
+      `${CRASH_EVENTS} lines in bustle.log after two kill -9`,
+      250,
+    ).catch(() => {});
     const seconds = (nowMs() - t0) / 1000;
     await sleep(1_000); // a straggling duplicate would land now
     readLog();
@@ -212,7 +248,9 @@ async function crashRow(dir: string): Promise<{ lost: number; doubled: number; d
 const dir = tempDir("bustle-bench-node-");
 const server = await startServer(dir.path);
 try {
-  console.log(`one node, one nats-server (R1): ${ROUNDS} rounds of ${N} events for throughput; ${RATES.join(", ")}/s for ${SECONDS}s each for latency and relay CPU`);
+  console.log(
+    `one node, one nats-server (R1): ${ROUNDS} rounds of ${N} events for throughput; ${RATES.join(", ")}/s for ${SECONDS}s each for latency and relay CPU`,
+  );
   const raw = await RawPath.open(server.url, dir.path);
   const node = await BustlePath.open(server.url, dir.path);
   const rawRates: number[] = [];
@@ -233,24 +271,59 @@ try {
   await node.close();
   const rounds = (xs: number[]) => xs.map((x) => fmt(x, 0)).join(" / ");
   const ratio = median(nodeRates) / median(rawRates);
-  table(["path", "events/s (median)", "rounds", "relay CPU ms/event"], [
-    ["raw nats.js publish → consume → file", fmt(median(rawRates), 0), rounds(rawRates), "—"],
-    ["bustle spool → outbox → stream → bustle.log", fmt(median(nodeRates), 0), rounds(nodeRates), fmt(median(bulkCpu), 3)],
-  ]);
-  console.log(`throughput ratio (bustle / raw, medians): ${fmt(ratio, 2)}  (aim ≥ 0.8: ${ratio >= 0.8 ? "met" : "not met"})`);
+  table(
+    ["path", "events/s (median)", "rounds", "relay CPU ms/event"],
+    [
+      ["raw nats.js publish → consume → file", fmt(median(rawRates), 0), rounds(rawRates), "—"],
+      [
+        "bustle spool → outbox → stream → bustle.log",
+        fmt(median(nodeRates), 0),
+        rounds(nodeRates),
+        fmt(median(bulkCpu), 3),
+      ],
+    ],
+  );
+  console.log(
+    `throughput ratio (bustle / raw, medians): ${fmt(ratio, 2)}  (aim ≥ 0.8: ${ratio >= 0.8 ? "met" : "not met"})`,
+  );
   console.log("");
-  table(["rate/s", "raw p50 / p99 ms", "bustle p50 / p99 ms", "p99 aim (2× raw + 2 ms)", "relay CPU ms/event (aim ≤ 0.3)", "samples raw / bustle"],
+  table(
+    [
+      "rate/s",
+      "raw p50 / p99 ms",
+      "bustle p50 / p99 ms",
+      "p99 aim (2× raw + 2 ms)",
+      "relay CPU ms/event (aim ≤ 0.3)",
+      "samples raw / bustle",
+    ],
     steady.map((s) => {
       const aim = 2 * s.raw.p99 + 2;
-      return [s.rate, `${fmt(s.raw.p50, 2)} / ${fmt(s.raw.p99, 2)}`, `${fmt(s.node.p50, 2)} / ${fmt(s.node.p99, 2)}`,
-        `${fmt(aim, 2)} ${s.node.p99 <= aim ? "met" : "not met"}`, `${fmt(s.cpu, 3)} ${s.cpu <= 0.3 ? "met" : "not met"}`, `${s.raw.n} / ${s.node.n}`];
-    }));
+      return [
+        s.rate,
+        `${fmt(s.raw.p50, 2)} / ${fmt(s.raw.p99, 2)}`,
+        `${fmt(s.node.p50, 2)} / ${fmt(s.node.p99, 2)}`,
+        `${fmt(aim, 2)} ${s.node.p99 <= aim ? "met" : "not met"}`,
+        `${fmt(s.cpu, 3)} ${s.cpu <= 0.3 ? "met" : "not met"}`,
+        `${s.raw.n} / ${s.node.n}`,
+      ];
+    }),
+  );
   if (CRASH_EVENTS > 0) {
     const c = await crashRow(dir.path);
     console.log("");
-    table(["crash row", "lines", "rate/s", "lost / doubled / out of order", "all in log after", "passed"], [
-      ["bustled kill -9 twice, restarted", CRASH_EVENTS, CRASH_RATE, `${c.lost} / ${c.doubled} / ${c.disordered}`, `${fmt(c.seconds, 1)} s`, c.lost === 0 && c.doubled === 0 && c.disordered === 0 ? "yes" : "NO"],
-    ]);
+    table(
+      ["crash row", "lines", "rate/s", "lost / doubled / out of order", "all in log after", "passed"],
+      [
+        [
+          "bustled kill -9 twice, restarted",
+          CRASH_EVENTS,
+          CRASH_RATE,
+          `${c.lost} / ${c.doubled} / ${c.disordered}`,
+          `${fmt(c.seconds, 1)} s`,
+          c.lost === 0 && c.doubled === 0 && c.disordered === 0 ? "yes" : "NO",
+        ],
+      ],
+    );
   }
 } finally {
   await server.stop();

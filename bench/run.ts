@@ -12,8 +12,10 @@ const filters = process.argv.slice(2, firstOption < 0 ? undefined : firstOption)
 const passed = firstOption < 0 ? [] : process.argv.slice(firstOption);
 /** Long benchmarks run only when named (`npm run bench soak`), never in the default set. */
 const BY_NAME_ONLY = ["soak.bench.js"];
-const benches = readdirSync(here).filter((f) => f.endsWith(".bench.js")).sort()
-  .filter((f) => filters.length === 0 ? !BY_NAME_ONLY.includes(f) : filters.some((x) => f.includes(x)));
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith(".bench.js"))
+  .sort()
+  .filter((f) => (filters.length === 0 ? !BY_NAME_ONLY.includes(f) : filters.some((x) => f.includes(x))));
 let failed = 0;
 for (const f of benches) {
   console.log(`\n=== ${f.replace(/\.bench\.js$/, "")} ===`);

@@ -86,8 +86,9 @@ function lineCounter(path: string, mark: string): () => { marked: number; other:
         offset += n;
         const lines = (rest + buf.toString("utf8", 0, n)).split("\n");
         rest = lines.pop()!;
-        for (const l of lines) if (l.includes(mark)) marked++;
-        else if (l) other++;
+        for (const l of lines)
+          if (l.includes(mark)) marked++;
+          else if (l) other++;
       }
     } finally {
       closeSync(fd);
@@ -125,27 +126,44 @@ try {
   const t0 = Date.now();
   makeHomeTree(homes, HOMES);
   for (let i = 0; i < SPOOLERS; i++) writeFileSync(join(homes, benchUser(i), ".bustle.spool"), "");
-  const files = { config: join(dir.path, "node.yaml"), log: join(dir.path, "bustle.log"), daemonLog: join(dir.path, "bustled.log"), state: join(dir.path, "state") };
-  writeFileSync(files.config, stringify({
-    node: { id: "soak" },
-    nats: { servers: [server.url] },
-    homes: { root: homes },
-    log: { path: files.log, audit: join(dir.path, "audit.log") },
-    state: { dir: files.state },
-    spool: { rate: { burst: 1_000_000, per_minute: 10_000_000 } }, // the load is one tilde's, not one user's
-    ambient: { enabled: true }, // the default rules, window and tilde-wide cap
-  }));
-  console.log(`soak: ${HOMES} homes (${HOMES * 4 + 1} directories, ${HOMES * 20} files, made in ${fmt((Date.now() - t0) / 1000)} s), ` +
-    `${RATE} spool lines/s over ${SPOOLERS} spools + ${AMBIENT_RATE} file changes/s in other homes, for ${MINUTES} min, a sample every ${SAMPLE_MS / 1000} s; ` +
-    `load average ${fmt(loadavg()[0]!)} on ${cpus().length} cores`);
+  const files = {
+    config: join(dir.path, "node.yaml"),
+    log: join(dir.path, "bustle.log"),
+    daemonLog: join(dir.path, "bustled.log"),
+    state: join(dir.path, "state"),
+  };
+  writeFileSync(
+    files.config,
+    stringify({
+      node: { id: "soak" },
+      nats: { servers: [server.url] },
+      homes: { root: homes },
+      log: { path: files.log, audit: join(dir.path, "audit.log") },
+      state: { dir: files.state },
+      spool: { rate: { burst: 1_000_000, per_minute: 10_000_000 } }, // the load is one tilde's, not one user's
+      ambient: { enabled: true }, // the default rules, window and tilde-wide cap
+    }),
+  );
+  console.log(
+    `soak: ${HOMES} homes (${HOMES * 4 + 1} directories, ${HOMES * 20} files, made in ${fmt((Date.now() - t0) / 1000)} s), ` +
+      `${RATE} spool lines/s over ${SPOOLERS} spools + ${AMBIENT_RATE} file changes/s in other homes, for ${MINUTES} min, a sample every ${SAMPLE_MS / 1000} s; ` +
+      `load average ${fmt(loadavg()[0]!)} on ${cpus().length} cores`,
+  );
 
   relay = bustledProgram({ config: files.config, state: files.state, logPath: files.daemonLog });
   const started = Date.now();
   await relay.start();
-  await waitFor(() => readFileSync(files.daemonLog, "utf8").includes("watching home directories for ambient activity"), 120_000, "bustled watching every home", 100);
+  await waitFor(
+    () => readFileSync(files.daemonLog, "utf8").includes("watching home directories for ambient activity"),
+    120_000,
+    "bustled watching every home",
+    100,
+  );
   const pid = relay.pid!;
   const atReady = usage(pid);
-  console.log(`bustled ready (ambient watching ${HOMES} homes) after ${fmt((Date.now() - started) / 1000)} s: RSS ${fmt(atReady.rssMb)} MB, CPU ${fmt(atReady.cpuS, 2)} s`);
+  console.log(
+    `bustled ready (ambient watching ${HOMES} homes) after ${fmt((Date.now() - started) / 1000)} s: RSS ${fmt(atReady.rssMb)} MB, CPU ${fmt(atReady.cpuS, 2)} s`,
+  );
 
   const count = lineCounter(files.log, MARK);
   const samples: Sample[] = [];
@@ -160,13 +178,18 @@ try {
       const u = usage(pid);
       samples.push({ t: (now - began) / 1000, ...u, delivered: count().marked, written });
       const s = samples[samples.length - 1]!;
-      console.log(`  t=${fmt(s.t, 0).padStart(4)} s  RSS ${fmt(s.rssMb).padStart(6)} MB  CPU ${fmt(s.cpuS, 1).padStart(6)} s  lines written ${s.written}, in bustle.log ${s.delivered}`);
+      console.log(
+        `  t=${fmt(s.t, 0).padStart(4)} s  RSS ${fmt(s.rssMb).padStart(6)} MB  CPU ${fmt(s.cpuS, 1).padStart(6)} s  lines written ${s.written}, in bustle.log ${s.delivered}`,
+      );
       nextSample += SAMPLE_MS;
     }
     // Catch up to the schedule, but never more than a second's worth at once (after a stall).
     const due = Math.min(RATE, Math.floor(((now - began) / 1000) * RATE) - written);
     for (let k = 0; k < due; k++, written++) {
-      appendFileSync(join(homes, benchUser(written % SPOOLERS), ".bustle.spool"), `${MARK}${written} a steady line from the soak benchmark\n`);
+      appendFileSync(
+        join(homes, benchUser(written % SPOOLERS), ".bustle.spool"),
+        `${MARK}${written} a steady line from the soak benchmark\n`,
+      );
     }
     const dueChanges = Math.floor(((now - began) / 1000) * AMBIENT_RATE) - changes;
     for (let k = 0; k < dueChanges; k++, changes++) {
@@ -182,22 +205,32 @@ try {
   const { marked: delivered, other: ambientEvents } = count();
   samples.push({ t: (Date.now() - began) / 1000, ...final, delivered, written });
 
-  table(["t s", "RSS MB", "CPU s", "lines written", "in bustle.log"], samples.map((s) => [fmt(s.t, 0), fmt(s.rssMb), fmt(s.cpuS, 1), s.written, s.delivered]));
+  table(
+    ["t s", "RSS MB", "CPU s", "lines written", "in bustle.log"],
+    samples.map((s) => [fmt(s.t, 0), fmt(s.rssMb), fmt(s.cpuS, 1), s.written, s.delivered]),
+  );
   const third = Math.floor(samples.length / 3);
   const middle = samples.slice(third, 2 * third).map((s) => s.rssMb);
   const last = samples.slice(2 * third).map((s) => s.rssMb);
   const peak = Math.max(...samples.map((s) => s.rssMb));
   const tail = samples.slice(third);
-  const mbPerMin = slope(tail.map((s) => s.t / 60), tail.map((s) => s.rssMb));
+  const mbPerMin = slope(
+    tail.map((s) => s.t / 60),
+    tail.map((s) => s.rssMb),
+  );
   const cpuPerEvent = ((final.cpuS - atReady.cpuS) * 1000) / Math.max(1, delivered);
   const drift = middle.length && last.length ? mean(last) / mean(middle) - 1 : NaN;
   const bound = peak < BOUND_MB;
   const flat = Math.abs(drift) <= FLAT_TOLERANCE;
   const kept = delivered >= written;
-  console.log(`RSS: peak ${fmt(peak)} MB (bound < ${BOUND_MB}) ${bound ? "ok" : "MISSED"}; middle third ${fmt(mean(middle))} MB, last third ${fmt(mean(last))} MB: ` +
-    `${drift >= 0 ? "+" : ""}${fmt(drift * 100)}% (flat within ±${FLAT_TOLERANCE * 100}%) ${flat ? "ok" : "MISSED"}; slope over the last two thirds ${fmt(mbPerMin, 2)} MB/min`);
-  console.log(`events: ${written} spool lines written, ${delivered} in bustle.log ${kept ? "(all)" : "(NOT all: the relay fell behind)"}; ${ambientEvents} ambient events; ` +
-    `bustled CPU ${fmt(final.cpuS - atReady.cpuS, 1)} s after ready = ${fmt(cpuPerEvent, 3)} ms per event (${fmt(((final.cpuS - atReady.cpuS) / ((Date.now() - began) / 1000)) * 100, 0)}% of a core)`);
+  console.log(
+    `RSS: peak ${fmt(peak)} MB (bound < ${BOUND_MB}) ${bound ? "ok" : "MISSED"}; middle third ${fmt(mean(middle))} MB, last third ${fmt(mean(last))} MB: ` +
+      `${drift >= 0 ? "+" : ""}${fmt(drift * 100)}% (flat within ±${FLAT_TOLERANCE * 100}%) ${flat ? "ok" : "MISSED"}; slope over the last two thirds ${fmt(mbPerMin, 2)} MB/min`,
+  );
+  console.log(
+    `events: ${written} spool lines written, ${delivered} in bustle.log ${kept ? "(all)" : "(NOT all: the relay fell behind)"}; ${ambientEvents} ambient events; ` +
+      `bustled CPU ${fmt(final.cpuS - atReady.cpuS, 1)} s after ready = ${fmt(cpuPerEvent, 3)} ms per event (${fmt(((final.cpuS - atReady.cpuS) / ((Date.now() - began) / 1000)) * 100, 0)}% of a core)`,
+  );
   console.log(`soak ${bound && flat && kept ? "PASSED" : "FAILED"}`);
   await relay.stop();
   if (!(bound && flat && kept)) process.exitCode = 1;

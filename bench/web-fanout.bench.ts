@@ -38,7 +38,11 @@ const DEADLINE_MS = 150_000;
 async function portal(natsUrl: string, port: number, stateDir: string): Promise<void> {
   const nc = await connectBus({ servers: [natsUrl], name: "bench portal", logger: silentLogger });
   const c = common("web-bench", "web");
-  const config = parseConfig(`{listen: "127.0.0.1:${port}", max_clients: ${CLIENTS + 100}, history: 500}`, "bench.yaml", webSectionSchema) as WebConfig;
+  const config = parseConfig(
+    `{listen: "127.0.0.1:${port}", max_clients: ${CLIENTS + 100}, history: 500}`,
+    "bench.yaml",
+    webSectionSchema,
+  ) as WebConfig;
   const bot = new WebBot(createBotContext({ node: "bench", common: c, config, bus: nc, log: silentLogger, stateDir }));
   await bot.start();
   const f = await feed(nc, c, bot);
@@ -53,7 +57,9 @@ async function portal(natsUrl: string, port: number, stateDir: string): Promise<
   process.stdin.on("end", () => void quit()).resume();
 }
 
-async function memory(port: number): Promise<{ rss: number; heap: number; fanoutSum: number; fanouts: number; fanoutMax: number }> {
+async function memory(
+  port: number,
+): Promise<{ rss: number; heap: number; fanoutSum: number; fanouts: number; fanoutMax: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} ([\\d.e+-]+)`, "m").exec(text)?.[1] ?? NaN);
   return {
@@ -79,7 +85,9 @@ async function main(): Promise<void> {
   try {
     await ensureStream(nc, {}, silentLogger);
     const port = await freePort();
-    child = spawn(process.execPath, [fileURLToPath(import.meta.url), "portal", server.url, String(port), dir.path], { stdio: ["pipe", "pipe", "inherit"] });
+    child = spawn(process.execPath, [fileURLToPath(import.meta.url), "portal", server.url, String(port), dir.path], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve, reject) => {
       createInterface({ input: child!.stdout! }).on("line", (l) => l === "ready" && resolve());
       child!.once("exit", (code) => reject(new Error(`portal exited with ${code}`)));
@@ -117,8 +125,14 @@ async function main(): Promise<void> {
     }
     const statuses = await Promise.all(clients.map((c) => c.opened));
     const openMs = performance.now() - t0Open;
-    if (statuses.some((s) => s !== 200)) throw new Error(`some clients were refused: ${statuses.filter((s) => s !== 200).length}`);
-    await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { clients: number }).clients === CLIENTS, 20_000, "every client registered");
+    if (statuses.some((s) => s !== 200))
+      throw new Error(`some clients were refused: ${statuses.filter((s) => s !== 200).length}`);
+    await waitFor(
+      async () =>
+        ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { clients: number }).clients === CLIENTS,
+      20_000,
+      "every client registered",
+    );
     const connected = await memory(port);
 
     const t0Run = performance.now();
@@ -136,7 +150,9 @@ async function main(): Promise<void> {
       await js.publish(subjectOf(event), encodeEvent(event), { msgID: event.id });
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 / RATE - (performance.now() - at))));
     }
-    await waitFor(() => web.length >= CLIENTS * EVENTS && raw.length >= EVENTS, 30_000, "every delivery").catch(() => undefined);
+    await waitFor(() => web.length >= CLIENTS * EVENTS && raw.length >= EVENTS, 30_000, "every delivery").catch(
+      () => undefined,
+    );
     const runMs = performance.now() - t0Run;
     const busy = await memory(port);
     await sub.drain();
@@ -145,22 +161,50 @@ async function main(): Promise<void> {
     const w = summarize(web);
     const first = summarize([...firstLast.values()].map((x) => x.first));
     const lastOf = summarize([...firstLast.values()].map((x) => x.last));
-    console.log(`${CLIENTS} SSE clients (opened in ${fmt(openMs, 0)} ms), ${EVENTS} events at ${RATE}/s, ${runMs.toFixed(0)} ms`);
-    table(["path", "deliveries", "p50 ms", "p99 ms", "max ms"], [
-      ["raw bus: core NATS subscriber", `${r.n}/${EVENTS}`, fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.max, 2)],
-      [`live page: SSE × ${CLIENTS}, every delivery`, `${w.n}/${CLIENTS * EVENTS}`, fmt(w.p50, 2), fmt(w.p99, 2), fmt(w.max, 2)],
-      ["live page: first client per event", `${first.n}/${EVENTS}`, fmt(first.p50, 2), fmt(first.p99, 2), fmt(first.max, 2)],
-      [`live page: last of ${CLIENTS} per event`, `${lastOf.n}/${EVENTS}`, fmt(lastOf.p50, 2), fmt(lastOf.p99, 2), fmt(lastOf.max, 2)],
-    ]);
+    console.log(
+      `${CLIENTS} SSE clients (opened in ${fmt(openMs, 0)} ms), ${EVENTS} events at ${RATE}/s, ${runMs.toFixed(0)} ms`,
+    );
+    table(
+      ["path", "deliveries", "p50 ms", "p99 ms", "max ms"],
+      [
+        ["raw bus: core NATS subscriber", `${r.n}/${EVENTS}`, fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.max, 2)],
+        [
+          `live page: SSE × ${CLIENTS}, every delivery`,
+          `${w.n}/${CLIENTS * EVENTS}`,
+          fmt(w.p50, 2),
+          fmt(w.p99, 2),
+          fmt(w.max, 2),
+        ],
+        [
+          "live page: first client per event",
+          `${first.n}/${EVENTS}`,
+          fmt(first.p50, 2),
+          fmt(first.p99, 2),
+          fmt(first.max, 2),
+        ],
+        [
+          `live page: last of ${CLIENTS} per event`,
+          `${lastOf.n}/${EVENTS}`,
+          fmt(lastOf.p50, 2),
+          fmt(lastOf.p99, 2),
+          fmt(lastOf.max, 2),
+        ],
+      ],
+    );
     const mb = (b: number) => fmt(b / 1_048_576, 1);
-    table(["portal memory", "RSS MB", "heap MB"], [
-      ["idle (no clients)", mb(idle.rss), mb(idle.heap)],
-      [`${CLIENTS} clients connected`, mb(connected.rss), mb(connected.heap)],
-      ["after the run", mb(busy.rss), mb(busy.heap)],
-    ]);
+    table(
+      ["portal memory", "RSS MB", "heap MB"],
+      [
+        ["idle (no clients)", mb(idle.rss), mb(idle.heap)],
+        [`${CLIENTS} clients connected`, mb(connected.rss), mb(connected.heap)],
+        ["after the run", mb(busy.rss), mb(busy.heap)],
+      ],
+    );
     console.log(`≈ ${fmt((connected.rss - idle.rss) / CLIENTS / 1024, 1)} KiB RSS per connected client`);
     const fanouts = busy.fanouts - connected.fanouts;
-    console.log(`portal's own fan-out (writing one event to all ${CLIENTS} sockets): mean ${fmt(((busy.fanoutSum - connected.fanoutSum) / fanouts) * 1000, 2)} ms, max ${fmt(busy.fanoutMax * 1000, 2)} ms over ${fanouts} events`);
+    console.log(
+      `portal's own fan-out (writing one event to all ${CLIENTS} sockets): mean ${fmt(((busy.fanoutSum - connected.fanoutSum) / fanouts) * 1000, 2)} ms, max ${fmt(busy.fanoutMax * 1000, 2)} ms over ${fanouts} events`,
+    );
   } finally {
     clearTimeout(timer);
     for (const c of clients) c.close();

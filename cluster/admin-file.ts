@@ -16,5 +16,8 @@ const adminFileSchema = object({ node: optional(string()), nats: natsSectionSche
 /** The admin's connection settings from admin.yaml. Throws ConfigError naming the file and key. */
 export function loadAdminBus(file: string): BusSettings & { inboxPrefix: string } {
   const cfg = loadConfigFile(file, adminFileSchema);
-  return { ...resolveBusSettings(cfg.nats, file, [...(cfg.nats.servers ?? [`nats://127.0.0.1:${cfg.nats.port}`])]), inboxPrefix: inboxPrefix(ADMIN_ID) };
+  return {
+    ...resolveBusSettings(cfg.nats, file, [...(cfg.nats.servers ?? [`nats://127.0.0.1:${cfg.nats.port}`])]),
+    inboxPrefix: inboxPrefix(ADMIN_ID),
+  };
 }

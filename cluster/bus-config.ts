@@ -25,8 +25,10 @@ export const natsSectionSchema = refine(
     tls: optional(tlsSchema),
   }),
   (v, report, path) => {
-    if (v.password_file !== undefined && v.password_env !== undefined) report([...path, "password_env"], "give password_file or password_env, not both");
-    if ((v.password_file !== undefined || v.password_env !== undefined) && v.user === undefined) report([...path, "user"], "is required when a password is given");
+    if (v.password_file !== undefined && v.password_env !== undefined)
+      report([...path, "password_env"], "give password_file or password_env, not both");
+    if ((v.password_file !== undefined || v.password_env !== undefined) && v.user === undefined)
+      report([...path, "user"], "is required when a password is given");
   },
 );
 export type NatsSection = Infer<typeof natsSectionSchema>;
@@ -42,7 +44,11 @@ export interface BusSettings {
 }
 
 /** Resolves the section against the config file's folder (relative TLS paths) and reads the password. */
-export function resolveBusSettings(section: NatsSection, configFile: string | undefined, servers: string[]): BusSettings {
+export function resolveBusSettings(
+  section: NatsSection,
+  configFile: string | undefined,
+  servers: string[],
+): BusSettings {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const at = (p: string | undefined, key: string) => {
     if (p === undefined) return undefined;
@@ -51,7 +57,17 @@ export function resolveBusSettings(section: NatsSection, configFile: string | un
     if (key === "key") checkSecretFile(full, "nats.tls.key");
     return full;
   };
-  const pass = readSecret({ env: section.password_env, file: section.password_file && (isAbsolute(section.password_file) ? section.password_file : resolve(base, section.password_file)) }, "nats password");
-  const tls = section.tls ? { caFile: at(section.tls.ca, "ca"), certFile: at(section.tls.cert, "cert"), keyFile: at(section.tls.key, "key") } : undefined;
+  const pass = readSecret(
+    {
+      env: section.password_env,
+      file:
+        section.password_file &&
+        (isAbsolute(section.password_file) ? section.password_file : resolve(base, section.password_file)),
+    },
+    "nats password",
+  );
+  const tls = section.tls
+    ? { caFile: at(section.tls.ca, "ca"), certFile: at(section.tls.cert, "cert"), keyFile: at(section.tls.key, "key") }
+    : undefined;
   return { servers, user: section.user, pass, tls };
 }

@@ -83,13 +83,19 @@ export class ChildProgram {
     if (this.running) return this;
     const [cmd, ...args] = this.spec.argv;
     const log = this.spec.logPath ? createWriteStream(this.spec.logPath, { flags: "a" }) : undefined;
-    const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], env: this.spec.env ?? process.env, cwd: this.spec.cwd });
+    const child = spawn(cmd!, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: this.spec.env ?? process.env,
+      cwd: this.spec.cwd,
+    });
     this.child = child;
     live.add(child);
-    this.exited = new Promise((resolve) => child.once("exit", (code) => {
-      live.delete(child);
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code) => {
+        live.delete(child);
+        resolve(code);
+      }),
+    );
     // Output can still arrive after "exit"; "close" comes once stdout and stderr are done.
     child.once("close", () => log?.end());
     child.once("error", () => {}); // a missing program: "exit" follows, and start() says so
@@ -102,7 +108,8 @@ export class ChildProgram {
         if (!line) continue;
         this.tail.push(line);
         if (this.tail.length > TAIL_LINES) this.tail.shift();
-        if (wanted !== undefined && (typeof wanted === "string" ? line.includes(wanted) : wanted.test(line))) sawReadyLine = true;
+        if (wanted !== undefined && (typeof wanted === "string" ? line.includes(wanted) : wanted.test(line)))
+          sawReadyLine = true;
       }
     };
     child.stdout!.on("data", onData);
@@ -115,18 +122,25 @@ export class ChildProgram {
     const timeoutMs = ready.timeoutMs ?? 30_000;
     let outcome = "timeout" as "ready" | "exited" | "timeout";
     try {
-      await waitFor(async () => {
-        if (sawLine() || (ready.check && (await ready.check()))) return (outcome = "ready");
-        if (!this.running) return (outcome = "exited");
-        return false;
-      }, timeoutMs, `${this.spec.name} to be ready`, 25);
+      await waitFor(
+        async () => {
+          if (sawLine() || (ready.check && (await ready.check()))) return (outcome = "ready");
+          if (!this.running) return (outcome = "exited");
+          return false;
+        },
+        timeoutMs,
+        `${this.spec.name} to be ready`,
+        25,
+      );
     } catch {
       /* outcome stays "timeout" */
     }
     if (outcome === "ready") return;
     if (outcome === "timeout") await this.kill();
     const why = (this.spec.explain ?? ((r: string[]) => r.slice(-3).join("; ")))(this.tail);
-    throw new ServerStartError(`${this.spec.name} ${outcome === "timeout" ? "did not become ready" : "exited"}: ${why || "no output"}`);
+    throw new ServerStartError(
+      `${this.spec.name} ${outcome === "timeout" ? "did not become ready" : "exited"}: ${why || "no output"}`,
+    );
   }
 
   /** Resolves with the exit code when the process ends (null if a signal ended it). */

@@ -48,7 +48,9 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
       ignoreClusterUpdates: false,
     });
   } catch (err) {
-    throw new NatsUnavailable(`cannot connect to NATS at ${opts.servers.join(", ")}: ${(err as Error).message}`, { cause: err });
+    throw new NatsUnavailable(`cannot connect to NATS at ${opts.servers.join(", ")}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   watchStatus(nc, opts.logger);
   opts.logger.info("connected to NATS", { server: nc.getServer() });

@@ -4,7 +4,15 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { EnvelopeError, SubjectMismatch } from "./errors.js";
-import { EVENT_SUBJECT_PREFIX, eventSubject, isKind, isLocalSource, isNodeId, isSource, parseEventSubject } from "./names.js";
+import {
+  EVENT_SUBJECT_PREFIX,
+  eventSubject,
+  isKind,
+  isLocalSource,
+  isNodeId,
+  isSource,
+  parseEventSubject,
+} from "./names.js";
 import { isSafeText, safeText, MAX_TEXT_CHARS } from "./text.js";
 
 export interface BustleEvent {
@@ -88,13 +96,22 @@ export function validateEvent(value: unknown): BustleEvent {
   if (!isNodeId(o.node)) fail("node is not a valid node id");
   if (!isSource(o.source)) fail("source is not a valid source");
   if (!isKind(o.kind)) fail("kind is not a valid kind");
-  if (o.actor !== null && (typeof o.actor !== "string" || !ACTOR_RE.test(o.actor))) fail("actor must be null or a plain name");
+  if (o.actor !== null && (typeof o.actor !== "string" || !ACTOR_RE.test(o.actor)))
+    fail("actor must be null or a plain name");
   if (typeof o.text !== "string" || o.text.length === 0) fail("text must be a non-empty string");
-  if (!isSafeText(o.text, MAX_TEXT_CHARS)) fail("text must be one line of at most 400 characters without control characters");
-  if (o.data !== undefined && (typeof o.data !== "object" || o.data === null || Array.isArray(o.data))) fail("data must be an object");
+  if (!isSafeText(o.text, MAX_TEXT_CHARS))
+    fail("text must be one line of at most 400 characters without control characters");
+  if (o.data !== undefined && (typeof o.data !== "object" || o.data === null || Array.isArray(o.data)))
+    fail("data must be an object");
   const event: BustleEvent = {
-    v: 1, id: o.id, ts: o.ts, node: o.node, source: o.source, kind: o.kind,
-    actor: o.actor as string | null, text: o.text,
+    v: 1,
+    id: o.id,
+    ts: o.ts,
+    node: o.node,
+    source: o.source,
+    kind: o.kind,
+    actor: o.actor as string | null,
+    text: o.text,
   };
   if (o.data !== undefined) event.data = o.data as Record<string, unknown>;
   return event;
@@ -137,7 +154,9 @@ export function decodeEventOn(subject: string, data: Uint8Array): BustleEvent {
   if (subject === `${EVENT_SUBJECT_PREFIX}.${e.node}.${e.source}.${e.kind}`) return e;
   const on = parseEventSubject(subject);
   if (!on) throw new SubjectMismatch(`event on ${JSON.stringify(subject)}, which is not an event subject`);
-  const wrong = (["node", "source", "kind"] as const).filter((k) => e[k] !== on[k]).map((k) => `${k} ${JSON.stringify(e[k])}`);
+  const wrong = (["node", "source", "kind"] as const)
+    .filter((k) => e[k] !== on[k])
+    .map((k) => `${k} ${JSON.stringify(e[k])}`);
   throw new SubjectMismatch(`event on ${subject} claims ${wrong.join(", ")}`);
 }
 

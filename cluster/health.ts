@@ -90,7 +90,14 @@ export async function streamHealth(nc: NatsConnection, timeoutMs = 4_000): Promi
     const peers: ReplicaHealth[] = [];
     if (leader) peers.push({ name: leader, leader: true, current: true, offline: false, lag: 0, activeMs: 0 });
     for (const p of si.cluster?.replicas ?? []) {
-      peers.push({ name: p.name, leader: false, current: p.current, offline: p.offline ?? false, lag: p.lag ?? 0, activeMs: Math.round((p.active ?? 0) / 1e6) });
+      peers.push({
+        name: p.name,
+        leader: false,
+        current: p.current,
+        offline: p.offline ?? false,
+        lag: p.lag ?? 0,
+        activeMs: Math.round((p.active ?? 0) / 1e6),
+      });
     }
     return {
       name: STREAM_NAME,
@@ -110,4 +117,3 @@ export async function streamHealth(nc: NatsConnection, timeoutMs = 4_000): Promi
     return { error: `cannot read stream ${STREAM_NAME}: ${m}` };
   }
 }
-

@@ -19,7 +19,13 @@ import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import type { BusSettings } from "./bus-config.js";
 import { checkSecretFile, readSecret } from "./config/secrets.js";
-import { controlPermissions, inboxPrefix, relayPermissions, renderPermissions, type Permissions } from "./permissions.js";
+import {
+  controlPermissions,
+  inboxPrefix,
+  relayPermissions,
+  renderPermissions,
+  type Permissions,
+} from "./permissions.js";
 import { ensureCa, ensureNodeCert } from "./tls.js";
 import { ConfigError } from "./errors.js";
 import { STREAM_NAME } from "./names.js";
@@ -53,7 +59,12 @@ export interface LocalCredentials {
 export function localCredentials(stateDir: string, node: string): LocalCredentials {
   const dir = join(stateDir, "auth");
   // Dotted names: a node id has no dots, so no role's name can be another node's relay user.
-  const users: Record<LocalRole, string> = { relay: node, control: `${node}.control`, admin: `${node}.admin`, status: `${node}.status` };
+  const users: Record<LocalRole, string> = {
+    relay: node,
+    control: `${node}.control`,
+    admin: `${node}.admin`,
+    status: `${node}.status`,
+  };
   const cred = (role: LocalRole): LocalCredential => ({
     role,
     user: users[role],
@@ -133,7 +144,9 @@ const q = (s: string) => JSON.stringify(s);
  */
 export function renderLocalServerAuth(c: LocalCredentials, node: string): string {
   const users = LOCAL_ROLES.map((role) => {
-    const pass = readSecret({ file: c[role].passwordFile }, `embedded nats ${role} password`, { shared: role === "status" })!;
+    const pass = readSecret({ file: c[role].passwordFile }, `embedded nats ${role} password`, {
+      shared: role === "status",
+    })!;
     const perms = localPermissions(node, role);
     return [
       `    {`,
@@ -166,7 +179,9 @@ export function renderLocalServerAuth(c: LocalCredentials, node: string): string
 export function localBusSettings(c: LocalCredentials, role: LocalRole, port: number): BusSettings {
   const cred = c[role];
   if (!existsSync(cred.passwordFile)) {
-    throw new ConfigError(`no embedded nats ${role} credential at ${cred.passwordFile}: bustled makes it on its first start (has it run with this state dir?)`);
+    throw new ConfigError(
+      `no embedded nats ${role} credential at ${cred.passwordFile}: bustled makes it on its first start (has it run with this state dir?)`,
+    );
   }
   const pass = readSecret({ file: cred.passwordFile }, `embedded nats ${role} password`, { shared: role === "status" });
   return {

@@ -21,7 +21,12 @@ export interface MetricsServer {
 }
 
 /** Listens on `listen`; rejects with a ConfigError (one line) when the address cannot be bound. The caller closes it. */
-export async function serveMetrics(opts: { listen: string; registry: Registry; health: () => Health | Promise<Health>; log: Logger }): Promise<MetricsServer> {
+export async function serveMetrics(opts: {
+  listen: string;
+  registry: Registry;
+  health: () => Health | Promise<Health>;
+  log: Logger;
+}): Promise<MetricsServer> {
   const at = opts.listen.lastIndexOf(":");
   const host = opts.listen.slice(0, at).replace(/^\[|\]$/g, "");
   const port = Number(opts.listen.slice(at + 1));
@@ -33,26 +38,44 @@ export async function serveMetrics(opts: { listen: string; registry: Registry; h
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
     if (path === "/metrics") {
-      opts.registry.metrics().then((text) => send(200, opts.registry.contentType, text), (err: Error) => {
-        opts.log.warn("cannot collect metrics", { error: err });
-        send(500, "text/plain", "cannot collect metrics\n");
-      });
+      opts.registry.metrics().then(
+        (text) => send(200, opts.registry.contentType, text),
+        (err: Error) => {
+          opts.log.warn("cannot collect metrics", { error: err });
+          send(500, "text/plain", "cannot collect metrics\n");
+        },
+      );
     } else if (path === "/healthz") {
-      Promise.resolve().then(opts.health).then((h) => send(h.ok ? 200 : 503, "application/json", JSON.stringify(h) + "\n"), (err: Error) => send(503, "application/json", JSON.stringify({ ok: false, error: err.message }) + "\n"));
+      Promise.resolve()
+        .then(opts.health)
+        .then(
+          (h) => send(h.ok ? 200 : 503, "application/json", JSON.stringify(h) + "\n"),
+          (err: Error) => send(503, "application/json", JSON.stringify({ ok: false, error: err.message }) + "\n"),
+        );
     } else send(404, "text/plain", "not found: try /metrics or /healthz\n");
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) => reject(new ConfigError(`metrics.listen ${opts.listen}: cannot listen (${err.code ?? err.message})`, undefined, { cause: err })));
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(`metrics.listen ${opts.listen}: cannot listen (${err.code ?? err.message})`, undefined, {
+          cause: err,
+        }),
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   const addr = server.address();
-  const url = typeof addr === "object" && addr ? `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${opts.listen}`;
+  const url =
+    typeof addr === "object" && addr
+      ? `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`
+      : `http://${opts.listen}`;
   opts.log.info("serving metrics", { url: `${url}/metrics` });
   return {
     url,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -34,10 +34,18 @@ async function get(url: string, timeoutMs: number): Promise<any> {
 }
 
 /** Asks one server; `monitor` is like "http://127.0.0.1:8222". */
-export async function viewServer(id: string, monitor: string, timeoutMs = 2_000): Promise<ServerView & { routeIds: string[] }> {
+export async function viewServer(
+  id: string,
+  monitor: string,
+  timeoutMs = 2_000,
+): Promise<ServerView & { routeIds: string[] }> {
   const base = monitor.replace(/\/+$/, "");
   try {
-    const [varz, routez, jsz] = await Promise.all([get(`${base}/varz`, timeoutMs), get(`${base}/routez`, timeoutMs), get(`${base}/jsz`, timeoutMs)]);
+    const [varz, routez, jsz] = await Promise.all([
+      get(`${base}/varz`, timeoutMs),
+      get(`${base}/routez`, timeoutMs),
+      get(`${base}/jsz`, timeoutMs),
+    ]);
     const meta = jsz?.meta_cluster;
     return {
       id,
@@ -46,25 +54,51 @@ export async function viewServer(id: string, monitor: string, timeoutMs = 2_000)
       serverName: String(varz.server_name ?? ""),
       serverId: String(varz.server_id ?? ""),
       version: String(varz.version ?? ""),
-      routeIds: [...new Set<string>((routez?.routes ?? []).map((r: { remote_id?: string }) => String(r.remote_id ?? "")))],
+      routeIds: [
+        ...new Set<string>((routez?.routes ?? []).map((r: { remote_id?: string }) => String(r.remote_id ?? ""))),
+      ],
       routes: [],
       metaLeader: meta?.leader || undefined,
-      metaPeers: (meta?.replicas ?? []).map((r: { name?: string; current?: boolean; offline?: boolean }) => ({ name: String(r.name ?? ""), current: !!r.current, offline: !!r.offline })),
+      metaPeers: (meta?.replicas ?? []).map((r: { name?: string; current?: boolean; offline?: boolean }) => ({
+        name: String(r.name ?? ""),
+        current: !!r.current,
+        offline: !!r.offline,
+      })),
       jetstream: !!varz.jetstream?.config,
       connections: typeof varz.connections === "number" ? varz.connections : undefined,
     };
   } catch (err) {
     const e = err as Error;
-    const why = e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (e.cause instanceof Error ? e.cause.message : e.message);
-    return { id, monitor: base, reachable: false, error: why, routes: [], routeIds: [], metaPeers: [], jetstream: false };
+    const why =
+      e.name === "TimeoutError"
+        ? `no answer within ${timeoutMs} ms`
+        : e.cause instanceof Error
+          ? e.cause.message
+          : e.message;
+    return {
+      id,
+      monitor: base,
+      reachable: false,
+      error: why,
+      routes: [],
+      routeIds: [],
+      metaPeers: [],
+      jetstream: false,
+    };
   }
 }
 
 /** Asks every server at once and names each route peer by the server names the others report. */
-export async function viewServers(targets: { id: string; monitor: string }[], timeoutMs = 2_000): Promise<ServerView[]> {
+export async function viewServers(
+  targets: { id: string; monitor: string }[],
+  timeoutMs = 2_000,
+): Promise<ServerView[]> {
   const views = await Promise.all(targets.map((t) => viewServer(t.id, t.monitor, timeoutMs)));
   const names = new Map(views.filter((v) => v.serverId).map((v) => [v.serverId!, v.serverName!]));
-  return views.map(({ routeIds, ...v }) => ({ ...v, routes: routeIds.map((rid) => names.get(rid) ?? rid.slice(0, 8)).sort() }));
+  return views.map(({ routeIds, ...v }) => ({
+    ...v,
+    routes: routeIds.map((rid) => names.get(rid) ?? rid.slice(0, 8)).sort(),
+  }));
 }
 
 /** The meta leader most answering servers name (a server cut off may name a stale one). */

@@ -103,7 +103,11 @@ export class NatsServer {
       argv: [this.spec.bin ?? natsServerBin(), "-c", this.spec.confPath],
       logPath: this.spec.logPath,
       ready: { line: "Server is ready", timeoutMs },
-      explain: (recent) => recent.filter((l) => /\[(FTL|ERR)\]/.test(l)).slice(-3).join("; ") || recent.slice(-3).join("; "),
+      explain: (recent) =>
+        recent
+          .filter((l) => /\[(FTL|ERR)\]/.test(l))
+          .slice(-3)
+          .join("; ") || recent.slice(-3).join("; "),
     });
     const started = this.program.start();
     if (this.spec.pidPath && this.program.pid) writeFileSync(this.spec.pidPath, `${this.program.pid}\n`);
@@ -190,13 +194,22 @@ export async function prepareLocalServer(o: LocalServerOptions): Promise<NatsSer
   const monitorPort = o.monitorPort ?? (await freePort());
   const confPath = join(dir, "nats-server.conf");
   // 0600: the conf may hold passwords (the embedded server's users, a test's accounts).
-  writeConfidential(confPath, renderServerConf({
-    serverName: o.serverName ?? "bustle",
+  writeConfidential(
+    confPath,
+    renderServerConf({
+      serverName: o.serverName ?? "bustle",
+      port,
+      monitorPort,
+      storeDir: join(dir, "jetstream"),
+      cluster: o.cluster,
+      extra: o.extra,
+    }),
+  );
+  return new NatsServer({
+    confPath,
     port,
     monitorPort,
-    storeDir: join(dir, "jetstream"),
-    cluster: o.cluster,
-    extra: o.extra,
-  }));
-  return new NatsServer({ confPath, port, monitorPort, logPath: join(dir, "nats-server.log"), pidPath: join(dir, "nats-server.pid") });
+    logPath: join(dir, "nats-server.log"),
+    pidPath: join(dir, "nats-server.pid"),
+  });
 }

@@ -16,7 +16,10 @@ export async function freePort(): Promise<number> {
 }
 
 function canListen(port: number): Promise<boolean> {
-  return listenOnce(port).then(() => true, () => false);
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  );
 }
 
 function listenOnce(port: number): Promise<number> {

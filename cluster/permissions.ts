@@ -19,8 +19,19 @@
  * against nats-server 2.9.10 by test/federation/permissions.test.ts and roles.test.ts).
  */
 import {
-  BOTS_BUCKET, CONFIG_BUCKET, CONTROL_STATUS_SUBJECT, CONTROL_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX, LEASE_BUCKET, STREAM_NAME,
-  ADMIN_ID, adminKey, botControlSubject, leaseKey, nodeSubjects, positionKey,
+  BOTS_BUCKET,
+  CONFIG_BUCKET,
+  CONTROL_STATUS_SUBJECT,
+  CONTROL_SUBJECT_PREFIX,
+  EVENT_SUBJECT_PREFIX,
+  LEASE_BUCKET,
+  STREAM_NAME,
+  ADMIN_ID,
+  adminKey,
+  botControlSubject,
+  leaseKey,
+  nodeSubjects,
+  positionKey,
 } from "./names.js";
 
 export interface Permissions {
@@ -98,7 +109,14 @@ export function relayPermissions(id: string, o: { updateStream?: boolean } = {})
 export function controlPermissions(id: string, bots: readonly string[] | "any"): Permissions {
   if (bots === "any") {
     return {
-      publish: [nodeSubjects(id), "$JS.API.INFO", ...streamApi(STREAM_NAME, false), ...CONTROL_BUCKETS.flatMap((b) => [...streamApi(`KV_${b}`, true), `$KV.${b}.>`]), ...configReadApi(), `${CONTROL_SUBJECT_PREFIX}.>`],
+      publish: [
+        nodeSubjects(id),
+        "$JS.API.INFO",
+        ...streamApi(STREAM_NAME, false),
+        ...CONTROL_BUCKETS.flatMap((b) => [...streamApi(`KV_${b}`, true), `$KV.${b}.>`]),
+        ...configReadApi(),
+        `${CONTROL_SUBJECT_PREFIX}.>`,
+      ],
       subscribe: [`${inboxPrefix(id)}.>`, `${CONTROL_SUBJECT_PREFIX}.>`],
       allowResponses: true,
     };
@@ -125,7 +143,13 @@ export function controlPermissions(id: string, bots: readonly string[] | "any"):
 export function adminPermissions(): Permissions {
   return {
     // bustle.ev.admin.>: the federation admin's withdrawals (cluster/withdraw.ts), honoured for any node's event.
-    publish: ["$JS.API.>", "$KV.>", "$JS.ACK.>", `${CONTROL_SUBJECT_PREFIX}.>`, `${EVENT_SUBJECT_PREFIX}.${ADMIN_ID}.>`],
+    publish: [
+      "$JS.API.>",
+      "$KV.>",
+      "$JS.ACK.>",
+      `${CONTROL_SUBJECT_PREFIX}.>`,
+      `${EVENT_SUBJECT_PREFIX}.${ADMIN_ID}.>`,
+    ],
     subscribe: [`${inboxPrefix(ADMIN_ID)}.>`, "bustle.ev.>"],
   };
 }
@@ -150,6 +174,8 @@ export function renderPermissions(p: Permissions, indent: string): string {
 
 /** The bot whose key or command subject `subject` is (a refusal there means this node may not run it). */
 export function botOfSubject(subject: string): string | undefined {
-  const m = new RegExp(`^(?:\\$KV\\.${LEASE_BUCKET}\\.|\\$KV\\.${BOTS_BUCKET}\\.(?:pos|admin)\\.|${CONTROL_SUBJECT_PREFIX.replace(".", "\\.")}\\.bot\\.)([^.]+)$`).exec(subject);
+  const m = new RegExp(
+    `^(?:\\$KV\\.${LEASE_BUCKET}\\.|\\$KV\\.${BOTS_BUCKET}\\.(?:pos|admin)\\.|${CONTROL_SUBJECT_PREFIX.replace(".", "\\.")}\\.bot\\.)([^.]+)$`,
+  ).exec(subject);
   return m?.[1];
 }

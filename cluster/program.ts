@@ -11,7 +11,10 @@ import type { Logger } from "./logger.js";
 /** The one way an error reaches the user: its message on one line, or a bug's stack trace. */
 export function printError(err: unknown, program: string): void {
   if (isExpectedError(err)) process.stderr.write(`${program}: ${err.message}\n`);
-  else process.stderr.write(`${program}: unexpected error (a bug; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  else
+    process.stderr.write(
+      `${program}: unexpected error (a bug; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
 }
 
 export interface ProgramOptions {
@@ -28,7 +31,12 @@ export interface ProgramOptions {
  * --help and --version). Leaving explicitly means a NATS client still dialling a silent server
  * cannot keep a finished command alive. A daemon's action awaits runDaemon, so it ends with it.
  */
-export async function runProgram(cmd: Command, name: string, opts: ProgramOptions = {}, argv = process.argv): Promise<never> {
+export async function runProgram(
+  cmd: Command,
+  name: string,
+  opts: ProgramOptions = {},
+  argv = process.argv,
+): Promise<never> {
   configureUsage(cmd, opts.usageLine);
   try {
     await cmd.parseAsync(argv);
@@ -41,14 +49,18 @@ export async function runProgram(cmd: Command, name: string, opts: ProgramOption
     }
   }
   // A large output written into a slow pipe can still be queued: let it drain before leaving.
-  if (process.stdout.writableLength > 0) await new Promise((done) => process.stdout.once("drain", done).once("error", done).once("close", done));
+  if (process.stdout.writableLength > 0)
+    await new Promise((done) => process.stdout.once("drain", done).once("error", done).once("close", done));
   process.exit();
 }
 
 /** Makes commander throw instead of exiting (runProgram maps the codes), on every sub-command. */
 function configureUsage(cmd: Command, usageLine: ProgramOptions["usageLine"]): void {
   cmd.exitOverride();
-  if (usageLine) cmd.configureOutput({ outputError: (msg, write) => write(usageLine(msg.replace(/^error: /, "").trim(), cmd) + "\n") });
+  if (usageLine)
+    cmd.configureOutput({
+      outputError: (msg, write) => write(usageLine(msg.replace(/^error: /, "").trim(), cmd) + "\n"),
+    });
   for (const sub of cmd.commands) configureUsage(sub, usageLine);
 }
 
@@ -80,10 +92,13 @@ export async function runDaemon(daemon: Daemon, log: Logger): Promise<number> {
     log.info("stopping", { signal });
     Promise.resolve()
       .then(() => daemon.stop(signal))
-      .then(() => stopped(code), (err) => {
-        log.error("error while stopping", { error: err });
-        stopped(1);
-      });
+      .then(
+        () => stopped(code),
+        (err) => {
+          log.error("error while stopping", { error: err });
+          stopped(1);
+        },
+      );
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1); // a second signal: leave now

@@ -34,27 +34,37 @@ export async function monitor(server: NatsServer, path: string): Promise<any> {
 
 /** Waits until `server` sees `peers` routes and JetStream has a meta leader. */
 export async function waitClusterReady(servers: NatsServer[], timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => {
-    for (const s of servers.filter((x) => x.running)) {
-      const routez = await monitor(s, "/routez");
-      if (!routez || routez.num_routes < servers.filter((x) => x.running).length - 1) return false;
-      const jsz = await monitor(s, "/jsz");
-      if (!jsz?.meta_cluster?.leader) return false;
-    }
-    return true;
-  }, timeoutMs, "the cluster's routes and JetStream meta leader");
+  await waitFor(
+    async () => {
+      for (const s of servers.filter((x) => x.running)) {
+        const routez = await monitor(s, "/routez");
+        if (!routez || routez.num_routes < servers.filter((x) => x.running).length - 1) return false;
+        const jsz = await monitor(s, "/jsz");
+        if (!jsz?.meta_cluster?.leader) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    "the cluster's routes and JetStream meta leader",
+  );
 }
 
 /** Starts an n-server cluster (names n1..nN) under `dir`. The caller calls stopAll(). */
 export async function startCluster(dir: string, n = 3, clusterName = "bustle"): Promise<TestCluster> {
   const clusterPorts = await Promise.all(Array.from({ length: n }, () => freePort()));
-  const servers = await Promise.all(clusterPorts.map((port, i) =>
-    prepareLocalServer({
-      dir: join(dir, `n${i + 1}`),
-      serverName: `n${i + 1}`,
-      cluster: { name: clusterName, port, routes: clusterPorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`) },
-    }),
-  ));
+  const servers = await Promise.all(
+    clusterPorts.map((port, i) =>
+      prepareLocalServer({
+        dir: join(dir, `n${i + 1}`),
+        serverName: `n${i + 1}`,
+        cluster: {
+          name: clusterName,
+          port,
+          routes: clusterPorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`),
+        },
+      }),
+    ),
+  );
   const cluster: TestCluster = {
     servers,
     urls: servers.map((s) => s.url),

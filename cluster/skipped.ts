@@ -34,14 +34,23 @@ export class SkippedMessages {
   /** Records one skipped message; `err` is what decoding it threw. */
   skip(m: { seq: number; subject: string }, err: unknown): void {
     const reason: SkipReason = err instanceof SubjectMismatch ? "subject-mismatch" : "invalid-event";
-    const skip: SkippedMessage = { reason, seq: m.seq, subject: m.subject, error: err instanceof Error ? err.message : String(err) };
+    const skip: SkippedMessage = {
+      reason,
+      seq: m.seq,
+      subject: m.subject,
+      error: err instanceof Error ? err.message : String(err),
+    };
     this.counts[reason]++;
     this.sinceWarn++;
     this.report(skip);
     const t = this.now();
     if (t - this.lastWarn < WARN_EVERY_MS) return;
-    this.log.warn(reason === "subject-mismatch" ? "skipped an event whose payload does not match its subject" : "skipped a stream message that is not a valid event",
-      { ...skip, skipped_since_last_warning: this.sinceWarn });
+    this.log.warn(
+      reason === "subject-mismatch"
+        ? "skipped an event whose payload does not match its subject"
+        : "skipped a stream message that is not a valid event",
+      { ...skip, skipped_since_last_warning: this.sinceWarn },
+    );
     this.lastWarn = t;
     this.sinceWarn = 0;
   }

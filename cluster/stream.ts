@@ -5,7 +5,14 @@
  * limits of an existing stream is the admin's (applyStreamLimits with the admin credential), so
  * one node's config — or one hostile member — cannot cut the federation's history.
  */
-import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import {
+  jetstreamManager,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { ALL_EVENTS, STREAM_NAME } from "./names.js";
 import type { Logger } from "./logger.js";
@@ -72,7 +79,10 @@ export interface EnsureOptions {
 }
 
 /** The stream's limits that differ from the wanted ones: `{key: {stream, wanted}}`. */
-function differences(cur: StreamConfig, wanted: Partial<StreamConfig>): Record<string, { stream: unknown; wanted: unknown }> {
+function differences(
+  cur: StreamConfig,
+  wanted: Partial<StreamConfig>,
+): Record<string, { stream: unknown; wanted: unknown }> {
   const out: Record<string, { stream: unknown; wanted: unknown }> = {};
   for (const k of LIMIT_KEYS) {
     const w = k === "num_replicas" ? Math.max(cur.num_replicas, wanted.num_replicas ?? 0) : wanted[k];
@@ -86,7 +96,13 @@ function differences(cur: StreamConfig, wanted: Partial<StreamConfig>): Record<s
  * with the differences (or, with `apply`, updates it). Retries while JetStream is still electing
  * a leader, up to `timeoutMs` (default 60 s).
  */
-export async function ensureStream(nc: NatsConnection, limits: StreamLimits, log: Logger, timeoutMs = 60_000, opts: EnsureOptions = {}): Promise<JetStreamManager> {
+export async function ensureStream(
+  nc: NatsConnection,
+  limits: StreamLimits,
+  log: Logger,
+  timeoutMs = 60_000,
+  opts: EnsureOptions = {},
+): Promise<JetStreamManager> {
   const deadline = Date.now() + timeoutMs;
   let delay = 200;
   for (;;) {
@@ -107,12 +123,26 @@ export async function ensureStream(nc: NatsConnection, limits: StreamLimits, log
       if (Object.keys(diff).length === 0) return jsm;
       if (opts.apply) {
         // Not retried: a credential without the right to update gets the same answer every time.
-        await jsm.streams.update(STREAM_NAME, { ...existing.config, ...wanted, num_replicas: Math.max(existing.config.num_replicas, replicas) }).then(
-          () => log.info("updated stream limits", { stream: STREAM_NAME, changed: diff }),
-          (err: unknown) => log.warn("could not update the stream's limits; leaving them", { stream: STREAM_NAME, differences: diff, error: err }),
-        );
+        await jsm.streams
+          .update(STREAM_NAME, {
+            ...existing.config,
+            ...wanted,
+            num_replicas: Math.max(existing.config.num_replicas, replicas),
+          })
+          .then(
+            () => log.info("updated stream limits", { stream: STREAM_NAME, changed: diff }),
+            (err: unknown) =>
+              log.warn("could not update the stream's limits; leaving them", {
+                stream: STREAM_NAME,
+                differences: diff,
+                error: err,
+              }),
+          );
       } else {
-        log.warn("the stream's limits differ from this node's config; leaving them (the federation's admin changes them with bustle-cluster stream)", { stream: STREAM_NAME, differences: diff });
+        log.warn(
+          "the stream's limits differ from this node's config; leaving them (the federation's admin changes them with bustle-cluster stream)",
+          { stream: STREAM_NAME, differences: diff },
+        );
       }
       return jsm;
     } catch (err) {
@@ -145,7 +175,10 @@ export async function applyStreamLimits(nc: NatsConnection, changes: LimitChange
     max_age: maxAge,
     ...(changes.maxBytes !== undefined ? { max_bytes: changes.maxBytes } : {}),
     // The de-duplication window may not outlast the events it covers.
-    duplicate_window: Math.min(changes.duplicateWindowMs !== undefined ? nanos(changes.duplicateWindowMs) : cur.duplicate_window, maxAge || Infinity),
+    duplicate_window: Math.min(
+      changes.duplicateWindowMs !== undefined ? nanos(changes.duplicateWindowMs) : cur.duplicate_window,
+      maxAge || Infinity,
+    ),
     ...(changes.replicas !== undefined ? { num_replicas: changes.replicas } : {}),
   };
   return (await jsm.streams.update(STREAM_NAME, next)).config;

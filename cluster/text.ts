@@ -27,16 +27,35 @@ type Ranges = ReadonlyArray<readonly [number, number]>;
  * Default_Ignorable_Code_Point set plus controls.
  */
 const INVISIBLE_BMP: Ranges = [
-  [0x0000, 0x0008], [0x000e, 0x001f], [0x007f, 0x0084], [0x0086, 0x009f], [0x00ad, 0x00ad], [0x034f, 0x034f],
-  [0x061c, 0x061c], [0x115f, 0x1160], [0x17b4, 0x17b5], [0x180b, 0x180f], [0x200b, 0x200f], [0x202a, 0x202e],
-  [0x2060, 0x206f], [0x3164, 0x3164], [0xfe00, 0xfe0f], [0xfeff, 0xfeff], [0xffa0, 0xffa0], [0xfff0, 0xfffb],
+  [0x0000, 0x0008],
+  [0x000e, 0x001f],
+  [0x007f, 0x0084],
+  [0x0086, 0x009f],
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x061c, 0x061c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x206f],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xfff0, 0xfffb],
 ];
 /**
  * Also removed, above U+FFFF: shorthand format controls (U+1BCA0–1BCA3), musical format controls
  * (U+1D173–1D17A), and the whole plane-14 block of tags and variation selectors (U+E0000–E0FFF,
  * which hides ASCII as tag characters U+E0000–E007F). Lone surrogates are removed too (not text).
  */
-const INVISIBLE_ASTRAL: Ranges = [[0x1bca0, 0x1bca3], [0x1d173, 0x1d17a], [0xe0000, 0xe0fff]];
+const INVISIBLE_ASTRAL: Ranges = [
+  [0x1bca0, 0x1bca3],
+  [0x1d173, 0x1d17a],
+  [0xe0000, 0xe0fff],
+];
 /**
  * Folded to one ordinary space: line breaks and tabs (U+0009–000D, U+0085, U+2028, U+2029) and
  * every other blank that takes room on a terminal row — no-break and wide spaces (U+00A0,
@@ -44,8 +63,16 @@ const INVISIBLE_ASTRAL: Ranges = [[0x1bca0, 0x1bca3], [0x1d173, 0x1d17a], [0xe00
  * them could otherwise push a fake line onto the next row.
  */
 const BLANKS_BMP: Ranges = [
-  [0x0009, 0x000d], [0x0085, 0x0085], [0x00a0, 0x00a0], [0x1680, 0x1680], [0x2000, 0x200a], [0x2028, 0x2029],
-  [0x202f, 0x202f], [0x205f, 0x205f], [0x2800, 0x2800], [0x3000, 0x3000],
+  [0x0009, 0x000d],
+  [0x0085, 0x0085],
+  [0x00a0, 0x00a0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x2800, 0x2800],
+  [0x3000, 0x3000],
 ];
 
 const esc = (n: number) => (n <= 0xffff ? `\\u${n.toString(16).padStart(4, "0")}` : `\\u{${n.toString(16)}}`);
@@ -72,7 +99,12 @@ export function sanitizeText(input: string, max = MAX_TEXT_CHARS): SanitizeResul
     .replace(/ {2,}/g, " ")
     .trim();
   const chars = Array.from(text);
-  if (chars.length > max) text = chars.slice(0, max - 1).join("").trimEnd() + "…";
+  if (chars.length > max)
+    text =
+      chars
+        .slice(0, max - 1)
+        .join("")
+        .trimEnd() + "…";
   return { text, changed: text !== input };
 }
 
@@ -86,12 +118,15 @@ const LINE_BREAKS = /[\u000a-\u000d\u0085\u2028\u2029]/g;
  * sequences, controls, invisible characters and line breaks removed, but tabs and spacing kept
  * as they are (nothing folded or shortened), so a clean line is shown unchanged.
  */
-export const displaySafe = (text: string): string => text.replace(ESCAPE_SEQUENCE, "").replace(INVISIBLE, "").replace(LINE_BREAKS, "");
+export const displaySafe = (text: string): string =>
+  text.replace(ESCAPE_SEQUENCE, "").replace(INVISIBLE, "").replace(LINE_BREAKS, "");
 
 // isSafeText runs on every event a consumer reads. A regular expression with all these ranges
 // is slow in V8 on non-Latin text (4–7 µs for 300 characters); a walk over a table of the
 // code units takes 2 µs, and as long as the old, smaller expression on short lines.
-const UNIT_OK = 0, UNIT_BAD = 1, UNIT_HIGH = 2;
+const UNIT_OK = 0,
+  UNIT_BAD = 1,
+  UNIT_HIGH = 2;
 const UNITS = new Uint8Array(0x10000);
 for (const [a, b] of [...INVISIBLE_BMP, ...BLANKS_BMP]) UNITS.fill(UNIT_BAD, a, b + 1);
 UNITS.fill(UNIT_HIGH, 0xd800, 0xdc00);

@@ -38,14 +38,24 @@ export function withdrawalOf(e: BustleEvent): Withdrawal | undefined {
 }
 
 /** Whether a withdrawal from `w.node` may take back an event of `targetNode`. */
-export const mayWithdraw = (w: Withdrawal, targetNode: string): boolean => w.node === targetNode || w.node === FEDERATION_ADMIN_NODE;
+export const mayWithdraw = (w: Withdrawal, targetNode: string): boolean =>
+  w.node === targetNode || w.node === FEDERATION_ADMIN_NODE;
 
 /** `targetNode` undefined: the sender does not know it (the federation admin without a log); consumers check it. */
-export function makeWithdrawal(o: { node: string; targetNode?: string | undefined; target: string; reason?: string | undefined; by: string | null }): BustleEvent {
+export function makeWithdrawal(o: {
+  node: string;
+  targetNode?: string | undefined;
+  target: string;
+  reason?: string | undefined;
+  by: string | null;
+}): BustleEvent {
   const reason = o.reason ? safeText(o.reason, 200) : null;
   const who = o.node === FEDERATION_ADMIN_NODE ? "the federation's admin" : `${o.node}'s admin`;
   return makeEvent({
-    node: o.node, source: WITHDRAW_SOURCE, kind: WITHDRAW_KIND, actor: o.by,
+    node: o.node,
+    source: WITHDRAW_SOURCE,
+    kind: WITHDRAW_KIND,
+    actor: o.by,
     text: `-- an event${o.targetNode ? ` of ${o.targetNode}` : ""} was withdrawn by ${who}${reason ? `: ${reason}` : ""} --`,
     data: { target: o.target, reason },
   });

@@ -42,7 +42,11 @@ export class ControlApi {
   private readonly subs = new Map<string, Subscription>();
   private statusSub: Subscription | undefined;
 
-  constructor(private readonly nc: NatsConnection, private readonly handler: ApiHandler, private readonly log: Logger) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly handler: ApiHandler,
+    private readonly log: Logger,
+  ) {}
 
   start(): void {
     this.statusSub = this.nc.subscribe(STATUS_SUBJECT, {
@@ -55,27 +59,32 @@ export class ControlApi {
   /** Starts answering commands for a bot this server now holds. */
   serve(id: string): void {
     if (this.subs.has(id)) return;
-    this.subs.set(id, this.nc.subscribe(botSubject(id), {
-      callback: (_err, msg) => {
-        if (!msg.reply) return;
-        let cmd: unknown;
-        try {
-          cmd = (JSON.parse(dec.decode(msg.data)) as { cmd?: unknown }).cmd;
-        } catch {
-          /* answered below */
-        }
-        if (!(COMMANDS as readonly unknown[]).includes(cmd)) {
-          this.log.warn("rejected a malformed control request", { subject: msg.subject });
-          msg.respond(enc.encode(JSON.stringify({ ok: false, message: `unknown command; known: ${COMMANDS.join(", ")}` })));
-          return;
-        }
-        this.log.info("control command", { bot: id, cmd });
-        this.handler.command(id, cmd as Command).then(
-          (r) => msg.respond(enc.encode(JSON.stringify(r))),
-          (err: Error) => msg.respond(enc.encode(JSON.stringify({ ok: false, message: err.message }))),
-        );
-      },
-    }));
+    this.subs.set(
+      id,
+      this.nc.subscribe(botSubject(id), {
+        callback: (_err, msg) => {
+          if (!msg.reply) return;
+          let cmd: unknown;
+          try {
+            cmd = (JSON.parse(dec.decode(msg.data)) as { cmd?: unknown }).cmd;
+          } catch {
+            /* answered below */
+          }
+          if (!(COMMANDS as readonly unknown[]).includes(cmd)) {
+            this.log.warn("rejected a malformed control request", { subject: msg.subject });
+            msg.respond(
+              enc.encode(JSON.stringify({ ok: false, message: `unknown command; known: ${COMMANDS.join(", ")}` })),
+            );
+            return;
+          }
+          this.log.info("control command", { bot: id, cmd });
+          this.handler.command(id, cmd as Command).then(
+            (r) => msg.respond(enc.encode(JSON.stringify(r))),
+            (err: Error) => msg.respond(enc.encode(JSON.stringify({ ok: false, message: err.message }))),
+          );
+        },
+      }),
+    );
   }
 
   unserve(id: string): void {

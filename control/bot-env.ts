@@ -12,8 +12,20 @@
  * private IRC network), and the log level. None of these is meant to hold a secret.
  */
 export const BASE_ENV: readonly string[] = [
-  "PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR",
-  "NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "BUSTLE_LOG_LEVEL",
+  "PATH",
+  "HOME",
+  "LANG",
+  "LANGUAGE",
+  "LC_ALL",
+  "LC_CTYPE",
+  "LC_MESSAGES",
+  "TZ",
+  "TMPDIR",
+  "NODE_OPTIONS",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "BUSTLE_LOG_LEVEL",
 ];
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

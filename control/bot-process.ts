@@ -32,9 +32,20 @@ export class BotProcess {
   /** Resolves when the process has exited (never rejects). */
   readonly exited: Promise<ExitInfo>;
 
-  constructor(hostPath: string, init: HostInit, readyTimeoutMs: number, events: ProcessEvents, private readonly log: Logger) {
+  constructor(
+    hostPath: string,
+    init: HostInit,
+    readyTimeoutMs: number,
+    events: ProcessEvents,
+    private readonly log: Logger,
+  ) {
     // Only the base and this bot's declared secrets, never the whole control server's environment.
-    this.child = spawn(process.execPath, [hostPath], { detached: true, env: botHostEnv(init.section), stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
+    this.child = spawn(process.execPath, [hostPath], {
+      detached: true,
+      env: botHostEnv(init.section),
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      serialization: "json",
+    });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         clearInterval(this.watchdog);
@@ -42,7 +53,8 @@ export class BotProcess {
       });
       this.child.once("error", (err) => {
         // Spawning itself failed (no "exit" follows when there is no process).
-        if (this.child.pid === undefined) resolve({ code: null, signal: null, reason: `cannot start the bot host: ${err.message}` });
+        if (this.child.pid === undefined)
+          resolve({ code: null, signal: null, reason: `cannot start the bot host: ${err.message}` });
       });
     });
     this.ready = new Promise<void>((resolve, reject) => {

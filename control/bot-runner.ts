@@ -68,7 +68,12 @@ export class BotRunner {
 
   private leaseUntil = 0;
 
-  constructor(public spec: BotSpec, private halted: boolean, private readonly deps: RunnerDeps, leaseUntil: number) {
+  constructor(
+    public spec: BotSpec,
+    private halted: boolean,
+    private readonly deps: RunnerDeps,
+    leaseUntil: number,
+  ) {
     this.leaseUntil = leaseUntil;
     this.log = deps.log.child(spec.common.id, { bot: spec.common.id });
   }
@@ -93,29 +98,42 @@ export class BotRunner {
       this.feeding = false;
       const c = this.spec.common;
       const init: HostInit = {
-        t: "init", node: this.deps.node, common: c, section: this.spec.raw, bus: this.deps.bus,
-        stateDir: join(this.deps.stateRoot, "bots", c.id), registryModule: this.deps.registryModule,
-        halted: this.halted, heartbeatMs: this.deps.supervise.heartbeat, leaseUntil: this.leaseUntil,
+        t: "init",
+        node: this.deps.node,
+        common: c,
+        section: this.spec.raw,
+        bus: this.deps.bus,
+        stateDir: join(this.deps.stateRoot, "bots", c.id),
+        registryModule: this.deps.registryModule,
+        halted: this.halted,
+        heartbeatMs: this.deps.supervise.heartbeat,
+        leaseUntil: this.leaseUntil,
       };
       const started = Date.now();
-      const proc = new BotProcess(this.deps.hostPath, init, this.deps.supervise.ready_timeout, {
-        onState: (s, d) => {
-          this.botState = s;
-          this.detail = d;
-          this.log.info("bot reports", { state: s, detail: d });
+      const proc = new BotProcess(
+        this.deps.hostPath,
+        init,
+        this.deps.supervise.ready_timeout,
+        {
+          onState: (s, d) => {
+            this.botState = s;
+            this.detail = d;
+            this.log.info("bot reports", { state: s, detail: d });
+          },
+          onHeartbeat: (m) => {
+            this.seq = m.seq;
+            this.delivered = m.delivered;
+            this.feeding = m.feeding;
+          },
+          onHalted: (h) => {
+            this.halted = h;
+            const ack = this.onHaltedAck;
+            this.onHaltedAck = undefined;
+            ack?.(h);
+          },
         },
-        onHeartbeat: (m) => {
-          this.seq = m.seq;
-          this.delivered = m.delivered;
-          this.feeding = m.feeding;
-        },
-        onHalted: (h) => {
-          this.halted = h;
-          const ack = this.onHaltedAck;
-          this.onHaltedAck = undefined;
-          ack?.(h);
-        },
-      }, this.log);
+        this.log,
+      );
       this.proc = proc;
       try {
         await proc.ready;
@@ -140,7 +158,10 @@ export class BotRunner {
       this.fastCrashes = Date.now() - started < fast_crash ? this.fastCrashes + 1 : 1;
       if (this.fastCrashes >= give_up_after) {
         this.state = "failed";
-        this.log.error(`bot crashed ${this.fastCrashes} times in a row soon after starting; giving up (run \`bustle-control restart ${this.id}\` after fixing it)`, { lastError: why });
+        this.log.error(
+          `bot crashed ${this.fastCrashes} times in a row soon after starting; giving up (run \`bustle-control restart ${this.id}\` after fixing it)`,
+          { lastError: why },
+        );
         return;
       }
       const delay = backoffDelay(this.fastCrashes - 1, { minMs: backoff, maxMs: max_backoff });
@@ -227,9 +248,20 @@ export class BotRunner {
 
   status(): BotStatus {
     return {
-      id: this.id, type: this.spec.common.type, state: this.state, bot: this.botState, detail: this.detail,
-      halted: this.halted, node: this.deps.node, pid: this.proc?.pid, since: this.since ? new Date(this.since).toISOString() : undefined,
-      restarts: this.restarts, lastError: this.lastError, seq: this.seq, delivered: this.delivered, feeding: this.proc ? this.feeding : false,
+      id: this.id,
+      type: this.spec.common.type,
+      state: this.state,
+      bot: this.botState,
+      detail: this.detail,
+      halted: this.halted,
+      node: this.deps.node,
+      pid: this.proc?.pid,
+      since: this.since ? new Date(this.since).toISOString() : undefined,
+      restarts: this.restarts,
+      lastError: this.lastError,
+      seq: this.seq,
+      delivered: this.delivered,
+      feeding: this.proc ? this.feeding : false,
     };
   }
 }

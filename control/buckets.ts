@@ -35,7 +35,8 @@ export async function openBuckets(nc: NatsConnection, ttl: number, log: Logger, 
     try {
       const leases = await ensure(kvm, LEASE_BUCKET, { ttl, replicas }, log);
       const actual = (await leases.status()).ttl;
-      if (actual && actual !== ttl) log.warn("the lease bucket exists with another TTL; using it", { configured: ttl, actual });
+      if (actual && actual !== ttl)
+        log.warn("the lease bucket exists with another TTL; using it", { configured: ttl, actual });
       const bots = await ensure(kvm, BOTS_BUCKET, { replicas }, log);
       return { leases, ttl: actual || ttl, bots };
     } catch (err) {

@@ -12,21 +12,34 @@ const dec = new TextDecoder();
 export class CommandFailed extends BustleError {}
 
 /** Sends one command to the holder of `id`; the reply is checked and sanitised (control/wire.ts). Rejects with CommandFailed when nobody holds it or it fails. */
-export async function sendCommand(nc: NatsConnection, id: string, cmd: Command, timeoutMs = 30_000): Promise<CommandReply> {
+export async function sendCommand(
+  nc: NatsConnection,
+  id: string,
+  cmd: Command,
+  timeoutMs = 30_000,
+): Promise<CommandReply> {
   let raw: string;
   try {
     const m = await nc.request(botSubject(id), enc.encode(JSON.stringify({ cmd })), { timeout: timeoutMs });
     raw = dec.decode(m.data);
   } catch (err) {
-    const refused = [err, (err as Error).cause].find((e) => e instanceof PermissionViolationError) as PermissionViolationError | undefined;
+    const refused = [err, (err as Error).cause].find((e) => e instanceof PermissionViolationError) as
+      | PermissionViolationError
+      | undefined;
     if (refused) {
-      throw new CommandFailed(`NATS refused this credential permission to publish to "${refused.subject}": only the federation's admin and the nodes granted ${id} (bustle-cluster init --bot ${id}=NODE) may steer it`, { cause: err });
+      throw new CommandFailed(
+        `NATS refused this credential permission to publish to "${refused.subject}": only the federation's admin and the nodes granted ${id} (bustle-cluster init --bot ${id}=NODE) may steer it`,
+        { cause: err },
+      );
     }
     const msg = (err as Error).message;
     if (/no responders|503/i.test(msg) || (err as { code?: string }).code === "503") {
-      throw new CommandFailed(`bot ${id} is not running on any control server right now (is \`bustle-control serve\` running with it in its control.yaml?)`);
+      throw new CommandFailed(
+        `bot ${id} is not running on any control server right now (is \`bustle-control serve\` running with it in its control.yaml?)`,
+      );
     }
-    if (/timeout/i.test(msg)) throw new CommandFailed(`the control server holding ${id} did not answer within ${timeoutMs / 1000} s`);
+    if (/timeout/i.test(msg))
+      throw new CommandFailed(`the control server holding ${id} did not answer within ${timeoutMs / 1000} s`);
     throw new CommandFailed(`cannot send ${cmd} to ${id}: ${msg}`, { cause: err });
   }
   let reply: CommandReply | undefined;
@@ -47,7 +60,11 @@ export async function sendCommand(nc: NatsConnection, id: string, cmd: Command, 
 export async function collectStatus(nc: NatsConnection, waitMs = 2_000, stallMs = 300): Promise<ServerStatus[]> {
   const out: ServerStatus[] = [];
   try {
-    const replies = await nc.requestMany(STATUS_SUBJECT, enc.encode("{}"), { strategy: "stall", maxWait: waitMs, stall: stallMs });
+    const replies = await nc.requestMany(STATUS_SUBJECT, enc.encode("{}"), {
+      strategy: "stall",
+      maxWait: waitMs,
+      stall: stallMs,
+    });
     for await (const m of replies) {
       try {
         const s = cleanServerStatus(JSON.parse(dec.decode(m.data)));

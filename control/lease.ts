@@ -35,7 +35,8 @@ export interface LeaseHolder {
 }
 
 const isWrongSequence = (err: unknown) =>
-  err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || (err.code as number) === 10164);
+  err instanceof JetStreamApiError &&
+  (err.code === JetStreamApiCodes.StreamWrongLastSequence || (err.code as number) === 10164);
 
 export class Lease {
   private rev = 0;

@@ -58,7 +58,11 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
   // control.yaml and the federation's stored list; one change at a time (SIGHUP, new revisions).
   const source = new BotsSource(config, deps.registry ?? defaultRegistry, log.child("bots-config"));
   let applying = Promise.resolve();
-  const enqueue = (fn: () => Promise<unknown>): Promise<void> => (applying = applying.then(fn).then(() => {}, (err) => log.error("applying a bots change failed", { error: err })));
+  const enqueue = (fn: () => Promise<unknown>): Promise<void> =>
+    (applying = applying.then(fn).then(
+      () => {},
+      (err) => log.error("applying a bots change failed", { error: err }),
+    ));
   const onRevision = (r: Revision) => {
     if (source.accept(r)) void enqueue(() => supervisor!.apply(source.config()));
   };
@@ -66,7 +70,12 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
     instance,
     status: () => supervisor?.statusAll(),
     async start() {
-      nc = await connectBus({ ...config.bus, name: `bustle-control ${config.node}`, logger: log.child("nats"), inboxPrefix: `_INBOX.${config.node}` });
+      nc = await connectBus({
+        ...config.bus,
+        name: `bustle-control ${config.node}`,
+        logger: log.child("nats"),
+        inboxPrefix: `_INBOX.${config.node}`,
+      });
       // A refusal while starting is fatal (one line naming subject and user); later, a refused
       // bot key means this node may not run that bot: say so once and stop campaigning for it.
       let failStart: ((err: PermissionDenied) => void) | undefined;
@@ -75,14 +84,23 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
       const told = new Set<string>();
       onRefusal(nc, (e) => {
         if (failStart) {
-          return failStart(new PermissionDenied(config.bus.user, e.operation, e.subject,
-            `a control server needs its node's control credential (the control.yaml bustle-cluster init writes, or nats.user <node>.control)`));
+          return failStart(
+            new PermissionDenied(
+              config.bus.user,
+              e.operation,
+              e.subject,
+              `a control server needs its node's control credential (the control.yaml bustle-cluster init writes, or nats.user <node>.control)`,
+            ),
+          );
         }
         if (told.has(e.subject)) return;
         told.add(e.subject);
         const bot = botOfSubject(e.subject);
-        const hint = bot ? `this node may not run bot ${bot} (the federation grants it with bustle-cluster init --bot ${bot}=${config.node}); not campaigning for it`
-          : e.subject.includes(`KV_${CONFIG_BUCKET}`) ? `this credential may not read the federation's bots config (the core confs predate it: re-run bustle-cluster init); running control.yaml's bots` : "";
+        const hint = bot
+          ? `this node may not run bot ${bot} (the federation grants it with bustle-cluster init --bot ${bot}=${config.node}); not campaigning for it`
+          : e.subject.includes(`KV_${CONFIG_BUCKET}`)
+            ? `this credential may not read the federation's bots config (the core confs predate it: re-run bustle-cluster init); running control.yaml's bots`
+            : "";
         log.error(new PermissionDenied(config.bus.user, e.operation, e.subject, hint).message);
         if (bot) void supervisor?.refuse(bot);
       });
@@ -95,10 +113,18 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
       }
       failStart = undefined;
       follower = new BotsConfigFollower(nc, log.child("bots-config"), onRevision);
-      const first = await follower.read().catch((err) => void log.warn("cannot read the federation's bots config; starting with control.yaml's bots", { error: err }));
+      const first = await follower.read().catch(
+        (err) =>
+          void log.warn("cannot read the federation's bots config; starting with control.yaml's bots", {
+            error: err,
+          }),
+      );
       if (first) source.accept(first);
       supervisor = new Supervisor(source.config(), {
-        buckets, instance, log: log.child("supervisor"), reread: () => source.config(deps.reread()),
+        buckets,
+        instance,
+        log: log.child("supervisor"),
+        reread: () => source.config(deps.reread()),
         hostPath: deps.hostPath ?? join(here, "bin", "bot-host.js"),
         registryModule: deps.registryModule ?? join(here, "..", "bots", "registry.js"),
       });
@@ -106,7 +132,13 @@ export function createControlServer(config: ControlConfig, deps: ControlServerDe
       api.start();
       supervisor.start(api);
       follower.start();
-      log.info("control server started", { node: config.node, instance, file: config.file, state: config.stateDir, leaseTtlMs: buckets.ttl });
+      log.info("control server started", {
+        node: config.node,
+        instance,
+        file: config.file,
+        state: config.stateDir,
+        leaseTtlMs: buckets.ttl,
+      });
     },
     async reload() {
       let next: ControlConfig;

@@ -41,7 +41,10 @@ export class Supervisor implements ApiHandler {
   private readonly entries = new Map<string, Entry>();
   private api: ControlApi | undefined;
 
-  constructor(private config: ControlConfig, private readonly deps: SupervisorDeps) {}
+  constructor(
+    private config: ControlConfig,
+    private readonly deps: SupervisorDeps,
+  ) {}
 
   private get log(): Logger {
     return this.deps.log;
@@ -54,13 +57,24 @@ export class Supervisor implements ApiHandler {
 
   private runnerDeps(): RunnerDeps {
     const c = this.config;
-    return { node: c.node, bus: c.bus, stateRoot: c.stateDir, hostPath: this.deps.hostPath, registryModule: this.deps.registryModule, supervise: c.supervise, log: this.log };
+    return {
+      node: c.node,
+      bus: c.bus,
+      stateRoot: c.stateDir,
+      hostPath: this.deps.hostPath,
+      registryModule: this.deps.registryModule,
+      supervise: c.supervise,
+      log: this.log,
+    };
   }
 
   start(api: ControlApi): void {
     this.api = api;
     for (const spec of this.config.bots) this.add(spec);
-    this.log.info("supervising", { node: this.config.node, bots: this.config.bots.filter((b) => this.eligible(b)).map((b) => b.common.id) });
+    this.log.info("supervising", {
+      node: this.config.node,
+      bots: this.config.bots.filter((b) => this.eligible(b)).map((b) => b.common.id),
+    });
   }
 
   private add(spec: BotSpec): void {
@@ -71,12 +85,18 @@ export class Supervisor implements ApiHandler {
 
   private campaign(entry: Entry): void {
     const id = entry.spec.common.id;
-    const lease = new Lease(this.deps.buckets.leases, leaseKey(id), { holder: this.deps.instance, node: this.config.node, pid: process.pid },
-      { ttl: this.deps.buckets.ttl, grace: this.config.lease.grace }, {
+    const lease = new Lease(
+      this.deps.buckets.leases,
+      leaseKey(id),
+      { holder: this.deps.instance, node: this.config.node, pid: process.pid },
+      { ttl: this.deps.buckets.ttl, grace: this.config.lease.grace },
+      {
         acquired: () => void this.onAcquired(entry, lease),
         renewed: (until) => entry.runner?.leaseRenewed(until),
         lost: () => this.onLost(entry),
-      }, this.log.child("lease", { bot: id }));
+      },
+      this.log.child("lease", { bot: id }),
+    );
     entry.lease = lease;
     lease.start();
   }
@@ -86,7 +106,8 @@ export class Supervisor implements ApiHandler {
     if (entry.lease !== lease || !lease.isHeld) return;
     const runner = new BotRunner(entry.spec, flags.halted, this.runnerDeps(), lease.until);
     entry.runner = runner;
-    if (flags.stopped) this.log.info("bot holds here but stays stopped (stopped by an admin)", { bot: entry.spec.common.id });
+    if (flags.stopped)
+      this.log.info("bot holds here but stays stopped (stopped by an admin)", { bot: entry.spec.common.id });
     else runner.start();
     this.api?.serve(entry.spec.common.id);
   }
@@ -186,7 +207,11 @@ export class Supervisor implements ApiHandler {
       case "halt":
         await this.writeFlags(id, { halted: true, stopped: st.state === "stopped" });
         await runner.halt();
-        return { ok: true, message: `${id} halted: it stays connected and delivers nothing until resumed`, status: runner.status() };
+        return {
+          ok: true,
+          message: `${id} halted: it stays connected and delivers nothing until resumed`,
+          status: runner.status(),
+        };
       case "resume":
         await this.writeFlags(id, { halted: false, stopped: false });
         await runner.resume();
@@ -194,7 +219,11 @@ export class Supervisor implements ApiHandler {
       case "stop":
         await this.writeFlags(id, { halted: st.halted, stopped: true });
         await runner.stop();
-        return { ok: true, message: `${id} stopped (it stays stopped until \`resume\` or \`restart\`)`, status: runner.status() };
+        return {
+          ok: true,
+          message: `${id} stopped (it stays stopped until \`resume\` or \`restart\`)`,
+          status: runner.status(),
+        };
       case "restart":
         await this.writeFlags(id, { halted: st.halted, stopped: false });
         await runner.restart();

@@ -13,7 +13,8 @@ const MAX_FIELD = 300;
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const str = (v: unknown, max = MAX_FIELD): string | undefined => (typeof v === "string" ? sanitizeText(v, max).text : undefined);
+const str = (v: unknown, max = MAX_FIELD): string | undefined =>
+  typeof v === "string" ? sanitizeText(v, max).text : undefined;
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 const bool = (v: unknown): boolean | undefined => (typeof v === "boolean" ? v : undefined);
 

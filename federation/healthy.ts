@@ -20,17 +20,22 @@ export function unhealthyParts(st: FederationStatus, headBefore?: number): strin
     else if (s.routes.length < expected) parts.push(`server ${s.id} has ${s.routes.length}/${expected} routes`);
   }
   if (!st.metaLeader) parts.push("no JetStream meta leader");
-  else if (new Set(asked.filter((s) => s.reachable).map((s) => s.metaLeader ?? "none")).size > 1) parts.push("servers disagree on the meta leader");
+  else if (new Set(asked.filter((s) => s.reachable).map((s) => s.metaLeader ?? "none")).size > 1)
+    parts.push("servers disagree on the meta leader");
   const stream = st.stream;
   if (hasError(stream)) parts.push(stream.error);
   else {
     if (!stream.leader) parts.push(`stream ${stream.name} has no leader`);
-    if (stream.peers.length < stream.replicas) parts.push(`stream ${stream.name} has ${stream.peers.length}/${stream.replicas} replicas`);
-    for (const p of stream.peers) if (!p.leader && (p.offline || !p.current)) parts.push(`replica ${p.name} is ${p.offline ? "offline" : `catching up (lag ${p.lag})`}`);
+    if (stream.peers.length < stream.replicas)
+      parts.push(`stream ${stream.name} has ${stream.peers.length}/${stream.replicas} replicas`);
+    for (const p of stream.peers)
+      if (!p.leader && (p.offline || !p.current))
+        parts.push(`replica ${p.name} is ${p.offline ? "offline" : `catching up (lag ${p.lag})`}`);
   }
   for (const l of st.logs) {
     if (l.error !== undefined) parts.push(`log ${l.id}: ${l.error}`);
-    else if (l.lag !== 0 && !(headBefore !== undefined && l.seq !== undefined && l.seq >= headBefore)) parts.push(`log ${l.id} is ${l.lag ?? "?"} behind`);
+    else if (l.lag !== 0 && !(headBefore !== undefined && l.seq !== undefined && l.seq >= headBefore))
+      parts.push(`log ${l.id} is ${l.lag ?? "?"} behind`);
   }
   return parts;
 }
@@ -42,10 +47,17 @@ const headOf = (st: FederationStatus) => (hasError(st.stream) ? undefined : st.s
  * parts) or `timeoutMs` has passed (resolves with what was still unhealthy). A sample that
  * cannot be taken at all (nothing answers) counts as unhealthy, with its reason.
  */
-export async function waitHealthy(sample: () => Promise<FederationStatus>, timeoutMs: number, everyMs = 500): Promise<{ status: FederationStatus | undefined; unhealthy: string[] }> {
+export async function waitHealthy(
+  sample: () => Promise<FederationStatus>,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<{ status: FederationStatus | undefined; unhealthy: string[] }> {
   const deadline = Date.now() + timeoutMs;
   let headBefore: number | undefined;
-  let last: { status: FederationStatus | undefined; unhealthy: string[] } = { status: undefined, unhealthy: ["not sampled"] };
+  let last: { status: FederationStatus | undefined; unhealthy: string[] } = {
+    status: undefined,
+    unhealthy: ["not sampled"],
+  };
   for (;;) {
     try {
       const st = await sample();

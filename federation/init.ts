@@ -17,9 +17,25 @@
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { adminPermissions, adminUser, controlPermissions, controlUser, relayPermissions, relayUser } from "../cluster/permissions.js";
+import {
+  adminPermissions,
+  adminUser,
+  controlPermissions,
+  controlUser,
+  relayPermissions,
+  relayUser,
+} from "../cluster/permissions.js";
 import { ADMIN_ID } from "../cluster/names.js";
-import { botsOf, checkPlan, controlNodes, hostPort, replicasFor, type BotGrant, type FederationPlan, type ServerNode } from "./plan.js";
+import {
+  botsOf,
+  checkPlan,
+  controlNodes,
+  hostPort,
+  replicasFor,
+  type BotGrant,
+  type FederationPlan,
+  type ServerNode,
+} from "./plan.js";
 import { ensureSecret, passwordHash } from "./secrets.js";
 import { renderFederationConf, type ConfUser, type TlsFiles } from "./server-conf.js";
 import { ensureCa, ensureNodeCert } from "../cluster/tls.js";
@@ -91,11 +107,21 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
   const installOf = (id: string) => (o.installDir ? o.installDir : join(out, id));
   const routePassword = ensureSecret(join(out, "route.password"));
   const ca = tlsOn ? ensureCa(join(out, "ca"), plan.cluster) : undefined;
-  const pathsOf = (id: string): NodePaths => (o.pathsInFolder
-    ? { homes: join(out, id, "homes"), ...nodeDataPaths(join(out, id)) }
-    : DEFAULT_NODE_PATHS);
-  const map: FederationMap = { cluster: plan.cluster, tls: tlsOn, servers: plan.servers, members: plan.members, control, bots: plan.bots ?? [] };
-  const user = (name: string, file: string, permissions: ConfUser["permissions"]): ConfUser => ({ user: name, password: passwordHash(ensureSecret(file)), permissions });
+  const pathsOf = (id: string): NodePaths =>
+    o.pathsInFolder ? { homes: join(out, id, "homes"), ...nodeDataPaths(join(out, id)) } : DEFAULT_NODE_PATHS;
+  const map: FederationMap = {
+    cluster: plan.cluster,
+    tls: tlsOn,
+    servers: plan.servers,
+    members: plan.members,
+    control,
+    bots: plan.bots ?? [],
+  };
+  const user = (name: string, file: string, permissions: ConfUser["permissions"]): ConfUser => ({
+    user: name,
+    password: passwordHash(ensureSecret(file)),
+    permissions,
+  });
 
   const adminDir = join(out, ADMIN_ID);
   mkdirSync(adminDir, { recursive: true, mode: 0o700 });
@@ -107,7 +133,9 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
     chmodSync(join(dir, "secrets"), 0o700);
     users.push(user(relayUser(id), join(dir, "secrets", "relay.password"), relayPermissions(id)));
     if (control.includes(id)) {
-      users.push(user(controlUser(id), join(dir, "secrets", "control.password"), controlPermissions(id, botsOf(plan, id))));
+      users.push(
+        user(controlUser(id), join(dir, "secrets", "control.password"), controlPermissions(id, botsOf(plan, id))),
+      );
     } else {
       // A node without a control server holds no control credential (an older init gave one).
       rmSync(join(dir, "secrets", "control.password"), { force: true });
@@ -128,7 +156,11 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
     if (ca) {
       const hosts = [s.host, ...(isLoopback(s.host) ? ["127.0.0.1", "localhost"] : [])];
       ensureNodeCert(ca, join(dir, "tls", "node"), s.id, hosts);
-      tls = { ca: join(install, "tls", "ca.pem"), cert: join(install, "tls", "node.pem"), key: join(install, "tls", "node-key.pem") };
+      tls = {
+        ca: join(install, "tls", "ca.pem"),
+        cert: join(install, "tls", "node.pem"),
+        key: join(install, "tls", "node-key.pem"),
+      };
     }
     const storeDir = o.storeDir ?? (o.installDir ? "/var/lib/bustle-nats" : join(install, "jetstream"));
     const conf = renderFederationConf({
@@ -141,7 +173,9 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
       storeDir: isAbsolute(storeDir) ? storeDir : resolve(storeDir),
       users,
       route: { user: "route", password: routePassword },
-      routes: plan.servers.filter((t) => t !== s).map((t) => (o.routesFor ? o.routesFor(s, t) : hostPort(t.host, t.clusterPort))),
+      routes: plan.servers
+        .filter((t) => t !== s)
+        .map((t) => (o.routesFor ? o.routesFor(s, t) : hostPort(t.host, t.clusterPort))),
       clusterAdvertise: o.clusterAdvertise?.(s),
       tls,
     });
@@ -158,13 +192,15 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
   };
   for (const id of all) {
     const nodeYaml = join(out, id, "node.yaml");
-    const text = renderNodeYaml(id, urlsFor(id), replicasFor(plan.servers.length), tlsOn, pathsOf(id)) + (o.nodeYamlExtra ?? "");
+    const text =
+      renderNodeYaml(id, urlsFor(id), replicasFor(plan.servers.length), tlsOn, pathsOf(id)) + (o.nodeYamlExtra ?? "");
     // The relay's own schema checks what is written: a node.yaml bustled would refuse is a bug here.
     parseConfig(text, nodeYaml, nodeConfigSchema);
     writeFileSync(nodeYaml, text, { mode: 0o644 });
     // An admin's edits (its bots) are kept: control.yaml is written only when missing.
     const controlYaml = join(out, id, "control.yaml");
-    if (control.includes(id) && !existsSync(controlYaml)) writeFileSync(controlYaml, renderControlYaml(id, botsOf(plan, id)), { mode: 0o644 });
+    if (control.includes(id) && !existsSync(controlYaml))
+      writeFileSync(controlYaml, renderControlYaml(id, botsOf(plan, id)), { mode: 0o644 });
   }
   writeFileSync(join(adminDir, "admin.yaml"), renderAdminYaml(urlsFor(ADMIN_ID), tlsOn), { mode: 0o600 });
   writePlanFile(out, plan, o);
@@ -172,7 +208,13 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
 }
 
 /** bustled's node.yaml for a federation node; paths are relative to the file's folder. */
-export function renderNodeYaml(id: string, urls: string[], replicas: number, tls: boolean, paths: NodePaths = DEFAULT_NODE_PATHS): string {
+export function renderNodeYaml(
+  id: string,
+  urls: string[],
+  replicas: number,
+  tls: boolean,
+  paths: NodePaths = DEFAULT_NODE_PATHS,
+): string {
   const q = (s: string) => JSON.stringify(s);
   return [
     `# bustled config for node ${id}, generated by bustle-cluster init.`,

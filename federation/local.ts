@@ -78,7 +78,14 @@ export class LocalFederation {
     const ids = o.ids ?? Array.from({ length: n }, (_, i) => `n${i + 1}`);
     const fed = new LocalFederation(dir);
     const servers: ServerNode[] = [];
-    for (const id of ids) servers.push({ id, host: "127.0.0.1", clientPort: await freePort(), clusterPort: await freePort(), monitorPort: await freePort() });
+    for (const id of ids)
+      servers.push({
+        id,
+        host: "127.0.0.1",
+        clientPort: await freePort(),
+        clusterPort: await freePort(),
+        monitorPort: await freePort(),
+      });
     const plan: FederationPlan = { cluster: "bustle", servers, members: [], control: o.control, bots: o.bots };
     const proxied = new Map<string, number>();
     if (o.proxies) {
@@ -102,7 +109,8 @@ export class LocalFederation {
         // Gossiped route addresses would let servers dial each other around the proxies (and win
         // the duplicate-route race under load): advertise a port nobody listens on instead.
         clusterAdvertise: () => "127.0.0.1:1",
-        clientUrlFor: (id, s) => `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
+        clientUrlFor: (id, s) =>
+          `${scheme}://127.0.0.1:${id === s.id ? s.clientPort : (proxied.get(`client ${id} ${s.id}`) ?? s.clientPort)}`,
       };
     }
     if (o.extraUsers) fed.hooks = { ...fed.hooks, extraUsers: o.extraUsers };
@@ -192,7 +200,11 @@ export class LocalFederation {
     const n = this.relayNode(id);
     if (this.relays.get(id)?.running) throw new Error(`relay ${id} is already running`);
     const relay = bustledProgram({
-      config: n.config, state: n.state, logPath: join(n.dir, "bustled.out"), waitReady: false, graceMs: 10_000,
+      config: n.config,
+      state: n.state,
+      logPath: join(n.dir, "bustled.out"),
+      waitReady: false,
+      graceMs: 10_000,
       args: ["--homes", n.homes, "--log", n.log, "--state", n.state],
       env: { ...process.env, ...extraEnv },
     });
@@ -241,7 +253,13 @@ function coreNode(dir: string, s: ServerNode): LocalNode {
   const nd = join(dir, s.id);
   return {
     ...relayFiles(nd, s.id),
-    server: new NatsServer({ confPath: join(nd, "nats-server.conf"), port: s.clientPort, monitorPort: s.monitorPort, logPath: join(nd, "nats-server.log"), pidPath: join(nd, "nats-server.pid") }),
+    server: new NatsServer({
+      confPath: join(nd, "nats-server.conf"),
+      port: s.clientPort,
+      monitorPort: s.monitorPort,
+      logPath: join(nd, "nats-server.log"),
+      pidPath: join(nd, "nats-server.pid"),
+    }),
   };
 }
 
@@ -268,11 +286,18 @@ export async function relayConnections(fed: LocalFederation): Promise<Map<string
 
 /** Waits until every core node's relay is connected to a server; fails at once, with its last words, if one exited. */
 export async function waitRelaysConnected(fed: LocalFederation, ms: number): Promise<void> {
-  await waitFor(async () => {
-    const dead = fed.nodes.find((n) => !fed.relayRunning(n.id));
-    if (dead) throw new Error(`relay ${dead.id} exited: ${readText(join(dead.dir, "bustled.out")).split("\n").slice(-3).join(" | ")}`);
-    return (await relayConnections(fed)).size === fed.nodes.length;
-  }, ms, "every relay to connect to a server");
+  await waitFor(
+    async () => {
+      const dead = fed.nodes.find((n) => !fed.relayRunning(n.id));
+      if (dead)
+        throw new Error(
+          `relay ${dead.id} exited: ${readText(join(dead.dir, "bustled.out")).split("\n").slice(-3).join(" | ")}`,
+        );
+      return (await relayConnections(fed)).size === fed.nodes.length;
+    },
+    ms,
+    "every relay to connect to a server",
+  );
 }
 
 const readText = (path: string): string => (existsSync(path) ? readFileSync(path, "utf8") : "");

@@ -9,7 +9,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../cluster/errors.js";
-import { initFederation, type FederationMap, type InitHooks, type InitOptions, type StoredInitOptions } from "./init.js";
+import {
+  initFederation,
+  type FederationMap,
+  type InitHooks,
+  type InitOptions,
+  type StoredInitOptions,
+} from "./init.js";
 import { checkPlan, UsageError, type FederationPlan, type ServerNode } from "./plan.js";
 
 export const PLAN_FILE = "federation.json";
@@ -36,13 +42,19 @@ export function writePlanFile(dir: string, plan: FederationPlan, o: InitOptions)
 
 function readPlanFile(dir: string): StoredPlan {
   const file = join(dir, PLAN_FILE);
-  if (!existsSync(file)) throw new ConfigError(`${file} does not exist: --dir must be the folder bustle-cluster init wrote (an older init did not write it: re-run the same init once)`);
+  if (!existsSync(file))
+    throw new ConfigError(
+      `${file} does not exist: --dir must be the folder bustle-cluster init wrote (an older init did not write it: re-run the same init once)`,
+    );
   try {
     const s = JSON.parse(readFileSync(file, "utf8")) as StoredPlan;
-    if (!s?.plan?.servers || !Array.isArray(s.plan.members) || typeof s.options !== "object") throw new Error("missing plan or options");
+    if (!s?.plan?.servers || !Array.isArray(s.plan.members) || typeof s.options !== "object")
+      throw new Error("missing plan or options");
     return s;
   } catch (err) {
-    throw new ConfigError(`${file} is not a federation plan (${(err as Error).message}): re-run the same bustle-cluster init`);
+    throw new ConfigError(
+      `${file} is not a federation plan (${(err as Error).message}): re-run the same bustle-cluster init`,
+    );
   }
 }
 
@@ -53,9 +65,16 @@ export const storedPlan = (dir: string): FederationPlan => readPlanFile(dir).pla
  * Changes the stored plan and re-runs init with the stored options (and `hooks`, which a program
  * that made the folder with hooks gives again). Returns the new map.
  */
-export function changeFederation(dir: string, change: (plan: FederationPlan) => FederationPlan, hooks?: InitHooks): FederationMap {
+export function changeFederation(
+  dir: string,
+  change: (plan: FederationPlan) => FederationPlan,
+  hooks?: InitHooks,
+): FederationMap {
   const stored = readPlanFile(dir);
-  if (stored.hooks && !hooks) throw new ConfigError(`${join(dir, PLAN_FILE)}: this folder was made by a program with its own hooks (test proxies or extra users); change it from that program`);
+  if (stored.hooks && !hooks)
+    throw new ConfigError(
+      `${join(dir, PLAN_FILE)}: this folder was made by a program with its own hooks (test proxies or extra users); change it from that program`,
+    );
   const plan = checkPlan(change(stored.plan));
   return initFederation(plan, dir, { ...stored.options, ...hooks });
 }
@@ -80,14 +99,18 @@ export function withServer(plan: FederationPlan, server: ServerNode): Federation
 
 /** The plan without member `id`: no user, no control server, no bot grant left for it. */
 export function withoutMember(plan: FederationPlan, id: string): FederationPlan {
-  if (plan.servers.some((s) => s.id === id)) throw new UsageError(`${id} is a core server, not a member: retire a core server as docs/federation.md describes`);
-  if (!plan.members.includes(id)) throw new UsageError(`${id} is not a member of this federation (members: ${plan.members.join(", ") || "none"})`);
+  if (plan.servers.some((s) => s.id === id))
+    throw new UsageError(`${id} is a core server, not a member: retire a core server as docs/federation.md describes`);
+  if (!plan.members.includes(id))
+    throw new UsageError(`${id} is not a member of this federation (members: ${plan.members.join(", ") || "none"})`);
   return {
     ...plan,
     members: plan.members.filter((m) => m !== id),
     ...(plan.control ? { control: plan.control.filter((c) => c !== id) } : {}),
     // A bot granted to it alone is granted to nobody now, so it goes (an empty grant would mean "every node").
-    bots: (plan.bots ?? []).map((b) => ({ ...b, nodes: b.nodes.filter((n) => n !== id) })).filter((b) => b.nodes.length > 0),
+    bots: (plan.bots ?? [])
+      .map((b) => ({ ...b, nodes: b.nodes.filter((n) => n !== id) }))
+      .filter((b) => b.nodes.length > 0),
   };
 }
 

@@ -47,7 +47,8 @@ const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
 
 function port(text: string, what: string, spec: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new UsageError(`--node ${spec}: ${what} must be a port 1–65535, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535)
+    throw new UsageError(`--node ${spec}: ${what} must be a port 1–65535, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -56,11 +57,16 @@ export function parseNodeSpec(spec: string): ServerNode {
   const m = /^([^=]+)=(\[[0-9a-fA-F:.]+\]|[^:]+):(.*)$/.exec(spec);
   if (!m) throw new UsageError(`--node ${spec}: expected ID=HOST:CLIENT_PORT:CLUSTER_PORT[:MONITOR_PORT]`);
   const [, id, rawHost, rest] = m as unknown as [string, string, string, string];
-  if (!NODE_ID_RE.test(id)) throw new UsageError(`--node ${spec}: node id ${JSON.stringify(id)} must match ${NODE_ID_RE} (lower case letters, digits, dashes)`);
+  if (!NODE_ID_RE.test(id))
+    throw new UsageError(
+      `--node ${spec}: node id ${JSON.stringify(id)} must match ${NODE_ID_RE} (lower case letters, digits, dashes)`,
+    );
   const host = rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost;
-  if (!(isIP(host) || HOST_RE.test(host))) throw new UsageError(`--node ${spec}: ${JSON.stringify(host)} is not a host name or IP address`);
+  if (!(isIP(host) || HOST_RE.test(host)))
+    throw new UsageError(`--node ${spec}: ${JSON.stringify(host)} is not a host name or IP address`);
   const ports = rest.split(":");
-  if (ports.length < 2 || ports.length > 3) throw new UsageError(`--node ${spec}: expected ID=HOST:CLIENT_PORT:CLUSTER_PORT[:MONITOR_PORT]`);
+  if (ports.length < 2 || ports.length > 3)
+    throw new UsageError(`--node ${spec}: expected ID=HOST:CLIENT_PORT:CLUSTER_PORT[:MONITOR_PORT]`);
   const node: ServerNode = {
     id,
     host,
@@ -77,24 +83,37 @@ export function parseNodeSpec(spec: string): ServerNode {
 export const controlNodes = (plan: FederationPlan): string[] => plan.control ?? plan.servers.map((s) => s.id);
 
 /** The bots node `id`'s control server may run. */
-export const botsOf = (plan: FederationPlan, id: string): string[] => (plan.bots ?? []).filter((b) => b.nodes.includes(id)).map((b) => b.id);
+export const botsOf = (plan: FederationPlan, id: string): string[] =>
+  (plan.bots ?? []).filter((b) => b.nodes.includes(id)).map((b) => b.id);
 
 /**
  * Parses `BOT=NODE[,NODE...]`; a bare `BOT` means every control node (filled in by checkPlan,
  * which knows them).
  */
 export function parseBotSpec(spec: string): BotGrant {
-  const [id, list] = spec.includes("=") ? [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)] : [spec, undefined];
+  const [id, list] = spec.includes("=")
+    ? [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)]
+    : [spec, undefined];
   if (!SOURCE_RE.test(id)) throw new UsageError(`--bot ${spec}: bot id ${JSON.stringify(id)} must match ${SOURCE_RE}`);
-  const nodes = list === undefined ? [] : list.split(",").map((n) => n.trim()).filter(Boolean);
-  if (list !== undefined && nodes.length === 0) throw new UsageError(`--bot ${spec}: name the nodes that may run it (BOT=NODE,NODE) or give just BOT for every control node`);
+  const nodes =
+    list === undefined
+      ? []
+      : list
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean);
+  if (list !== undefined && nodes.length === 0)
+    throw new UsageError(
+      `--bot ${spec}: name the nodes that may run it (BOT=NODE,NODE) or give just BOT for every control node`,
+    );
   return { id, nodes };
 }
 
 /** Checks a whole plan (unique ids, no two servers on one host:port, at least one server); returns it with every bot's nodes filled in. */
 export function checkPlan(plan: FederationPlan): FederationPlan {
   if (plan.servers.length === 0) throw new UsageError("give at least one --node ID=HOST:CLIENT_PORT:CLUSTER_PORT");
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(plan.cluster)) throw new UsageError(`--name ${JSON.stringify(plan.cluster)}: letters, digits, _ and - only`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(plan.cluster))
+    throw new UsageError(`--name ${JSON.stringify(plan.cluster)}: letters, digits, _ and - only`);
   const ids = new Set<string>();
   for (const id of [...plan.servers.map((s) => s.id), ...plan.members]) {
     if (!NODE_ID_RE.test(id)) throw new UsageError(`node id ${JSON.stringify(id)} must match ${NODE_ID_RE}`);
@@ -103,14 +122,22 @@ export function checkPlan(plan: FederationPlan): FederationPlan {
     ids.add(id);
   }
   const control = controlNodes(plan);
-  for (const id of control) if (!ids.has(id)) throw new UsageError(`--control ${id}: no such node (give it with --node or --member)`);
+  for (const id of control)
+    if (!ids.has(id)) throw new UsageError(`--control ${id}: no such node (give it with --node or --member)`);
   // A bare `--bot ID`: every control node may run it.
-  const bots = (plan.bots ?? []).map((b) => ({ id: b.id, nodes: b.nodes.length ? [...new Set(b.nodes)] : [...control] }));
+  const bots = (plan.bots ?? []).map((b) => ({
+    id: b.id,
+    nodes: b.nodes.length ? [...new Set(b.nodes)] : [...control],
+  }));
   const seen = new Set<string>();
   for (const b of bots) {
     if (seen.has(b.id)) throw new UsageError(`--bot ${b.id} is given twice`);
     seen.add(b.id);
-    for (const n of b.nodes) if (!control.includes(n)) throw new UsageError(`--bot ${b.id}=${b.nodes.join(",")}: ${n} runs no control server (give --control ${n}, or pick among ${control.join(", ") || "none"})`);
+    for (const n of b.nodes)
+      if (!control.includes(n))
+        throw new UsageError(
+          `--bot ${b.id}=${b.nodes.join(",")}: ${n} runs no control server (give --control ${n}, or pick among ${control.join(", ") || "none"})`,
+        );
   }
   const endpoints = new Set<string>();
   for (const s of plan.servers) {

@@ -13,7 +13,10 @@ export class TcpProxy {
   port = 0;
 
   /** `name` appears in nothing but debugging; `target` is the port on 127.0.0.1 to forward to. */
-  constructor(readonly name: string, readonly target: number) {}
+  constructor(
+    readonly name: string,
+    readonly target: number,
+  ) {}
 
   /** Listens on a free port (or `port`); resolves with it. The caller calls close(). */
   async start(port?: number): Promise<number> {

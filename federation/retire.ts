@@ -17,8 +17,14 @@ import { UsageError, type FederationPlan } from "./plan.js";
 
 /** The plan with core server `id` turned into a member (refused below four servers: the stream needs three). */
 export function withServerRetired(plan: FederationPlan, id: string): FederationPlan {
-  if (!plan.servers.some((s) => s.id === id)) throw new UsageError(`${id} is not a core server of this federation (servers: ${plan.servers.map((s) => s.id).join(", ")})`);
-  if (plan.servers.length <= 3) throw new UsageError(`retiring ${id} would leave ${plan.servers.length - 1} servers for an R3 stream: add a server first (bustle-cluster add-server)`);
+  if (!plan.servers.some((s) => s.id === id))
+    throw new UsageError(
+      `${id} is not a core server of this federation (servers: ${plan.servers.map((s) => s.id).join(", ")})`,
+    );
+  if (plan.servers.length <= 3)
+    throw new UsageError(
+      `retiring ${id} would leave ${plan.servers.length - 1} servers for an R3 stream: add a server first (bustle-cluster add-server)`,
+    );
   // Its control server (default: every core server) stays where it was.
   const control = plan.control ?? plan.servers.map((s) => s.id);
   return { ...plan, servers: plan.servers.filter((s) => s.id !== id), members: [...plan.members, id], control };
@@ -30,13 +36,20 @@ export function withServerRetired(plan: FederationPlan, id: string): FederationP
  */
 export async function moveReplicasOff(dir: string, id: string, timeoutMs = 120_000): Promise<string[]> {
   const bus = loadAdminBus(join(dir, ADMIN_ID, "admin.yaml"));
-  const nc = await connectBus({ ...bus, name: "bustle-cluster retire-server", logger: silentLogger, waitOnFirstConnect: false });
+  const nc = await connectBus({
+    ...bus,
+    name: "bustle-cluster retire-server",
+    logger: silentLogger,
+    waitOnFirstConnect: false,
+  });
   try {
     const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     const on = async () => {
       const out: { name: string; peers: string[]; current: boolean; replicas: number }[] = [];
       for await (const si of jsm.streams.list()) {
-        const peers = [si.cluster?.leader, ...(si.cluster?.replicas ?? []).map((r) => r.name)].filter((p): p is string => !!p);
+        const peers = [si.cluster?.leader, ...(si.cluster?.replicas ?? []).map((r) => r.name)].filter(
+          (p): p is string => !!p,
+        );
         const current = (si.cluster?.replicas ?? []).every((r) => r.current && !r.offline) && !!si.cluster?.leader;
         out.push({ name: si.config.name, peers, current, replicas: si.config.num_replicas });
       }
@@ -45,16 +58,26 @@ export async function moveReplicasOff(dir: string, id: string, timeoutMs = 120_0
     const moved: string[] = [];
     for (const s of await on()) {
       if (!s.peers.includes(id)) continue;
-      const r = await nc.request(`$JS.API.STREAM.PEER.REMOVE.${s.name}`, JSON.stringify({ peer: id }), { timeout: 10_000 });
+      const r = await nc.request(`$JS.API.STREAM.PEER.REMOVE.${s.name}`, JSON.stringify({ peer: id }), {
+        timeout: 10_000,
+      });
       const answer = r.json<{ success?: boolean; error?: { description?: string } }>();
-      if (!answer.success) throw new BustleError(`stream ${s.name}: the servers refused to move its replica off ${id}: ${answer.error?.description ?? "no reason given"}`);
+      if (!answer.success)
+        throw new BustleError(
+          `stream ${s.name}: the servers refused to move its replica off ${id}: ${answer.error?.description ?? "no reason given"}`,
+        );
       moved.push(s.name);
     }
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const left = (await on()).filter((s) => moved.includes(s.name) && (s.peers.includes(id) || s.peers.length < s.replicas || !s.current));
+      const left = (await on()).filter(
+        (s) => moved.includes(s.name) && (s.peers.includes(id) || s.peers.length < s.replicas || !s.current),
+      );
       if (left.length === 0) return moved;
-      if (Date.now() > deadline) throw new BustleError(`after ${timeoutMs / 1000} s the replicas of ${left.map((s) => s.name).join(", ")} are still not all current elsewhere; ${id} is still a server`);
+      if (Date.now() > deadline)
+        throw new BustleError(
+          `after ${timeoutMs / 1000} s the replicas of ${left.map((s) => s.name).join(", ")} are still not all current elsewhere; ${id} is still a server`,
+        );
       await sleep(500);
     }
   } finally {

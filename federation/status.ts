@@ -50,7 +50,12 @@ export interface NodeFileView {
 }
 
 /** What status takes from a node's loaded config. */
-export const nodeFileView = (c: NodeConfig, file: string): NodeFileView => ({ file, id: c.node.id, nats: c.nats, stateDir: c.state.dir });
+export const nodeFileView = (c: NodeConfig, file: string): NodeFileView => ({
+  file,
+  id: c.node.id,
+  nats: c.nats,
+  stateDir: c.state.dir,
+});
 
 /** Loads a node.yaml as bustled does. Throws ConfigError naming the file, line and key. */
 export const readNodeFile = (file: string): NodeFileView => nodeFileView(loadNodeConfig(file), file);
@@ -76,10 +81,22 @@ export interface StatusInputs {
 
 async function connectFor(node: NodeFileView, timeoutMs: number): Promise<NatsConnection> {
   // An embedded node (no servers): its read-only status credential, as `bustle status` uses.
-  const settings = !node.nats.servers?.length && node.stateDir
-    ? localBusSettings(localCredentials(node.stateDir, node.id), "status", node.nats.port)
-    : resolveBusSettings(node.nats, node.file, node.nats.servers?.length ? [...node.nats.servers] : [`nats://127.0.0.1:${node.nats.port}`]);
-  return connectBus({ ...settings, name: `bustle-cluster status (${node.id})`, logger: silentLogger, waitOnFirstConnect: false, timeoutMs, inboxPrefix: settings.inboxPrefix ?? inboxPrefix(node.id) });
+  const settings =
+    !node.nats.servers?.length && node.stateDir
+      ? localBusSettings(localCredentials(node.stateDir, node.id), "status", node.nats.port)
+      : resolveBusSettings(
+          node.nats,
+          node.file,
+          node.nats.servers?.length ? [...node.nats.servers] : [`nats://127.0.0.1:${node.nats.port}`],
+        );
+  return connectBus({
+    ...settings,
+    name: `bustle-cluster status (${node.id})`,
+    logger: silentLogger,
+    waitOnFirstConnect: false,
+    timeoutMs,
+    inboxPrefix: settings.inboxPrefix ?? inboxPrefix(node.id),
+  });
 }
 
 /** Gathers the report; rejects with NatsUnavailable only when neither NATS nor any monitor answers. */
@@ -90,16 +107,30 @@ export async function gatherFederationStatus(i: StatusInputs): Promise<Federatio
   const loopback = (h: string) => h === "localhost" || h.startsWith("127.") || h === "::1";
   const known = (i.map?.servers ?? []).filter((s) => s.monitorPort);
   const askable = known.filter((s) => s.id === i.node.id || loopback(s.host));
-  const targets = askable.map((s) => ({ id: s.id, monitor: `http://${hostPort(loopback(s.host) ? s.host : "127.0.0.1", s.monitorPort!)}` }));
-  const notAsked: ServerView[] = known.filter((s) => !askable.includes(s)).map((s) => ({
-    id: s.id, monitor: `http://${hostPort(s.host, s.monitorPort!)}`, reachable: false, asked: false,
-    error: "not asked: its monitoring port listens on its own host only (run status there)", routes: [], metaPeers: [], jetstream: false,
+  const targets = askable.map((s) => ({
+    id: s.id,
+    monitor: `http://${hostPort(loopback(s.host) ? s.host : "127.0.0.1", s.monitorPort!)}`,
   }));
+  const notAsked: ServerView[] = known
+    .filter((s) => !askable.includes(s))
+    .map((s) => ({
+      id: s.id,
+      monitor: `http://${hostPort(s.host, s.monitorPort!)}`,
+      reachable: false,
+      asked: false,
+      error: "not asked: its monitoring port listens on its own host only (run status there)",
+      routes: [],
+      metaPeers: [],
+      jetstream: false,
+    }));
   let nc: NatsConnection | undefined;
   let connectError: string | undefined;
   const [asked] = await Promise.all([
     viewServers(targets, Math.min(timeoutMs, 2_000)),
-    connectFor(i.node, timeoutMs).then((c) => (nc = c), (err: Error) => (connectError = err.message)),
+    connectFor(i.node, timeoutMs).then(
+      (c) => (nc = c),
+      (err: Error) => (connectError = err.message),
+    ),
   ]);
   const servers = [...asked, ...notAsked];
   try {

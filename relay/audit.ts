@@ -45,7 +45,8 @@ export function openAuditLog(path: string, o: AuditLogOptions = {}): Audit {
   const log = o.log ?? silentLogger;
   const faults = o.faults ?? createDiskFaults(log);
   mkdirSync(dirname(path), { recursive: true });
-  const openFd = () => openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const openFd = () =>
+    openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   let fd = openFd();
   // Records of one tick go out in one write (a synchronous write per event cost more CPU than
   // anything else in the relay at 500 events/s); a crash can lose at most that tick's records.
@@ -64,7 +65,14 @@ export function openAuditLog(path: string, o: AuditLogOptions = {}): Audit {
     scheduled = undefined;
     if (closed || (!buffered.length && !rest)) return;
     if (dropped && !rest) {
-      buffered.unshift(JSON.stringify({ ts: new Date().toISOString(), type: "note", what: "audit records dropped while the disk refused writes", count: dropped }) + "\n");
+      buffered.unshift(
+        JSON.stringify({
+          ts: new Date().toISOString(),
+          type: "note",
+          what: "audit records dropped while the disk refused writes",
+          count: dropped,
+        }) + "\n",
+      );
       dropped = 0;
     }
     const text = Buffer.concat([rest ?? Buffer.alloc(0), Buffer.from(buffered.join(""))]);
@@ -105,8 +113,18 @@ export function openAuditLog(path: string, o: AuditLogOptions = {}): Audit {
   };
   process.once("exit", flush);
   return {
-    event: (e, from) => write({ type: "event", id: e.id, kind: e.kind, source: e.source, actor: from.actor, origin: from.origin, shown_as: e.actor }),
-    rejected: (reason, from, details) => write({ type: "rejected", reason, actor: from.actor, origin: from.origin, ...details }),
+    event: (e, from) =>
+      write({
+        type: "event",
+        id: e.id,
+        kind: e.kind,
+        source: e.source,
+        actor: from.actor,
+        origin: from.origin,
+        shown_as: e.actor,
+      }),
+    rejected: (reason, from, details) =>
+      write({ type: "rejected", reason, actor: from.actor, origin: from.origin, ...details }),
     note: (what, details) => write({ type: "note", what, ...details }),
     reopen: () => {
       flush();
@@ -123,7 +141,11 @@ export function openAuditLog(path: string, o: AuditLogOptions = {}): Audit {
       flush();
       process.off("exit", flush);
       closed = true;
-      if (rest || buffered.length) log.error("audit records could not be written before stopping", { path, bytes: (rest?.length ?? 0) + bufferedBytes });
+      if (rest || buffered.length)
+        log.error("audit records could not be written before stopping", {
+          path,
+          bytes: (rest?.length ?? 0) + bufferedBytes,
+        });
       try {
         fsyncSync(fd);
       } catch {
@@ -140,7 +162,8 @@ export function memoryAudit(): Audit & { records: Array<Record<string, unknown>>
   return {
     records,
     event: (e, from) => records.push({ type: "event", id: e.id, kind: e.kind, actor: from.actor, origin: from.origin }),
-    rejected: (reason, from, details) => records.push({ type: "rejected", reason, actor: from.actor, origin: from.origin, ...details }),
+    rejected: (reason, from, details) =>
+      records.push({ type: "rejected", reason, actor: from.actor, origin: from.origin, ...details }),
     note: (what, details) => records.push({ type: "note", what, ...details }),
     reopen: () => {},
     close: () => {},

@@ -25,7 +25,12 @@ function readAt(fd: number, buf: Buffer, len: number, pos: number): void {
  * returns false or the start is reached. A trailing line without its newline is not visited.
  * Returns `end`, the offset just after the last complete line (0 when there is none).
  */
-export function eachLineBackwards(fd: number, size: number, visit: BackwardVisitor, chunkSize = 64 * 1024): { end: number } {
+export function eachLineBackwards(
+  fd: number,
+  size: number,
+  visit: BackwardVisitor,
+  chunkSize = 64 * 1024,
+): { end: number } {
   let end = -1;
   let frags: Buffer[] = []; // pieces of the line being assembled, later pieces first
   let fragBytes = 0;

@@ -3,7 +3,17 @@
  * the result is frozen. `loadNodeConfig(undefined)` is the embedded default.
  */
 import { loadConfigFile, deepFreeze, parseConfig } from "../cluster/config/load.js";
-import { int, jsonSchemaDocument, number, object, optional, string, duration, type Infer, type JsonSchema } from "../cluster/config/schema.js";
+import {
+  int,
+  jsonSchemaDocument,
+  number,
+  object,
+  optional,
+  string,
+  duration,
+  type Infer,
+  type JsonSchema,
+} from "../cluster/config/schema.js";
 import { NATS_DEFAULTS, natsSectionSchema } from "../cluster/bus-config.js";
 import { NODE_ID_RE } from "../cluster/names.js";
 import { defaultDataDir, defaultNodeId, nodeDataPaths } from "../cluster/config/node-location.js";
@@ -23,38 +33,53 @@ export const SPOOL_DEFAULTS = {
 };
 
 export const nodeConfigSchema = object({
-  node: optional(object({
-    id: string({ pattern: NODE_ID_RE, describe: "a node id (lower case letters, digits, dashes; at most 32)" }),
-    name: optional(string({ min: 1, max: 100 })),
-  }), () => ({ id: defaultNodeId() })),
+  node: optional(
+    object({
+      id: string({ pattern: NODE_ID_RE, describe: "a node id (lower case letters, digits, dashes; at most 32)" }),
+      name: optional(string({ min: 1, max: 100 })),
+    }),
+    () => ({ id: defaultNodeId() }),
+  ),
   nats: optional(natsSectionSchema, () => ({ ...NATS_DEFAULTS })),
   homes: optional(object({ root: optional(string({ min: 1 }), HOMES_DEFAULTS.root) }), () => ({ ...HOMES_DEFAULTS })),
   // Unset paths are filled in by loadNodeConfig: they depend on who reads which file.
   log: optional(object({ path: optional(string({ min: 1 })), audit: optional(string({ min: 1 })) }), () => ({})),
   state: optional(object({ dir: optional(string({ min: 1 })) }), () => ({})),
-  spool: optional(object({
-    rate: optional(object({
-      burst: optional(int({ min: 1, max: 1_000_000 }), SPOOL_RATE_DEFAULTS.burst),
-      per_minute: optional(number({ min: 0.01, max: 10_000_000 }), SPOOL_RATE_DEFAULTS.per_minute),
-    }), () => ({ ...SPOOL_RATE_DEFAULTS })),
-    /** Lines longer than this many bytes are refused whole (audit-logged). */
-    max_line_bytes: optional(int({ min: 64, max: 1_048_576 }), SPOOL_DEFAULTS.max_line_bytes),
-    /** Safety-net rescan of every spool, besides inotify. */
-    rescan: optional(duration({ min: 100 }), SPOOL_DEFAULTS.rescan),
-  }), () => structuredClone(SPOOL_DEFAULTS)),
+  spool: optional(
+    object({
+      rate: optional(
+        object({
+          burst: optional(int({ min: 1, max: 1_000_000 }), SPOOL_RATE_DEFAULTS.burst),
+          per_minute: optional(number({ min: 0.01, max: 10_000_000 }), SPOOL_RATE_DEFAULTS.per_minute),
+        }),
+        () => ({ ...SPOOL_RATE_DEFAULTS }),
+      ),
+      /** Lines longer than this many bytes are refused whole (audit-logged). */
+      max_line_bytes: optional(int({ min: 64, max: 1_048_576 }), SPOOL_DEFAULTS.max_line_bytes),
+      /** Safety-net rescan of every spool, besides inotify. */
+      rescan: optional(duration({ min: 100 }), SPOOL_DEFAULTS.rescan),
+    }),
+    () => structuredClone(SPOOL_DEFAULTS),
+  ),
   ambient: optional(ambientSectionSchema, () => ambientSectionSchema.check({}, [], { report() {} }) as AmbientDefaults),
-  stream: optional(object({
-    replicas: optional(int({ min: 1, max: 5 })),
-    max_age: optional(duration({ min: 60_000 })),
-    max_bytes: optional(int({ min: 1_048_576 })),
-    duplicate_window: optional(duration({ min: 1000 })),
-  }), () => ({})),
+  stream: optional(
+    object({
+      replicas: optional(int({ min: 1, max: 5 })),
+      max_age: optional(duration({ min: 60_000 })),
+      max_bytes: optional(int({ min: 1_048_576 })),
+      duplicate_window: optional(duration({ min: 1000 })),
+    }),
+    () => ({}),
+  ),
   /** Prometheus /metrics and /healthz; off when absent. */
   metrics: optional(metricsSectionSchema),
 });
 type AmbientDefaults = Infer<typeof ambientSectionSchema>;
 type ParsedNodeConfig = Infer<typeof nodeConfigSchema>;
-export type NodeConfig = Omit<ParsedNodeConfig, "log" | "state"> & { log: { path: string; audit: string }; state: { dir: string } };
+export type NodeConfig = Omit<ParsedNodeConfig, "log" | "state"> & {
+  log: { path: string; audit: string };
+  state: { dir: string };
+};
 
 /** Flags that override config keys (bustled's command line). */
 export interface NodeOverrides {
@@ -68,7 +93,11 @@ export interface NodeOverrides {
  * Loads node.yaml (or the embedded default when `file` is undefined) and applies flags. Paths the
  * file leaves unset are under `dataDir` (default: cluster/config/node-location's defaultDataDir).
  */
-export function loadNodeConfig(file: string | undefined, overrides: NodeOverrides = {}, dataDir = defaultDataDir(file)): NodeConfig {
+export function loadNodeConfig(
+  file: string | undefined,
+  overrides: NodeOverrides = {},
+  dataDir = defaultDataDir(file),
+): NodeConfig {
   const base = file ? loadConfigFile(file, nodeConfigSchema) : parseConfig("{}", "(defaults)", nodeConfigSchema);
   const parsed = structuredClone(base) as ParsedNodeConfig;
   const paths = nodeDataPaths(dataDir);
@@ -86,7 +115,10 @@ export function loadNodeConfig(file: string | undefined, overrides: NodeOverride
 
 /** node.yaml's JSON Schema (`bustled schema`), generated from the schema above. */
 export const nodeConfigJsonSchema = (): JsonSchema =>
-  jsonSchemaDocument(nodeConfigSchema, { id: "https://bustle.invalid/schema/node.schema.json", title: "bustle node.yaml" });
+  jsonSchemaDocument(nodeConfigSchema, {
+    id: "https://bustle.invalid/schema/node.schema.json",
+    title: "bustle node.yaml",
+  });
 
 /** True when bustled must run its own nats-server. */
 export const isEmbedded = (c: NodeConfig): boolean => !c.nats.servers?.length;

@@ -78,7 +78,12 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
     let delay = 1_000;
     while (!stopped && !nc) {
       try {
-        nc = await connectBus({ inboxPrefix: `_INBOX.${node}`, ...settings, name: `bustled ${node}`, logger: log.child("nats") });
+        nc = await connectBus({
+          inboxPrefix: `_INBOX.${node}`,
+          ...settings,
+          name: `bustled ${node}`,
+          logger: log.child("nats"),
+        });
       } catch (err) {
         log.error("cannot connect to NATS; retrying", { error: err, retry_ms: delay });
         await sleep(delay);
@@ -133,13 +138,33 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       if (metrics && config.metrics) {
         const m = metrics;
         metricsServer = await serveMetrics({
-          listen: config.metrics.listen, registry: m.registry, log: log.child("metrics"),
-          health: () => ({ ok: m.connected(), node, nats: m.connected() ? "connected" : "not connected", pending_events: outbox?.size ?? 0 }),
+          listen: config.metrics.listen,
+          registry: m.registry,
+          log: log.child("metrics"),
+          health: () => ({
+            ok: m.connected(),
+            node,
+            nats: m.connected() ? "connected" : "not connected",
+            pending_events: outbox?.size ?? 0,
+          }),
         });
       }
       const idKey = loadIdKey(stateDir);
-      publisher = createPublisher({ outbox, log: log.child("publisher"), audit, idKey, recover: () => recoverStream?.() ?? Promise.resolve() });
-      writer = createLogWriter({ logPath: config.log.path, stateDir, node, audit, log: log.child("log-writer"), faults });
+      publisher = createPublisher({
+        outbox,
+        log: log.child("publisher"),
+        audit,
+        idKey,
+        recover: () => recoverStream?.() ?? Promise.resolve(),
+      });
+      writer = createLogWriter({
+        logPath: config.log.path,
+        stateDir,
+        node,
+        audit,
+        log: log.child("log-writer"),
+        faults,
+      });
       // Before any producer runs: a log that cannot be opened fails the start with a clear error.
       await writer.open();
       silences = watchSilences(stateDir, audit, log.child("silence"));
@@ -173,7 +198,13 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         await ambient.start();
       }
       if (credentials) {
-        embedded = await startEmbeddedServer({ stateDir, port: config.nats.port, node, credentials, log: log.child("nats-server") });
+        embedded = await startEmbeddedServer({
+          stateDir,
+          port: config.nats.port,
+          node,
+          credentials,
+          log: log.child("nats-server"),
+        });
       }
       log.info("bustled started", {
         node,
@@ -201,7 +232,10 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       silences?.stop();
       if (publisher && nc && !nc.isClosed()) {
         const flushed = await publisher.drain(3_000);
-        if (!flushed) log.warn("stopping with events still in the outbox; they are sent on the next start", { pending: outbox?.size });
+        if (!flushed)
+          log.warn("stopping with events still in the outbox; they are sent on the next start", {
+            pending: outbox?.size,
+          });
       }
       await publisher?.stop();
       await writer?.stop();

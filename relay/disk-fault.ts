@@ -25,13 +25,18 @@ const FAULT_FILE_BYTES = 2048;
 /** A write that wrote fewer bytes than asked (the kernel says ENOSPC only on the next one). */
 export class ShortWrite extends Error {
   readonly code = "ESHORTWRITE";
-  constructor(readonly path: string, readonly wrote: number, readonly wanted: number) {
+  constructor(
+    readonly path: string,
+    readonly wrote: number,
+    readonly wanted: number,
+  ) {
     super(`short write to ${path}: ${wrote} of ${wanted} bytes (the filesystem is probably full)`);
     this.name = "ShortWrite";
   }
 }
 
-export const isDiskError = (err: unknown): boolean => DISK_CODES.has((err as NodeJS.ErrnoException | undefined)?.code ?? "");
+export const isDiskError = (err: unknown): boolean =>
+  DISK_CODES.has((err as NodeJS.ErrnoException | undefined)?.code ?? "");
 
 /** What `<state>/disk-fault.json` holds while a fault lasts. */
 export interface DiskFaultRecord {
@@ -96,7 +101,13 @@ export function createDiskFaults(log: Logger, stateDir?: string): DiskFaults {
     const body: { fault: DiskFaultRecord | null } = { fault: null };
     if (first) {
       const [path, f] = first;
-      body.fault = { path, code: f.code, message: f.message.slice(0, 600), since: f.since.toISOString(), more: faults.size - 1 };
+      body.fault = {
+        path,
+        code: f.code,
+        message: f.message.slice(0, 600),
+        since: f.since.toISOString(),
+        more: faults.size - 1,
+      };
     }
     const text = JSON.stringify(body);
     const buf = Buffer.alloc(FAULT_FILE_BYTES, " ");
@@ -119,9 +130,12 @@ export function createDiskFaults(log: Logger, stateDir?: string): DiskFaults {
       }
       faults.set(path, { code: codeOf(err), message: messageOf(err), since: new Date(), attempts: 1 });
       // Said once per fault, loudly: this is what the admin has to act on.
-      log.error(`DISK FAULT: cannot write ${path} (${codeOf(err)}: ${messageOf(err)}). ` +
-        "bustled stops taking new events from spools (their offsets stay, nothing is lost) and retries; " +
-        "it resumes by itself once the filesystem takes writes again — free space there.", { path, code: codeOf(err) });
+      log.error(
+        `DISK FAULT: cannot write ${path} (${codeOf(err)}: ${messageOf(err)}). ` +
+          "bustled stops taking new events from spools (their offsets stay, nothing is lost) and retries; " +
+          "it resumes by itself once the filesystem takes writes again — free space there.",
+        { path, code: codeOf(err) },
+      );
       record();
       return true;
     },
@@ -129,7 +143,11 @@ export function createDiskFaults(log: Logger, stateDir?: string): DiskFaults {
       const f = faults.get(path);
       if (!f) return;
       faults.delete(path);
-      log.warn(`disk fault over: ${path} takes writes again; resuming`, { path, lasted_ms: Date.now() - f.since.getTime(), attempts: f.attempts });
+      log.warn(`disk fault over: ${path} takes writes again; resuming`, {
+        path,
+        lasted_ms: Date.now() - f.since.getTime(),
+        attempts: f.attempts,
+      });
       record();
     },
     retry(path) {

@@ -25,7 +25,12 @@ export async function syncDir(dir: string): Promise<void> {
  * readable as `<path>.prev` (a hard link, made before the rename), a fallback for readers that
  * find `path` damaged.
  */
-export async function replaceFile(path: string, data: string | Uint8Array, mode: number, keepPrevious = false): Promise<void> {
+export async function replaceFile(
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+  keepPrevious = false,
+): Promise<void> {
   const tmp = `${path}.tmp`;
   try {
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, mode);

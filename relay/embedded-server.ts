@@ -48,7 +48,10 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     while (!stopping) {
       await server.waitExit();
       if (stopping) return;
-      opts.log.error("embedded nats-server exited; restarting", { delay_ms: delay, output: server.recentOutput().slice(-3) });
+      opts.log.error("embedded nats-server exited; restarting", {
+        delay_ms: delay,
+        output: server.recentOutput().slice(-3),
+      });
       await sleep(delay);
       delay = Math.min(delay * 2, 10_000);
       try {

@@ -7,7 +7,14 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectionHealth, hasError, message, streamHealth, type ConnectionHealth, type StreamHealth } from "../cluster/health.js";
+import {
+  connectionHealth,
+  hasError,
+  message,
+  streamHealth,
+  type ConnectionHealth,
+  type StreamHealth,
+} from "../cluster/health.js";
 import { metaLeaderOf, viewServers, type ServerView } from "../cluster/monitoring.js";
 import { logPositionHealth, type LogPositionHealth } from "./log-position.js";
 
@@ -56,7 +63,8 @@ export async function gatherHealth(nc: NatsConnection, opts: HealthOptions = {})
     health.servers = servers;
     health.metaLeader = metaLeaderOf(servers);
   }
-  if (opts.logPositionFile !== undefined) health.logPosition = logPositionHealth(opts.logPositionFile, hasError(stream) ? undefined : stream.lastSeq);
+  if (opts.logPositionFile !== undefined)
+    health.logPosition = logPositionHealth(opts.logPositionFile, hasError(stream) ? undefined : stream.lastSeq);
   if (opts.logFile !== undefined) health.lastEvent = readLastEvent(opts.logFile);
   return health;
 }

@@ -22,6 +22,7 @@ export function loadIdKey(stateDir: string): Buffer {
   }
   checkSecretFile(file, "event id key");
   const hex = readFileSync(file, "utf8").trim();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError(`event id key: ${file} is damaged (expected 64 hex digits); remove it to make a new one`);
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new ConfigError(`event id key: ${file} is damaged (expected 64 hex digits); remove it to make a new one`);
   return Buffer.from(hex, "hex");
 }

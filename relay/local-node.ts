@@ -23,9 +23,15 @@ export interface RelayFiles {
 
 /** Lays out a node's folders under `dir` and writes its node.yaml (`extra` merged at the top level). */
 /** node.yaml settings that keep out of a load's way: rate limits out of reach, ambient watching off (spool lines only). */
-export const UNTHROTTLED_NODE_YAML = "spool: {rate: {burst: 1000000, per_minute: 10000000}, rescan: 1s}\nambient: {enabled: false}\n";
+export const UNTHROTTLED_NODE_YAML =
+  "spool: {rate: {burst: 1000000, per_minute: 10000000}, rescan: 1s}\nambient: {enabled: false}\n";
 
-export function writeRelayConfig(dir: string, node: string, nats: Record<string, unknown>, extra: Record<string, unknown> = {}): RelayFiles {
+export function writeRelayConfig(
+  dir: string,
+  node: string,
+  nats: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): RelayFiles {
   const files: RelayFiles = {
     dir,
     config: join(dir, "node.yaml"),
@@ -54,9 +60,17 @@ export class RelayProcess {
   private readonly program: ChildProgram;
 
   /** `wrap`: a command bustled runs under (e.g. setpriv, to run it as the unit's user and capability). */
-  constructor(readonly files: RelayFiles, readonly args: string[] = [], readonly wrap: string[] = []) {
+  constructor(
+    readonly files: RelayFiles,
+    readonly args: string[] = [],
+    readonly wrap: string[] = [],
+  ) {
     this.program = bustledProgram({
-      config: files.config, state: files.state, logPath: files.daemonLog, args, wrap,
+      config: files.config,
+      state: files.state,
+      logPath: files.daemonLog,
+      args,
+      wrap,
       env: { ...process.env, BUSTLE_LOG_LEVEL: process.env.BUSTLE_LOG_LEVEL ?? "info" },
     });
   }

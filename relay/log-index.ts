@@ -37,7 +37,14 @@ export function parseIndexRecord(line: Buffer | string): IndexEntry | undefined 
   const s = typeof line === "string" ? line : line.toString("utf8");
   const m = /^(\d{1,15}) (\d{1,9}) (\S+) (\S+) (\S+) (.+)$/.exec(s);
   if (!m) return undefined;
-  return { offset: Number(m[1]), length: Number(m[2]), id: m[3]!, source: m[4]!, kind: m[5]!, actor: m[6] === "-" ? null : m[6]! };
+  return {
+    offset: Number(m[1]),
+    length: Number(m[2]),
+    id: m[3]!,
+    source: m[4]!,
+    kind: m[5]!,
+    actor: m[6] === "-" ? null : m[6]!,
+  };
 }
 
 function formatRecord(offset: number, length: number, m: IndexMeta): string {
@@ -160,7 +167,10 @@ export class ForwardIndexCursor {
   private readonly buf = Buffer.allocUnsafe(64 * 1024);
 
   /** Positions the cursor at the first record for a line at or after `logOffset`. */
-  constructor(private readonly fd: number, logOffset: number) {
+  constructor(
+    private readonly fd: number,
+    logOffset: number,
+  ) {
     eachLineBackwards(fd, fstatSync(fd).size, (line, offset) => {
       const e = parseIndexRecord(line);
       if (e && e.offset < logOffset) {

@@ -67,7 +67,8 @@ export function readLogPosition(file: string): LoadedLogPosition {
       return { kind: "damaged", error: "it is not valid JSON (torn)" };
     case "json": {
       const p = f.value;
-      if (Number.isSafeInteger(p.seq) && Number.isSafeInteger(p.size) && Number.isSafeInteger(p.ino)) return { kind: "ok", pos: p as LogPosition };
+      if (Number.isSafeInteger(p.seq) && Number.isSafeInteger(p.size) && Number.isSafeInteger(p.ino))
+        return { kind: "ok", pos: p as LogPosition };
       return { kind: "damaged", error: "it does not hold {seq, size, ino}" };
     }
   }
@@ -88,7 +89,10 @@ export interface LogPositionHealth {
  * A reader's view of the position (any user, any time): seq and size against the stream head
  * `streamLastSeq` when it is known, or one line saying why there is none.
  */
-export function logPositionHealth(file: string, streamLastSeq: number | undefined): LogPositionHealth | { error: string } {
+export function logPositionHealth(
+  file: string,
+  streamLastSeq: number | undefined,
+): LogPositionHealth | { error: string } {
   const f = readPositionFile(file);
   if (f.kind === "missing") return { error: `no log position at ${file} yet (has the log writer run?)` };
   if (f.kind === "unreadable") return { error: `cannot read ${file}: ${f.reason}` };
@@ -97,7 +101,12 @@ export function logPositionHealth(file: string, streamLastSeq: number | undefine
   if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !Number.isSafeInteger(size) || (size as number) < 0) {
     return { error: `${file} does not hold {"seq": N, "size": B}` };
   }
-  return { file, seq: seq as number, size: size as number, lag: streamLastSeq === undefined ? undefined : Math.max(0, streamLastSeq - (seq as number)) };
+  return {
+    file,
+    seq: seq as number,
+    size: size as number,
+    lag: streamLastSeq === undefined ? undefined : Math.max(0, streamLastSeq - (seq as number)),
+  };
 }
 
 export async function writeLogPosition(file: string, pos: LogPosition): Promise<void> {

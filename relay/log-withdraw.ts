@@ -43,13 +43,28 @@ export function applyWithdrawal(logPath: string, w: Withdrawal, audit: Audit, lo
     if (b < 0 || b >= entry.length) return;
     const node = line.subarray(a + 1, b).toString("utf8");
     if (!mayWithdraw(w, node)) {
-      audit.rejected("withdrawal-not-allowed", { origin: `bustle.ev.${w.node}`, actor: w.by }, { target: w.target, target_node: node, why: w.reason });
-      log.warn("refused a withdrawal of another node's event", { by_node: w.node, target_node: node, target: w.target });
+      audit.rejected(
+        "withdrawal-not-allowed",
+        { origin: `bustle.ev.${w.node}`, actor: w.by },
+        { target: w.target, target_node: node, why: w.reason },
+      );
+      log.warn("refused a withdrawal of another node's event", {
+        by_node: w.node,
+        target_node: node,
+        target: w.target,
+      });
       return;
     }
     const marker = Buffer.from(blankText(entry.length - b - 1), "utf8");
     writeSync(fd, marker, 0, marker.length, entry.offset + b + 1);
-    audit.note("withdrawn", { ...facts, target_node: node, kind: entry.kind, actor: entry.actor, offset: entry.offset, bytes: entry.length });
+    audit.note("withdrawn", {
+      ...facts,
+      target_node: node,
+      kind: entry.kind,
+      actor: entry.actor,
+      offset: entry.offset,
+      bytes: entry.length,
+    });
   } finally {
     closeSync(fd);
   }

@@ -92,19 +92,28 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   let streamCreated: string | undefined;
   let behindSeen = 0;
   // Never written, but consumed: the position moves past them like past any other message.
-  const skipped = new SkippedMessages(log, (s) => audit.rejected(s.reason, { origin: s.subject, actor: null }, { seq: s.seq, error: s.error }));
+  const skipped = new SkippedMessages(log, (s) =>
+    audit.rejected(s.reason, { origin: s.subject, actor: null }, { seq: s.seq, error: s.error }),
+  );
 
   /** Opens bustle.log for appending and reconciles it with the recorded position. */
   async function openLog(): Promise<void> {
     await mkdir(dirname(opts.logPath), { recursive: true });
     await mkdir(opts.stateDir, { recursive: true });
-    fh = await open(opts.logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    fh = await open(
+      opts.logPath,
+      constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+      0o644,
+    );
     await fh.chmod(0o644); // world-readable whatever the umask
     const st = await fh.stat();
     const saved = readLogPosition(posFile);
     if (saved.kind === "damaged" || (saved.kind === "missing" && st.size > 0)) {
       // Not from zero (that would log the whole stream again): from the log's own last line.
-      const why = saved.kind === "damaged" ? `the position file ${posFile} is damaged: ${saved.error}` : `bustle.log exists but this state dir has no position (${posFile})`;
+      const why =
+        saved.kind === "damaged"
+          ? `the position file ${posFile} is damaged: ${saved.error}`
+          : `bustle.log exists but this state dir has no position (${posFile})`;
       log.error(`${why}; finding the log's last line in the stream to continue after it`, { size: st.size });
       recover = { why };
       pos = { seq: 0, size: st.size, ino: st.ino };
@@ -116,7 +125,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       log.info("bustle.log was replaced; continuing in the new file", { seq: saved.pos.seq });
     } else if (st.size > saved.pos.size) {
       await fh.truncate(saved.pos.size);
-      log.info("cut unrecorded tail of bustle.log after a crash; it will be written again", { bytes: st.size - saved.pos.size, seq: saved.pos.seq });
+      log.info("cut unrecorded tail of bustle.log after a crash; it will be written again", {
+        bytes: st.size - saved.pos.size,
+        seq: saved.pos.seq,
+      });
       pos = saved.pos;
     } else {
       pos = { ...saved.pos, size: st.size }; // equal, or truncated by the admin
@@ -142,14 +154,18 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       log.warn("recovered the log position from the log's last line", { seq });
       audit.note("log position recovered", { reason: why, seq });
     } else if (tail.lines.length) {
-      log.error("the log's last lines are not in the stream (expired?); continuing after the stream's end — events between may be missing here");
+      log.error(
+        "the log's last lines are not in the stream (expired?); continuing after the stream's end — events between may be missing here",
+      );
       audit.note("log position lost", { reason: why });
     }
     let next = seq ?? 0;
     if (seq === undefined && tail.lines.length) {
       const jsm = await jetstreamManager(conn, { timeout: 5_000 });
       next = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
-      push(`${new Date().toISOString()} ${opts.node} -- this node lost its place in the stream; events before this line may be missing --\n`);
+      push(
+        `${new Date().toISOString()} ${opts.node} -- this node lost its place in the stream; events before this line may be missing --\n`,
+      );
     }
     pos = { seq: next, size: tail.wholeSize, ino: st.ino };
     bufferedSeq = next;
@@ -167,7 +183,9 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     if (seq <= bufferedSeq) return; // already written (a redelivery)
     if (seq > bufferedSeq + 1 && bufferedSeq > 0) {
       const missing = seq - bufferedSeq - 1;
-      push(`${new Date().toISOString()} ${opts.node} -- ${missing} event${missing === 1 ? " was" : "s were"} no longer in the stream when this node caught up --\n`);
+      push(
+        `${new Date().toISOString()} ${opts.node} -- ${missing} event${missing === 1 ? " was" : "s were"} no longer in the stream when this node caught up --\n`,
+      );
       audit.note("log gap", { after_seq: bufferedSeq, next_seq: seq, missing });
       log.warn("stream gap: events expired before this node logged them", { missing });
     }
@@ -216,10 +234,13 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   }
 
   function scheduleFlush(): void {
-    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).catch((err) => log.error("log flush failed", { error: err })).finally(() => {
-      flushing = undefined;
-      if (buffer.length || written.seq < bufferedSeq) scheduleFlush();
-    });
+    flushing ??= new Promise<void>((r) => setImmediate(r))
+      .then(flush)
+      .catch((err) => log.error("log flush failed", { error: err }))
+      .finally(() => {
+        flushing = undefined;
+        if (buffer.length || written.seq < bufferedSeq) scheduleFlush();
+      });
   }
 
   async function flush(): Promise<void> {
@@ -251,7 +272,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
           } catch (err) {
             // Cut the partial line at once (readers must never see it), and while the disk is
             // full take nothing more from the stream: it keeps the events.
-            await fh!.truncate(written.size).then(() => (torn = false), () => {});
+            await fh!.truncate(written.size).then(
+              () => (torn = false),
+              () => {},
+            );
             if (messages) pauseConsumer();
             throw err;
           }
@@ -271,7 +295,9 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     for (const w of taken) applyWithdrawal(opts.logPath, w, audit, log);
     written = { seq: upTo, size: written.size + text.length, ino: written.ino };
     if (paused) resumeConsumer();
-    syncing ??= sync().catch((err) => log.error("cannot sync bustle.log", { error: err })).finally(() => (syncing = undefined));
+    syncing ??= sync()
+      .catch((err) => log.error("cannot sync bustle.log", { error: err }))
+      .finally(() => (syncing = undefined));
   }
 
   /** fdatasyncs the log, then records the position (both retried through disk faults). */
@@ -311,12 +337,24 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     if (!nc || !running) return;
     const js = jetstream(nc);
     const start = bufferedSeq + 1;
-    streamCreated ??= await jetstreamManager(nc, { timeout: 2_000 }).then((m) => m.streams.info(STREAM_NAME)).then((i) => i.created, () => undefined);
-    const consumer = await js.consumers.get(STREAM_NAME, start > 1
-      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }
-      : { deliver_policy: DeliverPolicy.All });
+    streamCreated ??= await jetstreamManager(nc, { timeout: 2_000 })
+      .then((m) => m.streams.info(STREAM_NAME))
+      .then(
+        (i) => i.created,
+        () => undefined,
+      );
+    const consumer = await js.consumers.get(
+      STREAM_NAME,
+      start > 1
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }
+        : { deliver_policy: DeliverPolicy.All },
+    );
     const gen = ++consumerGen;
-    const started = await consumer.consume({ max_messages: 1024, expires: 2_000, callback: (m) => void (gen === consumerGen && take(m)) });
+    const started = await consumer.consume({
+      max_messages: 1024,
+      expires: 2_000,
+      callback: (m) => void (gen === consumerGen && take(m)),
+    });
     if (gen !== consumerGen || paused) return void started.stop(); // paused (a disk fault) meanwhile
     messages = started;
     lastProgress = Date.now();
@@ -336,23 +374,34 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       behindSeen = behind ? behindSeen + 1 : 0;
       if (!behind) streamCreated = info.created;
       if (behind && (sameStream || (streamCreated === undefined && behindSeen < 2))) {
-        log.warn("stream info behind this log's position (a lagging replica answered?); not treating it as recreated yet", { written: bufferedSeq, stream_last: info.state.last_seq });
+        log.warn(
+          "stream info behind this log's position (a lagging replica answered?); not treating it as recreated yet",
+          { written: bufferedSeq, stream_last: info.state.last_seq },
+        );
       } else if (behind) {
         streamCreated = info.created;
         behindSeen = 0;
         // The stream was deleted and created anew: its sequences start over.
-        log.error("the stream is behind this log's position: it was recreated; logging it from its start", { written: bufferedSeq, stream_last: info.state.last_seq });
+        log.error("the stream is behind this log's position: it was recreated; logging it from its start", {
+          written: bufferedSeq,
+          stream_last: info.state.last_seq,
+        });
         audit.note("stream recreated", { written_seq: bufferedSeq, stream_last_seq: info.state.last_seq });
         messages?.stop();
         while (flushing) await flushing;
-        push(`${new Date().toISOString()} ${opts.node} -- the stream was recreated; what follows is its new history --\n`);
+        push(
+          `${new Date().toISOString()} ${opts.node} -- the stream was recreated; what follows is its new history --\n`,
+        );
         bufferedSeq = 0;
         written = { ...written, seq: 0 };
         pos = { ...pos, seq: 0 };
         scheduleFlush();
         await consume();
       } else if (info.state.last_seq > bufferedSeq) {
-        log.warn("log writer stalled behind the stream; recreating its consumer", { written: bufferedSeq, stream_last: info.state.last_seq });
+        log.warn("log writer stalled behind the stream; recreating its consumer", {
+          written: bufferedSeq,
+          stream_last: info.state.last_seq,
+        });
         messages?.stop();
         await consume();
       }
@@ -400,7 +449,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       watchdog = setInterval(() => {
         if (!messages && !paused) void tryConsume();
         else void checkStall();
-        if (!reopening) void replaced().then((r) => (r ? reopen("the log file was moved or replaced") : undefined)).catch((err) => log.error("cannot reopen bustle.log", { error: err }));
+        if (!reopening)
+          void replaced()
+            .then((r) => (r ? reopen("the log file was moved or replaced") : undefined))
+            .catch((err) => log.error("cannot reopen bustle.log", { error: err }));
       }, 1_000);
     },
     reopen,
@@ -412,7 +464,11 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       while (flushing) await flushing;
       await flush();
       while (syncing) await syncing;
-      await sync().catch((err) => log.error("cannot sync bustle.log while stopping; the unrecorded tail is written again on the next start", { error: err }));
+      await sync().catch((err) =>
+        log.error("cannot sync bustle.log while stopping; the unrecorded tail is written again on the next start", {
+          error: err,
+        }),
+      );
       await fh?.close();
       await index?.close();
       fh = undefined;

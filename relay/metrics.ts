@@ -26,35 +26,73 @@ export interface RelayMetrics {
 export function createRelayMetrics(): RelayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const spoolLines = new Counter({ name: "bustle_spool_lines_total", help: "Spool lines turned into events", registers: [registry] });
-  const published = new Counter({ name: "bustle_events_published_total", help: "Events this node published that JetStream acknowledged", registers: [registry] });
-  const rejected = new Counter({ name: "bustle_rejected_total", help: "Input refused or dropped, by reason (see the audit log)", labelNames: ["reason"], registers: [registry] });
-  const ambient = new Counter({ name: "bustle_ambient_events_total", help: "Ambient (file activity) events, by kind", labelNames: ["kind"], registers: [registry] });
+  const spoolLines = new Counter({
+    name: "bustle_spool_lines_total",
+    help: "Spool lines turned into events",
+    registers: [registry],
+  });
+  const published = new Counter({
+    name: "bustle_events_published_total",
+    help: "Events this node published that JetStream acknowledged",
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: "bustle_rejected_total",
+    help: "Input refused or dropped, by reason (see the audit log)",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const ambient = new Counter({
+    name: "bustle_ambient_events_total",
+    help: "Ambient (file activity) events, by kind",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
   let outbox: Outbox | undefined;
   let writer: LogWriter | undefined;
   let nc: NatsConnection | undefined;
   let counted = 0; // the log writer's position already counted
   let up = false;
-  new Gauge({ name: "bustle_nats_connected", help: "1 while the relay is connected to NATS and writing the log", registers: [registry], collect() {
-    this.set(up ? 1 : 0);
-  } });
-  new Gauge({ name: "bustle_outbox_pending", help: "Events waiting in the outbox for JetStream's ack", registers: [registry], collect() {
-    this.set(outbox?.size ?? 0);
-  } });
-  new Counter({ name: "bustle_log_events_total", help: "Events appended to bustle.log since bustled started", registers: [registry], collect() {
-    const pos = writer?.position ?? counted;
-    if (pos > counted) this.inc(pos - counted);
-    counted = Math.max(counted, pos);
-  } });
-  new Gauge({ name: "bustle_log_lag_events", help: "Events in the stream not yet in bustle.log (-1: the stream cannot be read)", registers: [registry], async collect() {
-    if (!writer || !nc || nc.isClosed()) return this.set(-1);
-    try {
-      const info = await (await jetstreamManager(nc)).streams.info(STREAM_NAME);
-      this.set(Math.max(0, info.state.last_seq - writer.position));
-    } catch {
-      this.set(-1);
-    }
-  } });
+  new Gauge({
+    name: "bustle_nats_connected",
+    help: "1 while the relay is connected to NATS and writing the log",
+    registers: [registry],
+    collect() {
+      this.set(up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "bustle_outbox_pending",
+    help: "Events waiting in the outbox for JetStream's ack",
+    registers: [registry],
+    collect() {
+      this.set(outbox?.size ?? 0);
+    },
+  });
+  new Counter({
+    name: "bustle_log_events_total",
+    help: "Events appended to bustle.log since bustled started",
+    registers: [registry],
+    collect() {
+      const pos = writer?.position ?? counted;
+      if (pos > counted) this.inc(pos - counted);
+      counted = Math.max(counted, pos);
+    },
+  });
+  new Gauge({
+    name: "bustle_log_lag_events",
+    help: "Events in the stream not yet in bustle.log (-1: the stream cannot be read)",
+    registers: [registry],
+    async collect() {
+      if (!writer || !nc || nc.isClosed()) return this.set(-1);
+      try {
+        const info = await (await jetstreamManager(nc)).streams.info(STREAM_NAME);
+        this.set(Math.max(0, info.state.last_seq - writer.position));
+      } catch {
+        this.set(-1);
+      }
+    },
+  });
 
   return {
     registry,
@@ -74,10 +112,11 @@ export function createRelayMetrics(): RelayMetrics {
       outbox = o;
       return new Proxy(o, {
         get(target, key) {
-          if (key === "ack") return (ids: readonly string[]) => {
-            target.ack(ids);
-            published.inc(ids.length);
-          };
+          if (key === "ack")
+            return (ids: readonly string[]) => {
+              target.ack(ids);
+              published.inc(ids.length);
+            };
           const v = Reflect.get(target, key, target) as unknown;
           return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },

@@ -63,7 +63,11 @@ const SYNC_SOON_MS = 100;
 const ACK_WRITE_MS = 200;
 
 /** `faults`: where disk faults are reported (the relay shares one; default: a private one). */
-export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = createDiskFaults(log)): Promise<Outbox> {
+export async function openOutbox(
+  dir: string,
+  log: Logger,
+  faults: DiskFaults = createDiskFaults(log),
+): Promise<Outbox> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, JOURNAL);
   const pending = new Map<string, BustleEvent>();
@@ -161,7 +165,10 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
       try {
         size += appendAllSync(fh, text, path);
       } catch (err) {
-        await fh.truncate(size).then(() => (torn = false), () => {}); // back to the last whole record at once
+        await fh.truncate(size).then(
+          () => (torn = false),
+          () => {},
+        ); // back to the last whole record at once
         throw err;
       }
       torn = false;
@@ -197,10 +204,11 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
       // Everything submitted before these barriers is written now: they wait for its sync.
       for (const done of barriers) syncWaiters.push({ gen: writtenGen, done });
       if (barriers.length) kickSync();
-      else if (batch.length) syncSoon ??= setTimeout(() => {
-        syncSoon = undefined;
-        kickSync();
-      }, SYNC_SOON_MS);
+      else if (batch.length)
+        syncSoon ??= setTimeout(() => {
+          syncSoon = undefined;
+          kickSync();
+        }, SYNC_SOON_MS);
       if ((pending.size === 0 && settled > 0 && size >= COMPACT_BYTES) || settled >= COMPACT_AFTER) await compact();
     }
   }
@@ -224,10 +232,12 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
   }
 
   const kick = () => {
-    cycle ??= flushCycle().catch((err) => log.error("outbox: write cycle failed", { error: err })).finally(() => {
-      cycle = undefined;
-      if (due()) kick();
-    });
+    cycle ??= flushCycle()
+      .catch((err) => log.error("outbox: write cycle failed", { error: err }))
+      .finally(() => {
+        cycle = undefined;
+        if (due()) kick();
+      });
   };
 
   return {
@@ -247,15 +257,17 @@ export async function openOutbox(dir: string, log: Logger, faults: DiskFaults = 
     live: () => pending.values(),
     ack(ids) {
       let any = false;
-      for (const id of ids) if (pending.delete(id)) {
-        queuedAcks.push(id);
-        any = true;
-      }
-      if (any) ackTimer ??= setTimeout(() => {
-        ackTimer = undefined;
-        acksDue = true;
-        kick();
-      }, ACK_WRITE_MS);
+      for (const id of ids)
+        if (pending.delete(id)) {
+          queuedAcks.push(id);
+          any = true;
+        }
+      if (any)
+        ackTimer ??= setTimeout(() => {
+          ackTimer = undefined;
+          acksDue = true;
+          kick();
+        }, ACK_WRITE_MS);
     },
     whenNonEmpty() {
       return pending.size ? Promise.resolve() : new Promise((r) => waiters.push(r));
@@ -292,4 +304,3 @@ async function rewrite(path: string, pending: Map<string, BustleEvent>): Promise
   await replaceFile(path, text, 0o600);
   return { fh: await open(path, constants.O_WRONLY | constants.O_APPEND, 0o600), size: Buffer.byteLength(text) };
 }
-

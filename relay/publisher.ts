@@ -52,8 +52,15 @@ const MAX_REKEYS = 3;
 
 /** A retry of the same event: everything equal but `ts` (a spool line re-read after a crash gets a new one). */
 function sameEventBesidesTime(a: BustleEvent, b: BustleEvent): boolean {
-  return a.id === b.id && a.node === b.node && a.source === b.source && a.kind === b.kind && a.actor === b.actor &&
-    a.text === b.text && JSON.stringify(a.data ?? null) === JSON.stringify(b.data ?? null);
+  return (
+    a.id === b.id &&
+    a.node === b.node &&
+    a.source === b.source &&
+    a.kind === b.kind &&
+    a.actor === b.actor &&
+    a.text === b.text &&
+    JSON.stringify(a.data ?? null) === JSON.stringify(b.data ?? null)
+  );
 }
 
 export function createPublisher(opts: PublisherOptions): Publisher {
@@ -75,7 +82,8 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     while (running) {
       const failed = await publishUntilFailure(js);
       if (!running) break;
-      if (++failures % 5 === 0 && opts.recover) await opts.recover().catch((err) => log.warn("recovery step failed", { error: err }));
+      if (++failures % 5 === 0 && opts.recover)
+        await opts.recover().catch((err) => log.warn("recovery step failed", { error: err }));
       backoff = Math.min(backoff ? backoff * 2 : 200, 2_000);
       log.warn("publish failed; pausing before re-sending", { error: failed, pause_ms: backoff, pending: outbox.size });
       await sleep(backoff);
@@ -148,8 +156,15 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       if (!ack.duplicate) return;
       const holder = await storedAt(js, ack);
       if (holder === "ours") return;
-      const again = attempt < MAX_REKEYS ? { ...event, id: stableEventId(opts.idKey, "collision", event.id) } : undefined;
-      const details = { id: event.id, stored_seq: ack.seq, stored_subject: holder.subject, stored_node: holder.node, resent_as: again?.id ?? null };
+      const again =
+        attempt < MAX_REKEYS ? { ...event, id: stableEventId(opts.idKey, "collision", event.id) } : undefined;
+      const details = {
+        id: event.id,
+        stored_seq: ack.seq,
+        stored_subject: holder.subject,
+        stored_node: holder.node,
+        resent_as: again?.id ?? null,
+      };
       log.error("event id collision: another message holds this event's id; re-sending under a new id", details);
       opts.audit.note("id-collision", { ...details, actor: e.actor, kind: e.kind, source: e.source });
       if (!again) return;
@@ -157,7 +172,10 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     }
 
     /** Whose message the stream holds at the duplicate's sequence. */
-    async function storedAt(js: JetStreamClient, ack: PubAck): Promise<"ours" | { subject: string | null; node: string | null }> {
+    async function storedAt(
+      js: JetStreamClient,
+      ack: PubAck,
+    ): Promise<"ours" | { subject: string | null; node: string | null }> {
       const jsm = await js.jetstreamManager(false);
       const stored = await jsm.streams.getMessage(STREAM_NAME, { seq: ack.seq }).catch(() => null);
       // Aged out (or deleted) since: nothing to compare with, and nothing of ours was displaced.

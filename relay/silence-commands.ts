@@ -10,7 +10,15 @@ import { parseDuration } from "../cluster/duration.js";
 import { BustleError } from "../cluster/errors.js";
 import { safeText } from "../cluster/text.js";
 import { loadNodeConfig, type NodeConfig } from "./config.js";
-import { inForce, noteText, readSilences, removeSilenceNote, writeSilenceNote, writeSilences, type SilenceList } from "./silence.js";
+import {
+  inForce,
+  noteText,
+  readSilences,
+  removeSilenceNote,
+  writeSilenceNote,
+  writeSilences,
+  type SilenceList,
+} from "./silence.js";
 import { isUserName } from "./spool/discovery.js";
 
 class SilenceError extends BustleError {}
@@ -30,14 +38,18 @@ function load(config: NodeConfig): SilenceList {
   try {
     return readSilences(config.state.dir);
   } catch (err) {
-    throw new SilenceError(`cannot read the silence list in ${config.state.dir}: ${(err as Error).message}`, { cause: err });
+    throw new SilenceError(`cannot read the silence list in ${config.state.dir}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
 /** The list without silences that have ended. */
-const current = (list: SilenceList, now: number): SilenceList => Object.fromEntries(Object.entries(list).filter(([, s]) => inForce(s, now)));
+const current = (list: SilenceList, now: number): SilenceList =>
+  Object.fromEntries(Object.entries(list).filter(([, s]) => inForce(s, now)));
 
-const configOption = (cmd: Command) => cmd.option("-c, --config <file>", "node.yaml (default: $BUSTLE_CONFIG)", process.env.BUSTLE_CONFIG);
+const configOption = (cmd: Command) =>
+  cmd.option("-c, --config <file>", "node.yaml (default: $BUSTLE_CONFIG)", process.env.BUSTLE_CONFIG);
 
 export function silenceCommands(): Command[] {
   const silence = configOption(new Command("silence"))
@@ -64,8 +76,10 @@ export function silenceCommands(): Command[] {
           told = `; could not leave the note in ${home}: ${(err as Error).message}`;
         }
       }
-      process.stdout.write(`silenced ${name} on ${config.node.id} ${s.until ? `until ${s.until}` : "until unsilenced"}` +
-        `${s.reason ? ` (reason: ${s.reason})` : ""}${told}\n`);
+      process.stdout.write(
+        `silenced ${name} on ${config.node.id} ${s.until ? `until ${s.until}` : "until unsilenced"}` +
+          `${s.reason ? ` (reason: ${s.reason})` : ""}${told}\n`,
+      );
     });
 
   const unsilence = configOption(new Command("unsilence"))
@@ -89,7 +103,9 @@ export function silenceCommands(): Command[] {
       const list = Object.entries(current(load(config), Date.now()));
       if (!list.length) return void process.stdout.write("nobody is silenced\n");
       for (const [name, s] of list) {
-        process.stdout.write(`${name}\t${s.until ? `until ${s.until}` : "until unsilenced"}\tsince ${s.at}${s.reason ? `\t${s.reason}` : ""}\n`);
+        process.stdout.write(
+          `${name}\t${s.until ? `until ${s.until}` : "until unsilenced"}\tsince ${s.at}${s.reason ? `\t${s.reason}` : ""}\n`,
+        );
       }
     });
   return [silence, unsilence, silenced];

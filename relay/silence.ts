@@ -8,7 +8,19 @@
  * The user is told in their home: `~/.bustle.silenced` (a note the admin's command writes and
  * unsilence removes; `bustle update`/`shout` show it once).
  */
-import { chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  chownSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../cluster/logger.js";
 import type { Audit } from "./audit.js";
@@ -39,7 +51,8 @@ export function readSilences(stateDir: string): SilenceList {
     throw err;
   }
   const v = JSON.parse(text) as unknown;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error(`${silencedPath(stateDir)} is not a JSON object`);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new Error(`${silencedPath(stateDir)} is not a JSON object`);
   return v as SilenceList;
 }
 
@@ -58,13 +71,16 @@ export function writeSilences(stateDir: string, list: SilenceList): void {
 }
 
 /** True while the silence holds at `now`. */
-export const inForce = (s: Silence | undefined, now: number): s is Silence => s !== undefined && (s.until === null || Date.parse(s.until) > now);
+export const inForce = (s: Silence | undefined, now: number): s is Silence =>
+  s !== undefined && (s.until === null || Date.parse(s.until) > now);
 
 /** The one-line note a silenced user reads. */
 export function noteText(node: string, s: Silence): string {
   const until = s.until === null ? "until an admin lifts it" : `until ${s.until}`;
-  return `you are silenced on ${node} ${until}${s.reason ? ` (reason: ${s.reason})` : ""}: your updates and shouts are not posted\n` +
-    `until=${s.until ?? "never"} at=${s.at}\n`;
+  return (
+    `you are silenced on ${node} ${until}${s.reason ? ` (reason: ${s.reason})` : ""}: your updates and shouts are not posted\n` +
+    `until=${s.until ?? "never"} at=${s.at}\n`
+  );
 }
 
 /**

@@ -21,29 +21,53 @@ function span(value: string): number {
 }
 
 const admin = (): string | null => {
-  const name = process.env.SUDO_USER || (() => { try { return userInfo().username; } catch { return ""; } })();
+  const name =
+    process.env.SUDO_USER ||
+    (() => {
+      try {
+        return userInfo().username;
+      } catch {
+        return "";
+      }
+    })();
   return /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? name : null;
 };
 
-interface Options { config?: string; reason?: string; match?: string; since?: number; admin?: string }
+interface Options {
+  config?: string;
+  reason?: string;
+  match?: string;
+  since?: number;
+  admin?: string;
+}
 
 /** The event meant; `undefined` only for the federation admin naming an id this log does not hold. */
 function pick(config: ReturnType<typeof loadNodeConfig>, id: string | undefined, o: Options): Found | undefined {
   const node = config.node.id;
   if (id !== undefined) {
-    if (!EVENT_ID_RE.test(id)) throw new WithdrawError(`${JSON.stringify(id)} is not an event id (8–64 characters of A-Z a-z 0-9 _ -)`);
+    if (!EVENT_ID_RE.test(id))
+      throw new WithdrawError(`${JSON.stringify(id)} is not an event id (8–64 characters of A-Z a-z 0-9 _ -)`);
     const f = findById(config.log.path, id);
     if (!f && o.admin) return undefined;
     if (!f) throw new WithdrawError(`no event ${id} in ${config.log.path} (its index has no such id)`);
-    if (f.node !== node && !o.admin) throw new WithdrawError(`event ${id} is from ${f.node}: only ${f.node}'s admin or the federation's admin may withdraw it`);
+    if (f.node !== node && !o.admin)
+      throw new WithdrawError(
+        `event ${id} is from ${f.node}: only ${f.node}'s admin or the federation's admin may withdraw it`,
+      );
     return f;
   }
   const since = new Date(Date.now() - (o.since ?? 3_600_000)).toISOString();
   const found = findByText(config.log.path, node, o.match!, since);
-  if (found.length === 0) throw new WithdrawError(`no event of ${node} since ${since} contains ${JSON.stringify(o.match)}`);
+  if (found.length === 0)
+    throw new WithdrawError(`no event of ${node} since ${since} contains ${JSON.stringify(o.match)}`);
   if (found.length > 1) {
-    throw new WithdrawError(`${found.length} events of ${node} contain ${JSON.stringify(o.match)}; withdraw one by its id:\n` +
-      found.slice(0, 20).map((f) => `  ${f.id}  ${f.line}`).join("\n"));
+    throw new WithdrawError(
+      `${found.length} events of ${node} contain ${JSON.stringify(o.match)}; withdraw one by its id:\n` +
+        found
+          .slice(0, 20)
+          .map((f) => `  ${f.id}  ${f.line}`)
+          .join("\n"),
+    );
   }
   return found[0]!;
 }
@@ -58,13 +82,30 @@ export function withdrawCommand(): Command {
     .option("--since <DURATION>", "with --match: how far back to look (default 1h)", span)
     .option("--admin <FILE>", "as the federation's admin (DIR/admin/admin.yaml): any node's event")
     .action(async (id: string | undefined, o: Options, cmd: Command) => {
-      if ((id === undefined) === (o.match === undefined)) cmd.error("give an EVENT-ID or --match TEXT (one of them)", { exitCode: 2 });
+      if ((id === undefined) === (o.match === undefined))
+        cmd.error("give an EVENT-ID or --match TEXT (one of them)", { exitCode: 2 });
       const config = loadNodeConfig(o.config);
       const target = pick(config, id, o);
-      const ev = makeWithdrawal({ node: o.admin ? FEDERATION_ADMIN_NODE : config.node.id, targetNode: target?.node, target: target?.id ?? id!, reason: o.reason, by: admin() });
+      const ev = makeWithdrawal({
+        node: o.admin ? FEDERATION_ADMIN_NODE : config.node.id,
+        targetNode: target?.node,
+        target: target?.id ?? id!,
+        reason: o.reason,
+        by: admin(),
+      });
       const { nodeBusSettings, publishOnce } = await import("./withdraw-publish.js");
-      const settings = o.admin ? (await import("../cluster/admin-file.js")).loadAdminBus(o.admin) : nodeBusSettings(config, o.config);
-      await publishOnce(settings, `bustled withdraw (${o.admin ? "admin" : config.node.id})`, subjectOf(ev), encodeEvent(ev), ev.id);
-      process.stdout.write(`withdrew ${ev.data!.target as string}${target ? ` (${target.line})` : ""}; every node blanks it as the withdrawal arrives\n`);
+      const settings = o.admin
+        ? (await import("../cluster/admin-file.js")).loadAdminBus(o.admin)
+        : nodeBusSettings(config, o.config);
+      await publishOnce(
+        settings,
+        `bustled withdraw (${o.admin ? "admin" : config.node.id})`,
+        subjectOf(ev),
+        encodeEvent(ev),
+        ev.id,
+      );
+      process.stdout.write(
+        `withdrew ${ev.data!.target as string}${target ? ` (${target.line})` : ""}; every node blanks it as the withdrawal arrives\n`,
+      );
     });
 }

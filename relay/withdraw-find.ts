@@ -60,7 +60,13 @@ export function findByText(logPath: string, node: string, text: string, since: s
       const f = fields(line);
       if (f.ts < since) return false;
       const meta = cursor.at(offset, raw.length);
-      if (meta && meta.kind !== WITHDRAW_KIND && f.node === node && !f.text.startsWith(MARKER) && f.text.toLowerCase().includes(needle)) {
+      if (
+        meta &&
+        meta.kind !== WITHDRAW_KIND &&
+        f.node === node &&
+        !f.text.startsWith(MARKER) &&
+        f.text.toLowerCase().includes(needle)
+      ) {
         found.push({ id: meta.id, node: f.node, line });
       }
       return true;

@@ -17,12 +17,26 @@ export function nodeBusSettings(config: NodeConfig, configFile: string | undefin
   return { ...settings, inboxPrefix: settings.inboxPrefix ?? `_INBOX.${config.node.id}` };
 }
 
-export async function publishOnce(settings: BusSettings, name: string, subject: string, data: Uint8Array, msgID: string): Promise<void> {
+export async function publishOnce(
+  settings: BusSettings,
+  name: string,
+  subject: string,
+  data: Uint8Array,
+  msgID: string,
+): Promise<void> {
   let nc: NatsConnection;
   try {
-    nc = await connectBus({ ...settings, name, logger: silentLogger, waitOnFirstConnect: false, timeoutMs: CONNECT_MS });
+    nc = await connectBus({
+      ...settings,
+      name,
+      logger: silentLogger,
+      waitOnFirstConnect: false,
+      timeoutMs: CONNECT_MS,
+    });
   } catch (err) {
-    throw new BustleError(`cannot reach NATS at ${settings.servers.join(", ")}: ${(err as Error).message}`, { cause: err });
+    throw new BustleError(`cannot reach NATS at ${settings.servers.join(", ")}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     await jetstream(nc, { timeout: CONNECT_MS }).publish(subject, data, { msgID });

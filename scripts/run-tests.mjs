@@ -20,5 +20,9 @@ if (chosen.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.BUSTLE_TEST_CONCURRENCY ?? "2";
-const r = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...chosen], { stdio: "inherit" });
+const r = spawnSync(
+  process.execPath,
+  ["--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...chosen],
+  { stdio: "inherit" },
+);
 process.exit(r.status ?? 1);

@@ -14,7 +14,12 @@ export interface FileConsumer {
 }
 
 /** Consumes `stream` from its start, appending each message as a line to `path`; `onMsg` sees each. */
-export async function consumeToFile(nc: NatsConnection, stream: string, path: string, onMsg: (m: JsMsg) => void = () => {}): Promise<FileConsumer> {
+export async function consumeToFile(
+  nc: NatsConnection,
+  stream: string,
+  path: string,
+  onMsg: (m: JsMsg) => void = () => {},
+): Promise<FileConsumer> {
   const out: FileHandle = await open(path, "a");
   let pending: string[] = [];
   let writing: Promise<void> | undefined;
@@ -49,7 +54,11 @@ export async function consumeToFile(nc: NatsConnection, stream: string, path: st
 }
 
 /** Calls `publish(i)` for i in [0, count) with at most `window` unacknowledged at once. */
-export async function publishWindowed(count: number, window: number, publish: (i: number) => Promise<unknown>): Promise<void> {
+export async function publishWindowed(
+  count: number,
+  window: number,
+  publish: (i: number) => Promise<unknown>,
+): Promise<void> {
   const inflight = new Set<Promise<unknown>>();
   for (let i = 0; i < count; i++) {
     while (inflight.size >= window) await Promise.race(inflight);

@@ -45,7 +45,12 @@ class ExecBot implements Bot {
       ...config.env,
     };
     for (const [name, ref] of Object.entries(config.secrets)) {
-      const v = ref.env !== undefined ? process.env[ref.env] : ref.file !== undefined ? readFileSync(ref.file, "utf8").replace(/\r?\n$/, "") : undefined;
+      const v =
+        ref.env !== undefined
+          ? process.env[ref.env]
+          : ref.file !== undefined
+            ? readFileSync(ref.file, "utf8").replace(/\r?\n$/, "")
+            : undefined;
       if (!v) return Promise.reject(new Error(`exec.secrets.${name}: secret is missing`));
       env[name] = v;
     }
@@ -64,10 +69,18 @@ class ExecBot implements Bot {
       });
       // A program that exits without reading all of its input gives EPIPE; the exit says why.
       child.stdin!.on("error", () => {});
-      const out = new LineSplitter(config.max_line_bytes, (l) => this.onLine(l), (n) => this.quiet.warn("program output rejected: line too long", { bytes: n, max: config.max_line_bytes }));
+      const out = new LineSplitter(
+        config.max_line_bytes,
+        (l) => this.onLine(l),
+        (n) => this.quiet.warn("program output rejected: line too long", { bytes: n, max: config.max_line_bytes }),
+      );
       child.stdout!.on("data", (b: Buffer) => out.push(b));
       child.stdout!.on("end", () => out.end());
-      const errLines = new LineSplitter(4096, (l) => l.trim() && this.quiet.warn("program stderr", { line: l.slice(0, 1000) }), () => {});
+      const errLines = new LineSplitter(
+        4096,
+        (l) => l.trim() && this.quiet.warn("program stderr", { line: l.slice(0, 1000) }),
+        () => {},
+      );
       child.stderr!.on("data", (b: Buffer) => errLines.push(b));
       child.once("exit", (code, signal) => {
         this.quiet.flush();
@@ -88,13 +101,21 @@ class ExecBot implements Bot {
     } catch {
       return this.quiet.warn("program output rejected: not JSON", { line: line.slice(0, 200) });
     }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) return this.quiet.warn("program output rejected: not a JSON object", { line: line.slice(0, 200) });
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      return this.quiet.warn("program output rejected: not a JSON object", { line: line.slice(0, 200) });
     const o = v as Record<string, unknown>;
-    if (!isKind(o.kind)) return this.quiet.warn("program output rejected: kind must match ^[a-z][a-z0-9-]{0,31}$", { kind: String(o.kind).slice(0, 40) });
-    if (typeof o.text !== "string" || !o.text.trim()) return this.quiet.warn("program output rejected: text must be a non-empty string", { kind: o.kind });
-    if (o.data !== undefined && (typeof o.data !== "object" || o.data === null || Array.isArray(o.data))) return this.quiet.warn("program output rejected: data must be an object", { kind: o.kind });
-    if (!this.bucket.take()) return this.quiet.warn("program output dropped: over its rate", { rate: this.ctx.config.rate });
-    if (this.inFlight >= MAX_IN_FLIGHT) return this.quiet.warn("program output dropped: too many events waiting for NATS");
+    if (!isKind(o.kind))
+      return this.quiet.warn("program output rejected: kind must match ^[a-z][a-z0-9-]{0,31}$", {
+        kind: String(o.kind).slice(0, 40),
+      });
+    if (typeof o.text !== "string" || !o.text.trim())
+      return this.quiet.warn("program output rejected: text must be a non-empty string", { kind: o.kind });
+    if (o.data !== undefined && (typeof o.data !== "object" || o.data === null || Array.isArray(o.data)))
+      return this.quiet.warn("program output rejected: data must be an object", { kind: o.kind });
+    if (!this.bucket.take())
+      return this.quiet.warn("program output dropped: over its rate", { rate: this.ctx.config.rate });
+    if (this.inFlight >= MAX_IN_FLIGHT)
+      return this.quiet.warn("program output dropped: too many events waiting for NATS");
     this.inFlight++;
     this.ctx
       .publish({ kind: o.kind, text: o.text, ...(o.data ? { data: o.data as Record<string, unknown> } : {}) })

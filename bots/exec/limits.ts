@@ -58,7 +58,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly burst: number, private readonly perMinute: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly burst: number,
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.tokens = burst;
     this.last = now();
   }
@@ -81,7 +85,11 @@ export class QuietLog {
   private counts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly log: Logger, private readonly perWindow = 5, private readonly windowMs = 10_000) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly perWindow = 5,
+    private readonly windowMs = 10_000,
+  ) {}
 
   warn(reason: string, fields: Record<string, unknown> = {}): void {
     const n = (this.counts.get(reason) ?? 0) + 1;
@@ -93,7 +101,8 @@ export class QuietLog {
   flush(): void {
     this.timer = undefined;
     for (const [reason, n] of this.counts) {
-      if (n > this.perWindow) this.log.warn(`${reason} (repeated; ${n - this.perWindow} more not logged)`, { count: n });
+      if (n > this.perWindow)
+        this.log.warn(`${reason} (repeated; ${n - this.perWindow} more not logged)`, { count: n });
     }
     this.counts.clear();
   }

@@ -14,7 +14,14 @@ import { Client } from "irc-framework";
 import type { Logger } from "../../cluster/logger.js";
 import type { BotState } from "../bot.js";
 import { portOf, type IrcConfig } from "./config.js";
-import { ChannelJoins, DEFAULT_BACKOFF, JOIN_ERRORS, nickCandidates, reconnectDelay, type BackoffPolicy } from "./policy.js";
+import {
+  ChannelJoins,
+  DEFAULT_BACKOFF,
+  JOIN_ERRORS,
+  nickCandidates,
+  reconnectDelay,
+  type BackoffPolicy,
+} from "./policy.js";
 import { Roster } from "./roster.js";
 import { wireSafe } from "./sanitize.js";
 import type { Prefix } from "./split.js";
@@ -152,7 +159,9 @@ export class IrcConnection {
       rejectUnauthorized: c.tls_verify,
       ...(c.tls ? { transport: transportWithTls({ rejectUnauthorized: c.tls_verify, ...tls }) } : {}),
       ...(this.secrets.password ? { password: this.secrets.password } : {}),
-      ...(c.sasl && this.secrets.saslPassword ? { account: { account: c.sasl.account, password: this.secrets.saslPassword }, sasl_disconnect_on_fail: true } : {}),
+      ...(c.sasl && this.secrets.saslPassword
+        ? { account: { account: c.sasl.account, password: this.secrets.saslPassword }, sasl_disconnect_on_fail: true }
+        : {}),
       version: null,
       auto_reconnect: false,
       ping_interval: 30,
@@ -178,7 +187,11 @@ export class IrcConnection {
       this.joins.joinedNow(e.channel);
       this.log.info("joined", { channel: e.channel });
       this.hooks.joined(e.channel);
-      if (this.joins.all) this.hooks.state("connected", `as ${this.nick} on ${this.config.host} in ${this.config.channels.map((c) => c.name).join(" ")}`);
+      if (this.joins.all)
+        this.hooks.state(
+          "connected",
+          `as ${this.nick} on ${this.config.host} in ${this.config.channels.map((c) => c.name).join(" ")}`,
+        );
     });
     cl.on("part", (e: { nick: string; channel: string }) => {
       if (this.isMe(e.nick)) this.joins.left(e.channel);
@@ -186,7 +199,12 @@ export class IrcConnection {
     cl.on("kick", (e: { kicked: string; channel: string; nick: string; message: string }) => {
       if (!this.isMe(e.kicked)) return;
       this.joins.kicked(e.channel, Date.now() + this.config.rejoin_delay);
-      this.log.warn("kicked; rejoining later", { channel: e.channel, by: e.nick, reason: e.message, in_ms: this.config.rejoin_delay });
+      this.log.warn("kicked; rejoining later", {
+        channel: e.channel,
+        by: e.nick,
+        reason: e.message,
+        in_ms: this.config.rejoin_delay,
+      });
       this.hooks.state("degraded", `kicked from ${e.channel}`);
       this.later(() => this.joinAll(), this.config.rejoin_delay + 50);
     });
@@ -199,7 +217,9 @@ export class IrcConnection {
         this.log.warn("server error", { error: e.error, reason: e.reason, channel: e.channel });
       }
     });
-    cl.on("sasl failed", (e: { reason: string; message?: string }) => this.log.error("SASL failed", { reason: e.reason, message: e.message }));
+    cl.on("sasl failed", (e: { reason: string; message?: string }) =>
+      this.log.error("SASL failed", { reason: e.reason, message: e.message }),
+    );
     cl.on("privmsg", (e: IncomingMessage) => this.incoming(e, false));
     cl.on("action", (e: IncomingMessage) => this.incoming(e, true));
     cl.on("socket close", (err?: unknown) => {
@@ -261,7 +281,10 @@ export class IrcConnection {
     this.lastSocketError = undefined;
     this.log.warn("disconnected; reconnecting", { reason: why, in_ms: delay, attempt: this.attempt });
     this.hooks.disconnected(why);
-    this.hooks.state("reconnecting", `${why}; reconnecting to ${this.config.host}:${portOf(this.config)} in ${Math.round(delay / 1000)} s`);
+    this.hooks.state(
+      "reconnecting",
+      `${why}; reconnecting to ${this.config.host}:${portOf(this.config)} in ${Math.round(delay / 1000)} s`,
+    );
     this.later(() => this.connect(), delay);
   }
 }

@@ -62,7 +62,12 @@ export class Inbound {
   private async publish(channel: string, nick: string, message: string): Promise<void> {
     const { listen, relay_contents, host } = this.opts.config;
     const out: BotOutput = relay_contents
-      ? { kind: "chat", actor: null, text: fill(listen.relay_text, { channel, nick: stripFormatting(nick), message }), data: { channel, network: host, nick } }
+      ? {
+          kind: "chat",
+          actor: null,
+          text: fill(listen.relay_text, { channel, nick: stripFormatting(nick), message }),
+          data: { channel, network: host, nick },
+        }
       : { kind: "chat", actor: null, text: fill(listen.text, { channel }), data: { channel, network: host } };
     try {
       await this.opts.publish(out);

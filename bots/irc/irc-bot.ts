@@ -37,7 +37,11 @@ export function loadSecrets(c: IrcConfig): ConnectionSecrets {
       return readFileSync(path, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`irc.${key}: cannot read ${path} (${code === "ENOENT" ? "no such file" : code ?? String(err)})`, undefined, { cause: err });
+      throw new ConfigError(
+        `irc.${key}: cannot read ${path} (${code === "ENOENT" ? "no such file" : (code ?? String(err))})`,
+        undefined,
+        { cause: err },
+      );
     }
   };
   const tls: NonNullable<ConnectionSecrets["tls"]> = {};
@@ -68,8 +72,13 @@ export class IrcBot implements Bot {
   private settle!: (err: Error | undefined) => void;
   private readonly done = new Promise<Error | undefined>((r) => (this.settle = r));
 
-  constructor(private readonly ctx: BotContext<IrcConfig>, private readonly tuning: IrcBotTuning = {}) {
-    this.commands = new Commands({ ...(tuning.commandCooldownMs !== undefined ? { cooldownMs: tuning.commandCooldownMs } : {}) });
+  constructor(
+    private readonly ctx: BotContext<IrcConfig>,
+    private readonly tuning: IrcBotTuning = {},
+  ) {
+    this.commands = new Commands({
+      ...(tuning.commandCooldownMs !== undefined ? { cooldownMs: tuning.commandCooldownMs } : {}),
+    });
   }
 
   /** Lines waiting in the send queue (for status and tests). */
@@ -103,13 +112,19 @@ export class IrcBot implements Bot {
       myNick: () => this.conn?.nick ?? c.nick,
       command: (channel) => this.answer(channel),
     });
-    this.conn = new IrcConnection(c, secrets, {
-      registered: () => queue.resume(),
-      joined: () => queue.resume(),
-      disconnected: () => queue.pause(),
-      message: (m) => inbound.handle(m),
-      state: (s, detail) => this.ctx.report(s, detail),
-    }, log.child("connection"), this.tuning.backoff);
+    this.conn = new IrcConnection(
+      c,
+      secrets,
+      {
+        registered: () => queue.resume(),
+        joined: () => queue.resume(),
+        disconnected: () => queue.pause(),
+        message: (m) => inbound.handle(m),
+        state: (s, detail) => this.ctx.report(s, detail),
+      },
+      log.child("connection"),
+      this.tuning.backoff,
+    );
     this.conn.start();
     if (c.commands) void recentFromStream(this.ctx, 3).then((texts) => this.commands.preload(texts));
   }
@@ -158,7 +173,9 @@ export class IrcBot implements Bot {
         prefix: { ...prefix, nick },
         target: ch.name,
         // Our own nick is left alone: it cannot ping anyone else.
-        nicks: [...conn.roster.nicks(ch.name), ...extraNicks].filter((n) => n.toLowerCase() !== conn.nick.toLowerCase()),
+        nicks: [...conn.roster.nicks(ch.name), ...extraNicks].filter(
+          (n) => n.toLowerCase() !== conn.nick.toLowerCase(),
+        ),
         maxLines: this.ctx.config.max_lines,
       });
       written.push(new Promise<void>((r) => this.queue!.enqueue(ch.name, lines, r)));

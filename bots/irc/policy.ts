@@ -26,7 +26,13 @@ export function* nickCandidates(nick: string, random = Math.random): Generator<s
 }
 
 /** irc-framework's names for the numerics that refuse a JOIN. */
-export const JOIN_ERRORS: ReadonlySet<string> = new Set(["channel_is_full", "invite_only_channel", "banned_from_channel", "bad_channel_key", "too_many_channels"]);
+export const JOIN_ERRORS: ReadonlySet<string> = new Set([
+  "channel_is_full",
+  "invite_only_channel",
+  "banned_from_channel",
+  "bad_channel_key",
+  "too_many_channels",
+]);
 
 /** A JOIN without an answer is sent again after this long. */
 const JOIN_PENDING_MS = 30_000;

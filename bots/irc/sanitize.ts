@@ -50,7 +50,8 @@ export const DEFUSE_BYTES = Buffer.byteLength(ZWSP);
 
 // mIRC colours (\x03 with up to two digits, optionally ",bg"), hex colours (\x04 RRGGBB[,RRGGBB]),
 // and the single-byte toggles: bold, reset, monospace, reverse, italic, strikethrough, underline.
-const IRC_FORMATTING = /\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]/g;
+const IRC_FORMATTING =
+  /\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]/g;
 
 /** IRC formatting and CTCP markers removed, then made into one safe bustle line. */
 export function stripFormatting(text: string): string {

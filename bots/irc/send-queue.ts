@@ -63,7 +63,8 @@ export class SendQueue {
   sent = 0;
 
   constructor(private readonly opts: SendQueueOptions) {
-    if (opts.burst < 1 || opts.perMs <= 0 || opts.capacity < 1) throw new RangeError("send queue needs burst ≥ 1, perMs > 0, capacity ≥ 1");
+    if (opts.burst < 1 || opts.perMs <= 0 || opts.capacity < 1)
+      throw new RangeError("send queue needs burst ≥ 1, perMs > 0, capacity ≥ 1");
     this.clock = opts.clock ?? realClock;
     this.tokens = opts.burst;
     this.refilledAt = this.clock.now();
@@ -106,7 +107,9 @@ export class SendQueue {
       written?.(); // left out by the queue's policy (counted in the summary): done with
       return false;
     }
-    lines.forEach((line, i) => this.items.push({ target, line, written: i === lines.length - 1 ? written : undefined }));
+    lines.forEach((line, i) =>
+      this.items.push({ target, line, written: i === lines.length - 1 ? written : undefined }),
+    );
     this.pump();
     return true;
   }
@@ -163,10 +166,13 @@ export class SendQueue {
       const at = this.items.findIndex((i) => this.isReady(i.target));
       if (at < 0) return; // nothing sendable: resume() is called when a channel is joined
       if (this.tokens < 1) {
-        this.cancelTimer = this.clock.setTimer(() => {
-          this.cancelTimer = undefined;
-          this.pump();
-        }, Math.ceil((1 - this.tokens) * this.opts.perMs));
+        this.cancelTimer = this.clock.setTimer(
+          () => {
+            this.cancelTimer = undefined;
+            this.pump();
+          },
+          Math.ceil((1 - this.tokens) * this.opts.perMs),
+        );
         return;
       }
       const [item] = this.items.splice(at, 1);

@@ -25,7 +25,8 @@ const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
 export function textBudget(prefix: Prefix, target: string): number {
   const host = prefix.host ? Math.max(bytes(prefix.host), ASSUMED_HOST_BYTES) : ASSUMED_HOST_BYTES;
   // ":" nick "!" "~" user "@" host " PRIVMSG " target " :"
-  const overhead = 1 + bytes(prefix.nick) + 1 + 1 + bytes(prefix.username) + 1 + host + " PRIVMSG ".length + bytes(target) + 2;
+  const overhead =
+    1 + bytes(prefix.nick) + 1 + 1 + bytes(prefix.username) + 1 + host + " PRIVMSG ".length + bytes(target) + 2;
   return LINE_BYTES - overhead;
 }
 

@@ -27,7 +27,9 @@ type TransportClass = new (options: unknown) => NetTransportInternals;
 const SOCK_CONNECTING = 1;
 
 /** A transport class for irc-framework's `transport` option that adds `tls` to every TLS connect. */
-export function transportWithTls(extra: Pick<ConnectionOptions, "ca" | "cert" | "key" | "rejectUnauthorized">): TransportClass {
+export function transportWithTls(
+  extra: Pick<ConnectionOptions, "ca" | "cert" | "key" | "rejectUnauthorized">,
+): TransportClass {
   const Base = require("irc-framework/src/transports/net.js") as TransportClass;
   return class TlsTransport extends Base {
     override connect(): void {

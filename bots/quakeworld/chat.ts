@@ -23,7 +23,10 @@ const MAX_CHAT_CHARS = 300;
 export function parseChat(level: number, raw: Buffer, names: Iterable<string>, self: string): ChatLine | undefined {
   if (level !== PRINT_CHAT) return undefined;
   // Some servers and mods mark chat with a leading 0x01/0x02 byte.
-  let line = raw.toString("latin1").replace(/^[\x01\x02]/, "").replace(/\n+$/, "");
+  let line = raw
+    .toString("latin1")
+    .replace(/^[\x01\x02]/, "")
+    .replace(/\n+$/, "");
   let spectator = false;
   if (line.startsWith("[SPEC] ")) {
     spectator = true;
@@ -32,8 +35,12 @@ export function parseChat(level: number, raw: Buffer, names: Iterable<string>, s
   let best: { name: string; rest: string; team: boolean } | undefined;
   for (const name of names) {
     if (!name || name === self) continue;
-    for (const [prefix, team] of [[`${name}: `, false], [`(${name}): `, true]] as const) {
-      if (line.startsWith(prefix) && (!best || name.length > best.name.length)) best = { name, rest: line.slice(prefix.length), team };
+    for (const [prefix, team] of [
+      [`${name}: `, false],
+      [`(${name}): `, true],
+    ] as const) {
+      if (line.startsWith(prefix) && (!best || name.length > best.name.length))
+        best = { name, rest: line.slice(prefix.length), team };
     }
   }
   if (!best) return undefined; // console lines ("console: …"), our own name, server messages
@@ -69,7 +76,10 @@ export class ChatEvents {
         this.dropped++;
         return undefined;
       }
-      return { text: `[${this.opts.server}] ${c.player}: ${c.text}`, data: { server: this.opts.server, player: c.player } };
+      return {
+        text: `[${this.opts.server}] ${c.player}: ${c.text}`,
+        data: { server: this.opts.server, player: c.player },
+      };
     }
     if (now - this.lastHum < this.opts.windowMs) return undefined;
     this.lastHum = now;

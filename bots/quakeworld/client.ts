@@ -112,7 +112,9 @@ export class QwClient {
         this.opts.log.warn(`lost ${where}: ${end.why}; rejoining`);
       } else if (!failing) {
         failing = true;
-        this.opts.log.warn(`cannot join ${where}: ${end.why}; retrying with backoff up to ${Math.round(this.backoff.maxMs / 1000)}s`);
+        this.opts.log.warn(
+          `cannot join ${where}: ${end.why}; retrying with backoff up to ${Math.round(this.backoff.maxMs / 1000)}s`,
+        );
       } else {
         this.opts.log.debug(`still cannot join ${where}: ${end.why}`);
       }
@@ -128,8 +130,15 @@ export class QwClient {
   private userinfo(): string {
     const clean = (s: string) => s.replace(/[\\"\0\n\r;]/g, "").slice(0, 31) || "bustle";
     // A modest rate (bytes/s the server sends us) and msg 2: chat and important notices, no obituaries.
-    const pairs: Array<[string, string]> = [["name", clean(this.opts.name)], ["topcolor", "0"], ["bottomcolor", "0"], ["rate", "5000"], ["msg", "2"]];
-    if (this.opts.spectator) pairs.push(["spectator", this.opts.spectatorPassword ? clean(this.opts.spectatorPassword) : "1"]);
+    const pairs: Array<[string, string]> = [
+      ["name", clean(this.opts.name)],
+      ["topcolor", "0"],
+      ["bottomcolor", "0"],
+      ["rate", "5000"],
+      ["msg", "2"],
+    ];
+    if (this.opts.spectator)
+      pairs.push(["spectator", this.opts.spectatorPassword ? clean(this.opts.spectatorPassword) : "1"]);
     return pairs.map(([k, v]) => `\\${k}\\${v}`).join("");
   }
 
@@ -139,7 +148,11 @@ export class QwClient {
     const peer = await resolvePeer(this.opts.host, this.opts.port).catch(() => undefined);
     if (!peer) return { joined: false, why: `cannot resolve ${this.opts.host}` };
     this.peer = peer;
-    const challengeReply = await this.ask(peer, "getchallenge\n", (p) => p[0] === 0x63 /* c */ || p[0] === 0x6e /* n */);
+    const challengeReply = await this.ask(
+      peer,
+      "getchallenge\n",
+      (p) => p[0] === 0x63 /* c */ || p[0] === 0x6e /* n */,
+    );
     if (!challengeReply) return { joined: false, why: "no answer to getchallenge" };
     if (challengeReply[0] === 0x6e) return { joined: false, why: `refused: ${printable(challengeReply.subarray(1))}` };
     const challenge = /^-?\d+/.exec(challengeReply.subarray(1).toString("latin1"))?.[0];
@@ -148,7 +161,11 @@ export class QwClient {
     const socket = createSocket(peer.family === 6 ? "udp6" : "udp4");
     this.socket = socket;
     try {
-      const accepted = await this.connect(socket, peer, `connect ${PROTOCOL_VERSION} ${qport} ${challenge} "${this.userinfo()}"\n`);
+      const accepted = await this.connect(
+        socket,
+        peer,
+        `connect ${PROTOCOL_VERSION} ${qport} ${challenge} "${this.userinfo()}"\n`,
+      );
       if (accepted !== true) return { joined: false, why: accepted };
       this.chan = new Netchan(qport);
       const join = new JoinSequence({
@@ -159,7 +176,9 @@ export class QwClient {
         onMapRefused: (model) => {
           if (this.mapcheckWarned) return;
           this.mapcheckWarned = true;
-          this.opts.log.error(`${this.opts.host}:${this.opts.port} checks maps (sv_mapcheck 1) and refused ours for ${model ?? "its map"}: put the server's .bsp files in quakeworld.maps_dir`);
+          this.opts.log.error(
+            `${this.opts.host}:${this.opts.port} checks maps (sv_mapcheck 1) and refused ours for ${model ?? "its map"}: put the server's .bsp files in quakeworld.maps_dir`,
+          );
         },
         log: this.opts.log,
       });
@@ -250,7 +269,8 @@ export class QwClient {
       });
       const timer = setInterval(() => {
         if (this.stopped) return finish({ joined, why: "stopped" });
-        if (Date.now() - lastHeard > this.silenceMs) return finish({ joined, why: `no packets for ${Math.round(this.silenceMs / 1000)}s` });
+        if (Date.now() - lastHeard > this.silenceMs)
+          return finish({ joined, why: `no packets for ${Math.round(this.silenceMs / 1000)}s` });
         this.transmit();
       }, this.keepaliveMs);
       this.transmit();
@@ -263,4 +283,9 @@ export class QwClient {
   }
 }
 
-const printable = (b: Buffer): string => b.toString("latin1").replace(/[^\x20-\x7e]+/g, " ").trim().slice(0, 120);
+const printable = (b: Buffer): string =>
+  b
+    .toString("latin1")
+    .replace(/[^\x20-\x7e]+/g, " ")
+    .trim()
+    .slice(0, 120);

@@ -81,7 +81,8 @@ export class JoinSequence {
   }
 
   private async prespawn(servercount: number, model: string | undefined): Promise<void> {
-    const sum = model && this.hooks.mapChecksum ? await this.hooks.mapChecksum(model).catch(() => undefined) : undefined;
+    const sum =
+      model && this.hooks.mapChecksum ? await this.hooks.mapChecksum(model).catch(() => undefined) : undefined;
     if (servercount === this.servercount) this.hooks.command(`prespawn ${servercount} 0 ${sum ?? 0}`);
   }
 
@@ -91,7 +92,8 @@ export class JoinSequence {
     let step: JoinStep;
     for (const line of text.split("\n")) {
       const words = line.trim().split(/\s+/);
-      if (words[0] === "cmd" && words[1] === "pext") this.hooks.command("pext"); // no protocol extensions
+      if (words[0] === "cmd" && words[1] === "pext")
+        this.hooks.command("pext"); // no protocol extensions
       else if (words[0] === "cmd" && JOIN_COMMANDS.has(words[1] ?? "")) this.hooks.command(words.slice(1).join(" "));
       else if (words[0] === "skins") {
         this.hooks.command(`begin ${this.servercount}`);

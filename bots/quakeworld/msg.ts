@@ -26,17 +26,39 @@ export class MsgReader {
     return at;
   }
 
-  byte(): number { return this.buf.readUInt8(this.need(1)); }
-  char(): number { return this.buf.readInt8(this.need(1)); }
-  short(): number { return this.buf.readInt16LE(this.need(2)); }
-  ushort(): number { return this.buf.readUInt16LE(this.need(2)); }
-  long(): number { return this.buf.readInt32LE(this.need(4)); }
-  ulong(): number { return this.buf.readUInt32LE(this.need(4)); }
-  float(): number { return this.buf.readFloatLE(this.need(4)); }
-  coord(): number { return this.short() / 8; }
-  angle(): number { return this.char() * (360 / 256); }
-  angle16(): number { return this.short() * (360 / 65536); }
-  skip(n: number): void { this.need(n); }
+  byte(): number {
+    return this.buf.readUInt8(this.need(1));
+  }
+  char(): number {
+    return this.buf.readInt8(this.need(1));
+  }
+  short(): number {
+    return this.buf.readInt16LE(this.need(2));
+  }
+  ushort(): number {
+    return this.buf.readUInt16LE(this.need(2));
+  }
+  long(): number {
+    return this.buf.readInt32LE(this.need(4));
+  }
+  ulong(): number {
+    return this.buf.readUInt32LE(this.need(4));
+  }
+  float(): number {
+    return this.buf.readFloatLE(this.need(4));
+  }
+  coord(): number {
+    return this.short() / 8;
+  }
+  angle(): number {
+    return this.char() * (360 / 256);
+  }
+  angle16(): number {
+    return this.short() * (360 / 65536);
+  }
+  skip(n: number): void {
+    this.need(n);
+  }
 
   /** A null-terminated string's raw bytes (the terminator consumed, not returned). */
   bytes0(): Buffer {
@@ -56,11 +78,21 @@ export class MsgReader {
 export class MsgWriter {
   private parts: Buffer[] = [];
 
-  byte(v: number): this { return this.put(1, (b) => b.writeUInt8(v & 0xff)); }
-  short(v: number): this { return this.put(2, (b) => b.writeInt16LE(v)); }
-  ushort(v: number): this { return this.put(2, (b) => b.writeUInt16LE(v & 0xffff)); }
-  long(v: number): this { return this.put(4, (b) => b.writeInt32LE(v | 0)); }
-  ulong(v: number): this { return this.put(4, (b) => b.writeUInt32LE(v >>> 0)); }
+  byte(v: number): this {
+    return this.put(1, (b) => b.writeUInt8(v & 0xff));
+  }
+  short(v: number): this {
+    return this.put(2, (b) => b.writeInt16LE(v));
+  }
+  ushort(v: number): this {
+    return this.put(2, (b) => b.writeUInt16LE(v & 0xffff));
+  }
+  long(v: number): this {
+    return this.put(4, (b) => b.writeInt32LE(v | 0));
+  }
+  ulong(v: number): this {
+    return this.put(4, (b) => b.writeUInt32LE(v >>> 0));
+  }
   string(s: string): this {
     this.parts.push(Buffer.from(s, "latin1"), Buffer.from([0]));
     return this;
@@ -88,7 +120,10 @@ export class MsgWriter {
 
 /** A connectionless ("out of band") packet: four 0xff bytes, then the text. */
 export function oob(text: string | Buffer): Buffer {
-  return Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), typeof text === "string" ? Buffer.from(text, "latin1") : text]);
+  return Buffer.concat([
+    Buffer.from([0xff, 0xff, 0xff, 0xff]),
+    typeof text === "string" ? Buffer.from(text, "latin1") : text,
+  ]);
 }
 
 /** True when a packet is connectionless (starts with four 0xff bytes). */

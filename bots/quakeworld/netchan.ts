@@ -36,7 +36,10 @@ export class Netchan {
   transmit(unreliable: Buffer = Buffer.alloc(0)): Buffer {
     let sendReliable = false;
     // The server has seen a packet newer than our last reliable one, but not flipped its bit: resend.
-    if (this.incomingAcknowledged > this.lastReliableSequence && this.incomingReliableAcknowledged !== this.reliableSequence) {
+    if (
+      this.incomingAcknowledged > this.lastReliableSequence &&
+      this.incomingReliableAcknowledged !== this.reliableSequence
+    ) {
       sendReliable = true;
     }
     if (this.reliableBuf.length === 0 && this.pending.length > 0) {

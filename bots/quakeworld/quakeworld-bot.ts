@@ -39,7 +39,9 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
 
   const publish = (out: BotOutput) => {
     if (stopped) return;
-    ctx.publish(out).catch((err: unknown) => ctx.log.warn("could not publish a game event", { err: describeError(err) }));
+    ctx
+      .publish(out)
+      .catch((err: unknown) => ctx.log.warn("could not publish a game event", { err: describeError(err) }));
   };
 
   const reportHealth = () => {
@@ -61,7 +63,12 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
       name,
       problems,
       watch: new StatusWatch({
-        host: s.host, port: s.port, name, pollMs: cfg.poll, windowMs: cfg.window, log,
+        host: s.host,
+        port: s.port,
+        name,
+        pollMs: cfg.poll,
+        windowMs: cfg.window,
+        log,
         onHeadline: (h) => publish({ kind: GAME_KIND, text: h.text, actor: null, data: h.data }),
         onReachable: (up) => setProblem("down", up ? undefined : `${name} is not answering`),
       }),
@@ -70,15 +77,26 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
       readSecret({ env: s[key] }, `quakeworld.servers[${index}].${key}`);
     if (s.rcon_password_env !== undefined) {
       link.rcon = new RconSayQueue({
-        host: s.host, port: s.port, name, password: secret("rcon_password_env")!, passwordSource: `$${s.rcon_password_env}`,
-        intervalMs: cfg.say_interval, log, onProblem: (p) => setProblem("rcon", p),
+        host: s.host,
+        port: s.port,
+        name,
+        password: secret("rcon_password_env")!,
+        passwordSource: `$${s.rcon_password_env}`,
+        intervalMs: cfg.say_interval,
+        log,
+        onProblem: (p) => setProblem("rcon", p),
       });
     }
     if (cfg.listen) {
       const spectatorPassword = secret("spectator_password_env");
       const chat = new ChatEvents({ server: name, relayContents: cfg.relay_contents, windowMs: cfg.chat_window });
       link.client = new QwClient({
-        host: s.host, port: s.port, name: cfg.spectator_name, spectator: true, spectatorPassword, log,
+        host: s.host,
+        port: s.port,
+        name: cfg.spectator_name,
+        spectator: true,
+        spectatorPassword,
+        log,
         mapChecksum: (model) => checksums.forModel(model),
         onState: (state) => {
           if (state === "joined") log.info(`listening on ${name} as spectator ${cfg.spectator_name}`);
@@ -90,7 +108,9 @@ export function createQuakeworldBot(ctx: BotContext<QuakeworldConfig>): Bot {
           const ev = chat.toEvent(line, Date.now());
           if (ev) publish({ kind: GAME_KIND, text: ev.text, actor: null, data: ev.data });
           else if (chat.dropped > before && (chat.dropped === 1 || chat.dropped % 100 === 0)) {
-            log.warn(`chat on ${name} is faster than 1 line per 5 s after a burst of 5; ${chat.dropped} line(s) not relayed so far`);
+            log.warn(
+              `chat on ${name} is faster than 1 line per 5 s after a burst of 5; ${chat.dropped} line(s) not relayed so far`,
+            );
           }
         },
       });

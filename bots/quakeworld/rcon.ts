@@ -54,7 +54,8 @@ export class RconSayQueue {
     while (this.queue.length > max) {
       this.queue.shift()!.done();
       this.dropped++;
-      if (this.dropped === 1 || this.dropped % 50 === 0) this.opts.log.warn(`rcon queue for ${this.opts.name} is full; dropped ${this.dropped} line(s) so far`);
+      if (this.dropped === 1 || this.dropped % 50 === 0)
+        this.opts.log.warn(`rcon queue for ${this.opts.name} is full; dropped ${this.dropped} line(s) so far`);
     }
     this.schedule();
     return said;
@@ -92,9 +93,13 @@ export class RconSayQueue {
         this.said++;
         this.setProblem(undefined);
       } else if (result === "refused") {
-        this.setProblem(`rcon refused by ${this.opts.name} ("${BAD_RCON}"): the password in ${this.opts.passwordSource} is wrong, or rcon arrives faster than the server's sv_rconlim allows`);
+        this.setProblem(
+          `rcon refused by ${this.opts.name} ("${BAD_RCON}"): the password in ${this.opts.passwordSource} is wrong, or rcon arrives faster than the server's sv_rconlim allows`,
+        );
       } else {
-        this.setProblem(`rcon to ${this.opts.name} (${this.opts.host}:${this.opts.port}) got no answer; the line may or may not have been said, and is not resent`);
+        this.setProblem(
+          `rcon to ${this.opts.name} (${this.opts.host}:${this.opts.port}) got no answer; the line may or may not have been said, and is not resent`,
+        );
       }
     } finally {
       if (!this.stopped) next.done();

@@ -33,7 +33,10 @@ const MAX_CLIENT_LINES = 64;
 /** Parses a status reply (the payload after the 0xff prefix, starting with `n`). */
 export function parseStatus(payload: Buffer): QwStatus | undefined {
   if (payload[0] !== 0x6e /* n */) return undefined;
-  const text = payload.subarray(1).toString("latin1").replace(/\0[\s\S]*$/, "");
+  const text = payload
+    .subarray(1)
+    .toString("latin1")
+    .replace(/\0[\s\S]*$/, "");
   const lines = text.split("\n");
   const first = lines.shift() ?? "";
   if (!first.startsWith("\\")) return undefined;

@@ -7,7 +7,15 @@
 import { MsgReader, ShortMessage } from "./msg.js";
 
 export type ServerMessage =
-  | { type: "serverdata"; protocol: number; servercount: number; gamedir: string; playernum: number; spectator: boolean; levelname: Buffer }
+  | {
+      type: "serverdata";
+      protocol: number;
+      servercount: number;
+      gamedir: string;
+      playernum: number;
+      spectator: boolean;
+      levelname: Buffer;
+    }
   | { type: "print"; level: number; text: Buffer }
   | { type: "stufftext"; text: string }
   | { type: "soundlist"; next: number }
@@ -49,19 +57,28 @@ export function parseServerMessages(payload: Buffer): ParseResult {
 
 function parseOne(cmd: number, r: MsgReader): ServerMessage | undefined | "unknown" {
   switch (cmd) {
-    case 1: return undefined; // nop
-    case 2: return { type: "disconnect" };
-    case 3: r.skip(2); return undefined; // updatestat
-    case 6: { // sound
+    case 1:
+      return undefined; // nop
+    case 2:
+      return { type: "disconnect" };
+    case 3:
+      r.skip(2);
+      return undefined; // updatestat
+    case 6: {
+      // sound
       const channel = r.ushort();
       if (channel & 0x8000) r.skip(1);
       if (channel & 0x4000) r.skip(1);
       r.skip(1 + 6);
       return undefined;
     }
-    case 8: return { type: "print", level: r.byte(), text: r.bytes0() };
-    case 9: return { type: "stufftext", text: r.string() };
-    case 10: r.skip(3); return undefined; // setangle
+    case 8:
+      return { type: "print", level: r.byte(), text: r.bytes0() };
+    case 9:
+      return { type: "stufftext", text: r.string() };
+    case 10:
+      r.skip(3);
+      return undefined; // setangle
     case 11: {
       const protocol = r.long();
       const servercount = r.long();
@@ -69,37 +86,95 @@ function parseOne(cmd: number, r: MsgReader): ServerMessage | undefined | "unkno
       const pn = r.byte();
       const levelname = r.bytes0();
       r.skip(40); // movevars
-      return { type: "serverdata", protocol, servercount, gamedir, playernum: pn & 0x7f, spectator: (pn & 0x80) !== 0, levelname };
+      return {
+        type: "serverdata",
+        protocol,
+        servercount,
+        gamedir,
+        playernum: pn & 0x7f,
+        spectator: (pn & 0x80) !== 0,
+        levelname,
+      };
     }
-    case 12: r.skip(1); r.bytes0(); return undefined; // lightstyle
-    case 14: r.skip(3); return undefined; // updatefrags
-    case 16: r.skip(2); return undefined; // stopsound
-    case 19: r.skip(2 + 6); return undefined; // damage
-    case 20: r.skip(4 + 9); return undefined; // spawnstatic
-    case 22: r.skip(2 + 4 + 9); return undefined; // spawnbaseline
-    case 23: tempEntity(r); return undefined;
-    case 24: r.skip(1); return undefined; // setpause
-    case 26: r.bytes0(); return undefined; // centerprint
-    case 27: case 28: case 33: case 34: case 35: return undefined; // killedmonster, foundsecret, sellscreen, kicks
-    case 29: r.skip(6 + 3); return undefined; // spawnstaticsound
-    case 30: r.skip(6 + 3); return undefined; // intermission
-    case 31: r.bytes0(); return undefined; // finale
-    case 32: r.skip(1); return undefined; // cdtrack
-    case 36: r.skip(3); return undefined; // updateping
-    case 37: r.skip(5); return undefined; // updateentertime
-    case 38: r.skip(5); return undefined; // updatestatlong
-    case 39: r.skip(2); return undefined; // muzzleflash
-    case 40: return { type: "userinfo", slot: r.byte(), userid: r.long(), info: r.string() };
-    case 41: { // download
+    case 12:
+      r.skip(1);
+      r.bytes0();
+      return undefined; // lightstyle
+    case 14:
+      r.skip(3);
+      return undefined; // updatefrags
+    case 16:
+      r.skip(2);
+      return undefined; // stopsound
+    case 19:
+      r.skip(2 + 6);
+      return undefined; // damage
+    case 20:
+      r.skip(4 + 9);
+      return undefined; // spawnstatic
+    case 22:
+      r.skip(2 + 4 + 9);
+      return undefined; // spawnbaseline
+    case 23:
+      tempEntity(r);
+      return undefined;
+    case 24:
+      r.skip(1);
+      return undefined; // setpause
+    case 26:
+      r.bytes0();
+      return undefined; // centerprint
+    case 27:
+    case 28:
+    case 33:
+    case 34:
+    case 35:
+      return undefined; // killedmonster, foundsecret, sellscreen, kicks
+    case 29:
+      r.skip(6 + 3);
+      return undefined; // spawnstaticsound
+    case 30:
+      r.skip(6 + 3);
+      return undefined; // intermission
+    case 31:
+      r.bytes0();
+      return undefined; // finale
+    case 32:
+      r.skip(1);
+      return undefined; // cdtrack
+    case 36:
+      r.skip(3);
+      return undefined; // updateping
+    case 37:
+      r.skip(5);
+      return undefined; // updateentertime
+    case 38:
+      r.skip(5);
+      return undefined; // updatestatlong
+    case 39:
+      r.skip(2);
+      return undefined; // muzzleflash
+    case 40:
+      return { type: "userinfo", slot: r.byte(), userid: r.long(), info: r.string() };
+    case 41: {
+      // download
       const size = r.short();
       r.skip(1);
       if (size > 0) r.skip(size);
       return undefined;
     }
-    case 42: playerInfo(r); return undefined;
-    case 43: r.skip(r.byte() * 6); return undefined; // nails
-    case 44: r.skip(1); return undefined; // chokecount
-    case 45: case 46: { // modellist, soundlist
+    case 42:
+      playerInfo(r);
+      return undefined;
+    case 43:
+      r.skip(r.byte() * 6);
+      return undefined; // nails
+    case 44:
+      r.skip(1);
+      return undefined; // chokecount
+    case 45:
+    case 46: {
+      // modellist, soundlist
       const start = r.byte();
       let first: string | undefined;
       for (let name = r.string(); name.length > 0; name = r.string()) first ??= name;
@@ -107,14 +182,31 @@ function parseOne(cmd: number, r: MsgReader): ServerMessage | undefined | "unkno
       if (cmd === 46) return { type: "soundlist", next };
       return start === 0 && first !== undefined ? { type: "modellist", next, first } : { type: "modellist", next };
     }
-    case 47: packetEntities(r); return { type: "frame" };
-    case 48: r.skip(1); packetEntities(r); return { type: "frame" };
-    case 49: case 50: r.skip(4); return undefined; // maxspeed, entgravity
-    case 51: return { type: "setinfo", slot: r.byte(), key: r.string(), value: r.string() };
-    case 52: r.bytes0(); r.bytes0(); return undefined; // serverinfo
-    case 53: r.skip(2); return undefined; // updatepl
-    case 54: r.skip(r.byte() * 7); return undefined; // nails2
-    default: return "unknown";
+    case 47:
+      packetEntities(r);
+      return { type: "frame" };
+    case 48:
+      r.skip(1);
+      packetEntities(r);
+      return { type: "frame" };
+    case 49:
+    case 50:
+      r.skip(4);
+      return undefined; // maxspeed, entgravity
+    case 51:
+      return { type: "setinfo", slot: r.byte(), key: r.string(), value: r.string() };
+    case 52:
+      r.bytes0();
+      r.bytes0();
+      return undefined; // serverinfo
+    case 53:
+      r.skip(2);
+      return undefined; // updatepl
+    case 54:
+      r.skip(r.byte() * 7);
+      return undefined; // nails2
+    default:
+      return "unknown";
   }
 }
 
@@ -130,7 +222,8 @@ function playerInfo(r: MsgReader): void {
   const flags = r.ushort();
   r.skip(6 + 1);
   if (flags & (1 << 0)) r.skip(1); // msec
-  if (flags & (1 << 1)) { // command, delta from a null usercmd
+  if (flags & (1 << 1)) {
+    // command, delta from a null usercmd
     const bits = r.byte();
     if (bits & (1 << 0)) r.skip(2);
     if (bits & (1 << 7)) r.skip(2);

@@ -55,13 +55,18 @@ export class StatusWatch {
       this.setUp(true);
       this.failures = 0;
       this.last = status;
-      const h = this.headlines.observe({ players: status.players.length, map: status.map, maxclients: status.maxclients }, Date.now());
+      const h = this.headlines.observe(
+        { players: status.players.length, map: status.map, maxclients: status.maxclients },
+        Date.now(),
+      );
       if (h) this.opts.onHeadline(h);
     } else {
       this.failures++;
       // One lost datagram is normal on the internet; three in a row is a server that is down.
       if (this.failures === 3) {
-        this.opts.log.warn(`${this.opts.name} (${this.opts.host}:${this.opts.port}) is not answering status queries; polling with backoff up to ${Math.round(this.maxBackoff() / 1000)}s until it does`);
+        this.opts.log.warn(
+          `${this.opts.name} (${this.opts.host}:${this.opts.port}) is not answering status queries; polling with backoff up to ${Math.round(this.maxBackoff() / 1000)}s until it does`,
+        );
         this.setUp(false);
       }
     }

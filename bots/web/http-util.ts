@@ -23,7 +23,12 @@ export function applySecurityHeaders(res: ServerResponse): void {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body) + "\n";
   res.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",
@@ -34,7 +39,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error }, headers);
 }
 
@@ -73,7 +83,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         reject(new BodyTooLarge(`body over ${MAX_DRAIN} bytes`));
       }
     });
-    req.on("end", () => (size > limit ? reject(new BodyTooLarge(`body of ${size} bytes`)) : resolve(Buffer.concat(chunks))));
+    req.on("end", () =>
+      size > limit ? reject(new BodyTooLarge(`body of ${size} bytes`)) : resolve(Buffer.concat(chunks)),
+    );
     req.on("error", reject);
     req.on("aborted", () => reject(new Error("client went away")));
   });

@@ -30,5 +30,10 @@ const read = (name: string): string => readFileSync(new URL(name, DIR), "utf8");
 
 /** Reads the page's files; throws (naming the file) when the build lacks one. */
 export function loadPage(title: string): PageAssets {
-  return { html: renderPage(read("index.html"), title), js: read("app.js"), css: read("style.css"), favicon: read("favicon.svg") };
+  return {
+    html: renderPage(read("index.html"), title),
+    js: read("app.js"),
+    css: read("style.css"),
+    favicon: read("favicon.svg"),
+  };
 }

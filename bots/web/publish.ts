@@ -36,7 +36,11 @@ class QuietLog {
     }
     if (this.last.size > 10_000) this.last.clear();
     this.last.set(key, { at: now, skipped: 0 });
-    this.log.warn(`publish refused: ${detail}`, { reason, ...fields, ...(prev?.skipped ? { similar_refusals_not_logged: prev.skipped } : {}) });
+    this.log.warn(`publish refused: ${detail}`, {
+      reason,
+      ...fields,
+      ...(prev?.skipped ? { similar_refusals_not_logged: prev.skipped } : {}),
+    });
   }
 }
 
@@ -48,7 +52,8 @@ export function publishHandler(d: PublishDeps): (req: IncomingMessage, res: Serv
     const refuse = (status: number, result: PublishResult, message: string, headers: Record<string, string> = {}) => {
       d.metrics.countPublish(result);
       // A body we will not read is drained only when small; otherwise the connection is closed.
-      if (!req.complete && !(Number(req.headers["content-length"]) <= d.maxBody)) headers = { ...headers, Connection: "close" };
+      if (!req.complete && !(Number(req.headers["content-length"]) <= d.maxBody))
+        headers = { ...headers, Connection: "close" };
       quiet.refuse(result, message, { remote, ...(client ? { client: client.name } : {}) });
       sendError(res, status, message, headers);
       req.resume();
@@ -57,10 +62,14 @@ export function publishHandler(d: PublishDeps): (req: IncomingMessage, res: Serv
     const token = bearerToken(req.headers.authorization);
     client = token === undefined ? undefined : d.tokens.identify(token);
     if (!client) {
-      return refuse(401, "unauthorized", token === undefined ? "missing bearer token" : "unknown token", { "WWW-Authenticate": 'Bearer realm="bustle"' });
+      return refuse(401, "unauthorized", token === undefined ? "missing bearer token" : "unknown token", {
+        "WWW-Authenticate": 'Bearer realm="bustle"',
+      });
     }
     if (!client.bucket.take()) {
-      return refuse(429, "rate_limited", `over the rate for ${client.name}`, { "Retry-After": String(client.bucket.retryAfterSeconds()) });
+      return refuse(429, "rate_limited", `over the rate for ${client.name}`, {
+        "Retry-After": String(client.bucket.retryAfterSeconds()),
+      });
     }
     let body: Buffer;
     try {
@@ -75,10 +84,13 @@ export function publishHandler(d: PublishDeps): (req: IncomingMessage, res: Serv
     } catch {
       return refuse(400, "bad_request", "body is not JSON");
     }
-    if (typeof input !== "object" || input === null || Array.isArray(input)) return refuse(400, "bad_request", 'body must be a JSON object {"kind":…,"text":…}');
+    if (typeof input !== "object" || input === null || Array.isArray(input))
+      return refuse(400, "bad_request", 'body must be a JSON object {"kind":…,"text":…}');
     const { kind, text } = input as Record<string, unknown>;
-    if (typeof kind !== "string" || !isKind(kind)) return refuse(400, "bad_request", "kind must be a string of lower case letters, digits and dashes (at most 32)");
-    if (typeof text !== "string" || safeText(text) === "") return refuse(400, "bad_request", "text must be a non-empty string");
+    if (typeof kind !== "string" || !isKind(kind))
+      return refuse(400, "bad_request", "kind must be a string of lower case letters, digits and dashes (at most 32)");
+    if (typeof text !== "string" || safeText(text) === "")
+      return refuse(400, "bad_request", "text must be a non-empty string");
     if (!client.kinds.has(kind)) return refuse(403, "forbidden", `token ${client.name} may not publish kind ${kind}`);
 
     try {

@@ -29,18 +29,21 @@ const MAX_PAGE = 500;
 
 export function createWebServer(d: ServerDeps): Server {
   const page = loadPage(d.title);
-  const server = createServer({
-    requestTimeout: d.requestTimeoutMs,
-    headersTimeout: Math.min(d.requestTimeoutMs, 10_000),
-    keepAliveTimeout: 5_000,
-    maxHeaderSize: 16_384,
-  }, (req, res) => {
-    handle(d, page, req, res).catch((err: unknown) => {
-      d.log.error("request failed", { url: req.url?.slice(0, 200), error: err });
-      if (!res.headersSent) sendError(res, 500, "internal error");
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    {
+      requestTimeout: d.requestTimeoutMs,
+      headersTimeout: Math.min(d.requestTimeoutMs, 10_000),
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 16_384,
+    },
+    (req, res) => {
+      handle(d, page, req, res).catch((err: unknown) => {
+        d.log.error("request failed", { url: req.url?.slice(0, 200), error: err });
+        if (!res.headersSent) sendError(res, 500, "internal error");
+        else res.destroy();
+      });
+    },
+  );
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     else socket.destroy();
@@ -97,13 +100,23 @@ async function handle(d: ServerDeps, page: PageAssets, req: IncomingMessage, res
       route = "healthz";
       if (!get) return only("GET");
       const ok = d.busOk();
-      return sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "bus unavailable", bot: d.bot, clients: d.hub.size, last_seq: d.history.lastSeq });
+      return sendJson(res, ok ? 200 : 503, {
+        status: ok ? "ok" : "bus unavailable",
+        bot: d.bot,
+        clients: d.hub.size,
+        last_seq: d.history.lastSeq,
+      });
     }
     case "/metrics":
       route = "metrics";
       if (!get) return only("GET");
-      return sendText(res, 200, "text/plain; version=0.0.4; charset=utf-8",
-        d.metrics.render(d.bot, { sseClients: d.hub.size, historyEvents: d.history.size, lastSeq: d.history.lastSeq }), "no-store");
+      return sendText(
+        res,
+        200,
+        "text/plain; version=0.0.4; charset=utf-8",
+        d.metrics.render(d.bot, { sseClients: d.hub.size, historyEvents: d.history.size, lastSeq: d.history.lastSeq }),
+        "no-store",
+      );
     default:
       return sendError(res, 404, "not found");
   }
@@ -133,7 +146,13 @@ function pageQuery(url: URL): Query | string {
 function atomFeed(d: ServerDeps, res: ServerResponse, url: URL): void {
   const q = pageQuery(url);
   if (typeof q === "string") return sendError(res, 400, q);
-  const body = renderAtom({ bot: d.bot, title: d.title, query: url.search, entries: d.history.query(q), now: new Date() });
+  const body = renderAtom({
+    bot: d.bot,
+    title: d.title,
+    query: url.search,
+    entries: d.history.query(q),
+    now: new Date(),
+  });
   sendText(res, 200, "application/atom+xml; charset=utf-8", body, "no-store");
 }
 
@@ -141,7 +160,8 @@ function listEvents(d: ServerDeps, res: ServerResponse, url: URL): void {
   const q = pageQuery(url);
   if (typeof q === "string") return sendError(res, 400, q);
   const entries = d.history.query(q);
-  const body = `{"events":[${entries.map((e) => e.json).join(",")}],"last_seq":${d.history.lastSeq}` +
+  const body =
+    `{"events":[${entries.map((e) => e.json).join(",")}],"last_seq":${d.history.lastSeq}` +
     `,"oldest_seq":${d.history.coveredFrom}}\n`;
   res.writeHead(200, {
     "Content-Type": "application/json; charset=utf-8",

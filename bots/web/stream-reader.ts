@@ -75,7 +75,10 @@ export class StreamReader {
     from = Math.max(1, from, to - MAX_SCAN + 1);
     if (to < from) return [];
     const js = jetstream(this.nc, { timeout: 5_000 });
-    const consumer = await js.consumers.get(STREAM_NAME, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    const consumer = await js.consumers.get(STREAM_NAME, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
     const out: Entry[] = [];
     let last = from - 1;
     try {

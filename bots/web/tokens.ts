@@ -14,7 +14,11 @@ export const MIN_TOKEN_CHARS = 16;
 export class RateBucket {
   private tokens: number;
   private stamp: number;
-  constructor(readonly burst: number, readonly perMs: number, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly burst: number,
+    readonly perMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.tokens = burst;
     this.stamp = now();
   }

@@ -65,7 +65,13 @@ export class WebBot implements Bot {
       history: this.history,
       hub: this.hub,
       metrics: this.metrics,
-      publish: publishHandler({ tokens, maxBody: config.max_body, publish: (out) => this.publishOwn(out), metrics: this.metrics, log }),
+      publish: publishHandler({
+        tokens,
+        maxBody: config.max_body,
+        publish: (out) => this.publishOwn(out),
+        metrics: this.metrics,
+        log,
+      }),
       busOk: () => !this.ctx.bus.isClosed(),
       log,
     });
@@ -75,7 +81,14 @@ export class WebBot implements Bot {
     const { host, port } = parseListen(config.listen);
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) => {
-        const why = err.code === "EADDRINUSE" ? "the address is in use" : err.code === "EACCES" ? "permission denied" : err.code === "EADDRNOTAVAIL" ? "no such local address" : err.message;
+        const why =
+          err.code === "EADDRINUSE"
+            ? "the address is in use"
+            : err.code === "EACCES"
+              ? "permission denied"
+              : err.code === "EADDRNOTAVAIL"
+                ? "no such local address"
+                : err.message;
         reject(new ListenError(`web portal ${this.ctx.id} cannot listen on ${config.listen}: ${why}`, { cause: err }));
       });
       server.listen(port, host, () => resolve());
@@ -86,7 +99,11 @@ export class WebBot implements Bot {
     server.on("error", (err) => this.fail(err));
     for (const e of (this.early ?? []).sort((a, b) => a.seq - b.seq)) this.accept(e);
     this.early = null;
-    log.info("web portal listening", { url: `http://${config.listen}/`, tokens: tokens.size, history: this.history.size });
+    log.info("web portal listening", {
+      url: `http://${config.listen}/`,
+      tokens: tokens.size,
+      history: this.history.size,
+    });
     this.ctx.report("connected", `listening on http://${config.listen}/`);
   }
 

@@ -16,7 +16,10 @@ export const webhookBotType = defineBotType<WebhookConfig>({
   // Problems are relative to the `webhook:` section; the control config names the bot and line.
   check(config) {
     try {
-      readSecret({ env: config.secret_env, file: config.secret_file }, config.secret_env !== undefined ? "secret_env" : "secret_file");
+      readSecret(
+        { env: config.secret_env, file: config.secret_file },
+        config.secret_env !== undefined ? "secret_env" : "secret_file",
+      );
       return [];
     } catch (err) {
       return [(err as Error).message];

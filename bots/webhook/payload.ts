@@ -23,10 +23,17 @@ export function renderBody(shape: Shape, event: BustleEvent, formatted: string):
       return JSON.stringify({ ...shownEvent(event), formatted });
     case "discord":
       // No mention may ping anyone, whatever the text says (@everyone, <@id>).
-      return JSON.stringify({ content: Array.from(formatted).slice(0, DISCORD_MAX).join(""), allowed_mentions: { parse: [] } });
+      return JSON.stringify({
+        content: Array.from(formatted).slice(0, DISCORD_MAX).join(""),
+        allowed_mentions: { parse: [] },
+      });
     case "slack":
       // Slack reads <…> as links and mentions (<!channel>); escaped, the text stays text.
-      return JSON.stringify({ text: formatted.replace(/[&<>]/g, (c) => SLACK_ESCAPES[c]!), unfurl_links: false, unfurl_media: false });
+      return JSON.stringify({
+        text: formatted.replace(/[&<>]/g, (c) => SLACK_ESCAPES[c]!),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
   }
 }
 
@@ -36,7 +43,14 @@ export function signature(secret: string, timestamp: number, body: string): stri
 }
 
 /** Every header of one attempt. */
-export function requestHeaders(event: BustleEvent, body: string, attempt: number, secret: string | undefined, extra: Readonly<Record<string, string>>, now = Date.now()): Record<string, string> {
+export function requestHeaders(
+  event: BustleEvent,
+  body: string,
+  attempt: number,
+  secret: string | undefined,
+  extra: Readonly<Record<string, string>>,
+  now = Date.now(),
+): Record<string, string> {
   const headers: Record<string, string> = {
     ...extra,
     "Content-Type": "application/json",

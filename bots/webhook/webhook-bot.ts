@@ -82,7 +82,11 @@ export class WebhookBot implements Bot {
 
   /** Counters for status and tests. */
   stats(): { queued: number; delivered: number; dropped: Record<DropReason, number> } {
-    return { queued: this.queue?.length ?? 0, delivered: this.queue?.delivered ?? 0, dropped: { ...(this.queue?.dropped ?? { queue_full: 0, refused: 0, gave_up: 0, stopped: 0 }) } };
+    return {
+      queued: this.queue?.length ?? 0,
+      delivered: this.queue?.delivered ?? 0,
+      dropped: { ...(this.queue?.dropped ?? { queue_full: 0, refused: 0, gave_up: 0, stopped: 0 }) },
+    };
   }
 
   /** Resolves when every queued event has been sent or dropped (tests). */
@@ -141,7 +145,11 @@ export class WebhookBot implements Bot {
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      return { ok: false, retry: true, reason: e.name === "TimeoutError" ? `no answer within ${c.timeout} ms` : (e.cause?.code ?? e.message) };
+      return {
+        ok: false,
+        retry: true,
+        reason: e.name === "TimeoutError" ? `no answer within ${c.timeout} ms` : (e.cause?.code ?? e.message),
+      };
     }
     await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { ok: true };
@@ -149,7 +157,8 @@ export class WebhookBot implements Bot {
     if (res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500) {
       return { ok: false, retry: true, reason, afterMs: retryAfterMs(res.headers.get("retry-after")) };
     }
-    if (res.status >= 300 && res.status < 400) return { ok: false, retry: false, reason: `${reason}: redirects are not followed; set url to the final address` };
+    if (res.status >= 300 && res.status < 400)
+      return { ok: false, retry: false, reason: `${reason}: redirects are not followed; set url to the final address` };
     return { ok: false, retry: false, reason };
   }
 
@@ -163,7 +172,12 @@ export class WebhookBot implements Bot {
       }
       return;
     }
-    this.ctx.log.warn("webhook attempt failed", { id: item.event.id, attempt, reason: outcome.reason, retry: outcome.retry });
+    this.ctx.log.warn("webhook attempt failed", {
+      id: item.event.id,
+      attempt,
+      reason: outcome.reason,
+      retry: outcome.retry,
+    });
     if (!this.failing) {
       this.failing = true;
       this.ctx.report("degraded", `${redact(this.ctx.config.url)}: ${outcome.reason}`);
@@ -202,7 +216,10 @@ export class WebhookBot implements Bot {
     try {
       const list = JSON.parse(raw) as unknown;
       if (!Array.isArray(list)) throw new Error("not a list");
-      return list.map((x: { event?: unknown; formatted?: unknown }) => ({ event: validateEvent(x.event), formatted: String(x.formatted ?? "") }));
+      return list.map((x: { event?: unknown; formatted?: unknown }) => ({
+        event: validateEvent(x.event),
+        formatted: String(x.formatted ?? ""),
+      }));
     } catch (err) {
       this.ctx.log.warn("ignoring a damaged saved webhook queue", { error: err });
       return [];

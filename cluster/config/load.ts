@@ -25,9 +25,17 @@ function lineOf(doc: Document, counter: LineCounter, path: Path, onKey: boolean)
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
       const isLast = i === path.length - 1;
-      line = rangeLine(isLast && onKey ? pair.key : (pair.value ?? pair.key), counter) ?? rangeLine(pair.key, counter) ?? line;
+      line =
+        rangeLine(isLast && onKey ? pair.key : (pair.value ?? pair.key), counter) ??
+        rangeLine(pair.key, counter) ??
+        line;
       node = pair.value;
-    } else if (node && typeof node === "object" && "items" in node && Array.isArray((node as { items: unknown[] }).items)) {
+    } else if (
+      node &&
+      typeof node === "object" &&
+      "items" in node &&
+      Array.isArray((node as { items: unknown[] }).items)
+    ) {
       const item = (node as { items: unknown[] }).items[Number(seg)];
       if (item === undefined) break;
       line = rangeLine(item, counter) ?? line;
@@ -73,7 +81,14 @@ export function readConfigText(file: string): string {
     return readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : String(err);
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "is a directory"
+            : String(err);
     throw new ConfigError(`${file}: cannot read config: ${why}`, undefined, { cause: err });
   }
 }

@@ -48,7 +48,11 @@ export function nodeDataPaths(dataDir: string): { log: string; audit: string; st
 
 /** A node id made from the host name ("tilde.town" → "tilde-town"). */
 export function defaultNodeId(): string {
-  const id = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 32);
+  const id = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, 32);
   return NODE_ID_RE.test(id) ? id : "local";
 }
 
@@ -65,8 +69,16 @@ export interface ConfigSearch {
   system: string;
 }
 
-export const NODE_CONFIG_SEARCH = (flag: string | undefined): ConfigSearch => ({ flag, env: "BUSTLE_CONFIG", system: SYSTEM_NODE_CONFIG });
-export const CONTROL_CONFIG_SEARCH = (flag: string | undefined): ConfigSearch => ({ flag, env: "BUSTLE_CONTROL_CONFIG", system: SYSTEM_CONTROL_CONFIG });
+export const NODE_CONFIG_SEARCH = (flag: string | undefined): ConfigSearch => ({
+  flag,
+  env: "BUSTLE_CONFIG",
+  system: SYSTEM_NODE_CONFIG,
+});
+export const CONTROL_CONFIG_SEARCH = (flag: string | undefined): ConfigSearch => ({
+  flag,
+  env: "BUSTLE_CONTROL_CONFIG",
+  system: SYSTEM_CONTROL_CONFIG,
+});
 
 /** The flag, else the environment variable, else the system file when it exists, else undefined. */
 export function findConfig(search: ConfigSearch): FoundConfig | undefined {
@@ -99,7 +111,9 @@ export function nodeRunsIn(dir: string): boolean {
  * data dir of the node whose files are here (the system's first; a personal node only when there
  * is no system one). Throws a ConfigError naming every path it tried when there is no node.
  */
-export type NodeLocation = { file: string; from: FoundConfig["from"]; dataDir?: undefined } | { file?: undefined; dataDir: string };
+export type NodeLocation =
+  | { file: string; from: FoundConfig["from"]; dataDir?: undefined }
+  | { file?: undefined; dataDir: string };
 
 export function locateNode(flag: string | undefined): NodeLocation {
   const search = NODE_CONFIG_SEARCH(flag);
@@ -108,5 +122,7 @@ export function locateNode(flag: string | undefined): NodeLocation {
   const dirs = [...new Set([SYSTEM_DATA_DIR, personalDataDir()])];
   const dir = dirs.find(nodeRunsIn);
   if (dir) return { dataDir: dir };
-  throw new ConfigError(`no bustle node found on this machine (${triedConfig(search)}, no node files in ${dirs.join(" or ")}) — is bustled running? Give --config FILE or --log FILE`);
+  throw new ConfigError(
+    `no bustle node found on this machine (${triedConfig(search)}, no node files in ${dirs.join(" or ")}) — is bustled running? Give --config FILE or --log FILE`,
+  );
 }

@@ -38,12 +38,18 @@ export const jsonOf = (schema: Schema<unknown>): JsonSchema => schema.json?.() ?
 
 /** A whole config file's JSON Schema document, generated from the schema that validates the file. */
 export function jsonSchemaDocument(schema: Schema<unknown>, meta: { id: string; title: string }): JsonSchema {
-  return { $schema: "https://json-schema.org/draft/2020-12/schema", $id: meta.id, title: meta.title, ...jsonOf(schema) };
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: meta.id,
+    title: meta.title,
+    ...jsonOf(schema),
+  };
 }
 
 /** A JavaScript RegExp as a JSON Schema pattern (ECMA-262 too); flags cannot be said, so then none. */
 // (`\/` is only needed in a literal, and is an error in a unicode pattern.)
-const patternOf = (re: RegExp | undefined): JsonSchema => (re && !re.flags ? { pattern: re.source.replace(/\\\//g, "/") } : {});
+const patternOf = (re: RegExp | undefined): JsonSchema =>
+  re && !re.flags ? { pattern: re.source.replace(/\\\//g, "/") } : {};
 
 export interface OptionalSchema<T, HasDefault extends boolean = boolean> extends Schema<T> {
   readonly optional: true;
@@ -52,11 +58,7 @@ export interface OptionalSchema<T, HasDefault extends boolean = boolean> extends
   readonly hasDefault?: HasDefault;
 }
 
-export type Infer<S> = S extends OptionalSchema<infer T>
-  ? T
-  : S extends Schema<infer T>
-    ? T
-    : never;
+export type Infer<S> = S extends OptionalSchema<infer T> ? T : S extends Schema<infer T> ? T : never;
 
 const show = (v: unknown): string => {
   const s = JSON.stringify(v);
@@ -80,33 +82,60 @@ function leaf<T>(expects: string, test: (v: unknown) => T | undefined, json: Jso
 
 export function string(opts: { pattern?: RegExp; min?: number; max?: number; describe?: string } = {}): Schema<string> {
   const expects = opts.describe ?? (opts.pattern ? `a string matching ${opts.pattern}` : "a string");
-  return leaf(expects, (v) => {
-    if (typeof v !== "string") return undefined;
-    if (opts.min !== undefined && v.length < opts.min) return undefined;
-    if (opts.max !== undefined && v.length > opts.max) return undefined;
-    if (opts.pattern && !opts.pattern.test(v)) return undefined;
-    return v;
-  }, { type: "string", ...(opts.min !== undefined ? { minLength: opts.min } : {}), ...(opts.max !== undefined ? { maxLength: opts.max } : {}), ...patternOf(opts.pattern) });
+  return leaf(
+    expects,
+    (v) => {
+      if (typeof v !== "string") return undefined;
+      if (opts.min !== undefined && v.length < opts.min) return undefined;
+      if (opts.max !== undefined && v.length > opts.max) return undefined;
+      if (opts.pattern && !opts.pattern.test(v)) return undefined;
+      return v;
+    },
+    {
+      type: "string",
+      ...(opts.min !== undefined ? { minLength: opts.min } : {}),
+      ...(opts.max !== undefined ? { maxLength: opts.max } : {}),
+      ...patternOf(opts.pattern),
+    },
+  );
 }
 
 export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
-  return leaf(`one of ${values.join(", ")}`, (v) => (values.includes(v as T) ? (v as T) : undefined), { enum: [...values] });
+  return leaf(`one of ${values.join(", ")}`, (v) => (values.includes(v as T) ? (v as T) : undefined), {
+    enum: [...values],
+  });
 }
 
 export function int(opts: { min?: number; max?: number } = {}): Schema<number> {
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
-  const range = opts.min !== undefined && opts.max !== undefined ? ` ${min}–${max}` : opts.min !== undefined ? ` ≥ ${min}` : "";
-  return leaf(`an integer${range}`, (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v : undefined),
-    { type: "integer", ...(opts.min !== undefined ? { minimum: min } : {}), ...(opts.max !== undefined ? { maximum: max } : {}) });
+  const range =
+    opts.min !== undefined && opts.max !== undefined ? ` ${min}–${max}` : opts.min !== undefined ? ` ≥ ${min}` : "";
+  return leaf(
+    `an integer${range}`,
+    (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v : undefined),
+    {
+      type: "integer",
+      ...(opts.min !== undefined ? { minimum: min } : {}),
+      ...(opts.max !== undefined ? { maximum: max } : {}),
+    },
+  );
 }
 
 export function number(opts: { min?: number; max?: number } = {}): Schema<number> {
   const { min = -Infinity, max = Infinity } = opts;
-  return leaf("a number", (v) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? v : undefined),
-    { type: "number", ...(opts.min !== undefined ? { minimum: min } : {}), ...(opts.max !== undefined ? { maximum: max } : {}) });
+  return leaf(
+    "a number",
+    (v) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? v : undefined),
+    {
+      type: "number",
+      ...(opts.min !== undefined ? { minimum: min } : {}),
+      ...(opts.max !== undefined ? { maximum: max } : {}),
+    },
+  );
 }
 
-export const bool = (): Schema<boolean> => leaf("true or false", (v) => (typeof v === "boolean" ? v : undefined), { type: "boolean" });
+export const bool = (): Schema<boolean> =>
+  leaf("true or false", (v) => (typeof v === "boolean" ? v : undefined), { type: "boolean" });
 
 /**
  * A duration string ("500ms", "1s", "10m", "1h") → milliseconds. A plain number is taken as
@@ -115,16 +144,30 @@ export const bool = (): Schema<boolean> => leaf("true or false", (v) => (typeof 
  */
 export function duration(opts: { min?: number; max?: number } = {}): Schema<number> {
   const { min = 0, max = Infinity } = opts;
-  return leaf('a duration like "500ms", "10s", "10m" or "1h"' + (opts.min ? ` of at least ${opts.min}ms` : ""), (v) => {
-    const ms = typeof v === "string" ? parseDuration(v) : typeof v === "number" && Number.isFinite(v) ? v : undefined;
-    return ms !== undefined && ms >= min && ms <= max ? ms : undefined;
-  }, { anyOf: [{ type: "string", pattern: DURATION_PATTERN }, { type: "number", minimum: min, ...(Number.isFinite(max) ? { maximum: max } : {}) }] });
+  return leaf(
+    'a duration like "500ms", "10s", "10m" or "1h"' + (opts.min ? ` of at least ${opts.min}ms` : ""),
+    (v) => {
+      const ms = typeof v === "string" ? parseDuration(v) : typeof v === "number" && Number.isFinite(v) ? v : undefined;
+      return ms !== undefined && ms >= min && ms <= max ? ms : undefined;
+    },
+    {
+      anyOf: [
+        { type: "string", pattern: DURATION_PATTERN },
+        { type: "number", minimum: min, ...(Number.isFinite(max) ? { maximum: max } : {}) },
+      ],
+    },
+  );
 }
 
 export function array<T>(item: Schema<T>, opts: { min?: number; max?: number } = {}): Schema<T[]> {
   return {
     expects: `a list of ${item.expects}`,
-    json: () => ({ type: "array", items: jsonOf(item), ...(opts.min !== undefined ? { minItems: opts.min } : {}), ...(opts.max !== undefined ? { maxItems: opts.max } : {}) }),
+    json: () => ({
+      type: "array",
+      items: jsonOf(item),
+      ...(opts.min !== undefined ? { minItems: opts.min } : {}),
+      ...(opts.max !== undefined ? { maxItems: opts.max } : {}),
+    }),
     check(value, path, issues) {
       if (!Array.isArray(value)) {
         issues.report(path, `must be a list, got ${show(value)}`);
@@ -176,13 +219,22 @@ export function record<T>(value: Schema<T>, key: Schema<string> = string()): Sch
 export function optional<T>(schema: Schema<T>): OptionalSchema<T, false>;
 export function optional<T>(schema: Schema<T>, fallback: NoInfer<T> | (() => NoInfer<T>)): OptionalSchema<T, true>;
 export function optional<T>(schema: Schema<T>, fallback?: T | (() => T)): OptionalSchema<T> {
-  const make = fallback === undefined ? undefined : typeof fallback === "function" ? (fallback as () => T) : () => structuredClone(fallback);
+  const make =
+    fallback === undefined
+      ? undefined
+      : typeof fallback === "function"
+        ? (fallback as () => T)
+        : () => structuredClone(fallback);
   return { ...schema, check: schema.check.bind(schema), optional: true, fallback: make };
 }
 
 type Shape = Record<string, Schema<unknown>>;
-type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalSchema<unknown, false> ? never : K }[keyof S];
-export type ObjectOf<S extends Shape> = { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in Exclude<keyof S, RequiredKeys<S>>]?: Infer<S[K]> };
+type RequiredKeys<S extends Shape> = {
+  [K in keyof S]: S[K] extends OptionalSchema<unknown, false> ? never : K;
+}[keyof S];
+export type ObjectOf<S extends Shape> = { [K in RequiredKeys<S>]: Infer<S[K]> } & {
+  [K in Exclude<keyof S, RequiredKeys<S>>]?: Infer<S[K]>;
+};
 
 function isOptional(s: Schema<unknown>): s is OptionalSchema<unknown> {
   return (s as OptionalSchema<unknown>).optional === true;
@@ -222,7 +274,9 @@ export function object<S extends Shape>(shape: S, opts: { describe?: string } = 
   return {
     expects: opts.describe ?? "a mapping",
     json: () => {
-      const required = Object.entries(shape).filter(([, s]) => !isOptional(s)).map(([k]) => k);
+      const required = Object.entries(shape)
+        .filter(([, s]) => !isOptional(s))
+        .map(([k]) => k);
       return {
         // null counts as an empty mapping (`nats:` with nothing under it).
         type: required.length ? "object" : ["object", "null"],
@@ -244,7 +298,11 @@ export function object<S extends Shape>(shape: S, opts: { describe?: string } = 
       for (const key of Object.keys(input)) {
         if (!(key in shape)) {
           const hint = suggest(key, Object.keys(shape));
-          issues.report([...path, key], `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; known keys: ${Object.keys(shape).join(", ")}`, true);
+          issues.report(
+            [...path, key],
+            `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; known keys: ${Object.keys(shape).join(", ")}`,
+            true,
+          );
           ok = false;
         }
       }
@@ -269,7 +327,10 @@ export function object<S extends Shape>(shape: S, opts: { describe?: string } = 
 }
 
 /** A schema with an extra check after the shape is right (cross-field rules). */
-export function refine<T>(schema: Schema<T>, rule: (value: T, report: (path: Path, message: string) => void, path: Path) => void): Schema<T> {
+export function refine<T>(
+  schema: Schema<T>,
+  rule: (value: T, report: (path: Path, message: string) => void, path: Path) => void,
+): Schema<T> {
   return {
     expects: schema.expects,
     // Cross-field rules stay the loader's: the shape is what JSON Schema can check.
@@ -278,10 +339,14 @@ export function refine<T>(schema: Schema<T>, rule: (value: T, report: (path: Pat
       const r = schema.check(value, path, issues);
       if (r === INVALID) return r;
       let ok = true;
-      rule(r, (p, m) => {
-        ok = false;
-        issues.report(p, m);
-      }, path);
+      rule(
+        r,
+        (p, m) => {
+          ok = false;
+          issues.report(p, m);
+        },
+        path,
+      );
       return ok ? r : INVALID;
     },
   };

@@ -28,7 +28,9 @@ export function checkSecretFile(file: string, what: string): void {
   }
   if ((mode & 0o037) !== 0) {
     const octal = mode.toString(8).padStart(4, "0");
-    throw new ConfigError(`${what}: secret file ${file} is readable or writable by others (mode ${octal}); run: chmod 600 ${file}`);
+    throw new ConfigError(
+      `${what}: secret file ${file} is readable or writable by others (mode ${octal}); run: chmod 600 ${file}`,
+    );
   }
 }
 
@@ -50,7 +52,9 @@ export function readSecret(ref: SecretRef, what: string, opts: SecretOptions = {
       v = readFileSync(ref.file, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`${what}: cannot read secret file ${ref.file} (${code ?? String(err)})`, undefined, { cause: err });
+      throw new ConfigError(`${what}: cannot read secret file ${ref.file} (${code ?? String(err)})`, undefined, {
+        cause: err,
+      });
     }
     if (v === "") throw new ConfigError(`${what}: secret file ${ref.file} is empty`);
     return v;

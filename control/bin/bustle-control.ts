@@ -12,7 +12,9 @@ import { historyCommand } from "../cli/history.js";
 import { rollbackCommand } from "../cli/rollback.js";
 
 const program = new Command("bustle-control")
-  .description("the bustle control server: YAML-configured bots, supervised, each running exactly once across the federation")
+  .description(
+    "the bustle control server: YAML-configured bots, supervised, each running exactly once across the federation",
+  )
   .addCommand(serveCommand)
   .addCommand(checkCommand)
   .addCommand(statusCommand)

@@ -14,7 +14,11 @@ export class BotsSource {
   private stored: StoredBots | undefined;
   private readonly toldSkipped = new Set<string>();
 
-  constructor(private file: ControlConfig, private readonly registry: Registry, private readonly log: Logger) {}
+  constructor(
+    private file: ControlConfig,
+    private readonly registry: Registry,
+    private readonly log: Logger,
+  ) {}
 
   /** A re-read control.yaml (SIGHUP). */
   setFile(file: ControlConfig): void {
@@ -29,17 +33,28 @@ export class BotsSource {
       return true;
     }
     if (!r.doc) {
-      this.log.error(`the federation's bots config revision ${r.revision} is not a bots document this server reads; keeping the bots it runs`);
+      this.log.error(
+        `the federation's bots config revision ${r.revision} is not a bots document this server reads; keeping the bots it runs`,
+      );
       return false;
     }
     try {
-      this.stored = { revision: r.revision, specs: parseStoredBots(r.doc.bots, this.registry, `federation bots config revision ${r.revision}`) };
+      this.stored = {
+        revision: r.revision,
+        specs: parseStoredBots(r.doc.bots, this.registry, `federation bots config revision ${r.revision}`),
+      };
     } catch (err) {
-      this.log.error(`the federation's bots config revision ${r.revision} is not used, the bots running keep running: ${err instanceof ConfigError ? err.problems.join("; ") : String(err)}`);
+      this.log.error(
+        `the federation's bots config revision ${r.revision} is not used, the bots running keep running: ${err instanceof ConfigError ? err.problems.join("; ") : String(err)}`,
+      );
       return false;
     }
     const a = r.doc.applied;
-    this.log.info("following the federation's bots config", { revision: r.revision, applied: `${a.user} (${a.unix}@${a.host}) at ${a.at}`, follow: this.file.federation.bots });
+    this.log.info("following the federation's bots config", {
+      revision: r.revision,
+      applied: `${a.user} (${a.unix}@${a.host}) at ${a.at}`,
+      follow: this.file.federation.bots,
+    });
     return true;
   }
 
@@ -50,7 +65,9 @@ export class BotsSource {
       const key = `${e.source} ${s.id}`;
       if (this.toldSkipped.has(key)) continue;
       this.toldSkipped.add(key);
-      this.log.error(`bot ${s.id} of the federation's bots config (revision ${e.source}) cannot run on this node, not campaigning for it here: ${s.why}`);
+      this.log.error(
+        `bot ${s.id} of the federation's bots config (revision ${e.source}) cannot run on this node, not campaigning for it here: ${s.why}`,
+      );
     }
     return withBots(file, e.bots);
   }

@@ -79,7 +79,13 @@ export function readDocument(data: Uint8Array): BotsDocument | undefined {
   const doc: BotsDocument = {
     v: DOCUMENT_VERSION,
     bots: v.bots,
-    applied: { user: clean(a.user, 64), unix: clean(a.unix, 64), host: clean(a.host, 128), at: clean(a.at, 40), file: clean(a.file, 300) },
+    applied: {
+      user: clean(a.user, 64),
+      unix: clean(a.unix, 64),
+      host: clean(a.host, 128),
+      at: clean(a.at, 40),
+      file: clean(a.file, 300),
+    },
   };
   if (typeof v.rollback_of === "number" && Number.isInteger(v.rollback_of)) doc.rollback_of = v.rollback_of;
   return doc;
@@ -96,8 +102,12 @@ export function summary(bots: readonly unknown[]): string {
 }
 
 /** Which entries differ between two lists, by id (an entry counts as changed when any key differs). */
-export function diffBots(before: readonly unknown[], after: readonly unknown[]): { added: string[]; removed: string[]; changed: string[] } {
-  const byId = (list: readonly unknown[]) => new Map(list.filter(isObj).map((b) => [clean(b.id, 64), JSON.stringify(b)]));
+export function diffBots(
+  before: readonly unknown[],
+  after: readonly unknown[],
+): { added: string[]; removed: string[]; changed: string[] } {
+  const byId = (list: readonly unknown[]) =>
+    new Map(list.filter(isObj).map((b) => [clean(b.id, 64), JSON.stringify(b)]));
   const a = byId(before);
   const b = byId(after);
   return {
@@ -114,7 +124,10 @@ export function diffBots(before: readonly unknown[], after: readonly unknown[]):
  */
 export function parseStoredBots(bots: unknown[], registry: Registry, name: string): BotSpec[] {
   const problems: string[] = [];
-  const specs = botsSchema(registry).check(bots, ["bots"], { report: (path, message) => problems.push(`${name} ${formatPath(path)}: ${sanitizeText(message, 300).text}`) });
-  if (specs === INVALID || problems.length) throw new ConfigError(problems.join("\n") || `${name}: not a bots list`, problems);
+  const specs = botsSchema(registry).check(bots, ["bots"], {
+    report: (path, message) => problems.push(`${name} ${formatPath(path)}: ${sanitizeText(message, 300).text}`),
+  });
+  if (specs === INVALID || problems.length)
+    throw new ConfigError(problems.join("\n") || `${name}: not a bots list`, problems);
   return deepFreeze(specs);
 }

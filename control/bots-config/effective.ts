@@ -27,17 +27,24 @@ export interface EffectiveBots {
 const runsHere = (spec: BotSpec, node: string) => spec.common.enabled && (spec.common.placement?.node ?? node) === node;
 
 /** `registry` undefined: no type checks (the CLI lists and steers bots; it does not run them). */
-export function effectiveBots(local: ControlConfig, stored: StoredBots | undefined, registry: Registry | undefined): EffectiveBots {
+export function effectiveBots(
+  local: ControlConfig,
+  stored: StoredBots | undefined,
+  registry: Registry | undefined,
+): EffectiveBots {
   const { pin, disable } = local.federation;
   const keep = (b: BotSpec) => !disable.includes(b.common.id);
-  if (!stored || local.federation.bots === "ignore") return { bots: local.bots.filter(keep), source: "local", skipped: [] };
+  if (!stored || local.federation.bots === "ignore")
+    return { bots: local.bots.filter(keep), source: "local", skipped: [] };
   const skipped: EffectiveBots["skipped"] = [];
-  const fromStore = stored.specs.filter((b) => keep(b) && !pin.includes(b.common.id)).filter((b) => {
-    if (!registry || !runsHere(b, local.node)) return true;
-    const problems = registry[b.common.type]?.check?.(b.section, b.common.id) ?? [];
-    if (problems.length) skipped.push({ id: b.common.id, why: problems.join("; ") });
-    return problems.length === 0;
-  });
+  const fromStore = stored.specs
+    .filter((b) => keep(b) && !pin.includes(b.common.id))
+    .filter((b) => {
+      if (!registry || !runsHere(b, local.node)) return true;
+      const problems = registry[b.common.type]?.check?.(b.section, b.common.id) ?? [];
+      if (problems.length) skipped.push({ id: b.common.id, why: problems.join("; ") });
+      return problems.length === 0;
+    });
   const pinned = local.bots.filter((b) => keep(b) && pin.includes(b.common.id));
   return { bots: [...fromStore, ...pinned], source: stored.revision, skipped };
 }

@@ -23,7 +23,11 @@ export class BotsConfigFollower {
   private done: Promise<void> | undefined;
   private lastWhy: string | undefined;
 
-  constructor(private readonly nc: NatsConnection, private readonly log: Logger, private readonly onRevision: (r: Revision) => void) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+    private readonly onRevision: (r: Revision) => void,
+  ) {}
 
   /** The latest revision now, or undefined when there is none (no bucket, no key). */
   async read(): Promise<Revision | undefined> {
@@ -45,7 +49,8 @@ export class BotsConfigFollower {
       } catch (err) {
         // Said once per reason, not at every look (a credential refused the bucket stays refused).
         const why = String((err as Error)?.message ?? err);
-        if (!this.stopped && why !== this.lastWhy) this.log.warn("cannot follow the federation's bots config; trying again every few seconds", { error: err });
+        if (!this.stopped && why !== this.lastWhy)
+          this.log.warn("cannot follow the federation's bots config; trying again every few seconds", { error: err });
         this.lastWhy = why;
       }
       if (this.stopped) return;

@@ -18,7 +18,8 @@ export const CONFIG_HISTORY = 64;
 export class BotsConfigError extends BustleError {}
 
 export const isNotFound = (err: unknown): boolean =>
-  (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) || /stream not found/i.test(String((err as Error)?.message));
+  (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) ||
+  /stream not found/i.test(String((err as Error)?.message));
 
 /** The bucket to read, or undefined while nobody has applied a bots config yet. */
 export async function openConfig(nc: NatsConnection): Promise<KV | undefined> {
@@ -34,12 +35,20 @@ export async function openConfig(nc: NatsConnection): Promise<KV | undefined> {
 
 /** The bucket to write: opened, or created (admin only) with its history and the cluster's replicas. */
 export async function openConfigForWrite(nc: NatsConnection): Promise<KV> {
-  return (await openConfig(nc)) ?? new Kvm(nc).create(CONFIG_BUCKET, { history: CONFIG_HISTORY, replicas: Math.min(3, clusterSize(nc)) });
+  return (
+    (await openConfig(nc)) ??
+    new Kvm(nc).create(CONFIG_BUCKET, { history: CONFIG_HISTORY, replicas: Math.min(3, clusterSize(nc)) })
+  );
 }
 
 export function toRevision(e: KvEntry): Revision {
   const deleted = e.operation !== "PUT";
-  return { revision: e.revision, created: e.created, doc: deleted ? undefined : readDocument(e.value), ...(deleted ? { deleted } : {}) };
+  return {
+    revision: e.revision,
+    created: e.created,
+    doc: deleted ? undefined : readDocument(e.value),
+    ...(deleted ? { deleted } : {}),
+  };
 }
 
 /** The latest revision (deleted ones included), or undefined when the key was never written. */
@@ -68,8 +77,15 @@ export async function store(kv: KV, doc: BotsDocument, after: Revision | undefin
   try {
     return after ? await kv.update(BOTS_CONFIG_KEY, data, after.revision) : await kv.create(BOTS_CONFIG_KEY, data);
   } catch (err) {
-    if (err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)) {
-      throw new BotsConfigError("the federation's bots config changed while this one was being stored (another admin applied one?); nothing was stored: see `bustle-control history` and apply again", { cause: err });
+    if (
+      err instanceof JetStreamApiError &&
+      (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+        err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+    ) {
+      throw new BotsConfigError(
+        "the federation's bots config changed while this one was being stored (another admin applied one?); nothing was stored: see `bustle-control history` and apply again",
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -21,10 +21,15 @@ export const ADMIN_ONLY = () =>
 export async function followedConfig(config: ControlConfig, nc: NatsConnection): Promise<ControlConfig> {
   if (config.federation.bots === "ignore") return config;
   try {
-    const r = await refusedOr(nc, config.bus.user, () => "", (async () => {
-      const kv = await openConfig(nc);
-      return kv ? latest(kv) : undefined;
-    })());
+    const r = await refusedOr(
+      nc,
+      config.bus.user,
+      () => "",
+      (async () => {
+        const kv = await openConfig(nc);
+        return kv ? latest(kv) : undefined;
+      })(),
+    );
     if (!r?.doc) return withBots(config, effectiveBots(config, undefined, undefined).bots);
     const specs = parseStoredBots(r.doc.bots, registry, `federation bots config revision ${r.revision}`);
     return withBots(config, effectiveBots(config, { revision: r.revision, specs }, undefined).bots);

@@ -7,5 +7,7 @@ export const checkCommand = withConfig(new Command("check"))
   .action((opts: ConfigOpts) => {
     const config = loadConfig(opts.config, true);
     const bots = config.bots.map((b) => `${b.common.id} (${b.common.type}${b.common.enabled ? "" : ", disabled"})`);
-    process.stdout.write(`${opts.config}: ok — node ${config.node}, ${bots.length} bot(s)${bots.length ? `: ${bots.join(", ")}` : ""}\n`);
+    process.stdout.write(
+      `${opts.config}: ok — node ${config.node}, ${bots.length} bot(s)${bots.length ? `: ${bots.join(", ")}` : ""}\n`,
+    );
   });

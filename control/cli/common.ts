@@ -21,7 +21,10 @@ export function withConfig(cmd: Command): Command {
   return cmd
     .option("-c, --config <file>", `control.yaml (default $BUSTLE_CONTROL_CONFIG, else ${DEFAULT_CONFIG})`)
     .hook("preAction", (_cmd, action) => {
-      action.setOptionValue("config", requireConfig(CONTROL_CONFIG_SEARCH(action.opts().config as string | undefined), "control.yaml").file);
+      action.setOptionValue(
+        "config",
+        requireConfig(CONTROL_CONFIG_SEARCH(action.opts().config as string | undefined), "control.yaml").file,
+      );
     });
 }
 
@@ -32,7 +35,13 @@ export function loadConfig(file: string, checkBots: boolean): ControlConfig {
 
 /** Connects like a CLI: fail fast with one clear line when no server answers. */
 export async function withBus<T>(config: ControlConfig, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connectBus({ ...config.bus, name: `bustle-control cli ${config.node}`, logger: silentLogger, waitOnFirstConnect: false, inboxPrefix: `_INBOX.${config.node}` });
+  const nc = await connectBus({
+    ...config.bus,
+    name: `bustle-control cli ${config.node}`,
+    logger: silentLogger,
+    waitOnFirstConnect: false,
+    inboxPrefix: `_INBOX.${config.node}`,
+  });
   try {
     return await fn(nc);
   } finally {

@@ -12,7 +12,15 @@ export function revisionJson(r: Revision, current: boolean) {
     stored: r.created.toISOString(),
     current,
     ...(r.deleted ? { deleted: true } : {}),
-    ...(r.doc ? { applied: r.doc.applied, bots: botLabels(r.doc.bots), ...(r.doc.rollback_of !== undefined ? { rollback_of: r.doc.rollback_of } : {}) } : r.deleted ? {} : { unreadable: true }),
+    ...(r.doc
+      ? {
+          applied: r.doc.applied,
+          bots: botLabels(r.doc.bots),
+          ...(r.doc.rollback_of !== undefined ? { rollback_of: r.doc.rollback_of } : {}),
+        }
+      : r.deleted
+        ? {}
+        : { unreadable: true }),
   };
 }
 
@@ -20,22 +28,63 @@ export function renderHistory(list: Revision[]): string {
   const rows = [["REV", "STORED (UTC)", "APPLIED BY", "BOTS"]];
   list.forEach((r, i) => {
     const by = r.doc ? `${r.doc.applied.user} (${r.doc.applied.unix}@${r.doc.applied.host})` : "-";
-    const what = r.deleted ? "(deleted: control servers use their control.yaml's bots)" : r.doc ? summary(r.doc.bots) + (r.doc.rollback_of !== undefined ? ` [rollback to ${r.doc.rollback_of}]` : "") : "(unreadable)";
-    rows.push([`${r.revision}${i === list.length - 1 ? "*" : ""}`, r.created.toISOString().replace("T", " ").replace(/\.\d+Z$/, ""), by, what]);
+    const what = r.deleted
+      ? "(deleted: control servers use their control.yaml's bots)"
+      : r.doc
+        ? summary(r.doc.bots) + (r.doc.rollback_of !== undefined ? ` [rollback to ${r.doc.rollback_of}]` : "")
+        : "(unreadable)";
+    rows.push([
+      `${r.revision}${i === list.length - 1 ? "*" : ""}`,
+      r.created
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, ""),
+      by,
+      what,
+    ]);
   });
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 export const historyCommand = withConfig(new Command("history"))
-  .description("list the federation bots config's revisions (the last 64 are kept), oldest first: revision (* the current one), when it was stored, who applied it, its bots")
+  .description(
+    "list the federation bots config's revisions (the last 64 are kept), oldest first: revision (* the current one), when it was stored, who applied it, its bots",
+  )
   .option("--json", "print JSON (a list of revisions)")
   .action(async (opts: ConfigOpts & { json?: boolean }) => {
     const config = loadConfig(opts.config, false);
-    const list = await withBus(config, (nc) => refusedOr(nc, config.bus.user, () => "this credential may not read the federation's bots config", (async () => {
-      const kv = await openConfig(nc);
-      return kv ? revisions(kv) : [];
-    })()));
-    if (opts.json) return void process.stdout.write(JSON.stringify(list.map((r, i) => revisionJson(r, i === list.length - 1)), null, 2) + "\n");
-    process.stdout.write(list.length ? renderHistory(list) : "no bots config applied yet: every control server runs its own control.yaml's bots\n");
+    const list = await withBus(config, (nc) =>
+      refusedOr(
+        nc,
+        config.bus.user,
+        () => "this credential may not read the federation's bots config",
+        (async () => {
+          const kv = await openConfig(nc);
+          return kv ? revisions(kv) : [];
+        })(),
+      ),
+    );
+    if (opts.json)
+      return void process.stdout.write(
+        JSON.stringify(
+          list.map((r, i) => revisionJson(r, i === list.length - 1)),
+          null,
+          2,
+        ) + "\n",
+      );
+    process.stdout.write(
+      list.length
+        ? renderHistory(list)
+        : "no bots config applied yet: every control server runs its own control.yaml's bots\n",
+    );
   });

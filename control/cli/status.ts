@@ -11,10 +11,17 @@ import { loadConfig, withBus, withConfig } from "./common.js";
 export function mergeStatus(config: ControlConfig, servers: ServerStatus[]): BotStatus[] {
   const held = new Map<string, BotStatus>();
   for (const s of servers) for (const b of s.bots) held.set(b.id, b);
-  const out = config.bots.map((b): BotStatus => held.get(b.common.id) ?? {
-    id: b.common.id, type: b.common.type, state: b.common.enabled ? "unplaced" : "disabled", halted: false, restarts: 0,
-    node: b.common.placement?.node,
-  });
+  const out = config.bots.map(
+    (b): BotStatus =>
+      held.get(b.common.id) ?? {
+        id: b.common.id,
+        type: b.common.type,
+        state: b.common.enabled ? "unplaced" : "disabled",
+        halted: false,
+        restarts: 0,
+        node: b.common.placement?.node,
+      },
+  );
   // Bots a server still runs from an older control.yaml than ours.
   for (const [id, b] of held) if (!config.bots.some((c) => c.common.id === id)) out.push(b);
   return out;
@@ -23,11 +30,31 @@ export function mergeStatus(config: ControlConfig, servers: ServerStatus[]): Bot
 export function renderStatus(list: BotStatus[], now = Date.now()): string {
   const rows = [["BOT", "TYPE", "STATE", "NODE", "UPTIME", "RESTARTS", "SEQ", "LAST ERROR"]];
   for (const b of list) {
-    const state = [b.state, b.halted ? "halted" : "", b.bot && b.bot !== "connected" ? b.bot : ""].filter(Boolean).join(",");
-    rows.push([b.id, b.type, state, b.node ?? "-", b.since ? formatDuration(now - Date.parse(b.since)) : "-", String(b.restarts), b.seq === undefined ? "-" : String(b.seq), (b.lastError ?? b.detail ?? "").slice(0, 80)]);
+    const state = [b.state, b.halted ? "halted" : "", b.bot && b.bot !== "connected" ? b.bot : ""]
+      .filter(Boolean)
+      .join(",");
+    rows.push([
+      b.id,
+      b.type,
+      state,
+      b.node ?? "-",
+      b.since ? formatDuration(now - Date.parse(b.since)) : "-",
+      String(b.restarts),
+      b.seq === undefined ? "-" : String(b.seq),
+      (b.lastError ?? b.detail ?? "").slice(0, 80),
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 export const statusCommand = withConfig(new Command("status"))
@@ -42,7 +69,9 @@ export const statusCommand = withConfig(new Command("status"))
       // The bots this node's control server runs: the federation's stored list where it follows one.
       const config = await followedConfig(file, nc);
       if (id !== undefined && !config.bots.some((b) => b.common.id === id)) {
-        throw new ConfigError(`no bot ${JSON.stringify(id)} in ${opts.config} or the federation's bots config; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`);
+        throw new ConfigError(
+          `no bot ${JSON.stringify(id)} in ${opts.config} or the federation's bots config; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`,
+        );
       }
       return [config, await collectStatus(nc)] as const;
     });

@@ -23,7 +23,9 @@ export function steerCommand(cmd: Exclude<BotCommand, "status">): Command {
       const reply = await withBus(file, async (nc) => {
         const config = await followedConfig(file, nc);
         if (!config.bots.some((b) => b.common.id === id)) {
-          throw new ConfigError(`no bot ${JSON.stringify(id)} in ${opts.config} or the federation's bots config; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`);
+          throw new ConfigError(
+            `no bot ${JSON.stringify(id)} in ${opts.config} or the federation's bots config; known: ${config.bots.map((b) => b.common.id).join(", ") || "none"}`,
+          );
         }
         return sendCommand(nc, id, cmd);
       });

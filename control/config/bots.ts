@@ -2,8 +2,27 @@
  * The `bots:` list of control.yaml: the keys every bot has, plus its type's own section (named
  * after the type) validated with the schema the registry gives for that type.
  */
-import { array, bool, INVALID, jsonOf, object, optional, string, type Issues, type Path, type Schema } from "../../cluster/config/schema.js";
-import { ALL_EVENTS, EVENT_SUBJECT_PREFIX, isLocalSource, KIND_RE, LOCAL_SOURCES, NODE_ID_RE, SOURCE_RE } from "../../cluster/names.js";
+import {
+  array,
+  bool,
+  INVALID,
+  jsonOf,
+  object,
+  optional,
+  string,
+  type Issues,
+  type Path,
+  type Schema,
+} from "../../cluster/config/schema.js";
+import {
+  ALL_EVENTS,
+  EVENT_SUBJECT_PREFIX,
+  isLocalSource,
+  KIND_RE,
+  LOCAL_SOURCES,
+  NODE_ID_RE,
+  SOURCE_RE,
+} from "../../cluster/names.js";
 import type { BotType, CommonBotConfig } from "../../bots/bot.js";
 import { templateProblems } from "../../bots/format.js";
 import type { Registry } from "../../bots/registry.js";
@@ -20,22 +39,29 @@ export interface BotSpec {
 }
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
-const subjectFilter = string({ describe: `a subject filter under ${EVENT_SUBJECT_PREFIX} like "bustle.ev.town.>" or "bustle.ev.*.spool.*"` });
+const subjectFilter = string({
+  describe: `a subject filter under ${EVENT_SUBJECT_PREFIX} like "bustle.ev.town.>" or "bustle.ev.*.spool.*"`,
+});
 
 function filterProblem(f: string): string | undefined {
   const t = f.split(".");
-  if (t[0] !== "bustle" || (t[1] !== "ev" && t[1] !== "*" && t[1] !== ">")) return `must be under ${EVENT_SUBJECT_PREFIX} (e.g. "${ALL_EVENTS}"), got ${JSON.stringify(f)}`;
+  if (t[0] !== "bustle" || (t[1] !== "ev" && t[1] !== "*" && t[1] !== ">"))
+    return `must be under ${EVENT_SUBJECT_PREFIX} (e.g. "${ALL_EVENTS}"), got ${JSON.stringify(f)}`;
   for (let i = 0; i < t.length; i++) {
     const tok = t[i]!;
     if (tok === ">" && i !== t.length - 1) return `">" may only be the last token, got ${JSON.stringify(f)}`;
-    if (tok !== "*" && tok !== ">" && !TOKEN.test(tok)) return `has an empty or invalid token, got ${JSON.stringify(f)}`;
+    if (tok !== "*" && tok !== ">" && !TOKEN.test(tok))
+      return `has an empty or invalid token, got ${JSON.stringify(f)}`;
   }
   if (t.length > 5) return `has more tokens than bustle.ev.<node>.<source>.<kind>, got ${JSON.stringify(f)}`;
   return undefined;
 }
 
 const commonShape = {
-  id: string({ pattern: SOURCE_RE, describe: "a bot id (lower case letters, digits and dashes, at most 64, starting with a letter or digit)" }),
+  id: string({
+    pattern: SOURCE_RE,
+    describe: "a bot id (lower case letters, digits and dashes, at most 64, starting with a letter or digit)",
+  }),
   type: string({ min: 1 }),
   enabled: optional(bool(), true),
   placement: optional(object({ node: string({ pattern: NODE_ID_RE, describe: "a node id" }) })),
@@ -83,7 +109,10 @@ export function botSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sch
         type: "object",
         properties: { ...(common.properties as object), type: { enum: known, description: "the bot type" } },
         required: ["id", "type"],
-        allOf: known.map((t) => ({ if: { properties: { type: { const: t } } }, then: { properties: { [t]: jsonOf(registry[t]!.schema) } } })),
+        allOf: known.map((t) => ({
+          if: { properties: { type: { const: t } } },
+          then: { properties: { [t]: jsonOf(registry[t]!.schema) } },
+        })),
         unevaluatedProperties: false,
         description: "a bot (a mapping with id, type and the type's own section)",
       };
@@ -101,12 +130,17 @@ export function botSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sch
         issues.report([...path, "type"], `unknown bot type ${JSON.stringify(type)}; known types: ${known.join(", ")}`);
         shape[type] = optional(anything);
       }
-      const r = object(shape).check(value, path, issues) as (Record<string, unknown> & CommonBotConfig) | typeof INVALID;
+      const r = object(shape).check(value, path, issues) as
+        | (Record<string, unknown> & CommonBotConfig)
+        | typeof INVALID;
       if (r === INVALID) return INVALID;
       let ok = !!bt;
       if (isLocalSource(r.id)) {
         // A bot's events would then read like the node's own users' lines (see docs/security.md, Origin).
-        issues.report([...path, "id"], `${JSON.stringify(r.id)} is reserved for the node's own events (${LOCAL_SOURCES.join(", ")}); choose another bot id`);
+        issues.report(
+          [...path, "id"],
+          `${JSON.stringify(r.id)} is reserved for the node's own events (${LOCAL_SOURCES.join(", ")}); choose another bot id`,
+        );
         ok = false;
       }
       for (const p of templateProblems(r.format)) {
@@ -129,7 +163,13 @@ export function botSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sch
       }
       if (!ok || !bt) return INVALID;
       const common: CommonBotConfig = {
-        id: r.id, type: r.type, enabled: r.enabled, placement: r.placement, subscribe: r.subscribe, kinds: r.kinds, format: r.format,
+        id: r.id,
+        type: r.type,
+        enabled: r.enabled,
+        placement: r.placement,
+        subscribe: r.subscribe,
+        kinds: r.kinds,
+        format: r.format,
       };
       const raw = structuredClone((value as Record<string, unknown>)[bt.type] ?? {});
       return { common, section: r[bt.type], raw, fingerprint: JSON.stringify(r) };
@@ -152,10 +192,16 @@ export function botsSchema(registry: Registry, opts: BotsSchemaOptions = {}): Sc
           if (typeof id !== "string") return;
           const first = seen.get(id);
           if (first === undefined) seen.set(id, i);
-          else issues.report([...path, i, "id"], `duplicate bot id ${JSON.stringify(id)} (already used by ${path.join(".")}[${first}]); ids must be unique across the federation`);
+          else
+            issues.report(
+              [...path, i, "id"],
+              `duplicate bot id ${JSON.stringify(id)} (already used by ${path.join(".")}[${first}]); ids must be unique across the federation`,
+            );
         });
         const r = list.check(value, path, issues);
-        return seen.size === value.filter((b) => typeof (b as { id?: unknown } | null)?.id === "string").length ? r : INVALID;
+        return seen.size === value.filter((b) => typeof (b as { id?: unknown } | null)?.id === "string").length
+          ? r
+          : INVALID;
       }
       return list.check(value, path, issues);
     },

@@ -6,8 +6,28 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { deepFreeze, parseConfig, readConfigText } from "../../cluster/config/load.js";
-import { array, duration, int, INVALID, jsonOf, jsonSchemaDocument, object, oneOf, optional, refine, string, type JsonSchema, type Schema } from "../../cluster/config/schema.js";
-import { NATS_DEFAULTS, natsSectionSchema, resolveBusSettings, type BusSettings, type NatsSection } from "../../cluster/bus-config.js";
+import {
+  array,
+  duration,
+  int,
+  INVALID,
+  jsonOf,
+  jsonSchemaDocument,
+  object,
+  oneOf,
+  optional,
+  refine,
+  string,
+  type JsonSchema,
+  type Schema,
+} from "../../cluster/config/schema.js";
+import {
+  NATS_DEFAULTS,
+  natsSectionSchema,
+  resolveBusSettings,
+  type BusSettings,
+  type NatsSection,
+} from "../../cluster/bus-config.js";
 import { ConfigError } from "../../cluster/errors.js";
 import { localBusSettings, localCredentials } from "../../cluster/local-auth.js";
 import { NODE_ID_RE, SOURCE_RE } from "../../cluster/names.js";
@@ -62,8 +82,10 @@ const nodeRefSchema = refine(
     password_env: optional(string({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, describe: "an environment variable name" })),
   }),
   (v, report, path) => {
-    if (v.password_file !== undefined && v.password_env !== undefined) report([...path, "password_env"], "give password_file or password_env, not both");
-    if ((v.password_file !== undefined || v.password_env !== undefined) !== (v.user !== undefined)) report([...path, "user"], "user and a password (password_file or password_env) go together");
+    if (v.password_file !== undefined && v.password_env !== undefined)
+      report([...path, "password_env"], "give password_file or password_env, not both");
+    if ((v.password_file !== undefined || v.password_env !== undefined) !== (v.user !== undefined))
+      report([...path, "user"], "user and a password (password_file or password_env) go together");
   },
 );
 
@@ -74,7 +96,11 @@ const natsRefSchema: Schema<NatsRef> = {
     if (value && typeof value === "object" && !Array.isArray(value) && "config" in value) {
       const others = Object.keys(value).filter((k) => !CREDENTIAL_KEYS.includes(k));
       if (others.length) {
-        issues.report([...path, others[0]!], "with config (a node.yaml to take the connection from) give only user and password_file/password_env, not servers or tls", true);
+        issues.report(
+          [...path, others[0]!],
+          "with config (a node.yaml to take the connection from) give only user and password_file/password_env, not servers or tls",
+          true,
+        );
         return INVALID;
       }
       return nodeRefSchema.check(value, path, issues);
@@ -112,44 +138,64 @@ function schemaFor(registry: Registry, baseDir: string, checkFor: { node: string
     node: optional(nodeId),
     nats: optional(natsRefSchema, () => ({ ...NATS_DEFAULTS })),
     state: optional(object({ dir: string({ min: 1 }) })),
-    lease: optional(object({
-      ttl: optional(duration({ min: 3_000, max: 300_000 }), LEASE_DEFAULTS.ttl),
-      grace: optional(duration({ max: 60_000 }), LEASE_DEFAULTS.grace),
-    }), () => ({ ...LEASE_DEFAULTS })),
-    supervise: optional(object({
-      heartbeat: optional(duration({ min: 100, max: 60_000 }), SUPERVISE_DEFAULTS.heartbeat),
-      ready_timeout: optional(duration({ min: 1_000 }), SUPERVISE_DEFAULTS.ready_timeout),
-      backoff: optional(duration({ min: 10 }), SUPERVISE_DEFAULTS.backoff),
-      max_backoff: optional(duration({ min: 10 }), SUPERVISE_DEFAULTS.max_backoff),
-      give_up_after: optional(int({ min: 1, max: 1000 }), SUPERVISE_DEFAULTS.give_up_after),
-      fast_crash: optional(duration({ min: 100 }), SUPERVISE_DEFAULTS.fast_crash),
-      stop_timeout: optional(duration({ min: 500 }), SUPERVISE_DEFAULTS.stop_timeout),
-    }), () => ({ ...SUPERVISE_DEFAULTS })),
+    lease: optional(
+      object({
+        ttl: optional(duration({ min: 3_000, max: 300_000 }), LEASE_DEFAULTS.ttl),
+        grace: optional(duration({ max: 60_000 }), LEASE_DEFAULTS.grace),
+      }),
+      () => ({ ...LEASE_DEFAULTS }),
+    ),
+    supervise: optional(
+      object({
+        heartbeat: optional(duration({ min: 100, max: 60_000 }), SUPERVISE_DEFAULTS.heartbeat),
+        ready_timeout: optional(duration({ min: 1_000 }), SUPERVISE_DEFAULTS.ready_timeout),
+        backoff: optional(duration({ min: 10 }), SUPERVISE_DEFAULTS.backoff),
+        max_backoff: optional(duration({ min: 10 }), SUPERVISE_DEFAULTS.max_backoff),
+        give_up_after: optional(int({ min: 1, max: 1000 }), SUPERVISE_DEFAULTS.give_up_after),
+        fast_crash: optional(duration({ min: 100 }), SUPERVISE_DEFAULTS.fast_crash),
+        stop_timeout: optional(duration({ min: 500 }), SUPERVISE_DEFAULTS.stop_timeout),
+      }),
+      () => ({ ...SUPERVISE_DEFAULTS }),
+    ),
     bots: optional(botsSchema(registry, { checkFor }), () => []),
-    federation: optional(object({
-      bots: optional(oneOf(["follow", "ignore"] as const), FEDERATION_DEFAULTS.bots),
-      pin: optional(array(botId), () => []),
-      disable: optional(array(botId), () => []),
-    }), () => ({ bots: FEDERATION_DEFAULTS.bots, pin: [], disable: [] })),
+    federation: optional(
+      object({
+        bots: optional(oneOf(["follow", "ignore"] as const), FEDERATION_DEFAULTS.bots),
+        pin: optional(array(botId), () => []),
+        disable: optional(array(botId), () => []),
+      }),
+      () => ({ bots: FEDERATION_DEFAULTS.bots, pin: [], disable: [] }),
+    ),
     /** Prometheus /metrics and /healthz; off when absent. */
     metrics: optional(metricsSectionSchema),
   });
   return refine(top, (v, report) => {
     v.federation!.pin!.forEach((id, i) => {
-      if (!v.bots!.some((b) => b.common.id === id)) report(["federation", "pin", i], `${JSON.stringify(id)} is not a bot of this file: a pinned bot runs here with this file's entry, so it needs one under bots:`);
+      if (!v.bots!.some((b) => b.common.id === id))
+        report(
+          ["federation", "pin", i],
+          `${JSON.stringify(id)} is not a bot of this file: a pinned bot runs here with this file's entry, so it needs one under bots:`,
+        );
     });
-    if (!("config" in v.nats!) && v.node === undefined) report(["node"], "is required (this node's id) unless nats.config names a node.yaml");
+    if (!("config" in v.nats!) && v.node === undefined)
+      report(["node"], "is required (this node's id) unless nats.config names a node.yaml");
     if ("config" in v.nats!) {
       try {
         loadNodeConfig(at(baseDir, v.nats.config));
       } catch (err) {
-        report(["nats", "config"], err instanceof ConfigError ? `cannot use ${v.nats.config}: ${err.problems.join("; ")}` : String(err));
+        report(
+          ["nats", "config"],
+          err instanceof ConfigError ? `cannot use ${v.nats.config}: ${err.problems.join("; ")}` : String(err),
+        );
       }
     } else if (checkFor) {
       try {
         resolveBusSettings(v.nats as NatsSection, join(baseDir, "control.yaml"), []);
       } catch (err) {
-        report(["nats", (v.nats as NatsSection).password_env ? "password_env" : "password_file"], err instanceof ConfigError ? err.message.replace(/^nats password: /, "") : String(err));
+        report(
+          ["nats", (v.nats as NatsSection).password_env ? "password_env" : "password_file"],
+          err instanceof ConfigError ? err.message.replace(/^nats password: /, "") : String(err),
+        );
       }
     }
   });
@@ -159,7 +205,10 @@ const at = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
 
 /** control.yaml's JSON Schema (`bustle-control schema`), from the schema that validates it, with every bot type of `registry`. */
 export function controlConfigJsonSchema(registry: Registry): JsonSchema {
-  return jsonSchemaDocument(schemaFor(registry, process.cwd(), undefined), { id: "https://bustle.invalid/schema/control.schema.json", title: "bustle control.yaml" });
+  return jsonSchemaDocument(schemaFor(registry, process.cwd(), undefined), {
+    id: "https://bustle.invalid/schema/control.schema.json",
+    title: "bustle control.yaml",
+  });
 }
 
 type Credential = Pick<NatsSection, "user" | "password_file" | "password_env">;
@@ -173,15 +222,27 @@ type Credential = Pick<NatsSection, "user" | "password_file" | "password_env">;
  *   a clear error when there is none (the node was not declared with a control server);
  * - otherwise node.yaml's own (a hand-made set-up whose user has the control permissions).
  */
-function controlCredential(ref: NodeRef, nodeNats: NatsSection, nodeFile: string, controlDir: string, name: string): Credential {
+function controlCredential(
+  ref: NodeRef,
+  nodeNats: NatsSection,
+  nodeFile: string,
+  controlDir: string,
+  name: string,
+): Credential {
   if (ref.user !== undefined) {
-    return { user: ref.user, password_file: ref.password_file && at(controlDir, ref.password_file), password_env: ref.password_env };
+    return {
+      user: ref.user,
+      password_file: ref.password_file && at(controlDir, ref.password_file),
+      password_env: ref.password_env,
+    };
   }
   const pf = nodeNats.password_file && at(dirname(nodeFile), nodeNats.password_file);
   if (nodeNats.user !== undefined && pf && basename(pf) === "relay.password") {
     const file = join(dirname(pf), "control.password");
     if (!existsSync(file)) {
-      throw new ConfigError(`${name}: nats.config: ${nodeFile} has only the relay's credential and ${file} does not exist: this node has no control credential (bustle-cluster init --control ${nodeNats.user} gives it one), or give nats.user and nats.password_file`);
+      throw new ConfigError(
+        `${name}: nats.config: ${nodeFile} has only the relay's credential and ${file} does not exist: this node has no control credential (bustle-cluster init --control ${nodeNats.user} gives it one), or give nats.user and nats.password_file`,
+      );
     }
     return { user: `${nodeNats.user}.control`, password_file: file };
   }
@@ -189,7 +250,13 @@ function controlCredential(ref: NodeRef, nodeNats: NatsSection, nodeFile: string
 }
 
 /** Validates control.yaml text (`name` is what messages call it) and resolves node, bus and state dir. Throws ConfigError. */
-export function parseControlConfig(text: string, name: string, registry: Registry, file?: string, opts: ControlLoadOptions = {}): ControlConfig {
+export function parseControlConfig(
+  text: string,
+  name: string,
+  registry: Registry,
+  file?: string,
+  opts: ControlLoadOptions = {},
+): ControlConfig {
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
   // First pass: the shape, and this node's id; second pass: each bot type's own checks for the bots this node may run.
   const first = parseConfig(text, name, schemaFor(registry, baseDir, undefined));
@@ -205,16 +272,35 @@ export function parseControlConfig(text: string, name: string, registry: Registr
       // The embedded server's control credential, made by bustled in its state dir.
       bus = localBusSettings(localCredentials(nodeCfg.state.dir, nodeCfg.node.id), "control", nodeCfg.nats.port);
     } else {
-      bus = resolveBusSettings({ ...nodeCfg.nats, ...controlCredential(ref, nodeCfg.nats, nodeFile!, baseDir, name) }, nodeFile, servers);
+      bus = resolveBusSettings(
+        { ...nodeCfg.nats, ...controlCredential(ref, nodeCfg.nats, nodeFile!, baseDir, name) },
+        nodeFile,
+        servers,
+      );
       // Another of the embedded server's users (its admin, for `apply`): the same pinned CA.
-      if (isEmbedded(nodeCfg)) bus = { ...bus, tls: { caFile: localCredentials(nodeCfg.state.dir, nodeCfg.node.id).ca } };
+      if (isEmbedded(nodeCfg))
+        bus = { ...bus, tls: { caFile: localCredentials(nodeCfg.state.dir, nodeCfg.node.id).ca } };
     }
   } else {
     const n = v.nats as NatsSection;
     bus = resolveBusSettings(n, file, n.servers?.length ? [...n.servers] : [`nats://127.0.0.1:${n.port}`]);
   }
-  const stateDir = v.state ? at(baseDir, v.state.dir) : nodeCfg ? join(nodeCfg.state.dir, "control") : join(defaultDataDir(file), "control");
-  return deepFreeze({ file, node, bus, stateDir, lease: v.lease!, supervise: v.supervise!, bots: v.bots!, federation: v.federation as FederationSection, metrics: v.metrics });
+  const stateDir = v.state
+    ? at(baseDir, v.state.dir)
+    : nodeCfg
+      ? join(nodeCfg.state.dir, "control")
+      : join(defaultDataDir(file), "control");
+  return deepFreeze({
+    file,
+    node,
+    bus,
+    stateDir,
+    lease: v.lease!,
+    supervise: v.supervise!,
+    bots: v.bots!,
+    federation: v.federation as FederationSection,
+    metrics: v.metrics,
+  });
 }
 
 /** Reads and validates control.yaml. Throws ConfigError naming the file, line and key. */

@@ -91,11 +91,14 @@ export async function startFeed(o: FeedOptions): Promise<Feed> {
           confirmed = Promise.reject(err);
         }
         confirmed
-          .then(() => (entry.done = true), (err: unknown) => {
-            if (stopping) return; // stopped before it was done: it is handed over again next time
-            o.log.warn("the bot failed to take an event", { seq: m.seq, error: err });
-            entry.done = true;
-          })
+          .then(
+            () => (entry.done = true),
+            (err: unknown) => {
+              if (stopping) return; // stopped before it was done: it is handed over again next time
+              o.log.warn("the bot failed to take an event", { seq: m.seq, error: err });
+              entry.done = true;
+            },
+          )
           .finally(() => {
             unconfirmed--;
             room?.();

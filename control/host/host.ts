@@ -71,10 +71,13 @@ export function createHost(deps: HostDeps): BotHost {
   function leaseUntil(until: number): void {
     if (typeof until !== "number" || !Number.isFinite(until)) return;
     clearTimeout(leaseTimer);
-    leaseTimer = setTimeout(() => {
-      log.error("the control server did not renew this bot's lease in time; stopping at once");
-      deps.exit(3);
-    }, Math.max(0, until - Date.now()));
+    leaseTimer = setTimeout(
+      () => {
+        log.error("the control server did not renew this bot's lease in time; stopping at once");
+        deps.exit(3);
+      },
+      Math.max(0, until - Date.now()),
+    );
   }
 
   function stop(code: number, hardMs: number): Promise<void> {
@@ -169,12 +172,24 @@ export function createHost(deps: HostDeps): BotHost {
     const type = registry[common.type];
     if (!type) return fatal(`unknown bot type ${JSON.stringify(common.type)}`);
     const problems: string[] = [];
-    const config = type.schema.check(init.section, [common.type], { report: (p, m) => problems.push(`${formatPath(p)}: ${m}`) });
+    const config = type.schema.check(init.section, [common.type], {
+      report: (p, m) => problems.push(`${formatPath(p)}: ${m}`),
+    });
     if (problems.length) return fatal(`bad config: ${problems.join("; ")}`);
     mkdirSync(init.stateDir, { recursive: true, mode: 0o700 });
-    nc = await connectBus({ ...init.bus, name: `bustle-bot ${common.id}`, logger: log, inboxPrefix: `_INBOX.${init.node}` });
+    nc = await connectBus({
+      ...init.bus,
+      name: `bustle-bot ${common.id}`,
+      logger: log,
+      inboxPrefix: `_INBOX.${init.node}`,
+    });
     const ctx = createBotContext({
-      node: init.node, common, config, bus: nc, log, stateDir: init.stateDir,
+      node: init.node,
+      common,
+      config,
+      bus: nc,
+      log,
+      stateDir: init.stateDir,
       report: (state, detail) => deps.send({ t: "state", state, detail }),
     });
     try {
@@ -189,7 +204,10 @@ export function createHost(deps: HostDeps): BotHost {
       return fatal(`bot could not start: ${describeError(err)}`);
     }
     if (stopping) return;
-    heartbeat = setInterval(() => deps.send({ t: "heartbeat", seq: position?.seq ?? 0, delivered, halted, feeding: feed !== undefined }), init.heartbeatMs);
+    heartbeat = setInterval(
+      () => deps.send({ t: "heartbeat", seq: position?.seq ?? 0, delivered, halted, feeding: feed !== undefined }),
+      init.heartbeatMs,
+    );
     deps.send({ t: "ready", seq: position?.seq ?? 0 });
     log.info("bot started", { halted });
     void runFeed(init, (e) => ctx.format(e)).catch((err: unknown) => fatal(`bot host failed: ${describeError(err)}`));

@@ -14,7 +14,12 @@ export class PositionStore {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly kv: KV, private readonly key: string, private readonly log: Logger, private readonly everyMs: number) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly key: string,
+    private readonly log: Logger,
+    private readonly everyMs: number,
+  ) {}
 
   static async open(nc: NatsConnection, botId: string, log: Logger, everyMs = 500): Promise<PositionStore> {
     const kv = await new Kvm(nc).open(BOTS_BUCKET);

@@ -55,5 +55,7 @@ const TO_HOST = new Set(["init", "halt", "resume", "stop", "lease"]);
 const FROM_HOST = new Set(["ready", "heartbeat", "state", "error", "halted"]);
 
 /** Narrowing for messages arriving over IPC (a buggy peer must not crash the other side). */
-export const isToHost = (m: unknown): m is ToHost => typeof m === "object" && m !== null && TO_HOST.has((m as { t?: unknown }).t as string);
-export const isFromHost = (m: unknown): m is FromHost => typeof m === "object" && m !== null && FROM_HOST.has((m as { t?: unknown }).t as string);
+export const isToHost = (m: unknown): m is ToHost =>
+  typeof m === "object" && m !== null && TO_HOST.has((m as { t?: unknown }).t as string);
+export const isFromHost = (m: unknown): m is FromHost =>
+  typeof m === "object" && m !== null && FROM_HOST.has((m as { t?: unknown }).t as string);

@@ -35,7 +35,10 @@ export class WithdrawnSet {
 /** Every withdrawal now in the stream. */
 export async function loadWithdrawn(nc: NatsConnection, set = new WithdrawnSet()): Promise<WithdrawnSet> {
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(STREAM_NAME, { filter_subjects: WITHDRAWALS_SUBJECT, deliver_policy: DeliverPolicy.All });
+  const consumer = await js.consumers.get(STREAM_NAME, {
+    filter_subjects: WITHDRAWALS_SUBJECT,
+    deliver_policy: DeliverPolicy.All,
+  });
   for (;;) {
     const { num_pending } = await consumer.info();
     if (num_pending === 0) break;

@@ -3,7 +3,12 @@
 import { Command } from "commander";
 import { runProgram } from "../../cluster/program.js";
 import { initCommand } from "../commands/init-command.js";
-import { addMemberCommand, addServerCommand, removeMemberCommand, retireServerCommand } from "../commands/member-command.js";
+import {
+  addMemberCommand,
+  addServerCommand,
+  removeMemberCommand,
+  retireServerCommand,
+} from "../commands/member-command.js";
 import { statusCommand } from "../commands/status-command.js";
 import { streamCommand } from "../commands/stream-command.js";
 import { upCommand } from "../commands/up-command.js";

@@ -30,11 +30,17 @@ interface StreamOpts {
 
 export function streamCommand(): Command {
   return new Command("stream")
-    .description("show the BUSTLE stream's limits; with a limit flag, change it (only the federation's admin credential may)")
+    .description(
+      "show the BUSTLE stream's limits; with a limit flag, change it (only the federation's admin credential may)",
+    )
     .requiredOption("--admin <file>", "the admin.yaml bustle-cluster init wrote (DIR/admin/admin.yaml)")
     .option("--max-age <duration>", "keep events this long (e.g. 30d)", duration)
     .option("--max-bytes <size>", "keep at most this much (e.g. 1GiB)", size)
-    .option("--duplicate-window <duration>", "recognise a re-sent event this long (e.g. 6h; at most the max age)", duration)
+    .option(
+      "--duplicate-window <duration>",
+      "recognise a re-sent event this long (e.g. 6h; at most the max age)",
+      duration,
+    )
     .option("--replicas <n>", "copies of every event (1–5)", replicas)
     .option("--json", "print the limits as JSON")
     .action(async (opts: StreamOpts) => {
@@ -46,15 +52,33 @@ export function streamCommand(): Command {
       const { STREAM_NAME } = await import("../../cluster/names.js");
       const { formatDuration } = await import("../../cluster/duration.js");
       const bus = loadAdminBus(opts.admin);
-      const nc = await connectBus({ ...bus, name: "bustle-cluster stream", logger: silentLogger, waitOnFirstConnect: false });
+      const nc = await connectBus({
+        ...bus,
+        name: "bustle-cluster stream",
+        logger: silentLogger,
+        waitOnFirstConnect: false,
+      });
       try {
         const changing = [opts.maxAge, opts.maxBytes, opts.duplicateWindow, opts.replicas].some((v) => v !== undefined);
         const cfg = changing
-          ? await applyStreamLimits(nc, { maxAgeMs: opts.maxAge, maxBytes: opts.maxBytes, duplicateWindowMs: opts.duplicateWindow, replicas: opts.replicas })
+          ? await applyStreamLimits(nc, {
+              maxAgeMs: opts.maxAge,
+              maxBytes: opts.maxBytes,
+              duplicateWindowMs: opts.duplicateWindow,
+              replicas: opts.replicas,
+            })
           : (await (await jetstreamManager(nc, { timeout: 10_000 })).streams.info(STREAM_NAME)).config;
-        const limits = { maxAgeMs: cfg.max_age / 1e6, maxBytes: cfg.max_bytes, duplicateWindowMs: cfg.duplicate_window / 1e6, replicas: cfg.num_replicas };
-        process.stdout.write(opts.json ? JSON.stringify(limits) + "\n"
-          : `stream ${STREAM_NAME}${changing ? " updated" : ""}: max age ${formatDuration(limits.maxAgeMs)}, max bytes ${limits.maxBytes}, duplicate window ${formatDuration(limits.duplicateWindowMs)}, R${limits.replicas}\n`);
+        const limits = {
+          maxAgeMs: cfg.max_age / 1e6,
+          maxBytes: cfg.max_bytes,
+          duplicateWindowMs: cfg.duplicate_window / 1e6,
+          replicas: cfg.num_replicas,
+        };
+        process.stdout.write(
+          opts.json
+            ? JSON.stringify(limits) + "\n"
+            : `stream ${STREAM_NAME}${changing ? " updated" : ""}: max age ${formatDuration(limits.maxAgeMs)}, max bytes ${limits.maxBytes}, duplicate window ${formatDuration(limits.duplicateWindowMs)}, R${limits.replicas}\n`,
+        );
       } finally {
         // Nothing is in flight once the answer is here: close without the drain's wait.
         await nc.close().catch(() => {});

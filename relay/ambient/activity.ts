@@ -93,8 +93,12 @@ export function createActivity(opts: ActivityOptions): Activity {
     for (const [kind, rule] of matched) {
       if (opts.coalescer.offer(home.user, kind, now) !== "emit") continue;
       const event = makeEvent({
-        node: opts.node, source: AMBIENT_SOURCE, kind, actor: rule.anon ? null : home.user,
-        text: renderText(rule, home.user), ts: new Date(now),
+        node: opts.node,
+        source: AMBIENT_SOURCE,
+        kind,
+        actor: rule.anon ? null : home.user,
+        text: renderText(rule, home.user),
+        ts: new Date(now),
       });
       out.push(event);
     }
@@ -103,11 +107,17 @@ export function createActivity(opts: ActivityOptions): Activity {
 
   /** Hands events to the sink; the audit log records them once the sink holds them. */
   const submit = (home: Home, events: BustleEvent[]) => {
-    const p = opts.sink.submit(events).then(() => {
-      for (const e of events) opts.audit.event(e, { origin: home.path, actor: home.user });
-    }, (err: unknown) => {
-      opts.log.warn("the event sink refused ambient events; they are lost", { count: events.length, err });
-    }).finally(() => pending.delete(p));
+    const p = opts.sink
+      .submit(events)
+      .then(
+        () => {
+          for (const e of events) opts.audit.event(e, { origin: home.path, actor: home.user });
+        },
+        (err: unknown) => {
+          opts.log.warn("the event sink refused ambient events; they are lost", { count: events.length, err });
+        },
+      )
+      .finally(() => pending.delete(p));
     pending.add(p);
   };
 
@@ -123,8 +133,11 @@ export function createActivity(opts: ActivityOptions): Activity {
       const s = opts.coalescer.takeSummary(opts.clock());
       if (!s) return;
       opts.audit.note("ambient changes held back", {
-        window_ms: opts.windowMs, coalesced: s.coalesced, dropped: s.dropped,
-        coalesced_by: s.coalescedBy, dropped_by: s.droppedBy,
+        window_ms: opts.windowMs,
+        coalesced: s.coalesced,
+        dropped: s.dropped,
+        coalesced_by: s.coalescedBy,
+        dropped_by: s.droppedBy,
       });
     },
     idle: async () => {

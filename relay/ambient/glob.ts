@@ -103,8 +103,12 @@ function matchSegments(pattern: readonly Segment[], pi: number, path: readonly s
 
 /** Compiles a glob; throws GlobError on a malformed one. */
 export function compileGlob(source: string): Glob {
-  const alternatives = expandBraces(source).map((alt) => alt.split("/").filter((s, _i, all) => s !== "" || all.length === 1));
-  const compiled = alternatives.map((segs) => segs.map((s): Segment => (s === "**" ? GLOBSTAR : compileSegment(s, source))));
+  const alternatives = expandBraces(source).map((alt) =>
+    alt.split("/").filter((s, _i, all) => s !== "" || all.length === 1),
+  );
+  const compiled = alternatives.map((segs) =>
+    segs.map((s): Segment => (s === "**" ? GLOBSTAR : compileSegment(s, source))),
+  );
   return {
     source,
     alternatives,

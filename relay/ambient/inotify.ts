@@ -12,8 +12,10 @@ export function classifyWatchError(err: unknown): WatchFailureKind {
   const code = (err as { code?: unknown })?.code;
   if (code === "ENOSPC" || /No space left on device/i.test(message)) return "limit";
   if (code === "EMFILE" || /Too many open files/i.test(message)) return "instances";
-  if (code === "EACCES" || code === "EPERM" || /Permission denied|Operation not permitted/i.test(message)) return "unreadable";
-  if (code === "ENOENT" || code === "ENOTDIR" || /No such file or directory|Not a directory/i.test(message)) return "vanished";
+  if (code === "EACCES" || code === "EPERM" || /Permission denied|Operation not permitted/i.test(message))
+    return "unreadable";
+  if (code === "ENOENT" || code === "ENOTDIR" || /No such file or directory|Not a directory/i.test(message))
+    return "vanished";
   return "other";
 }
 
@@ -28,8 +30,10 @@ function readNumber(path: string): number | undefined {
 
 /** The effective per-user watch limit (the sysctl, or a user namespace's lower limit). */
 export function maxUserWatches(): number | undefined {
-  const values = [readNumber("/proc/sys/fs/inotify/max_user_watches"), readNumber("/proc/sys/user/max_inotify_watches")]
-    .filter((n): n is number => n !== undefined);
+  const values = [
+    readNumber("/proc/sys/fs/inotify/max_user_watches"),
+    readNumber("/proc/sys/user/max_inotify_watches"),
+  ].filter((n): n is number => n !== undefined);
   return values.length ? Math.min(...values) : undefined;
 }
 
@@ -37,17 +41,21 @@ export function maxUserWatches(): number | undefined {
 export function limitMessage(unwatched: number, total: number, retryMs: number): string {
   const max = maxUserWatches();
   const suggest = Math.max(524_288, (max ?? 0) * 2);
-  return `the kernel's inotify watch limit is reached${max ? ` (fs.inotify.max_user_watches = ${max}, shared by all of this user's processes)` : ""}: ` +
+  return (
+    `the kernel's inotify watch limit is reached${max ? ` (fs.inotify.max_user_watches = ${max}, shared by all of this user's processes)` : ""}: ` +
     `${unwatched} of ${total} home directories are not watched and give no ambient events. ` +
     `Raise it with \`sysctl fs.inotify.max_user_watches=${suggest}\` (persist it in /etc/sysctl.d/90-bustle.conf); ` +
-    `bustled keeps running and retries every ${Math.round(retryMs / 1000)} s.`;
+    `bustled keeps running and retries every ${Math.round(retryMs / 1000)} s.`
+  );
 }
 
 export function instancesMessage(): string {
   const max = readNumber("/proc/sys/fs/inotify/max_user_instances");
-  return `the kernel refused a new inotify instance (too many open${max ? `; fs.inotify.max_user_instances = ${max}` : ""}): ` +
+  return (
+    `the kernel refused a new inotify instance (too many open${max ? `; fs.inotify.max_user_instances = ${max}` : ""}): ` +
     `raise it with \`sysctl fs.inotify.max_user_instances=${Math.max(1024, (max ?? 0) * 2)}\` or the open-files limit (LimitNOFILE=) of bustled's service; ` +
-    "bustled keeps running and retries.";
+    "bustled keeps running and retries."
+  );
 }
 
 /** How many inotify watches this process holds (every inotify instance it owns), or undefined off Linux. */

@@ -121,7 +121,10 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
   /** The shared subscription died: the homes it covered are watched alone from the next scan on. */
   const dropShared = (err: unknown) => {
     if (!shared) return;
-    log.warn("stopped watching the homes root as one tree; watching each home directory on its own from the next scan", { err });
+    log.warn(
+      "stopped watching the homes root as one tree; watching each home directory on its own from the next scan",
+      { err },
+    );
     void shared.close();
     shared = undefined;
     sharedFailed = true;
@@ -151,7 +154,12 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     if (leftOut.length) parts.push(`(?:${leftOut.map(regexLiteral).join("|")})(?:[/].*)?`);
     if (rules.unwatched) parts.push(`[^/]+[/](?:${rules.unwatched})`);
     try {
-      shared = await watchTree({ dir: opts.homesRoot, unwatched: parts.join("|"), onChanges: onSharedChanges, onFailure: dropShared });
+      shared = await watchTree({
+        dir: opts.homesRoot,
+        unwatched: parts.join("|"),
+        onChanges: onSharedChanges,
+        onFailure: dropShared,
+      });
     } catch (err) {
       sharedFailed = true;
       log.info("cannot watch the homes root as one tree; watching each home directory on its own", { err });
@@ -159,7 +167,10 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     }
     if (stopped) return; // stop() closes it
     for (const home of covered) watched.set(home.user, { home, watch: undefined });
-    log.debug("watching home directories with one subscription on the homes root", { homes: covered.length, alone: homes.length - covered.length });
+    log.debug("watching home directories with one subscription on the homes root", {
+      homes: covered.length,
+      alone: homes.length - covered.length,
+    });
   };
 
   /** Tries to watch one home; false when the inotify limit stops this pass. */
@@ -220,7 +231,8 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       }
       rootMissing = false;
     } catch (err) {
-      if (!rootMissing) log.error(`cannot read the homes root ${opts.homesRoot}; ambient events wait until it is readable`, { err });
+      if (!rootMissing)
+        log.error(`cannot read the homes root ${opts.homesRoot}; ambient events wait until it is readable`, { err });
       rootMissing = true;
       if (shared) {
         // It watched the old directory: when the root is back, its homes are watched anew.
@@ -233,7 +245,8 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     const present = new Map(listing.homes.filter((h) => !excluded.has(h.user)).map((h) => [h.user, h]));
     for (const user of [...watched.keys()]) {
       const now = present.get(user);
-      if (!now || now.identity !== watched.get(user)!.home.identity || now.real !== watched.get(user)!.home.real) await unwatch(user);
+      if (!now || now.identity !== watched.get(user)!.home.identity || now.real !== watched.get(user)!.home.real)
+        await unwatch(user);
     }
     for (const user of [...retryAt.keys()]) {
       if (present.has(user)) continue;
@@ -241,9 +254,13 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       failures.delete(user);
     }
     const limited = Date.now() < limitUntil; // retries run on real time; `clock` is the coalescer's
-    if (limitReported && !limited) log.debug("retrying home directories left unwatched by the inotify limit", { unwatched: present.size - watched.size });
+    if (limitReported && !limited)
+      log.debug("retrying home directories left unwatched by the inotify limit", {
+        unwatched: present.size - watched.size,
+      });
     // The first scan (or the first after the root came back) tries one subscription for all.
-    if (!shared && !sharedFailed && watched.size === 0 && !limited) await tryShared([...present.values()], listing.skipped);
+    if (!shared && !sharedFailed && watched.size === 0 && !limited)
+      await tryShared([...present.values()], listing.skipped);
     if (stopped) return;
     if (!shared && !rootWatch) watchRoot(); // without the shared subscription, new homes are seen by a watch of the root
     const todo = [...present.values()].filter((home) => !watched.has(home.user));
@@ -257,11 +274,14 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       while (next < due.length && !hitLimit && !stopped) {
         const home = due[next++]!;
         if (watched.has(home.user)) continue;
-        if (!(await tryWatch(home, present.size, () => {
-          const n = (failures.get(home.user) ?? 0) + 1;
-          failures.set(home.user, n);
-          return n;
-        }))) hitLimit = true; // the limit: the rest wait for limitUntil
+        if (
+          !(await tryWatch(home, present.size, () => {
+            const n = (failures.get(home.user) ?? 0) + 1;
+            failures.set(home.user, n);
+            return n;
+          }))
+        )
+          hitLimit = true; // the limit: the rest wait for limitUntil
         else if (watched.has(home.user)) failures.delete(home.user);
       }
     };
@@ -297,7 +317,11 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
         rootWatch = undefined; // the rescan timer carries on alone
       });
     } catch (err) {
-      if (!rootWarned) log.warn("cannot watch the homes root for new homes; they are found by the periodic rescan instead", { root: opts.homesRoot, err });
+      if (!rootWarned)
+        log.warn("cannot watch the homes root for new homes; they are found by the periodic rescan instead", {
+          root: opts.homesRoot,
+          err,
+        });
       rootWarned = true;
     }
   };
@@ -311,8 +335,15 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       rules = compileRules(opts.config.rules);
       const coalescer = createCoalescer({ windowMs: opts.config.window, maxPerMinute: opts.config.max_per_minute });
       activity = createActivity({
-        node: opts.node, rules, coalescer, sink: opts.sink, audit: opts.audit, log, clock,
-        windowMs: opts.config.window, onSpoolChange: opts.onSpoolChange,
+        node: opts.node,
+        rules,
+        coalescer,
+        sink: opts.sink,
+        audit: opts.audit,
+        log,
+        clock,
+        windowMs: opts.config.window,
+        onSpoolChange: opts.onSpoolChange,
         // The library's watch died with the directory; a home made again under the same name
         // (even on the same inode number) needs a new one.
         onHomeGone: (home) => {
@@ -324,13 +355,17 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       await requestSync();
       if (stopped) return; // stop() came during the first scan
       if (!shared && !rootWatch && !rootMissing) watchRoot();
-      timers.push(setInterval(() => {
-        if (!shared && !rootWatch && !rootMissing) watchRoot();
-        void requestSync();
-      }, rescanMs).unref());
+      timers.push(
+        setInterval(() => {
+          if (!shared && !rootWatch && !rootMissing) watchRoot();
+          void requestSync();
+        }, rescanMs).unref(),
+      );
       timers.push(setInterval(() => activity.flushSummary(), 60_000).unref());
       log.info("watching home directories for ambient activity", {
-        root: opts.homesRoot, homes: watched.size, ms: Date.now() - began,
+        root: opts.homesRoot,
+        homes: watched.size,
+        ms: Date.now() - began,
       });
     },
     async stop() {

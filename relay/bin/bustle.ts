@@ -16,7 +16,17 @@ import { statusCommand } from "../cli/status.js";
 import { updateCommand } from "../cli/update.js";
 
 const program = feedCommand().enablePositionalOptions();
-for (const cmd of [updateCommand(), shoutCommand(), optoutCommand(), optinCommand(), statusCommand(), muteCommand(), unmuteCommand(), digestCommand()]) program.addCommand(cmd);
+for (const cmd of [
+  updateCommand(),
+  shoutCommand(),
+  optoutCommand(),
+  optinCommand(),
+  statusCommand(),
+  muteCommand(),
+  unmuteCommand(),
+  digestCommand(),
+])
+  program.addCommand(cmd);
 
 /** A usage error names the help to read; text that looks like an option goes after `--`. */
 const usageLine = (text: string, cmd: Command): string => {

@@ -8,12 +8,19 @@ import { loadNodeConfig, isEmbedded, type NodeOverrides } from "../config.js";
 import { silenceCommands } from "../silence-commands.js";
 import { withdrawCommand } from "../withdraw-command.js";
 
-const splitUrls = (v: string): string[] => v.split(",").map((s) => s.trim()).filter(Boolean);
+const splitUrls = (v: string): string[] =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const program = new Command("bustled")
   .enablePositionalOptions()
   .description("the bustle relay node: spools and home-directory activity → the NATS stream → bustle.log")
-  .option("-c, --config <file>", `node.yaml (default $BUSTLE_CONFIG, else ${SYSTEM_NODE_CONFIG} when it exists, else the embedded single-node default)`)
+  .option(
+    "-c, --config <file>",
+    `node.yaml (default $BUSTLE_CONFIG, else ${SYSTEM_NODE_CONFIG} when it exists, else the embedded single-node default)`,
+  )
   .option("--homes <dir>", "homes root (overrides homes.root)")
   .option("--log <file>", "bustle.log path (overrides log.path)")
   .option("--state <dir>", "state dir (overrides state.dir)")
@@ -26,19 +33,24 @@ const program = new Command("bustled")
     const log = createLogger({ component: "bustled", fields: { node: config.node.id } });
     const { createRelay } = await import("../daemon.js");
     const relay = createRelay(config, { log, configFile });
-    await runDaemon({
-      start: async () => {
-        await relay.start();
-        process.stderr.write(
-          `bustled: node ${config.node.id} — log ${config.log.path}, state ${config.state.dir}, ` +
-          (isEmbedded(config) ? `embedded nats-server on 127.0.0.1:${config.nats.port}\n` : `NATS ${config.nats.servers!.join(", ")}\n`),
-        );
+    await runDaemon(
+      {
+        start: async () => {
+          await relay.start();
+          process.stderr.write(
+            `bustled: node ${config.node.id} — log ${config.log.path}, state ${config.state.dir}, ` +
+              (isEmbedded(config)
+                ? `embedded nats-server on 127.0.0.1:${config.nats.port}\n`
+                : `NATS ${config.nats.servers!.join(", ")}\n`),
+          );
+        },
+        stop: () => relay.stop(),
+        // logrotate (and `systemctl reload`): continue in fresh log files.
+        reload: () => relay.reopenLogs(),
+        failed: relay.failed,
       },
-      stop: () => relay.stop(),
-      // logrotate (and `systemctl reload`): continue in fresh log files.
-      reload: () => relay.reopenLogs(),
-      failed: relay.failed,
-    }, log);
+      log,
+    );
   });
 
 program
@@ -47,7 +59,9 @@ program
   .requiredOption("-c, --config <file>", "node.yaml to check")
   .action((opts: { config: string }) => {
     const config = loadNodeConfig(opts.config);
-    process.stdout.write(`${opts.config}: ok (node ${config.node.id}${isEmbedded(config) ? ", embedded nats-server" : `, NATS ${config.nats.servers!.join(", ")}`})\n`);
+    process.stdout.write(
+      `${opts.config}: ok (node ${config.node.id}${isEmbedded(config) ? ", embedded nats-server" : `, NATS ${config.nats.servers!.join(", ")}`})\n`,
+    );
   });
 
 for (const cmd of [...silenceCommands(), withdrawCommand()]) program.addCommand(cmd);

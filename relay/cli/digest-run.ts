@@ -36,15 +36,19 @@ export async function runDigest(opts: DigestOptions): Promise<void> {
   if (opts.on || opts.off) return loginSwitch(opts.on === true);
   const now = Date.now();
   const mark = opts.since === undefined ? lastLook() : undefined;
-  const from = opts.since !== undefined ? now - opts.since : mark ?? now - FIRST_LOOK_MS;
-  const span = mark !== undefined ? `since you last looked ${humanSpan(now - mark)} ago` : `in the last ${humanSpan(now - from).replace(/^1 (\w+)$/, "$1")}`;
+  const from = opts.since !== undefined ? now - opts.since : (mark ?? now - FIRST_LOOK_MS);
+  const span =
+    mark !== undefined
+      ? `since you last looked ${humanSpan(now - mark)} ago`
+      : `in the last ${humanSpan(now - from).replace(/^1 (\w+)$/, "$1")}`;
 
   const path = await resolveLogPath(opts);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new CliError(`no bustle.log at ${path} yet — is bustled running?`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw new CliError(`no bustle.log at ${path} yet — is bustled running?`);
     throw fsError("read", path, err);
   }
   const indexFd = openIndexFd(path);

@@ -23,7 +23,13 @@ export interface DigestSummary {
 }
 
 /** Summarises the lines of `fd` (size `size`) stamped at or after `since` (ISO); `indexFd` may be undefined. */
-export function summarise(fd: number, size: number, since: string, indexFd: number | undefined, keep?: FeedFilter): DigestSummary {
+export function summarise(
+  fd: number,
+  size: number,
+  since: string,
+  indexFd: number | undefined,
+  keep?: FeedFilter,
+): DigestSummary {
   const s: DigestSummary = { events: 0, kinds: new Map(), users: new Map(), nodes: new Set(), shouts: [] };
   const index = indexFd !== undefined ? new BackwardIndexCursor(indexFd) : undefined;
   eachLineBackwards(fd, size, (line, offset) => {
@@ -44,7 +50,8 @@ export function summarise(fd: number, size: number, since: string, indexFd: numb
     s.kinds.set(kind, (s.kinds.get(kind) ?? 0) + 1);
     s.nodes.add(node);
     const user = meta ? meta.actor : /^~([A-Za-z0-9_.-]{1,64})[ ']/.exec(body)?.[1];
-    if (user && (!meta || meta.source === "spool" || meta.source === "fs")) s.users.set(user, (s.users.get(user) ?? 0) + 1);
+    if (user && (!meta || meta.source === "spool" || meta.source === "fs"))
+      s.users.set(user, (s.users.get(user) ?? 0) + 1);
     if (kind === "shout" && s.shouts.length < SHOWN_SHOUTS) s.shouts.unshift({ ts, node, text: body });
     return true;
   });

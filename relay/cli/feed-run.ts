@@ -16,12 +16,18 @@ const missing = (path: string) => `no bustle.log at ${path} yet — is bustled r
 
 function noticeText(kind: FollowNotice, path: string, detail?: string): string {
   switch (kind) {
-    case "missing": return `${missing(path)} (waiting for it)`;
-    case "removed": return `${path} was removed (rotated?); waiting for the new one`;
-    case "appeared": return `${path} is here now; following it`;
-    case "truncated": return `${path} was truncated; reading it from the start`;
-    case "replaced": return `${path} was replaced (rotated?); following the new file`;
-    case "unreadable": return `cannot read ${path}: ${detail ?? "unknown error"} (still trying)`;
+    case "missing":
+      return `${missing(path)} (waiting for it)`;
+    case "removed":
+      return `${path} was removed (rotated?); waiting for the new one`;
+    case "appeared":
+      return `${path} is here now; following it`;
+    case "truncated":
+      return `${path} was truncated; reading it from the start`;
+    case "replaced":
+      return `${path} was replaced (rotated?); following the new file`;
+    case "unreadable":
+      return `cannot read ${path}: ${detail ?? "unknown error"} (still trying)`;
   }
 }
 
@@ -51,16 +57,26 @@ function openLog(path: string): number | undefined {
   return fd;
 }
 
-function makeFollower(path: string, renderer: Renderer, indexed: IndexedFilter | undefined, fd: number | undefined, offset: number): LogFollower {
-  return new LogFollower(path, {
-    line: (line, at) => {
-      if (!indexed || indexed.live(line, at)) renderer.line(line);
+function makeFollower(
+  path: string,
+  renderer: Renderer,
+  indexed: IndexedFilter | undefined,
+  fd: number | undefined,
+  offset: number,
+): LogFollower {
+  return new LogFollower(
+    path,
+    {
+      line: (line, at) => {
+        if (!indexed || indexed.live(line, at)) renderer.line(line);
+      },
+      notice: (kind, detail) => {
+        if (kind !== "unreadable" && kind !== "missing") indexed?.reset();
+        renderer.notice(noticeText(kind, path, detail));
+      },
     },
-    notice: (kind, detail) => {
-      if (kind !== "unreadable" && kind !== "missing") indexed?.reset();
-      renderer.notice(noticeText(kind, path, detail));
-    },
-  }, { fd, offset });
+    { fd, offset },
+  );
 }
 
 const HANGUP_CHECK_MS = 1_000;
@@ -72,9 +88,10 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
   const indexed = filter ? new IndexedFilter(path, filter) : undefined;
   const tty = process.stdout.isTTY === true;
   const noColor = (process.env.NO_COLOR ?? "") !== "";
-  const renderer: Renderer = tty && !opts.plain && !noColor
-    ? liveRenderer(process.stdout, process.stderr, { follow: opts.follow })
-    : plainRenderer(process.stdout, process.stderr, tty);
+  const renderer: Renderer =
+    tty && !opts.plain && !noColor
+      ? liveRenderer(process.stdout, process.stderr, { follow: opts.follow })
+      : plainRenderer(process.stdout, process.stderr, tty);
 
   const fd = openLog(path);
   if (fd === undefined && !opts.follow) throw new CliError(missing(path));
@@ -125,9 +142,11 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
     process.stderr.on("error", gone);
     // A hung-up terminal without a SIGHUP for us (we are not in its session, or something ate
     // the signal) and nothing to write for hours: a hung-up tty stops being a tty, so look.
-    const hangup = tty ? setInterval(() => {
-      if (!isatty(1)) end();
-    }, HANGUP_CHECK_MS) : undefined;
+    const hangup = tty
+      ? setInterval(() => {
+          if (!isatty(1)) end();
+        }, HANGUP_CHECK_MS)
+      : undefined;
     process.on("exit", () => renderer.close());
     following.start();
   });

@@ -3,7 +3,17 @@
  * the fallback (inotify limits, network file systems), and reopening when the log is truncated,
  * replaced (rotation) or appears for the first time. Only complete lines are handed on.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, watch, type FSWatcher, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  statSync,
+  watch,
+  type FSWatcher,
+  type Stats,
+} from "node:fs";
 import { basename, dirname } from "node:path";
 import { RecentLines } from "./recent-lines.js";
 import { MAX_LINE_BYTES } from "./tail.js";
@@ -46,7 +56,12 @@ export class LogFollower {
   private readonly buf: Buffer;
   private readonly pollMs: number;
 
-  constructor(private readonly path: string, private readonly on: FollowHandlers, start: FollowStart = {}, opts: FollowOptions = {}) {
+  constructor(
+    private readonly path: string,
+    private readonly on: FollowHandlers,
+    start: FollowStart = {},
+    opts: FollowOptions = {},
+  ) {
     this.fd = start.fd;
     this.offset = start.offset ?? 0;
     this.pollMs = opts.pollMs ?? 500;
@@ -192,7 +207,11 @@ export class LogFollower {
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
       const piece = chunk.subarray(start, nl);
       const tooLong = this.partialBytes + piece.length > MAX_LINE_BYTES;
-      const line = tooLong ? undefined : this.partial.length ? Buffer.concat([...this.partial, piece]) : Buffer.from(piece);
+      const line = tooLong
+        ? undefined
+        : this.partial.length
+          ? Buffer.concat([...this.partial, piece])
+          : Buffer.from(piece);
       this.partial = [];
       this.partialBytes = 0;
       start = nl + 1;

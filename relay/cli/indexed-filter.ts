@@ -13,7 +13,10 @@ export class IndexedFilter {
   private forward: ForwardIndexCursor | undefined;
   private backFd: number | undefined;
 
-  constructor(private readonly logPath: string, private readonly filter: { keep: FeedFilter; indexed: boolean }) {}
+  constructor(
+    private readonly logPath: string,
+    private readonly filter: { keep: FeedFilter; indexed: boolean },
+  ) {}
 
   /** A filter for the backlog (lines asked newest first). */
   backlog(): LineFilter {

@@ -58,7 +58,10 @@ function ago(ms: number): string {
 }
 
 /** The styled pieces of one line: prefix (time, node) and body (text), and the line's mood. */
-export function styleLine(line: Buffer, color: (node: string) => string): { prefix: Segment[]; body: Segment[]; mood: Mood } {
+export function styleLine(
+  line: Buffer,
+  color: (node: string) => string,
+): { prefix: Segment[]; body: Segment[]; mood: Mood } {
   const safe = terminalSafe(line);
   const parts = splitLine(safe);
   if (!parts) return { prefix: [], body: [{ style: "", text: safe }], mood: "update" };
@@ -76,7 +79,8 @@ export function styleLine(line: Buffer, color: (node: string) => string): { pref
   for (const piece of text.split(/(~[A-Za-z0-9_.-]+|'[^']*'$)/)) {
     if (!piece) continue;
     if (piece.startsWith("~")) body.push({ style: base + BOLD + nodeStyle, text: piece });
-    else if (piece.startsWith("'") && piece.length > 1) body.push({ style: mood === "shout" ? BOLD + nodeStyle : BOLD, text: piece });
+    else if (piece.startsWith("'") && piece.length > 1)
+      body.push({ style: mood === "shout" ? BOLD + nodeStyle : BOLD, text: piece });
     else body.push({ style: mood === "shout" ? BOLD : base, text: piece });
   }
   return {
@@ -169,7 +173,9 @@ export function liveRenderer(out: LiveTerminal, err: Output, opts: LiveOptions =
     const { prefix, body, mood } = styleLine(line, color);
     out.write(paint(prefix));
     const frames = typingFrames(body, mood);
-    const pause = ARRIVALS[mood].byWord ? Math.max(FRAME_MS, Math.round(ARRIVALS[mood].maxMs / Math.max(1, frames.length))) : FRAME_MS;
+    const pause = ARRIVALS[mood].byWord
+      ? Math.max(FRAME_MS, Math.round(ARRIVALS[mood].maxMs / Math.max(1, frames.length)))
+      : FRAME_MS;
     const cell = (c: { style: string; ch: string }) => (c.style ? c.style + c.ch + RESET : c.ch);
     for (let i = 0; i < frames.length && !closed; i++) {
       // Catch up at once when more lines are waiting: alive, but never behind.

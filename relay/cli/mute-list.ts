@@ -19,20 +19,27 @@ export function normaliseMuteName(raw: string): string {
   const name = raw.trim();
   if (name.startsWith("@")) {
     const node = name.slice(1).toLowerCase();
-    if (!isNodeId(node)) throw new CliError(`cannot mute ${JSON.stringify(raw)}: a tilde is @ and its node id (like @town)`);
+    if (!isNodeId(node))
+      throw new CliError(`cannot mute ${JSON.stringify(raw)}: a tilde is @ and its node id (like @town)`);
     return `@${node}`;
   }
   if (name.startsWith("~")) {
     if (!USER_RE.test(name.slice(1))) throw new CliError(`cannot mute ${JSON.stringify(raw)}: not a user name`);
     return name;
   }
-  if (!USER_RE.test(name)) throw new CliError(`cannot mute ${JSON.stringify(raw)}: give a user (alice or ~alice), a tilde (@club) or a bot (irc-town)`);
+  if (!USER_RE.test(name))
+    throw new CliError(
+      `cannot mute ${JSON.stringify(raw)}: give a user (alice or ~alice), a tilde (@club) or a bot (irc-town)`,
+    );
   return name;
 }
 
 export function loadMuteList(): string[] {
   const text = readUserFile(configPath(MUTE_FILE)) ?? "";
-  return text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
 }
 
 export function saveMuteList(names: readonly string[]): void {
@@ -50,7 +57,9 @@ function textOf(line: string): string {
 export const needsIndex = (names: readonly string[]): boolean => names.some((n) => !n.startsWith("@"));
 
 /** A predicate: true when the line (with its index record, if any) is muted. */
-export function muteMatcher(names: readonly string[]): (line: string, node: string | undefined, meta: IndexEntry | undefined) => boolean {
+export function muteMatcher(
+  names: readonly string[],
+): (line: string, node: string | undefined, meta: IndexEntry | undefined) => boolean {
   const nodes = new Set<string>();
   const users = new Set<string>();
   const either = new Set<string>();

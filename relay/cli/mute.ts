@@ -6,7 +6,8 @@
 import { Command } from "commander";
 import { loadMuteList, normaliseMuteName, saveMuteList } from "./mute-list.js";
 
-const describe = (n: string): string => (n.startsWith("@") ? `the tilde ${n}` : n.startsWith("~") ? `the user ${n}` : `${n} (a user or a bot)`);
+const describe = (n: string): string =>
+  n.startsWith("@") ? `the tilde ${n}` : n.startsWith("~") ? `the user ${n}` : `${n} (a user or a bot)`;
 
 export function muteCommand(): Command {
   return new Command("mute")
@@ -15,13 +16,16 @@ export function muteCommand(): Command {
     .action((names: string[]) => {
       const list = loadMuteList();
       if (names.length === 0) {
-        process.stdout.write(list.length ? `muted: ${list.join(" ")}\n` : "nothing is muted (bustle mute NAME to hide someone)\n");
+        process.stdout.write(
+          list.length ? `muted: ${list.join(" ")}\n` : "nothing is muted (bustle mute NAME to hide someone)\n",
+        );
         return;
       }
       const asked = [...new Set(names.map(normaliseMuteName))];
       const added = asked.filter((n) => !list.includes(n));
       if (added.length) saveMuteList([...list, ...added]);
-      for (const n of asked) process.stdout.write(added.includes(n) ? `muted ${describe(n)}\n` : `${n} was already muted\n`);
+      for (const n of asked)
+        process.stdout.write(added.includes(n) ? `muted ${describe(n)}\n` : `${n} was already muted\n`);
     });
 }
 
@@ -34,6 +38,7 @@ export function unmuteCommand(): Command {
       const gone = new Set(names.map(normaliseMuteName));
       const kept = list.filter((n) => !gone.has(n));
       if (kept.length !== list.length) saveMuteList(kept);
-      for (const n of gone) process.stdout.write(list.includes(n) ? `unmuted ${n}\n` : `${n} was not muted (bustle mute lists who is)\n`);
+      for (const n of gone)
+        process.stdout.write(list.includes(n) ? `unmuted ${n}\n` : `${n} was not muted (bustle mute lists who is)\n`);
     });
 }

@@ -11,7 +11,9 @@ import type { NodeConfig } from "../config.js";
  * else the defaults of the node whose files are on this machine. Throws ConfigError (one line)
  * for a broken file, or naming every place it looked when there is no node.
  */
-export async function loadCliConfig(flag: string | undefined): Promise<{ file: string | undefined; config: NodeConfig }> {
+export async function loadCliConfig(
+  flag: string | undefined,
+): Promise<{ file: string | undefined; config: NodeConfig }> {
   const where = locateNode(flag);
   const { loadNodeConfig } = await import("../config.js");
   return where.file !== undefined

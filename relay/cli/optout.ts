@@ -30,7 +30,9 @@ export function optoutCommand(): Command {
         return;
       }
       try {
-        closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644));
+        closeSync(
+          openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644),
+        );
       } catch (err) {
         throw fsError("create", path, err);
       }

@@ -27,7 +27,8 @@ const NL = Buffer.from("\n");
 
 /** Lines as they are; `stripControls` when the output is a terminal. */
 export function plainRenderer(out: Output, err: Output, stripControls: boolean): Renderer {
-  const one = (line: Buffer) => (stripControls ? out.write(terminalSafe(line) + "\n") : out.write(Buffer.concat([line, NL])));
+  const one = (line: Buffer) =>
+    stripControls ? out.write(terminalSafe(line) + "\n") : out.write(Buffer.concat([line, NL]));
   return {
     backlog(lines) {
       if (lines.length === 0) return;

@@ -51,9 +51,13 @@ export function appendSpool(line: SpoolLine, home = homeDir()): string {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new CliError(`refusing to write ${path}: it is not a regular file (remove it and try again)`);
+    if (!st.isFile())
+      throw new CliError(`refusing to write ${path}: it is not a regular file (remove it and try again)`);
     const uid = process.getuid?.();
-    if (uid !== undefined && st.uid !== uid) throw new CliError(`refusing to write ${path}: it belongs to another user (uid ${st.uid}); the relay would ignore it`);
+    if (uid !== undefined && st.uid !== uid)
+      throw new CliError(
+        `refusing to write ${path}: it belongs to another user (uid ${st.uid}); the relay would ignore it`,
+      );
     // Private: the relay reads it with its capability (CAP_DAC_READ_SEARCH) or as root.
     if (st.mode & 0o077) fchmodSync(fd, st.mode & 0o700);
     let written: number;
@@ -62,7 +66,10 @@ export function appendSpool(line: SpoolLine, home = homeDir()): string {
     } catch (err) {
       throw fsError("write to", path, err);
     }
-    if (written !== data.length) throw new CliError(`short write to ${path} (${written} of ${data.length} bytes); the relay will skip the torn line`);
+    if (written !== data.length)
+      throw new CliError(
+        `short write to ${path} (${written} of ${data.length} bytes); the relay will skip the torn line`,
+      );
   } finally {
     closeSync(fd);
   }

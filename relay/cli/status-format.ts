@@ -26,7 +26,10 @@ export function formatHealth(h: Health, node: { id: string; name?: string | unde
   let out = `bustle status: node ${safe(node.id)}${node.name ? ` (${safe(node.name)})` : ""}\n`;
   const c = h.connection;
   const rtt = c.rttMs === undefined ? "" : `, rtt ${c.rttMs} ms`;
-  out += row("nats", `connected to ${safe(c.server)} (server ${safe(c.serverName)}, nats-server ${safe(c.version)}${rtt})${c.jetstream ? "" : " — JetStream is OFF"}`);
+  out += row(
+    "nats",
+    `connected to ${safe(c.server)} (server ${safe(c.serverName)}, nats-server ${safe(c.version)}${rtt})${c.jetstream ? "" : " — JetStream is OFF"}`,
+  );
   if (c.cluster) {
     // Federations made by `bustle-cluster init` do not advertise server addresses
     // (no_advertise); then the servers this node was configured with are what it can fail over to.
@@ -44,7 +47,10 @@ export function formatHealth(h: Health, node: { id: string; name?: string | unde
   } else {
     const span = s.messages ? `, seq ${s.firstSeq}..${s.lastSeq}` : "";
     const last = s.lastTs ? `, newest ${safe(s.lastTs)}` : "";
-    out += row("stream", `${s.name}: ${s.messages} event${s.messages === 1 ? "" : "s"} (${bytes(s.bytes)})${span}${last}`);
+    out += row(
+      "stream",
+      `${s.name}: ${s.messages} event${s.messages === 1 ? "" : "s"} (${bytes(s.bytes)})${span}${last}`,
+    );
     out += row("replicas", `${s.replicas} configured, leader ${safe(s.leader) || "none"}`);
     for (const p of s.peers) {
       const state = p.leader ? "leader" : p.offline ? "OFFLINE" : p.current ? "current" : "catching up";
@@ -57,7 +63,12 @@ export function formatHealth(h: Health, node: { id: string; name?: string | unde
   if (pos) {
     if (hasError(pos)) out += row("log", `${safe(node.logPath)}: ${safe(pos.error)}`);
     else {
-      const lag = pos.lag === undefined ? "stream head unknown" : pos.lag === 0 ? "up to date" : `${pos.lag} event${pos.lag === 1 ? "" : "s"} behind the stream`;
+      const lag =
+        pos.lag === undefined
+          ? "stream head unknown"
+          : pos.lag === 0
+            ? "up to date"
+            : `${pos.lag} event${pos.lag === 1 ? "" : "s"} behind the stream`;
       out += row("log", `${safe(node.logPath)} at seq ${pos.seq} (${bytes(pos.size)}): ${lag}`);
     }
   }
@@ -70,5 +81,8 @@ export function formatHealth(h: Health, node: { id: string; name?: string | unde
 export function formatDiskFault(f: DiskFaultRecord | undefined): string {
   if (!f) return row("disk", "ok");
   const more = f.more ? ` (and ${f.more} more path${f.more === 1 ? "" : "s"})` : "";
-  return row("disk", `FAULT since ${safe(f.since)}: cannot write ${safe(f.path)}${more}: ${safe(f.code)} — new events wait until it takes writes again`);
+  return row(
+    "disk",
+    `FAULT since ${safe(f.since)}: cannot write ${safe(f.path)}${more}: ${safe(f.code)} — new events wait until it takes writes again`,
+  );
 }

@@ -55,7 +55,9 @@ export async function runStatus(opts: StatusOptions): Promise<void> {
   } catch (err) {
     const cause = (err as Error).cause;
     const why = cause instanceof Error ? cause.message : (err as Error).message;
-    throw new CliError(`cannot reach NATS at ${servers.join(", ")} (${why}) — is nats-server or bustled running?`, { cause: err });
+    throw new CliError(`cannot reach NATS at ${servers.join(", ")} (${why}) — is nats-server or bustled running?`, {
+      cause: err,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -63,7 +65,11 @@ export async function runStatus(opts: StatusOptions): Promise<void> {
     const health = await gatherHealth(nc, { logPositionFile: logPositionPath(config.state.dir), logFile: logPath });
     const node = { id: config.node.id, name: config.node.name, logPath };
     const disk = readDiskFault(config.state.dir);
-    process.stdout.write(opts.json ? JSON.stringify({ node, ...health, diskFault: disk ?? null }, null, 2) + "\n" : formatHealth(health, node) + formatDiskFault(disk));
+    process.stdout.write(
+      opts.json
+        ? JSON.stringify({ node, ...health, diskFault: disk ?? null }, null, 2) + "\n"
+        : formatHealth(health, node) + formatDiskFault(disk),
+    );
   } finally {
     await closeBus(nc);
   }

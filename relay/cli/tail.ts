@@ -24,10 +24,15 @@ export interface TailResult {
  */
 export function readTail(fd: number, size: number, n: number, keep?: LineFilter, chunkSize = 64 * 1024): TailResult {
   const found: Buffer[] = []; // newest first
-  const { end } = eachLineBackwards(fd, size, (line, offset) => {
-    if (n === 0) return false;
-    if (!keep || keep(line, offset)) found.push(line);
-    return found.length < n;
-  }, chunkSize);
+  const { end } = eachLineBackwards(
+    fd,
+    size,
+    (line, offset) => {
+      if (n === 0) return false;
+      if (!keep || keep(line, offset)) found.push(line);
+      return found.length < n;
+    },
+    chunkSize,
+  );
   return { lines: found.reverse(), end };
 }

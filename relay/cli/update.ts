@@ -5,7 +5,7 @@ import { appendSpool, lengthWarning, textFromArgs } from "./spool-append.js";
 
 export function updateCommand(): Command {
   return new Command("update")
-    .description("post an update to the feed (\"~you <text>\"); works even while the relay is down")
+    .description('post an update to the feed ("~you <text>"); works even while the relay is down')
     .argument("<text...>", "what you are up to")
     .action((words: string[]) => {
       const text = textFromArgs(words);

@@ -37,13 +37,22 @@ export interface HomeWatchers {
  * something named `.bustle.spool` (or an unnamed change) happens in a home. Watch errors are
  * logged once per path and otherwise ignored: the rescan keeps things going.
  */
-export function createHomeWatchers(homesRoot: string, log: Logger, onHomes: () => void, onSpool: (user: string) => void): HomeWatchers {
+export function createHomeWatchers(
+  homesRoot: string,
+  log: Logger,
+  onHomes: () => void,
+  onSpool: (user: string) => void,
+): HomeWatchers {
   let root: FSWatcher | undefined;
   const homes = new Map<string, FSWatcher>();
   const warned = new Set<string>();
   let closed = false;
 
-  const tryWatch = (path: string, listener: (event: string, name: string | Buffer | null) => void, onGone: () => void): FSWatcher | undefined => {
+  const tryWatch = (
+    path: string,
+    listener: (event: string, name: string | Buffer | null) => void,
+    onGone: () => void,
+  ): FSWatcher | undefined => {
     try {
       const w = watch(path, { persistent: false }, listener);
       w.on("error", () => {
@@ -65,7 +74,11 @@ export function createHomeWatchers(homesRoot: string, log: Logger, onHomes: () =
   return {
     sync(users) {
       if (closed) return;
-      root ??= tryWatch(homesRoot, () => onHomes(), () => (root = undefined));
+      root ??= tryWatch(
+        homesRoot,
+        () => onHomes(),
+        () => (root = undefined),
+      );
       const want = new Set(users);
       for (const [user, w] of homes) {
         if (!want.has(user)) {
@@ -75,9 +88,13 @@ export function createHomeWatchers(homesRoot: string, log: Logger, onHomes: () =
       }
       for (const user of want) {
         if (homes.has(user)) continue;
-        const w = tryWatch(join(homesRoot, user), (_event, name) => {
-          if (name === null || name.toString() === SPOOL_NAME) onSpool(user);
-        }, () => homes.delete(user));
+        const w = tryWatch(
+          join(homesRoot, user),
+          (_event, name) => {
+            if (name === null || name.toString() === SPOOL_NAME) onSpool(user);
+          },
+          () => homes.delete(user),
+        );
         if (w) homes.set(user, w);
       }
     },

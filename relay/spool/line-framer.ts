@@ -24,7 +24,11 @@ export class LineFramer {
   private skipping = false;
 
   /** `skipping`: the bytes at `offset` belong to a line already known to be too long. */
-  constructor(private readonly maxLineBytes: number, offset: number, skipping = false) {
+  constructor(
+    private readonly maxLineBytes: number,
+    offset: number,
+    skipping = false,
+  ) {
     this.lineStart = offset;
     this.scanPos = offset;
     this.skipping = skipping;
@@ -66,7 +70,9 @@ export class LineFramer {
       if (this.skipping || pieceLen > this.maxLineBytes) {
         out.push({ kind: "too-long", start: this.lineStart, end });
       } else {
-        const bytes = this.carry.length ? Buffer.concat([this.carry, chunk.subarray(from, nl)]) : Buffer.from(chunk.subarray(from, nl));
+        const bytes = this.carry.length
+          ? Buffer.concat([this.carry, chunk.subarray(from, nl)])
+          : Buffer.from(chunk.subarray(from, nl));
         out.push({ kind: "line", start: this.lineStart, end, bytes });
       }
       this.carry = Buffer.alloc(0);

@@ -54,7 +54,12 @@ export function loadOffsets(stateDir: string): LoadedOffsets {
   return { kind: "corrupt", movedTo, error: main.error };
 }
 
-function readPositions(path: string): { kind: "missing" } | { kind: "loaded"; positions: Map<string, SpoolPosition> } | { kind: "corrupt"; error: string } {
+function readPositions(
+  path: string,
+):
+  | { kind: "missing" }
+  | { kind: "loaded"; positions: Map<string, SpoolPosition> }
+  | { kind: "corrupt"; error: string } {
   let raw: string;
   try {
     raw = readFileSync(path, "utf8");
@@ -65,11 +70,13 @@ function readPositions(path: string): { kind: "missing" } | { kind: "loaded"; po
   try {
     if (raw.trim() === "") throw new Error("the file is empty");
     const parsed = JSON.parse(raw) as { v?: unknown; spools?: Record<string, unknown> };
-    if (parsed.v !== 1 || typeof parsed.spools !== "object" || parsed.spools === null) throw new Error("not a version 1 offsets file");
+    if (parsed.v !== 1 || typeof parsed.spools !== "object" || parsed.spools === null)
+      throw new Error("not a version 1 offsets file");
     const positions = new Map<string, SpoolPosition>();
     for (const [user, value] of Object.entries(parsed.spools)) {
       const p = value as Record<string, unknown>;
-      if (!isCount(p.dev) || !isCount(p.ino) || !isCount(p.generation) || !isCount(p.offset)) throw new Error(`bad entry for ${JSON.stringify(user)}`);
+      if (!isCount(p.dev) || !isCount(p.ino) || !isCount(p.generation) || !isCount(p.offset))
+        throw new Error(`bad entry for ${JSON.stringify(user)}`);
       const tail = typeof p.tail === "string" ? p.tail : "";
       positions.set(user, { dev: p.dev, ino: p.ino, tail, generation: p.generation, offset: p.offset });
     }
@@ -106,14 +113,18 @@ export class OffsetsWriter {
       // After a write, the next one waits a little: under a steady stream of lines the offsets
       // file would otherwise be rewritten (and fsynced) back to back. A lagging file only means
       // a few lines are read again, with the same ids, after a crash.
-      this.running = this.write().then(() => new Promise((r) => setTimeout(r, MIN_INTERVAL_MS))).finally(() => (this.running = undefined)) as Promise<void>;
+      this.running = this.write()
+        .then(() => new Promise((r) => setTimeout(r, MIN_INTERVAL_MS)))
+        .finally(() => (this.running = undefined)) as Promise<void>;
       return this.running;
     }
     // One write is running with an older snapshot: queue exactly one more after it.
-    this.queued = this.running.catch(() => {}).then(() => {
-      this.queued = undefined;
-      return this.save();
-    });
+    this.queued = this.running
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        return this.save();
+      });
     return this.queued;
   }
 

@@ -33,7 +33,8 @@ export function decodeUtf8(bytes: Uint8Array): { text: string; invalid: boolean 
 /** Parses one line's bytes (without its `\n`). Never throws. */
 export function parseSpoolLine(bytes: Uint8Array): ParseResult {
   const { text: line, invalid } = decodeUtf8(bytes);
-  if (!/^\s*\{/.test(line)) return { ok: true, request: { kind: "update", text: line, anon: false, invalidUtf8: invalid } };
+  if (!/^\s*\{/.test(line))
+    return { ok: true, request: { kind: "update", text: line, anon: false, invalidUtf8: invalid } };
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -45,8 +46,10 @@ export function parseSpoolLine(bytes: Uint8Array): ParseResult {
   }
   const o = value as Record<string, unknown>;
   const kind = o.kind ?? "update";
-  if (kind !== "update" && kind !== "shout") return { ok: false, reason: "malformed", detail: "kind must be \"update\" or \"shout\"" };
+  if (kind !== "update" && kind !== "shout")
+    return { ok: false, reason: "malformed", detail: 'kind must be "update" or "shout"' };
   if (typeof o.text !== "string") return { ok: false, reason: "malformed", detail: "text must be a string" };
-  if (o.anon !== undefined && typeof o.anon !== "boolean") return { ok: false, reason: "malformed", detail: "anon must be true or false" };
+  if (o.anon !== undefined && typeof o.anon !== "boolean")
+    return { ok: false, reason: "malformed", detail: "anon must be true or false" };
   return { ok: true, request: { kind, text: o.text, anon: kind === "shout" && o.anon === true, invalidUtf8: invalid } };
 }

@@ -20,7 +20,10 @@ interface Bucket {
 export class UserRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly rate: RateSettings, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly rate: RateSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Takes one token for `user`; false when the user is over their rate. */
   take(user: string): boolean {
@@ -53,7 +56,10 @@ export const DROP_WINDOW_MS = 60_000;
 export class DropSummary {
   private readonly windows = new Map<string, DropWindow>();
 
-  constructor(private readonly audit: Audit, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly audit: Audit,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   dropped(user: string, origin: string, offset: number): void {
     const t = this.now();
@@ -89,11 +95,15 @@ export class DropSummary {
 
   private flushOne(user: string, w: DropWindow): void {
     if (w.pending === 0) return;
-    this.audit.rejected("rate-limited", { origin: `${w.origin}@${w.firstOffset ?? 0}`, actor: user }, {
-      dropped: w.pending,
-      since: new Date(w.since).toISOString(),
-      summary: true,
-    });
+    this.audit.rejected(
+      "rate-limited",
+      { origin: `${w.origin}@${w.firstOffset ?? 0}`, actor: user },
+      {
+        dropped: w.pending,
+        since: new Date(w.since).toISOString(),
+        summary: true,
+      },
+    );
     w.pending = 0;
   }
 }

@@ -64,7 +64,9 @@ export async function openSpool(home: string): Promise<OpenResult> {
   try {
     homeStat = await lstat(home);
   } catch (err) {
-    return code(err) === "ENOENT" ? { kind: "absent" } : { kind: "refused", reason: "spool-unreadable", detail: `cannot stat home: ${code(err)}` };
+    return code(err) === "ENOENT"
+      ? { kind: "absent" }
+      : { kind: "refused", reason: "spool-unreadable", detail: `cannot stat home: ${code(err)}` };
   }
   const path = join(home, SPOOL_NAME);
   if (!homeStat.isDirectory()) {
@@ -79,7 +81,9 @@ export async function openSpool(home: string): Promise<OpenResult> {
   try {
     pre = await lstat(path);
   } catch (err) {
-    return code(err) === "ENOENT" ? { kind: "absent" } : { kind: "refused", reason: "spool-unreadable", detail: `cannot stat spool: ${code(err)}` };
+    return code(err) === "ENOENT"
+      ? { kind: "absent" }
+      : { kind: "refused", reason: "spool-unreadable", detail: `cannot stat spool: ${code(err)}` };
   }
   const refuseType = (s: Stats): OpenResult =>
     s.isSymbolicLink()
@@ -103,12 +107,20 @@ export async function openSpool(home: string): Promise<OpenResult> {
     }
     if (stat.uid !== homeStat.uid) {
       await fh.close();
-      return { kind: "refused", reason: "spool-owner-mismatch", detail: `spool is owned by uid ${stat.uid}, home by uid ${homeStat.uid}` };
+      return {
+        kind: "refused",
+        reason: "spool-owner-mismatch",
+        detail: `spool is owned by uid ${stat.uid}, home by uid ${homeStat.uid}`,
+      };
     }
     if (stat.mode & 0o002) {
       // Anyone could write lines in this user's name.
       await fh.close();
-      return { kind: "refused", reason: "spool-world-writable", detail: "spool is writable by everyone (chmod o-w ~/.bustle.spool)" };
+      return {
+        kind: "refused",
+        reason: "spool-world-writable",
+        detail: "spool is writable by everyone (chmod o-w ~/.bustle.spool)",
+      };
     }
     return { kind: "open", fh, stat, homeUid: homeStat.uid };
   } catch (err) {
@@ -127,7 +139,10 @@ export type RecheckResult = { kind: "same"; stat: Stats } | { kind: "changed" };
  * Anything else, errors included, is `changed`: close the handle and `openSpool` again, which
  * says why. Never throws.
  */
-export async function recheckSpool(home: string, held: { dev: number; ino: number; homeUid: number }): Promise<RecheckResult> {
+export async function recheckSpool(
+  home: string,
+  held: { dev: number; ino: number; homeUid: number },
+): Promise<RecheckResult> {
   try {
     // Both at once (one thread-pool round trip of latency, not two); judged together below.
     const [homeStat, stat] = await Promise.all([lstat(home), lstat(join(home, SPOOL_NAME))]);

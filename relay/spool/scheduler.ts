@@ -19,7 +19,10 @@ export class SpoolScheduler {
   private active = 0;
   private readonly queue: Array<() => void> = [];
 
-  constructor(private readonly check: Check, private readonly concurrency = 8) {}
+  constructor(
+    private readonly check: Check,
+    private readonly concurrency = 8,
+  ) {}
 
   /** Checks `user`'s spool soon; resolves once a check that began after this call has finished. */
   schedule(user: string, fromEnd: boolean): Promise<void> {
@@ -34,7 +37,9 @@ export class SpoolScheduler {
 
   /** Resolves when no check is running or waiting. */
   async idle(): Promise<void> {
-    await Promise.all([...this.slots.values()].filter((s) => s.running).map((s) => new Promise<void>((r) => s.waiters.push(r))));
+    await Promise.all(
+      [...this.slots.values()].filter((s) => s.running).map((s) => new Promise<void>((r) => s.waiters.push(r))),
+    );
   }
 
   private async run(user: string, slot: Slot): Promise<void> {

@@ -67,7 +67,12 @@ const SUMMARY_FLUSH_MS = 10_000;
 export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const log = opts.log;
   const positions = new Map<string, SpoolPosition>();
-  const writer = new OffsetsWriter(opts.stateDir, () => positions, () => opts.sink.flushed?.() ?? Promise.resolve(), opts.faults);
+  const writer = new OffsetsWriter(
+    opts.stateDir,
+    () => positions,
+    () => opts.sink.flushed?.() ?? Promise.resolve(),
+    opts.faults,
+  );
   const refused = new Map<string, Set<string>>();
   const spools = new Map<string, UserSpool>();
   /** Spools holding an open handle, least recently used first. */
@@ -141,17 +146,25 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       // with the same ids shortly.
       log.error("spool check failed; will retry", { user, err });
       if (!stopped && !retries.has(user)) {
-        retries.set(user, setTimeout(() => {
-          retries.delete(user);
-          void scheduler.schedule(user, false);
-        }, RETRY_MS).unref());
+        retries.set(
+          user,
+          setTimeout(() => {
+            retries.delete(user);
+            void scheduler.schedule(user, false);
+          }, RETRY_MS).unref(),
+        );
       }
     }
   });
 
-  const watchers = createHomeWatchers(opts.homesRoot, log, () => requestScan(), (user) => {
-    if (ready) void scheduler.schedule(user, false);
-  });
+  const watchers = createHomeWatchers(
+    opts.homesRoot,
+    log,
+    () => requestScan(),
+    (user) => {
+      if (ready) void scheduler.schedule(user, false);
+    },
+  );
 
   // Rescans are coalesced: a burst of new homes (or a slow scan) costs one more scan, not many.
   let scanning: Promise<void> | undefined;
@@ -177,7 +190,8 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
     if (stopped) return;
     const listed = await listHomes(opts.homesRoot);
     if (!listed.ok) {
-      if (!rootMissing) log.warn("cannot list the homes root; retrying on each rescan", { path: opts.homesRoot, code: listed.code });
+      if (!rootMissing)
+        log.warn("cannot list the homes root; retrying on each rescan", { path: opts.homesRoot, code: listed.code });
       rootMissing = true;
       return;
     }
@@ -194,7 +208,10 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
 
   async function refuseBadName(name: string): Promise<void> {
     const path = join(opts.homesRoot, name, SPOOL_NAME);
-    const there = await lstat(path).then(() => true, () => false);
+    const there = await lstat(path).then(
+      () => true,
+      () => false,
+    );
     if (there) ctx.refuse(name, path, "bad-user-name", "the home directory's name is not a plain user name");
   }
 
@@ -202,12 +219,21 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
     async start() {
       const loaded = loadOffsets(opts.stateDir);
       if (loaded.kind === "corrupt") {
-        log.error("spool offsets file was corrupt; moved aside, starting as on a first start", { movedTo: loaded.movedTo, error: loaded.error });
+        log.error("spool offsets file was corrupt; moved aside, starting as on a first start", {
+          movedTo: loaded.movedTo,
+          error: loaded.error,
+        });
         opts.audit.note("spool-offsets-corrupt", { moved_to: loaded.movedTo, error: loaded.error });
       }
       if (loaded.kind === "loaded" && loaded.recovered) {
-        log.error("spool offsets file was damaged; moved aside, resuming from its previous version (a few lines may be read again, with the same ids)", { movedTo: loaded.recovered.movedTo, error: loaded.recovered.error });
-        opts.audit.note("spool-offsets-recovered", { moved_to: loaded.recovered.movedTo, error: loaded.recovered.error });
+        log.error(
+          "spool offsets file was damaged; moved aside, resuming from its previous version (a few lines may be read again, with the same ids)",
+          { movedTo: loaded.recovered.movedTo, error: loaded.recovered.error },
+        );
+        opts.audit.note("spool-offsets-recovered", {
+          moved_to: loaded.recovered.movedTo,
+          error: loaded.recovered.error,
+        });
       }
       if (loaded.kind === "loaded") for (const [u, p] of loaded.positions) positions.set(u, p);
       const firstStart = loaded.kind !== "loaded";

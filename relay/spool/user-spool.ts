@@ -84,7 +84,10 @@ export class UserSpool {
   /** True while a check runs (an open handle is then never closed by someone else). */
   busy = false;
 
-  constructor(private readonly ctx: SpoolContext, readonly user: string) {
+  constructor(
+    private readonly ctx: SpoolContext,
+    readonly user: string,
+  ) {
     this.path = join(ctx.homesRoot, user, SPOOL_NAME);
   }
 
@@ -184,8 +187,10 @@ export class UserSpool {
       const start = Math.max(0, known.offset - TAIL_BYTES);
       const ahead = await readSpan(fh, start, Math.min(size, start + CHUNK_BYTES));
       // Shorter than the offset by now: truncated since the size was taken.
-      if (ahead.bytes.length < known.offset - start) restart("spool-truncated", { size: start + ahead.bytes.length, offset: known.offset });
-      else if (hashOf(ahead.bytes.subarray(0, known.offset - start)) !== known.tail) restart("spool-rewritten", { offset: known.offset });
+      if (ahead.bytes.length < known.offset - start)
+        restart("spool-truncated", { size: start + ahead.bytes.length, offset: known.offset });
+      else if (hashOf(ahead.bytes.subarray(0, known.offset - start)) !== known.tail)
+        restart("spool-rewritten", { offset: known.offset });
       else this.ahead = ahead;
     }
     if (!next) return known!;
@@ -217,8 +222,17 @@ export class UserSpool {
       const lines = framer.push(chunk, at);
       if (framer.skipped > RUNAWAY_LINE_BYTES) {
         ({ size } = await fh.stat());
-        if (!known) this.ctx.audit.rejected("line-runaway", { origin: `${this.path}#${pos.generation}@${framer.committed}`, actor: this.user }, { skipped_to: size - RUNAWAY_TAIL_BYTES });
-        if (!known) this.ctx.log.warn("spool line runs away; skipping to the end of the file", { user: this.user, bytes: size - framer.committed });
+        if (!known)
+          this.ctx.audit.rejected(
+            "line-runaway",
+            { origin: `${this.path}#${pos.generation}@${framer.committed}`, actor: this.user },
+            { skipped_to: size - RUNAWAY_TAIL_BYTES },
+          );
+        if (!known)
+          this.ctx.log.warn("spool line runs away; skipping to the end of the file", {
+            user: this.user,
+            bytes: size - framer.committed,
+          });
         framer.skipAhead(size - RUNAWAY_TAIL_BYTES);
       }
       const events: BustleEvent[] = [];
@@ -245,7 +259,8 @@ export class UserSpool {
   /** The tail hash at `offset`, from bytes in hand when they cover it. */
   private tailAt(fh: FileHandle, span: Span, offset: number): Promise<string> | string {
     const start = Math.max(0, offset - TAIL_BYTES);
-    if (start >= span.start && offset <= span.start + span.bytes.length) return hashOf(span.bytes.subarray(start - span.start, offset - span.start));
+    if (start >= span.start && offset <= span.start + span.bytes.length)
+      return hashOf(span.bytes.subarray(start - span.start, offset - span.start));
     return tailHash(fh, offset);
   }
 
@@ -289,7 +304,8 @@ export class UserSpool {
         actor: r.actor,
         text: r.text,
       });
-      if (r.sanitised) audit.note("text-sanitised", { ...origin, id: event.id, invalid_utf8: parsed.request.invalidUtf8 });
+      if (r.sanitised)
+        audit.note("text-sanitised", { ...origin, id: event.id, invalid_utf8: parsed.request.invalidUtf8 });
       return { event, origin };
     } catch (err) {
       audit.rejected("invalid-event", origin, { detail: (err as Error).message });

@@ -36,9 +36,10 @@ export const PUBLISHED: { module: string; to: Floor; why: string }[] = [
   {
     module: "relay/config.ts",
     to: "control",
-    why: "node.yaml is the relay's file and its schema is composed from the relay's own sections (spool, ambient with its globs); "
-      + "a control server with `nats: {config: node.yaml}` borrows the node's id, connection and state dir and must refuse the "
-      + "node.yaml the relay would refuse, so it loads it with the relay's one published loader (relay/README.md)",
+    why:
+      "node.yaml is the relay's file and its schema is composed from the relay's own sections (spool, ambient with its globs); " +
+      "a control server with `nats: {config: node.yaml}` borrows the node's id, connection and state dir and must refuse the " +
+      "node.yaml the relay would refuse, so it loads it with the relay's one published loader (relay/README.md)",
   },
 ];
 
@@ -46,10 +47,19 @@ export const PUBLISHED: { module: string; to: Floor; why: string }[] = [
  * Known violations being fixed by a colleague's work in progress: each names the file, the
  * module it imports and why it is tolerated for now. The list should be empty.
  */
-const LAUNCHER = "launcher (issue 15) is moving benchmarks onto the one production launcher and shared helpers; until it lands";
+const LAUNCHER =
+  "launcher (issue 15) is moving benchmarks onto the one production launcher and shared helpers; until it lands";
 export const ALLOWED: { file: string; imports: string; why: string }[] = [
-  { file: "bench/web-fanout.bench.ts", imports: "test/bots/web/support.ts", why: `${LAUNCHER}, web-fanout.bench takes the portal tests' bot config and feed loop` },
-  { file: "bench/web-fanout.bench.ts", imports: "test/bots/web/sse-client.ts", why: `${LAUNCHER}, web-fanout.bench reads the stream with the portal tests' SSE client` },
+  {
+    file: "bench/web-fanout.bench.ts",
+    imports: "test/bots/web/support.ts",
+    why: `${LAUNCHER}, web-fanout.bench takes the portal tests' bot config and feed loop`,
+  },
+  {
+    file: "bench/web-fanout.bench.ts",
+    imports: "test/bots/web/sse-client.ts",
+    why: `${LAUNCHER}, web-fanout.bench reads the stream with the portal tests' SSE client`,
+  },
 ];
 
 export const FLOORS = Object.keys(MAY_IMPORT) as Floor[];

@@ -51,14 +51,22 @@ function scan(name: string, text: string): Found {
   const specifierNodes = new Set<ts.Node>();
   const visit = (node: ts.Node): void => {
     let spec: ts.Node | undefined;
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) spec = node.moduleSpecifier;
-    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) spec = node.arguments[0];
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier)
+      spec = node.moduleSpecifier;
+    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword)
+      spec = node.arguments[0];
     else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) spec = node.argument.literal;
     if (spec && ts.isStringLiteralLike(spec)) {
       found.specifiers.push(spec.text);
       specifierNodes.add(spec);
     }
-    if ((ts.isStringLiteralLike(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) && !specifierNodes.has(node)) {
+    if (
+      (ts.isStringLiteralLike(node) ||
+        ts.isTemplateHead(node) ||
+        ts.isTemplateMiddle(node) ||
+        ts.isTemplateTail(node)) &&
+      !specifierNodes.has(node)
+    ) {
       found.literals.push(node.text);
     }
     ts.forEachChild(node, visit);
@@ -94,15 +102,17 @@ function violations(file: string, text: string): string[] {
   for (const literal of found.literals) {
     for (const m of literal.matchAll(PATH_OF)) {
       const to = m[1]!;
-      if (!mayReach(floor, to) && !allowed(file, literal)) out.push(`${file} names a path of ${to}/: ${JSON.stringify(literal)}`);
+      if (!mayReach(floor, to) && !allowed(file, literal))
+        out.push(`${file} names a path of ${to}/: ${JSON.stringify(literal)}`);
     }
   }
   return out;
 }
 
 function treeViolations(): string[] {
-  return CHECKED.flatMap((floor) => tsFiles(join(ROOT, floor)).map((abs) => posix(relative(ROOT, abs))))
-    .flatMap((file) => violations(file, readFileSync(join(ROOT, file), "utf8")));
+  return CHECKED.flatMap((floor) => tsFiles(join(ROOT, floor)).map((abs) => posix(relative(ROOT, abs)))).flatMap(
+    (file) => violations(file, readFileSync(join(ROOT, file), "utf8")),
+  );
 }
 
 test("architecture - no production or benchmark file imports a floor above or beside its own, or names one's paths", () => {
@@ -114,10 +124,15 @@ test("architecture - every allow-list entry is still needed (remove it once its 
     const abs = join(ROOT, a.file);
     if (!existsSync(abs)) return true;
     const found = scan(a.file, readFileSync(abs, "utf8"));
-    const targets = found.specifiers.filter((x) => x.startsWith(".")).map((x) => posix(relative(ROOT, resolve(ROOT, dirname(a.file), x))).replace(/\.js$/, ".ts"));
+    const targets = found.specifiers
+      .filter((x) => x.startsWith("."))
+      .map((x) => posix(relative(ROOT, resolve(ROOT, dirname(a.file), x))).replace(/\.js$/, ".ts"));
     return !targets.includes(a.imports) && !found.literals.includes(a.imports);
   });
-  assert.deepEqual(stale.map((a) => `${a.file} -> ${a.imports}`), []);
+  assert.deepEqual(
+    stale.map((a) => `${a.file} -> ${a.imports}`),
+    [],
+  );
 });
 
 test("architecture - the check names the file and the import: static, dynamic, type-only, re-export, path literal", () => {

@@ -32,8 +32,15 @@ test("launcher - ready on a line; stop is SIGTERM; output goes to the log file a
     await p.restart();
     assert.ok(p.running);
     await p.stop();
-    await waitFor(() => readFileSync(logPath, "utf8").split("Server is ready").length === 3, 10_000, "both runs in the log");
-    assert.match(readFileSync(logPath, "utf8"), /^warming up\nServer is ready\nreloaded\nwarming up\nServer is ready\n$/);
+    await waitFor(
+      () => readFileSync(logPath, "utf8").split("Server is ready").length === 3,
+      10_000,
+      "both runs in the log",
+    );
+    assert.match(
+      readFileSync(logPath, "utf8"),
+      /^warming up\nServer is ready\nreloaded\nwarming up\nServer is ready\n$/,
+    );
   } finally {
     await p.kill();
     dir.remove();
@@ -45,7 +52,9 @@ test("launcher - ready by a check; a program that ignores SIGTERM gets SIGKILL a
   const flag = join(dir.path, "ready");
   const p = new ChildProgram({
     name: "stubborn",
-    argv: node(`process.on("SIGTERM", () => console.log("not stopping")); require("fs").writeFileSync(${JSON.stringify(flag)}, "1"); setInterval(() => {}, 1000);`),
+    argv: node(
+      `process.on("SIGTERM", () => console.log("not stopping")); require("fs").writeFileSync(${JSON.stringify(flag)}, "1"); setInterval(() => {}, 1000);`,
+    ),
     ready: { check: () => existsSync(flag) },
     graceMs: 300,
   });
@@ -71,15 +80,30 @@ test("launcher - kill -9 and the exit code of a program that ends on its own", a
 });
 
 test("launcher - a program that exits before it is ready: start rejects with its last words", async () => {
-  const p = new ChildProgram({ name: "broken (x.conf)", argv: node(`console.error("x.conf:3: unknown field"); process.exit(1)`), ready: { line: "Server is ready" } });
-  await assert.rejects(p.start(), (err: Error) => err instanceof ServerStartError && err.message === "broken (x.conf) exited: x.conf:3: unknown field");
+  const p = new ChildProgram({
+    name: "broken (x.conf)",
+    argv: node(`console.error("x.conf:3: unknown field"); process.exit(1)`),
+    ready: { line: "Server is ready" },
+  });
+  await assert.rejects(
+    p.start(),
+    (err: Error) =>
+      err instanceof ServerStartError && err.message === "broken (x.conf) exited: x.conf:3: unknown field",
+  );
 });
 
 test("launcher - a program not ready in time is killed and start says so", async () => {
   const dir = tempDir("child-");
-  const p = new ChildProgram({ name: "slow", argv: node(`console.log("still loading"); setInterval(() => {}, 1000)`), ready: { check: () => false, timeoutMs: 500 } });
+  const p = new ChildProgram({
+    name: "slow",
+    argv: node(`console.log("still loading"); setInterval(() => {}, 1000)`),
+    ready: { check: () => false, timeoutMs: 500 },
+  });
   try {
-    await assert.rejects(p.start(), (err: Error) => err instanceof ServerStartError && /^slow did not become ready: /.test(err.message));
+    await assert.rejects(
+      p.start(),
+      (err: Error) => err instanceof ServerStartError && /^slow did not become ready: /.test(err.message),
+    );
     assert.equal(p.running, false, "killed");
   } finally {
     dir.remove();

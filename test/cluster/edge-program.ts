@@ -22,7 +22,10 @@ program.command("fail").action(() => {
 program.command("bug").action(() => {
   throw new TypeError("x is not a function");
 });
-program.command("count").argument("<n>", "how many", count).action((n: number) => say(`counted ${n}`));
+program
+  .command("count")
+  .argument("<n>", "how many", count)
+  .action((n: number) => say(`counted ${n}`));
 program
   .command("daemon")
   .option("--fail-start", "start() rejects")
@@ -57,4 +60,10 @@ program
     say("after the daemon");
   });
 
-await runProgram(program, "edge", process.argv.includes("--hinted") ? { usageLine: (text, cmd) => `edge: ${text} (see edge ${cmd.name()} --help)` } : {});
+await runProgram(
+  program,
+  "edge",
+  process.argv.includes("--hinted")
+    ? { usageLine: (text, cmd) => `edge: ${text} (see edge ${cmd.name()} --help)` }
+    : {},
+);

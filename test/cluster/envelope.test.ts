@@ -5,13 +5,30 @@ import { eventSubject, parseEventSubject } from "../../cluster/names.js";
 import { sanitizeText } from "../../cluster/text.js";
 
 test("envelope - makeEvent builds a valid envelope and its log line", () => {
-  const e = makeEvent({ node: "town", source: "spool", kind: "shout", actor: "alice", text: "~alice shouts, 'HI WORLD'", ts: "2026-11-22T05:51:05.123Z", id: "abcdefgh12" });
+  const e = makeEvent({
+    node: "town",
+    source: "spool",
+    kind: "shout",
+    actor: "alice",
+    text: "~alice shouts, 'HI WORLD'",
+    ts: "2026-11-22T05:51:05.123Z",
+    id: "abcdefgh12",
+  });
   assert.deepEqual(decodeEvent(encodeEvent(e)), e);
   assert.equal(logLine(e), "2026-11-22T05:51:05.123Z town ~alice shouts, 'HI WORLD'\n");
 });
 
 test("envelope - validation names the broken field", () => {
-  const good = { v: 1, id: "abcdefgh12", ts: "2026-11-22T05:51:05.123Z", node: "town", source: "spool", kind: "update", actor: null, text: "hi" };
+  const good = {
+    v: 1,
+    id: "abcdefgh12",
+    ts: "2026-11-22T05:51:05.123Z",
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: null,
+    text: "hi",
+  };
   assert.doesNotThrow(() => validateEvent(good));
   assert.throws(() => validateEvent({ ...good, node: "Town" }), /node/);
   assert.throws(() => validateEvent({ ...good, kind: "9x" }), /kind/);
@@ -25,7 +42,11 @@ test("envelope - stable ids repeat for the same origin and key, and differ other
   const key = Buffer.alloc(32, 1);
   assert.equal(stableEventId(key, "town", "alice", 1, 0), stableEventId(key, "town", "alice", 1, 0));
   assert.notEqual(stableEventId(key, "town", "alice", 1, 0), stableEventId(key, "town", "alice", 1, 10));
-  assert.notEqual(stableEventId(key, "town", "alice", 1, 0), stableEventId(Buffer.alloc(32, 2), "town", "alice", 1, 0), "another node's key, another id");
+  assert.notEqual(
+    stableEventId(key, "town", "alice", 1, 0),
+    stableEventId(Buffer.alloc(32, 2), "town", "alice", 1, 0),
+    "another node's key, another id",
+  );
   assert.match(stableEventId(key, "x"), /^[A-Za-z0-9_-]{27}$/);
   assert.throws(() => stableEventId(Buffer.alloc(4), "x"), /16 bytes/);
 });
@@ -43,7 +64,11 @@ test("text - escape sequences, controls and long text are made safe", () => {
 
 test("names - subjects are built and parsed, bad tokens refused", () => {
   assert.equal(eventSubject({ node: "town", source: "spool", kind: "shout" }), "bustle.ev.town.spool.shout");
-  assert.deepEqual(parseEventSubject("bustle.ev.town.irc-town.chat"), { node: "town", source: "irc-town", kind: "chat" });
+  assert.deepEqual(parseEventSubject("bustle.ev.town.irc-town.chat"), {
+    node: "town",
+    source: "irc-town",
+    kind: "chat",
+  });
   assert.equal(parseEventSubject("bustle.ev.town.spool"), undefined);
   assert.throws(() => eventSubject({ node: "a.b", source: "spool", kind: "x" }), /node/);
   assert.throws(() => eventSubject({ node: "town", source: "spool", kind: "*" }), /kind/);
@@ -51,7 +76,23 @@ test("names - subjects are built and parsed, bad tokens refused", () => {
 
 test("text - isSafeText agrees with sanitizeText", async () => {
   const { isSafeText } = await import("../../cluster/text.js");
-  const samples = ["plain", " lead", "trail ", "dou  ble", "tab\there", "nl\nx", "\u001b[1mx", "\u2028", "\u202eabc", "é".repeat(400), "é".repeat(401), "ok… fine", "\u0085x", "zero\u200bwidth", "😀".repeat(400)];
+  const samples = [
+    "plain",
+    " lead",
+    "trail ",
+    "dou  ble",
+    "tab\there",
+    "nl\nx",
+    "\u001b[1mx",
+    "\u2028",
+    "\u202eabc",
+    "é".repeat(400),
+    "é".repeat(401),
+    "ok… fine",
+    "\u0085x",
+    "zero\u200bwidth",
+    "😀".repeat(400),
+  ];
   for (const s of samples) assert.equal(isSafeText(s), sanitizeText(s).text === s, JSON.stringify(s));
 });
 
@@ -60,18 +101,38 @@ test("envelope - decodeEventOn takes the subject as the truth for node, source a
   const { SubjectMismatch } = await import("../../cluster/errors.js");
   const e = makeEvent({ node: "b", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'HI'" });
   assert.deepEqual(decodeEventOn("bustle.ev.b.spool.shout", encodeEvent(e)), e);
-  for (const subject of ["bustle.ev.a.spool.shout", "bustle.ev.b.irc-town.shout", "bustle.ev.b.spool.update", "bustle.ev.b.spool", "other.subject"]) {
-    assert.throws(() => decodeEventOn(subject, encodeEvent(e)), (err: Error) => err instanceof SubjectMismatch, subject);
+  for (const subject of [
+    "bustle.ev.a.spool.shout",
+    "bustle.ev.b.irc-town.shout",
+    "bustle.ev.b.spool.update",
+    "bustle.ev.b.spool",
+    "other.subject",
+  ]) {
+    assert.throws(
+      () => decodeEventOn(subject, encodeEvent(e)),
+      (err: Error) => err instanceof SubjectMismatch,
+      subject,
+    );
   }
   assert.throws(() => decodeEventOn("bustle.ev.a.spool.shout", encodeEvent(e)), /claims node "b"/);
-  assert.throws(() => decodeEventOn("bustle.ev.b.spool.shout", new TextEncoder().encode("{}")), (err: Error) => !(err instanceof SubjectMismatch) && /invalid event/.test(err.message));
+  assert.throws(
+    () => decodeEventOn("bustle.ev.b.spool.shout", new TextEncoder().encode("{}")),
+    (err: Error) => !(err instanceof SubjectMismatch) && /invalid event/.test(err.message),
+  );
 });
 
 test("envelope - a bot's text is shown with its origin everywhere; the node's own users' lines are not", async () => {
   const { shownText, shownEvent } = await import("../../cluster/envelope.js");
   const { formatEvent } = await import("../../bots/format.js");
   const ts = "2026-11-22T05:51:05.123Z";
-  const fromWeb = makeEvent({ node: "town", source: "portal", kind: "shout", actor: "tok", text: "~bob shouts, 'X'", ts });
+  const fromWeb = makeEvent({
+    node: "town",
+    source: "portal",
+    kind: "shout",
+    actor: "tok",
+    text: "~bob shouts, 'X'",
+    ts,
+  });
   assert.equal(shownText(fromWeb), "[portal] ~bob shouts, 'X'");
   assert.equal(logLine(fromWeb), `${ts} town [portal] ~bob shouts, 'X'\n`);
   assert.equal(formatEvent("<{node}> {text}", fromWeb), "<town> [portal] ~bob shouts, 'X'");

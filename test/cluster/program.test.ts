@@ -25,13 +25,19 @@ test("program edge - an expected error is one line and exit 1; a bug keeps its s
   assert.deepEqual(run("fail"), { code: 1, stdout: "", stderr: "edge: the spool is full\n" });
   const bug = run("bug");
   assert.equal(bug.code, 1);
-  assert.match(bug.stderr, /^edge: unexpected error \(a bug; please report it\):\nTypeError: x is not a function\n {4}at /);
+  assert.match(
+    bug.stderr,
+    /^edge: unexpected error \(a bug; please report it\):\nTypeError: x is not a function\n {4}at /,
+  );
 });
 
 test("program edge - usage errors exit 2, help exits 0, the wording can be the program's", () => {
   const bad = run("count", "many");
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr, "error: command-argument value 'many' is invalid for argument 'n'. must be a whole number\n");
+  assert.equal(
+    bad.stderr,
+    "error: command-argument value 'many' is invalid for argument 'n'. must be a whole number\n",
+  );
   assert.equal(run("nosuch").code, 2);
   assert.equal(run("ok", "--bogus").code, 2);
   const hinted = run("--hinted", "ok", "--bogus");
@@ -54,7 +60,12 @@ function daemon(...flags: string[]) {
     exited,
     out: () => out,
     err: () => err,
-    saw: (line: string) => waitFor(() => out.includes(line + "\n"), 20_000, `the daemon to print ${JSON.stringify(line)}; stdout so far: ${out}`),
+    saw: (line: string) =>
+      waitFor(
+        () => out.includes(line + "\n"),
+        20_000,
+        `the daemon to print ${JSON.stringify(line)}; stdout so far: ${out}`,
+      ),
   };
 }
 

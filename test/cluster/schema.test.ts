@@ -7,28 +7,53 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../cluster/config/load.js";
 import {
-  array, bool, duration, formatPath, int, INVALID, number, object, oneOf, optional, record, refine, string, type Path, type Schema,
+  array,
+  bool,
+  duration,
+  formatPath,
+  int,
+  INVALID,
+  number,
+  object,
+  oneOf,
+  optional,
+  record,
+  refine,
+  string,
+  type Path,
+  type Schema,
 } from "../../cluster/config/schema.js";
 import { ConfigError } from "../../cluster/errors.js";
 
-const bots = array(object({
-  id: string({ pattern: /^[a-z][a-z0-9-]*$/, describe: "a bot id (lower case letters, digits, dashes)" }),
-  type: oneOf(["irc", "web"]),
-  enabled: optional(bool(), true),
-  irc: optional(object({
-    host: string({ min: 1 }),
-    port: optional(int({ min: 1, max: 65535 }), 6667),
-    channels: optional(array(string({ min: 1 }), { min: 1 }), ["#tildetown"]),
-  })),
-}), { max: 4 });
+const bots = array(
+  object({
+    id: string({ pattern: /^[a-z][a-z0-9-]*$/, describe: "a bot id (lower case letters, digits, dashes)" }),
+    type: oneOf(["irc", "web"]),
+    enabled: optional(bool(), true),
+    irc: optional(
+      object({
+        host: string({ min: 1 }),
+        port: optional(int({ min: 1, max: 65535 }), 6667),
+        channels: optional(array(string({ min: 1 }), { min: 1 }), ["#tildetown"]),
+      }),
+    ),
+  }),
+  { max: 4 },
+);
 
 const schema = object({
   node: string({ min: 1 }),
-  nats: optional(object({
-    servers: optional(array(string()), () => ["nats://127.0.0.1:4222"]),
-    timeout: optional(duration({ min: 100 }), 2_000),
-  }), () => ({ servers: ["nats://127.0.0.1:4222"], timeout: 2_000 })),
-  rate: optional(object({ burst: optional(int({ min: 1 }), 3), per_minute: optional(number({ min: 0 }), 6) }), { burst: 3, per_minute: 6 }),
+  nats: optional(
+    object({
+      servers: optional(array(string()), () => ["nats://127.0.0.1:4222"]),
+      timeout: optional(duration({ min: 100 }), 2_000),
+    }),
+    () => ({ servers: ["nats://127.0.0.1:4222"], timeout: 2_000 }),
+  ),
+  rate: optional(object({ burst: optional(int({ min: 1 }), 3), per_minute: optional(number({ min: 0 }), 6) }), {
+    burst: 3,
+    per_minute: 6,
+  }),
   env: optional(record(string(), string({ pattern: /^[A-Z_][A-Z0-9_]*$/, describe: "an environment variable name" }))),
   bots: optional(bots, []),
 });
@@ -103,7 +128,9 @@ test("schema - defaults fill absent keys, an empty section and a null value; eac
   assert.deepEqual(a.nats, { servers: ["nats://127.0.0.1:4222"], timeout: 2_000 });
   assert.deepEqual(a.rate, { burst: 3, per_minute: 6 });
   assert.equal(a.env, undefined, "an optional key without a default stays absent");
-  assert.deepEqual(a.bots, [{ id: "a", type: "irc", enabled: true, irc: { host: "h", port: 6667, channels: ["#tildetown"] } }]);
+  assert.deepEqual(a.bots, [
+    { id: "a", type: "irc", enabled: true, irc: { host: "h", port: 6667, channels: ["#tildetown"] } },
+  ]);
   // `nats:` with nothing under it is an empty mapping: its own defaults apply.
   const b = parseConfig("node: town\nnats:\nrate: {burst: 5}\n", "c.yaml", schema);
   assert.deepEqual(b.nats, { servers: ["nats://127.0.0.1:4222"], timeout: 2_000 });
@@ -116,7 +143,12 @@ test("schema - defaults fill absent keys, an empty section and a null value; eac
 
 test("schema - the loaded config is deeply frozen", () => {
   const c = parseConfig("node: town\nbots:\n  - {id: a, type: irc, irc: {host: h}}\n", "c.yaml", schema);
-  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.bots) && Object.isFrozen(c.bots![0]) && Object.isFrozen(c.bots![0]!.irc!.channels));
+  assert.ok(
+    Object.isFrozen(c) &&
+      Object.isFrozen(c.bots) &&
+      Object.isFrozen(c.bots![0]) &&
+      Object.isFrozen(c.bots![0]!.irc!.channels),
+  );
   assert.throws(() => ((c as { node: string }).node = "elsewhere"), TypeError);
 });
 
@@ -132,7 +164,10 @@ test("schema - durations: units ms s m h d, decimals and spaces, a plain number 
   for (const bad of ["10 minutes", "1w", "-5s", "99ms", "2d", "s", "true"]) {
     assert.equal(problems(`t: ${bad}`, d).length, 1, `${bad} is refused`);
   }
-  assert.match(problems("t: 1w", d)[0]!, /^control\.yaml:1 t: must be a duration like "500ms", "10s", "10m" or "1h" of at least 100ms, got "1w"$/);
+  assert.match(
+    problems("t: 1w", d)[0]!,
+    /^control\.yaml:1 t: must be a duration like "500ms", "10s", "10m" or "1h" of at least 100ms, got "1w"$/,
+  );
 });
 
 test("schema - lists and free mappings check their length, keys and entries", () => {
@@ -155,7 +190,9 @@ test("schema - a cross-field rule runs once the shape is right, and reports at t
   });
   const s = object({ range });
   assert.deepEqual(parseConfig("range: {low: 1, high: 2}", "r.yaml", s), { range: { low: 1, high: 2 } });
-  assert.deepEqual(problems("range:\n  low: 5\n  high: 2\n", s), ["control.yaml:2 range.low: must not be above high (2)"]);
+  assert.deepEqual(problems("range:\n  low: 5\n  high: 2\n", s), [
+    "control.yaml:2 range.low: must not be above high (2)",
+  ]);
   // A shape problem stops there: the rule does not see a half-checked value.
   assert.deepEqual(problems("range: {low: x, high: 2}", s), ['control.yaml:1 range.low: must be an integer, got "x"']);
 });

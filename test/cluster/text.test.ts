@@ -5,8 +5,17 @@ import { isSafeText, sanitizeText } from "../../cluster/text.js";
 
 const cp = (n: number) => String.fromCodePoint(n);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => cp(from + i));
-const hex = (s: string) => [...s].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`).join(" ");
-const good = { v: 1, id: "abcdefgh12", ts: "2026-11-22T05:51:05.123Z", node: "town", source: "spool", kind: "update", actor: "alice" };
+const hex = (s: string) =>
+  [...s].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`).join(" ");
+const good = {
+  v: 1,
+  id: "abcdefgh12",
+  ts: "2026-11-22T05:51:05.123Z",
+  node: "town",
+  source: "spool",
+  kind: "update",
+  actor: "alice",
+};
 
 /**
  * Each class of character an attacker could use to hide, reorder or push text: removed (or
@@ -69,11 +78,22 @@ test("text - Hangul fillers are removed", () => {
 });
 
 test("text - the byte order mark, interlinear annotations and other ignorables are removed", () => {
-  assertRemoved("other ignorables", ["\ufeff", ...range(0xfff9, 0xfffb), "\u17b4", "\u17b5", ...range(0x1bca0, 0x1bca3), ...range(0x1d173, 0x1d17a)]);
+  assertRemoved("other ignorables", [
+    "\ufeff",
+    ...range(0xfff9, 0xfffb),
+    "\u17b4",
+    "\u17b5",
+    ...range(0x1bca0, 0x1bca3),
+    ...range(0x1d173, 0x1d17a),
+  ]);
 });
 
 test("text - C0, C1 controls and DEL are removed, escape sequences with them", () => {
-  assertRemoved("controls", [...range(0x00, 0x08), ...range(0x0e, 0x1f), "\u007f", ...range(0x80, 0x84), ...range(0x86, 0x9f)], false);
+  assertRemoved(
+    "controls",
+    [...range(0x00, 0x08), ...range(0x0e, 0x1f), "\u007f", ...range(0x80, 0x84), ...range(0x86, 0x9f)],
+    false,
+  );
   assert.equal(sanitizeText("a\u009b31mred").text, "ared");
 });
 
@@ -84,7 +104,19 @@ test("text - lone surrogates are removed, real astral characters kept", () => {
 });
 
 test("text - line breaks, tabs and wide blanks fold to one space, so nothing reaches the next row", () => {
-  const blanks = [...range(0x09, 0x0d), "\u0085", "\u00a0", "\u1680", ...range(0x2000, 0x200a), "\u2028", "\u2029", "\u202f", "\u205f", "\u2800", "\u3000"];
+  const blanks = [
+    ...range(0x09, 0x0d),
+    "\u0085",
+    "\u00a0",
+    "\u1680",
+    ...range(0x2000, 0x200a),
+    "\u2028",
+    "\u2029",
+    "\u202f",
+    "\u205f",
+    "\u2800",
+    "\u3000",
+  ];
   for (const c of blanks) {
     const hostile = `~bob says hi${c.repeat(300)}~alice shouts, 'FAKE'`;
     const clean = sanitizeText(hostile).text;
@@ -97,14 +129,29 @@ test("text - line breaks, tabs and wide blanks fold to one space, so nothing rea
 });
 
 test("text - ordinary text in many scripts passes untouched", () => {
-  for (const s of ["~alice is baking bread", "東京で会いましょう", "مرحبا بالعالم", "שלום", "Ελληνικά", "한국어 텍스트", "ok… fine", "👩‍🚀 launch".replace("\u200d", "")]) {
+  for (const s of [
+    "~alice is baking bread",
+    "東京で会いましょう",
+    "مرحبا بالعالم",
+    "שלום",
+    "Ελληνικά",
+    "한국어 텍스트",
+    "ok… fine",
+    "👩‍🚀 launch".replace("\u200d", ""),
+  ]) {
     assert.equal(isSafeText(s), true, s);
     assert.equal(sanitizeText(s).text, s);
   }
 });
 
 test("text - isSafeText agrees with sanitizeText on every code point of the BMP and the special planes", () => {
-  const points = [...range(0, 0xd7ff), ...range(0xe000, 0xffff), ...range(0x1bc90, 0x1bcaf), ...range(0x1d160, 0x1d17f), ...range(0xe0000, 0xe01ff)];
+  const points = [
+    ...range(0, 0xd7ff),
+    ...range(0xe000, 0xffff),
+    ...range(0x1bc90, 0x1bcaf),
+    ...range(0x1d160, 0x1d17f),
+    ...range(0xe0000, 0xe01ff),
+  ];
   for (const c of points) {
     const s = `a${c}b`;
     assert.equal(isSafeText(s), sanitizeText(s).text === s, hex(c));

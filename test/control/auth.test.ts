@@ -34,16 +34,28 @@ let control: ControlProcess;
 
 before(async () => {
   server = await startServer(d, "n1", AUTH);
-  admin = await connectBus({ servers: [server.url], user: "admin", pass: "adminpw", name: "admin", logger: silentLogger });
+  admin = await connectBus({
+    servers: [server.url],
+    user: "admin",
+    pass: "adminpw",
+    name: "admin",
+    logger: silentLogger,
+  });
   await ensureStream(admin, {}, silentLogger);
   writeFileSync(join(d, "ctl-password"), "ctlpw\n", { mode: 0o600 });
-  writeFileSync(join(d, "echo.py"), `import json, sys\nfor line in sys.stdin:\n    e = json.loads(line)\n    print(json.dumps({"kind": "chat", "text": "heard " + e["text"]}), flush=True)\n`);
-  writeFileSync(file, `node: town
+  writeFileSync(
+    join(d, "echo.py"),
+    `import json, sys\nfor line in sys.stdin:\n    e = json.loads(line)\n    print(json.dumps({"kind": "chat", "text": "heard " + e["text"]}), flush=True)\n`,
+  );
+  writeFileSync(
+    file,
+    `node: town
 nats: {servers: ["${server.url}"], user: town-ctl, password_file: ${join(d, "ctl-password")}}
 state: {dir: ${join(d, "state")}}
 bots:
   - {id: echo, type: exec, kinds: [update], exec: {command: [python3, -u, ${join(d, "echo.py")}]}}
-`);
+`,
+  );
   control = startControl(file, join(d, "control.log"));
 });
 after(async () => {
@@ -69,9 +81,17 @@ test("control auth - a control server runs its bots with only the documented per
 });
 
 test("control auth - a client without control permissions cannot steer a bot", async () => {
-  const reader = await connectBus({ servers: [server.url], user: "reader", pass: "readerpw", name: "reader", logger: silentLogger });
+  const reader = await connectBus({
+    servers: [server.url],
+    user: "reader",
+    pass: "readerpw",
+    name: "reader",
+    logger: silentLogger,
+  });
   try {
-    await assert.rejects(reader.request(botSubject("echo"), new TextEncoder().encode('{"cmd":"resume"}'), { timeout: 2_000 }));
+    await assert.rejects(
+      reader.request(botSubject("echo"), new TextEncoder().encode('{"cmd":"resume"}'), { timeout: 2_000 }),
+    );
   } finally {
     await closeBus(reader);
   }

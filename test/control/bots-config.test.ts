@@ -14,7 +14,17 @@ import type { LocalFederation } from "../../federation/local.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { connectAs, SpoolWriter, startFederation, type RoleConnection } from "../federation/harness.js";
-import { cli, held, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
+import {
+  cli,
+  held,
+  record,
+  recorderBot,
+  startControl,
+  starts,
+  stopControl,
+  writeRecorder,
+  type ControlProcess,
+} from "./harness.js";
 
 const tmp = tempDir("bustle-bots-config-");
 let federation: LocalFederation | undefined;
@@ -89,12 +99,19 @@ async function sampled(steady: string[], until: Promise<unknown>): Promise<numbe
 async function delivers(id: string, prefix: string): Promise<void> {
   const n = writer.next;
   writer.write(1);
-  await waitFor(() => record(dir, id).some((l) => l.startsWith(`got ${prefix}~alice m n3 alice ${n} `)), 30_000, `${id} to deliver line ${n} as ${prefix}`);
+  await waitFor(
+    () => record(dir, id).some((l) => l.startsWith(`got ${prefix}~alice m n3 alice ${n} `)),
+    30_000,
+    `${id} to deliver line ${n} as ${prefix}`,
+  );
 }
 
 function botsFile(name: string, bFormat: string): string {
   const file = join(dir, name);
-  writeFileSync(file, `# the federation's bots\nbots:\n${recorderBot(dir, "echo-a", `    format: "A:{text}"\n`)}${recorderBot(dir, "echo-b", `    format: "${bFormat}{text}"\n`)}`);
+  writeFileSync(
+    file,
+    `# the federation's bots\nbots:\n${recorderBot(dir, "echo-a", `    format: "A:{text}"\n`)}${recorderBot(dir, "echo-b", `    format: "${bFormat}{text}"\n`)}`,
+  );
   return file;
 }
 
@@ -102,24 +119,44 @@ async function apply(file: string, config = adminYaml) {
   return cli(["apply", file, "--config", config]);
 }
 
-async function history(config = adminYaml): Promise<Array<{ revision: number; current: boolean; applied?: { user: string; unix: string; host: string }; bots?: string[]; rollback_of?: number }>> {
+async function history(config = adminYaml): Promise<
+  Array<{
+    revision: number;
+    current: boolean;
+    applied?: { user: string; unix: string; host: string };
+    bots?: string[];
+    rollback_of?: number;
+  }>
+> {
   const r = await cli(["history", "--json", "--config", config]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
 
 before(async () => {
-  federation = await startFederation(tmp.path, { bots: [{ id: "echo-a", nodes: ["n1", "n2"] }, { id: "echo-b", nodes: ["n1", "n2"] }] });
+  federation = await startFederation(tmp.path, {
+    bots: [
+      { id: "echo-a", nodes: ["n1", "n2"] },
+      { id: "echo-b", nodes: ["n1", "n2"] },
+    ],
+  });
   const f = fed();
   dir = join(f.dir, "bots");
   mkdirSync(dir, { recursive: true });
   writeRecorder(dir);
   adminYaml = join(f.adminDir, "admin.yaml");
-  for (const id of ["n1", "n2"]) controls.push(startControl(join(f.node(id).dir, "control.yaml"), join(f.node(id).dir, "control.out")));
+  for (const id of ["n1", "n2"])
+    controls.push(startControl(join(f.node(id).dir, "control.yaml"), join(f.node(id).dir, "control.out")));
   admin = await connectAs(f, "admin", "admin");
   writer = new SpoolWriter("n3", f.node("n3").homes);
   // Both control servers are up (answering status) before anything is applied.
-  await waitFor(async () => (await cli(["status", "--json", "--config", adminYaml])).code === 0 && controls.every((c) => /control server started/.test(c.log())), 60_000, "both control servers to start");
+  await waitFor(
+    async () =>
+      (await cli(["status", "--json", "--config", adminYaml])).code === 0 &&
+      controls.every((c) => /control server started/.test(c.log())),
+    60_000,
+    "both control servers to start",
+  );
 });
 after(async () => {
   await Promise.all(controls.map(stopControl));
@@ -137,10 +174,17 @@ test("bots config - no config applied yet: history says so and the control serve
 
 test("bots config - a bad file stores nothing and names file, line and key", async () => {
   const file = join(dir, "bad.yaml");
-  writeFileSync(file, `bots:\n  - id: echo-a\n    type: exec\n    exec: {command: [/bin/true]}\n  - id: echo-b\n    type: exec\n    formt: "{text}"\n    exec: {command: [/bin/true]}\n`);
+  writeFileSync(
+    file,
+    `bots:\n  - id: echo-a\n    type: exec\n    exec: {command: [/bin/true]}\n  - id: echo-b\n    type: exec\n    formt: "{text}"\n    exec: {command: [/bin/true]}\n`,
+  );
   const r = await apply(file);
   assert.equal(r.code, 1, r.stdout);
-  assert.match(r.stderr, new RegExp(`^bustle-control: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:7 bots\\[1\\]\\.formt: `), r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(`^bustle-control: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:7 bots\\[1\\]\\.formt: `),
+    r.stderr,
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
   assert.deepEqual(await history(), [], "nothing stored");
 });
@@ -148,12 +192,23 @@ test("bots config - a bad file stores nothing and names file, line and key", asy
 test("bots config - apply: both control servers follow, each bot runs exactly once", async () => {
   const r = await apply(botsFile("v1.yaml", "B1:"));
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^applied revision (\d+): 2 bot\(s\): echo-a \(exec\), echo-b \(exec\) \(\+echo-a \+echo-b\)\n$/);
+  assert.match(
+    r.stdout,
+    /^applied revision (\d+): 2 bot\(s\): echo-a \(exec\), echo-b \(exec\) \(\+echo-a \+echo-b\)\n$/,
+  );
   revs.push(Number(/revision (\d+)/.exec(r.stdout)![1]));
-  await sampled([], waitFor(() => BOTS.every((id) => copies(id) === 1) ? true : undefined, 60_000, "both bots to start"));
+  await sampled(
+    [],
+    waitFor(() => (BOTS.every((id) => copies(id) === 1) ? true : undefined), 60_000, "both bots to start"),
+  );
   await delivers("echo-a", "A:");
   await delivers("echo-b", "B1:");
-  for (const c of controls) await waitFor(() => /following the federation's bots config/.test(c.log()), 10_000, "each control server to follow the stored list");
+  for (const c of controls)
+    await waitFor(
+      () => /following the federation's bots config/.test(c.log()),
+      10_000,
+      "each control server to follow the stored list",
+    );
   const again = await apply(join(dir, "v1.yaml"));
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^unchanged: revision \d+ already has this list/);
@@ -166,10 +221,17 @@ test("bots config - a changed bot restarts where it runs; the other is not touch
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^applied revision \d+: 2 bot\(s\): .* \(~echo-b\)\n$/);
   revs.push(Number(/revision (\d+)/.exec(r.stdout)![1]));
-  const n = await sampled(["echo-a"], (async () => {
-    await waitFor(() => starts(record(dir, "echo-b")).length === bStarts + 1 && copies("echo-b") === 1, 60_000, "echo-b to restart with its new entry");
-    await delivers("echo-b", "B2:");
-  })());
+  const n = await sampled(
+    ["echo-a"],
+    (async () => {
+      await waitFor(
+        () => starts(record(dir, "echo-b")).length === bStarts + 1 && copies("echo-b") === 1,
+        60_000,
+        "echo-b to restart with its new entry",
+      );
+      await delivers("echo-b", "B2:");
+    })(),
+  );
   assert.ok(n > 3, `sampled ${n} times`);
   assert.equal(starts(record(dir, "echo-a")).length, aStarts, "echo-a was not restarted");
 });
@@ -180,13 +242,27 @@ test("bots config - rollback re-applies an older revision as a new one", async (
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^rolled back to revision ${revs[0]} as revision (\\d+): .* \\(~echo-b\\)\\n$`));
   revs.push(Number(/as revision (\d+)/.exec(r.stdout)![1]));
-  await sampled(["echo-a"], (async () => {
-    await waitFor(() => starts(record(dir, "echo-b")).length === bStarts + 1 && copies("echo-b") === 1, 60_000, "echo-b to restart with revision 1's entry");
-    await delivers("echo-b", "B1:");
-  })());
+  await sampled(
+    ["echo-a"],
+    (async () => {
+      await waitFor(
+        () => starts(record(dir, "echo-b")).length === bStarts + 1 && copies("echo-b") === 1,
+        60_000,
+        "echo-b to restart with revision 1's entry",
+      );
+      await delivers("echo-b", "B1:");
+    })(),
+  );
   const h = await history();
-  assert.deepEqual(h.map((x) => x.revision), revs, "history is linear");
-  assert.deepEqual(h.map((x) => x.current), [false, false, true]);
+  assert.deepEqual(
+    h.map((x) => x.revision),
+    revs,
+    "history is linear",
+  );
+  assert.deepEqual(
+    h.map((x) => x.current),
+    [false, false, true],
+  );
   assert.equal(h[2]!.rollback_of, revs[0]);
   for (const x of h) {
     assert.equal(x.applied?.user, "admin");
@@ -194,11 +270,20 @@ test("bots config - rollback re-applies an older revision as a new one", async (
     assert.deepEqual(x.bots, ["echo-a (exec)", "echo-b (exec)"]);
   }
   const table = await cli(["history", "--config", adminYaml]);
-  assert.match(table.stdout, new RegExp(`^${revs[2]}\\*\\s+\\S+ \\S+\\s+admin \\(\\S+@\\S+\\)\\s+2 bot\\(s\\): echo-a \\(exec\\), echo-b \\(exec\\) \\[rollback to ${revs[0]}\\]$`, "m"));
+  assert.match(
+    table.stdout,
+    new RegExp(
+      `^${revs[2]}\\*\\s+\\S+ \\S+\\s+admin \\(\\S+@\\S+\\)\\s+2 bot\\(s\\): echo-a \\(exec\\), echo-b \\(exec\\) \\[rollback to ${revs[0]}\\]$`,
+      "m",
+    ),
+  );
   // A node's own status and steering know the stored bots (its control.yaml lists none).
   const st = await cli(["status", "--json", "--config", join(fed().node("n2").dir, "control.yaml")]);
   assert.equal(st.code, 0, st.stderr);
-  assert.deepEqual((JSON.parse(st.stdout) as Array<{ id: string; state: string }>).map((b) => [b.id, b.state]).sort(), [["echo-a", "running"], ["echo-b", "running"]]);
+  assert.deepEqual((JSON.parse(st.stdout) as Array<{ id: string; state: string }>).map((b) => [b.id, b.state]).sort(), [
+    ["echo-a", "running"],
+    ["echo-b", "running"],
+  ]);
 });
 
 test("bots config - a member's control or relay credential may not apply or roll back; nothing changes", async () => {
@@ -206,9 +291,21 @@ test("bots config - a member's control or relay credential may not apply or roll
   const relayYaml = join(f.node("n3").dir, "control-as-relay.yaml");
   writeFileSync(relayYaml, `nats: {config: node.yaml, user: n3, password_file: secrets/relay.password}\nbots: []\n`);
   const tries: Array<[string, string[], RegExp]> = [
-    ["n1.control", ["apply", join(dir, "v2.yaml"), "--config", join(f.node("n1").dir, "control.yaml")], /^bustle-control: NATS refused user "n1\.control" permission to publish to "\$KV\.bustle-config\.bots": only the federation's admin may change the bots config/],
-    ["n1.control", ["rollback", String(revs[1]), "--config", join(f.node("n1").dir, "control.yaml")], /^bustle-control: NATS refused user "n1\.control" permission to publish to "\$KV\.bustle-config\.bots": only the federation's admin/],
-    ["n3", ["apply", join(dir, "v2.yaml"), "--config", relayYaml], /^bustle-control: NATS refused user "n3" permission to publish to "\$JS\.API\.STREAM\.INFO\.KV_bustle-config": only the federation's admin/],
+    [
+      "n1.control",
+      ["apply", join(dir, "v2.yaml"), "--config", join(f.node("n1").dir, "control.yaml")],
+      /^bustle-control: NATS refused user "n1\.control" permission to publish to "\$KV\.bustle-config\.bots": only the federation's admin may change the bots config/,
+    ],
+    [
+      "n1.control",
+      ["rollback", String(revs[1]), "--config", join(f.node("n1").dir, "control.yaml")],
+      /^bustle-control: NATS refused user "n1\.control" permission to publish to "\$KV\.bustle-config\.bots": only the federation's admin/,
+    ],
+    [
+      "n3",
+      ["apply", join(dir, "v2.yaml"), "--config", relayYaml],
+      /^bustle-control: NATS refused user "n3" permission to publish to "\$JS\.API\.STREAM\.INFO\.KV_bustle-config": only the federation's admin/,
+    ],
   ];
   for (const [who, args, expected] of tries) {
     const r = await cli(args);
@@ -216,8 +313,17 @@ test("bots config - a member's control or relay credential may not apply or roll
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(r.stderr, expected);
   }
-  assert.deepEqual((await history()).map((x) => x.revision), revs, "nothing stored");
+  assert.deepEqual(
+    (await history()).map((x) => x.revision),
+    revs,
+    "nothing stored",
+  );
   await delivers("echo-b", "B1:");
   assert.deepEqual(BOTS.map(copies), [1, 1]);
-  for (const c of controls) assert.doesNotMatch(c.log(), /refused|cannot follow|not used|"level":"error"/i, "the control servers followed without a refusal or an error");
+  for (const c of controls)
+    assert.doesNotMatch(
+      c.log(),
+      /refused|cannot follow|not used|"level":"error"/i,
+      "the control servers followed without a refusal or an error",
+    );
 });

@@ -12,8 +12,10 @@ import { botLabels, parseStoredBots, readDocument } from "../../control/bots-con
 import { effectiveBots } from "../../control/bots-config/effective.js";
 
 const head = `node: town\nnats: {servers: ["nats://127.0.0.1:4222"]}\n`;
-const bot = (id: string, format = "{text}", extra = "") => `  - {id: ${id}, type: exec, format: "${format}", exec: {command: [cat]}${extra}}\n`;
-const local = (federation: string, bots: string) => parseControlConfig(`${head}${federation}bots:\n${bots}`, "control.yaml", registry);
+const bot = (id: string, format = "{text}", extra = "") =>
+  `  - {id: ${id}, type: exec, format: "${format}", exec: {command: [cat]}${extra}}\n`;
+const local = (federation: string, bots: string) =>
+  parseControlConfig(`${head}${federation}bots:\n${bots}`, "control.yaml", registry);
 const stored = (list: unknown[], revision = 4) => ({ revision, specs: parseStoredBots(list, registry, "stored") });
 const exec = (id: string, format = "{text}", command = ["cat"]) => ({ id, type: "exec", format, exec: { command } });
 const ids = (e: ReturnType<typeof effectiveBots>) => e.bots.map((b) => `${b.common.id}:${b.common.format}`);
@@ -38,36 +40,71 @@ test("bots effective - ignore: the file's bots whatever is stored", () => {
 
 test("bots effective - a stored bot whose checks fail on this node is skipped here only, with the reason", () => {
   const c = parseControlConfig(`${head}bots: []\n`, "control.yaml", registry);
-  const e = effectiveBots(c, stored([exec("ok"), exec("missing", "{text}", ["/nonexistent/bustle-prog"]), { ...exec("elsewhere", "{text}", ["/nonexistent/x"]), placement: { node: "zia" } }]), registry);
-  assert.deepEqual(e.bots.map((b) => b.common.id), ["ok", "elsewhere"]);
+  const e = effectiveBots(
+    c,
+    stored([
+      exec("ok"),
+      exec("missing", "{text}", ["/nonexistent/bustle-prog"]),
+      { ...exec("elsewhere", "{text}", ["/nonexistent/x"]), placement: { node: "zia" } },
+    ]),
+    registry,
+  );
+  assert.deepEqual(
+    e.bots.map((b) => b.common.id),
+    ["ok", "elsewhere"],
+  );
   assert.equal(e.skipped.length, 1);
   assert.equal(e.skipped[0]!.id, "missing");
   assert.match(e.skipped[0]!.why, /nonexistent/);
   // The CLI lists and steers bots without running them: no checks.
-  assert.deepEqual(effectiveBots(c, stored([exec("missing", "{text}", ["/nonexistent/bustle-prog"])]), undefined).bots.map((b) => b.common.id), ["missing"]);
+  assert.deepEqual(
+    effectiveBots(c, stored([exec("missing", "{text}", ["/nonexistent/bustle-prog"])]), undefined).bots.map(
+      (b) => b.common.id,
+    ),
+    ["missing"],
+  );
 });
 
 test("bots effective - a pinned bot must be in the file's bots (file:line), and the mode is follow or ignore", () => {
-  assert.throws(() => local("federation:\n  pin: [ghost]\n", bot("a")), (err: ConfigError) => {
-    assert.match(err.message, /^control\.yaml:4 federation\.pin\[0\]: "ghost" is not a bot of this file/);
-    return true;
-  });
-  assert.throws(() => local("federation: {bots: always}\n", bot("a")), /control\.yaml:3 federation\.bots: must be one of follow, ignore/);
+  assert.throws(
+    () => local("federation:\n  pin: [ghost]\n", bot("a")),
+    (err: ConfigError) => {
+      assert.match(err.message, /^control\.yaml:4 federation\.pin\[0\]: "ghost" is not a bot of this file/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => local("federation: {bots: always}\n", bot("a")),
+    /control\.yaml:3 federation\.bots: must be one of follow, ignore/,
+  );
 });
 
 test("bots effective - a stored list that does not validate names the revision and the key", () => {
-  assert.throws(() => parseStoredBots([exec("a"), { id: "a", type: "exec", exec: { command: ["cat"] } }, { id: "b", type: "nope" }], registry, "federation bots config revision 9"),
+  assert.throws(
+    () =>
+      parseStoredBots(
+        [exec("a"), { id: "a", type: "exec", exec: { command: ["cat"] } }, { id: "b", type: "nope" }],
+        registry,
+        "federation bots config revision 9",
+      ),
     (err: ConfigError) => {
       assert.match(err.message, /federation bots config revision 9 bots\[1\]\.id: duplicate bot id "a"/);
       assert.match(err.message, /federation bots config revision 9 bots\[2\]\.type: unknown bot type "nope"/);
       return true;
-    });
+    },
+  );
 });
 
 test("bots document - strings read back from KV are sanitised before anything prints them", () => {
-  const raw = { v: 1, bots: [{ id: "a\u001b]0;owned\u0007", type: "exec\u009b2J" }], applied: { user: "admin", unix: "mal\u001b[2Jlory\nroot", host: "h\u202eost", at: 5, file: "f" } };
+  const raw = {
+    v: 1,
+    bots: [{ id: "a\u001b]0;owned\u0007", type: "exec\u009b2J" }],
+    applied: { user: "admin", unix: "mal\u001b[2Jlory\nroot", host: "h\u202eost", at: 5, file: "f" },
+  };
   const doc = readDocument(new TextEncoder().encode(JSON.stringify(raw)))!;
-  const printed = [doc.applied.user, doc.applied.unix, doc.applied.host, doc.applied.at, ...botLabels(doc.bots)].join(" ");
+  const printed = [doc.applied.user, doc.applied.unix, doc.applied.host, doc.applied.at, ...botLabels(doc.bots)].join(
+    " ",
+  );
   assert.doesNotMatch(printed, /[\u0000-\u001f\u007f-\u009f\u202e]/);
   assert.equal(doc.applied.at, "?");
   assert.equal(readDocument(new TextEncoder().encode("{not json")), undefined);

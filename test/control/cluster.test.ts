@@ -9,7 +9,20 @@ import { startCluster, type TestCluster } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import type { BotStatus } from "../../control/bot-runner.js";
-import { cli, controlYaml, waitFeeding, pidAlive, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
+import {
+  cli,
+  controlYaml,
+  waitFeeding,
+  pidAlive,
+  publish,
+  record,
+  recorderBot,
+  startControl,
+  starts,
+  stopControl,
+  writeRecorder,
+  type ControlProcess,
+} from "./harness.js";
 
 // Three nats-servers in one cluster, and three control servers (nodes n1, n2, n3) with the same
 // bots, each connected to its own server. The lease settings are the defaults (TTL 9 s, grace 1 s).
@@ -23,7 +36,16 @@ const controls = new Map<string, ControlProcess>();
 function configFor(node: string, i: number): string {
   const file = join(d, `control-${node}.yaml`);
   const urls = [cluster.urls[i]!, ...cluster.urls.filter((_, j) => j !== i)];
-  writeFileSync(file, controlYaml({ node, urls, stateDir: join(d, `state-${node}`), extra: "supervise: {heartbeat: 1s}\n", bots: BOTS.map((b) => recorderBot(d, b)).join("") }));
+  writeFileSync(
+    file,
+    controlYaml({
+      node,
+      urls,
+      stateDir: join(d, `state-${node}`),
+      extra: "supervise: {heartbeat: 1s}\n",
+      bots: BOTS.map((b) => recorderBot(d, b)).join(""),
+    }),
+  );
   return file;
 }
 
@@ -64,8 +86,18 @@ test("control cluster - three control servers with the same config run each bot 
   const r = await cli(["status", "--json", "--config", join(d, "control-n1.yaml")]);
   assert.equal(r.code, 0, r.stderr);
   const list = JSON.parse(r.stdout) as BotStatus[];
-  assert.deepEqual(list.map((b) => [b.id, b.state]).sort(), BOTS.map((b) => [b, "running"]));
-  for (const b of list) assert.equal(b.node, record(d, b.id).find((l) => l.startsWith("start "))!.split(" ")[1], `status names ${b.id}'s node`);
+  assert.deepEqual(
+    list.map((b) => [b.id, b.state]).sort(),
+    BOTS.map((b) => [b, "running"]),
+  );
+  for (const b of list)
+    assert.equal(
+      b.node,
+      record(d, b.id)
+        .find((l) => l.startsWith("start "))!
+        .split(" ")[1],
+      `status names ${b.id}'s node`,
+    );
 });
 
 test("control cluster - kill -9 of the control server holding a bot moves the bot within 15 s", async () => {
@@ -76,11 +108,16 @@ test("control cluster - kill -9 of the control server holding a bot moves the bo
   holder.proc.kill("SIGKILL");
   await holder.exited;
   controls.delete(node!);
-  await waitFor(() => movingBots.every((b) => starts(record(d, b)).length === 2), 15_000, `${movingBots.join(", ")} to start on another node`);
+  await waitFor(
+    () => movingBots.every((b) => starts(record(d, b)).length === 2),
+    15_000,
+    `${movingBots.join(", ")} to start on another node`,
+  );
   const took = Date.now() - t0;
   assert.ok(took < 15_000, `moved in ${took} ms`);
   assert.ok(!pidAlive(Number(pid)), "the old copy of the program is gone");
-  for (const b of movingBots) assert.notEqual(starts(record(d, b))[1]!.split(" ")[1], node, `${b} runs on another node now`);
+  for (const b of movingBots)
+    assert.notEqual(starts(record(d, b))[1]!.split(" ")[1], node, `${b} runs on another node now`);
   // Two control servers left: every bot still runs exactly once.
   const texts = Array.from({ length: 5 }, (_, i) => `two-${i}`);
   for (const t of texts) await publish(nc, t);
@@ -99,7 +136,11 @@ test("control cluster - a hung control server (SIGSTOP) loses its bots before th
   const before = new Map(moving.map((b) => [b, starts(record(d, b)).length]));
   hung.proc.kill("SIGSTOP");
   try {
-    await waitFor(() => moving.every((b) => starts(record(d, b)).length === before.get(b)! + 1), 20_000, `${moving.join(", ")} to start elsewhere`);
+    await waitFor(
+      () => moving.every((b) => starts(record(d, b)).length === before.get(b)! + 1),
+      20_000,
+      `${moving.join(", ")} to start elsewhere`,
+    );
     assert.ok(!pidAlive(Number(pid)), "the hung server's bot program killed itself when the lease ran out");
     assert.deepEqual(doubles(), []);
   } finally {
@@ -117,16 +158,26 @@ test("control cluster - a pinned bot runs only on its node", async () => {
   for (const [n, c] of controls) {
     const i = Number(n.slice(1)) - 1;
     const file = configFor(n, i);
-    writeFileSync(file, controlYaml({
-      node: n, urls: [cluster.urls[i]!], stateDir: join(d, `state-${n}`), extra: "supervise: {heartbeat: 1s}\n",
-      bots: BOTS.map((b) => recorderBot(d, b, b === "gamma" ? `    placement: {node: ${pinTo}}\n` : "")).join(""),
-    }));
+    writeFileSync(
+      file,
+      controlYaml({
+        node: n,
+        urls: [cluster.urls[i]!],
+        stateDir: join(d, `state-${n}`),
+        extra: "supervise: {heartbeat: 1s}\n",
+        bots: BOTS.map((b) => recorderBot(d, b, b === "gamma" ? `    placement: {node: ${pinTo}}\n` : "")).join(""),
+      }),
+    );
     c.proc.kill("SIGHUP");
   }
-  await waitFor(() => {
-    const last = starts(record(d, "gamma")).at(-1)!;
-    return last.split(" ")[1] === pinTo && pidAlive(Number(last.split(" ")[2]));
-  }, 30_000, `gamma to run on ${pinTo}`);
+  await waitFor(
+    () => {
+      const last = starts(record(d, "gamma")).at(-1)!;
+      return last.split(" ")[1] === pinTo && pidAlive(Number(last.split(" ")[2]));
+    },
+    30_000,
+    `gamma to run on ${pinTo}`,
+  );
   await sleep(2_000);
   assert.deepEqual(doubles(), []);
 });

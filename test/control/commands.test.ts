@@ -10,7 +10,21 @@ import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { cli, controlYaml, statusJson, held, waitFeeding, publish, record, recorderBot, startControl, starts, stopControl, writeRecorder, type ControlProcess } from "./harness.js";
+import {
+  cli,
+  controlYaml,
+  statusJson,
+  held,
+  waitFeeding,
+  publish,
+  record,
+  recorderBot,
+  startControl,
+  starts,
+  stopControl,
+  writeRecorder,
+  type ControlProcess,
+} from "./harness.js";
 
 const dir = tempDir("bustle-control-cmd-");
 const d = dir.path;
@@ -19,16 +33,19 @@ let server: NatsServer;
 let nc: NatsConnection;
 let control: ControlProcess;
 
-const supervise = "supervise: {heartbeat: 500ms, backoff: 300ms, max_backoff: 5s, give_up_after: 4, fast_crash: 10s}\nlease: {ttl: 3s, grace: 200ms}\n";
+const supervise =
+  "supervise: {heartbeat: 500ms, backoff: 300ms, max_backoff: 5s, give_up_after: 4, fast_crash: 10s}\nlease: {ttl: 3s, grace: 200ms}\n";
 const crashy = `  - id: crashy\n    type: exec\n    exec: {command: [sh, -c, 'echo "start $(date +%s.%N)" >> ${join(d, "out-crashy.txt")}; exit 1']}\n`;
-const pyecho = (script: string) => `  - id: pyecho\n    type: exec\n    kinds: [update]\n    format: "{actor} said {text}"\n    exec: {command: [python3, -u, ${script}]}\n`;
+const pyecho = (script: string) =>
+  `  - id: pyecho\n    type: exec\n    kinds: [update]\n    format: "{actor} said {text}"\n    exec: {command: [python3, -u, ${script}]}\n`;
 const PY = `import json, sys
 for line in sys.stdin:
     e = json.loads(line)
     print(json.dumps({"kind": "chat", "text": "py heard: " + e["formatted"] + " (seq " + str(e["seq"]) + ")"}), flush=True)
 `;
 const only = "    kinds: [update]\n";
-const yaml = (bots: string) => controlYaml({ node: "town", urls: [server.url], stateDir: join(d, "state"), extra: supervise, bots });
+const yaml = (bots: string) =>
+  controlYaml({ node: "town", urls: [server.url], stateDir: join(d, "state"), extra: supervise, bots });
 
 before(async () => {
   server = await startServer(d);
@@ -36,7 +53,10 @@ before(async () => {
   await ensureStream(nc, {}, silentLogger);
   writeRecorder(d);
   writeFileSync(join(d, "pyecho.py"), PY);
-  writeFileSync(file, yaml(recorderBot(d, "echo", only) + recorderBot(d, "steady", only) + crashy + pyecho(join(d, "pyecho.py"))));
+  writeFileSync(
+    file,
+    yaml(recorderBot(d, "echo", only) + recorderBot(d, "steady", only) + crashy + pyecho(join(d, "pyecho.py"))),
+  );
   control = startControl(file, join(d, "control.log"));
 });
 after(async () => {
@@ -55,14 +75,21 @@ const got = (id: string) => record(d, id).filter((l) => l.startsWith("got "));
 test("control - bots start and events are delivered to them; a python exec bot round-trips", async () => {
   const replies: BustleEvent[] = [];
   nc.subscribe("bustle.ev.*.pyecho.>", { callback: (_e, m) => void replies.push(decodeEvent(m.data)) });
-  await waitFor(() => starts(record(d, "echo")).length === 1 && starts(record(d, "steady")).length === 1, 30_000, "echo and steady to start");
+  await waitFor(
+    () => starts(record(d, "echo")).length === 1 && starts(record(d, "steady")).length === 1,
+    30_000,
+    "echo and steady to start",
+  );
   await waitFeeding(nc, ["echo", "steady", "pyecho"]);
   await publish(nc, "first");
   await waitFor(() => got("echo").length === 1 && got("steady").length === 1, 10_000, "the event at both bots");
   assert.equal(got("echo")[0], "got first town");
   await waitFor(() => replies.length === 1, 10_000, "the python bot's answer in the stream");
   assert.match(replies[0]!.text, /^py heard: alice said first \(seq \d+\)$/);
-  assert.deepEqual([replies[0]!.source, replies[0]!.node, replies[0]!.kind, replies[0]!.actor], ["pyecho", "town", "chat", "pyecho"]);
+  assert.deepEqual(
+    [replies[0]!.source, replies[0]!.node, replies[0]!.kind, replies[0]!.actor],
+    ["pyecho", "town", "chat", "pyecho"],
+  );
 });
 
 test("control - a crashing bot is restarted with exponential backoff, then given up loudly", async () => {
@@ -124,7 +151,10 @@ test("control - stop stops the bot until resume; restart restarts it", async () 
 test("control - commands for unknown or unplaced bots fail with one clear line", async () => {
   const r = await cli(["halt", "nosuch", "--config", file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^bustle-control: no bot "nosuch" in .*control\.yaml or the federation's bots config; known: echo, steady, crashy, pyecho\n$/);
+  assert.match(
+    r.stderr,
+    /^bustle-control: no bot "nosuch" in .*control\.yaml or the federation's bots config; known: echo, steady, crashy, pyecho\n$/,
+  );
   const u = await cli(["halt"]);
   assert.equal(u.code, 2, "usage error");
 });
@@ -132,5 +162,6 @@ test("control - commands for unknown or unplaced bots fail with one clear line",
 test("control - SIGTERM stops every bot gracefully and exits 0", async () => {
   const code = await stopControl(control);
   assert.equal(code, 0);
-  for (const id of ["echo", "steady"]) assert.match(record(d, id).at(-1) ?? "", /^end town$/, `${id} saw the end of its input`);
+  for (const id of ["echo", "steady"])
+    assert.match(record(d, id).at(-1) ?? "", /^end town$/, `${id} saw the end of its input`);
 });

@@ -38,7 +38,11 @@ test("control embedded - nats.config uses the embedded node's control credential
   await waitFor(() => /"msg":"feed started"/.test(control.log()), 30_000, "the bot to read the stream");
   makeHome(files.homes, "alice");
   appendSpool(files.homes, "alice", ["hello embedded"]);
-  await waitFor(() => record(dir.path, "rec").some((l) => l.startsWith("got ~alice hello embedded town")), 30_000, "the bot to get alice's line");
+  await waitFor(
+    () => record(dir.path, "rec").some((l) => l.startsWith("got ~alice hello embedded town")),
+    30_000,
+    "the bot to get alice's line",
+  );
   const halt = await cli(["halt", "rec", "--config", file]);
   assert.equal(halt.code, 0, halt.stderr);
   const st = await cli(["status", "rec", "--json", "--config", file]);
@@ -52,16 +56,29 @@ test("control embedded - the node's admin applies a bots list and the control se
   writeFileSync(bots, `bots:\n${recorderBot(dir.path, "rec2")}`);
   const refused = await cli(["apply", bots, "--config", file]);
   assert.equal(refused.code, 1, refused.stdout);
-  assert.match(refused.stderr, /^bustle-control: NATS refused user "town\.control" permission to publish to "\$JS\.API\.STREAM\.CREATE\.KV_bustle-config": only the federation's admin may change the bots config/);
+  assert.match(
+    refused.stderr,
+    /^bustle-control: NATS refused user "town\.control" permission to publish to "\$JS\.API\.STREAM\.CREATE\.KV_bustle-config": only the federation's admin may change the bots config/,
+  );
   const adminYaml = join(dir.path, "admin.yaml");
-  writeFileSync(adminYaml, `nats: {config: ${files.config}, user: town.admin, password_file: ${join(files.state, "auth", "admin.password")}}\nbots: []\n`);
+  writeFileSync(
+    adminYaml,
+    `nats: {config: ${files.config}, user: town.admin, password_file: ${join(files.state, "auth", "admin.password")}}\nbots: []\n`,
+  );
   const r = await cli(["apply", bots, "--config", adminYaml]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^applied revision 1: 1 bot\(s\): rec2 \(exec\) \(\+rec2\)\n$/);
   // rec (only in control.yaml) stops, rec2 (the stored list) starts.
-  await waitFor(() => record(dir.path, "rec2").some((l) => l.startsWith("start ")) && record(dir.path, "rec").at(-1) === "end town", 30_000, "rec2 to start and rec to stop");
+  await waitFor(
+    () => record(dir.path, "rec2").some((l) => l.startsWith("start ")) && record(dir.path, "rec").at(-1) === "end town",
+    30_000,
+    "rec2 to start and rec to stop",
+  );
   const st = await cli(["status", "--json", "--config", file]);
-  assert.deepEqual((JSON.parse(st.stdout) as Array<{ id: string }>).map((b) => b.id), ["rec2"]);
+  assert.deepEqual(
+    (JSON.parse(st.stdout) as Array<{ id: string }>).map((b) => b.id),
+    ["rec2"],
+  );
   const h = await cli(["history", "--json", "--config", file]);
   assert.equal(h.code, 0, h.stderr);
   assert.equal(JSON.parse(h.stdout)[0].applied.user, "town.admin");

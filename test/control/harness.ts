@@ -41,7 +41,13 @@ export function recorderBot(dir: string, id: string, extra = ""): string {
   return `  - id: ${id}\n    type: exec\n${extra}    exec: {command: [${join(dir, "recorder.sh")}, ${join(dir, `out-${id}.txt`)}, ${join(dir, `lock-${id}`)}]}\n`;
 }
 
-export function controlYaml(o: { node: string; urls: string[]; stateDir: string; bots: string; extra?: string }): string {
+export function controlYaml(o: {
+  node: string;
+  urls: string[];
+  stateDir: string;
+  bots: string;
+  extra?: string;
+}): string {
   return `node: ${o.node}\nnats: {servers: [${o.urls.map((u) => JSON.stringify(u)).join(", ")}]}\nstate: {dir: ${o.stateDir}}\n${o.extra ?? ""}bots:\n${o.bots}`;
 }
 
@@ -65,10 +71,19 @@ export interface ControlProcess {
 
 /** Runs `bustle-control serve --config FILE`, its output into `logFile`. Stop it with stopControl(). */
 export function startControl(configFile: string, logFile: string): ControlProcess {
-  const program = new ChildProgram({ name: "bustle-control serve", argv: [process.execPath, bin("control/bin/bustle-control.js"), "serve", "--config", configFile], logPath: logFile, graceMs: 15_000 });
+  const program = new ChildProgram({
+    name: "bustle-control serve",
+    argv: [process.execPath, bin("control/bin/bustle-control.js"), "serve", "--config", configFile],
+    logPath: logFile,
+    graceMs: 15_000,
+  });
   void program.start(); // spawns at once; nothing to wait for
   return {
-    program, proc: program.process!, pid: program.pid!, logFile, exited: program.waitExit(),
+    program,
+    proc: program.process!,
+    pid: program.pid!,
+    logFile,
+    exited: program.waitExit(),
     log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
     alive: () => program.running,
   };
@@ -88,7 +103,9 @@ export interface CliResult {
 /** Runs `bustle-control ARGS` to completion (async, so the test's own connections keep working). */
 export function cli(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin("control/bin/bustle-control.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [bin("control/bin/bustle-control.js"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (b) => (stdout += b));
@@ -130,8 +147,13 @@ export async function held(nc: NatsConnection): Promise<BotStatus[]> {
 
 /** Waits until the control servers report every one of `ids` running and reading the stream. */
 export async function waitFeeding(nc: NatsConnection, ids: string[], timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => {
-    const list = await held(nc);
-    return ids.every((id) => list.some((b) => b.id === id && b.state === "running" && b.feeding));
-  }, timeoutMs, `${ids.join(", ")} to be running and reading the stream`, 250);
+  await waitFor(
+    async () => {
+      const list = await held(nc);
+      return ids.every((id) => list.some((b) => b.id === id && b.state === "running" && b.feeding));
+    },
+    timeoutMs,
+    `${ids.join(", ")} to be running and reading the stream`,
+    250,
+  );
 }

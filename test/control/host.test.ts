@@ -35,29 +35,50 @@ after(async () => {
 function hostFor(id: string, section: unknown, overrides: Partial<HostInit> = {}) {
   const sent: FromHost[] = [];
   const exits: number[] = [];
-  const host: BotHost = createHost({ send: (m) => void sent.push(m), exit: (code) => void exits.push(code), log: silentLogger });
+  const host: BotHost = createHost({
+    send: (m) => void sent.push(m),
+    exit: (code) => void exits.push(code),
+    log: silentLogger,
+  });
   const common: CommonBotConfig = { id, type: "fake", enabled: true, subscribe: ["bustle.ev.>"], format: "{text}" };
   const init: HostInit = {
-    t: "init", node: "town", common, section, bus: { servers: [bus.server.url] }, stateDir: join(dir.path, "state", id),
-    registryModule: bin("bots/testing/registry.js"), halted: false, heartbeatMs: 100, leaseUntil: Date.now() + 60_000,
+    t: "init",
+    node: "town",
+    common,
+    section,
+    bus: { servers: [bus.server.url] },
+    stateDir: join(dir.path, "state", id),
+    registryModule: bin("bots/testing/registry.js"),
+    halted: false,
+    heartbeatMs: 100,
+    leaseUntil: Date.now() + 60_000,
     ...overrides,
   };
   const feeding = () => sent.some((m) => m.t === "heartbeat" && m.feeding);
   /** The host's last consumed sequence once it has reached `seq` (heartbeats carry it). */
-  const consumed = (seq: number) => waitFor(() => sent.some((m) => m.t === "heartbeat" && m.seq >= seq), 10_000, `${id} consumed up to ${seq}`);
+  const consumed = (seq: number) =>
+    waitFor(() => sent.some((m) => m.t === "heartbeat" && m.seq >= seq), 10_000, `${id} consumed up to ${seq}`);
   return { host, init, sent, exits, feeding, consumed };
 }
 
 const record = (id: string) => join(dir.path, `${id}.txt`);
 /** What the fake bot recorded, without the pid each line ends with. */
 const recorded = (id: string) =>
-  existsSync(record(id)) ? readFileSync(record(id), "utf8").split("\n").filter(Boolean).map((l) => l.replace(/ \d+$/, "")) : [];
+  existsSync(record(id))
+    ? readFileSync(record(id), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.replace(/ \d+$/, ""))
+    : [];
 
 test("bot host - starts the bot, feeds it new events, skips while halted, and stops with its position saved", async () => {
   const h = hostFor("hosted", { record: record("hosted") });
   await publishEvent(bus.nc, { text: "before the bot ever ran" });
   await h.host.start(h.init);
-  assert.deepEqual(h.sent.find((m) => m.t === "ready"), { t: "ready", seq: 0 });
+  assert.deepEqual(
+    h.sent.find((m) => m.t === "ready"),
+    { t: "ready", seq: 0 },
+  );
   await waitFor(h.feeding, 10_000, "the feed to start");
 
   await publishEvent(bus.nc, { text: "one" });
@@ -75,7 +96,11 @@ test("bot host - starts the bot, feeds it new events, skips while halted, and st
   h.host.receive({ t: "stop" });
   await waitFor(() => h.exits.length > 0, 10_000, "the host to stop");
   assert.deepEqual(h.exits, [0]);
-  assert.deepEqual(recorded("hosted"), ["start", "got one", "got two", "stop"], "nothing from before it ran, nothing while halted");
+  assert.deepEqual(
+    recorded("hosted"),
+    ["start", "got one", "got two", "stop"],
+    "nothing from before it ran, nothing while halted",
+  );
   const kv = await new Kvm(bus.nc).open(BOTS_BUCKET);
   assert.equal(((await kv.get(positionKey("hosted")))!.json() as { seq: number }).seq, two.seq);
 
@@ -83,7 +108,10 @@ test("bot host - starts the bot, feeds it new events, skips while halted, and st
   const three = await publishEvent(bus.nc, { text: "three" });
   const next = hostFor("hosted", { record: record("hosted") });
   await next.host.start(next.init);
-  assert.deepEqual(next.sent.find((m) => m.t === "ready"), { t: "ready", seq: 0 });
+  assert.deepEqual(
+    next.sent.find((m) => m.t === "ready"),
+    { t: "ready", seq: 0 },
+  );
   await waitFor(() => recorded("hosted").includes("got three"), 10_000, "the next host to deliver 'three'");
   await next.consumed(three.seq);
   await next.host.stop(0, 5_000);
@@ -98,7 +126,11 @@ test("bot host - a bad section or an unknown type is one error message and exit 
   assert.match(error && error.t === "error" ? error.message : "", /^bad config: fake\.record: /);
   assert.ok(!bad.sent.some((m) => m.t === "ready"));
 
-  const unknown = hostFor("unknown", {}, { common: { id: "unknown", type: "carrier-pigeon", enabled: true, subscribe: ["bustle.ev.>"], format: "{text}" } });
+  const unknown = hostFor(
+    "unknown",
+    {},
+    { common: { id: "unknown", type: "carrier-pigeon", enabled: true, subscribe: ["bustle.ev.>"], format: "{text}" } },
+  );
   await unknown.host.start(unknown.init);
   assert.deepEqual(unknown.exits, [1]);
   assert.deepEqual(unknown.sent, [{ t: "error", message: 'unknown bot type "carrier-pigeon"' }]);
@@ -124,7 +156,10 @@ test("bot host - messages it does not know are ignored", async () => {
 });
 
 test("bot host - the program run by hand says who starts it and exits 2", () => {
-  const r = spawnSync(process.execPath, [bin("control/bin/bot-host.js")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(process.execPath, [bin("control/bin/bot-host.js")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   assert.equal(r.status, 2);
   assert.equal(r.stderr, "bustle bot host: this program is started by `bustle-control serve`, not by hand\n");
   assert.equal(r.stdout, "");

@@ -32,10 +32,17 @@ async function bucket(): Promise<{ nc: NatsConnection; kv: KV }> {
 /** A lease whose holder periods (acquired → lost) are recorded with times. */
 function candidate(kv: KV, name: string, periods: Array<{ who: string; from: number; to?: number }>): Lease {
   let current: { who: string; from: number; to?: number } | undefined;
-  return new Lease(kv, "bot", { holder: name, node: name, pid: 1 }, { ttl: TTL, grace: 200 }, {
-    acquired: () => void periods.push((current = { who: name, from: Date.now() })),
-    lost: () => void (current!.to = Date.now()),
-  }, silentLogger);
+  return new Lease(
+    kv,
+    "bot",
+    { holder: name, node: name, pid: 1 },
+    { ttl: TTL, grace: 200 },
+    {
+      acquired: () => void periods.push((current = { who: name, from: Date.now() })),
+      lost: () => void (current!.to = Date.now()),
+    },
+    silentLogger,
+  );
 }
 
 test("lease - one holder at a time; a release hands over at once", async () => {

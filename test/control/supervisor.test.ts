@@ -24,7 +24,12 @@ let nc: NatsConnection;
 let control: ControlServer;
 const logs: string[] = [];
 
-const lines = (id: string) => (existsSync(join(d, `${id}.txt`)) ? readFileSync(join(d, `${id}.txt`), "utf8").split("\n").filter(Boolean) : []);
+const lines = (id: string) =>
+  existsSync(join(d, `${id}.txt`))
+    ? readFileSync(join(d, `${id}.txt`), "utf8")
+        .split("\n")
+        .filter(Boolean)
+    : [];
 
 before(async () => {
   server = await startServer(d);
@@ -65,7 +70,11 @@ test("supervisor - a bot type from a registry handed to the server runs, and its
 });
 
 test("supervisor - a bot that crashes on demand is restarted, then given up after repeated fast crashes", async () => {
-  await waitFor(async () => (await held(nc)).find((b) => b.id === "crasher")?.state === "failed", 30_000, "crasher given up");
+  await waitFor(
+    async () => (await held(nc)).find((b) => b.id === "crasher")?.state === "failed",
+    30_000,
+    "crasher given up",
+  );
   assert.equal(lines("crasher").filter((l) => l.startsWith("start")).length, 3);
   const s = (await held(nc)).find((b) => b.id === "crasher")!;
   assert.equal(s.restarts, 2);
@@ -74,7 +83,11 @@ test("supervisor - a bot that crashes on demand is restarted, then given up afte
 });
 
 test("supervisor - a bot that cannot start is reported with its reason", async () => {
-  await waitFor(async () => (await held(nc)).find((b) => b.id === "refuser")?.state === "failed", 30_000, "refuser given up");
+  await waitFor(
+    async () => (await held(nc)).find((b) => b.id === "refuser")?.state === "failed",
+    30_000,
+    "refuser given up",
+  );
   const s = (await held(nc)).find((b) => b.id === "refuser")!;
   assert.match(s.lastError ?? "", /bot could not start: fake bot told to fail at start/);
 });
@@ -83,7 +96,9 @@ test("supervisor - commands reach the holder over NATS and unknown commands are 
   const r = await sendCommand(nc, "calm", "halt");
   assert.equal(r.ok, true);
   assert.equal(r.status?.halted, true);
-  const raw = await nc.request("bustle.ctl.bot.calm", new TextEncoder().encode('{"cmd":"format-disk"}'), { timeout: 5_000 });
+  const raw = await nc.request("bustle.ctl.bot.calm", new TextEncoder().encode('{"cmd":"format-disk"}'), {
+    timeout: 5_000,
+  });
   assert.match(raw.string(), /unknown command/);
   await assert.rejects(sendCommand(nc, "nobody", "halt"), /not running on any control server/);
 });

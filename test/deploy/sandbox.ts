@@ -31,13 +31,30 @@ export interface RunOptions {
 export class Sandbox {
   private readonly children = new Set<ChildProcess>();
 
-  private constructor(private readonly holder: ChildProcess, private readonly tmp: TempDir) {}
+  private constructor(
+    private readonly holder: ChildProcess,
+    private readonly tmp: TempDir,
+  ) {}
 
   static async open(): Promise<Sandbox> {
     const tmp = tempDir("bustle-sandbox-");
-    const mounts = OVERLAID.map((d, i) =>
-      `mkdir -p ${tmp.path}/u${i} ${tmp.path}/w${i} && mount -t overlay overlay -o lowerdir=${d},upperdir=${tmp.path}/u${i},workdir=${tmp.path}/w${i} ${d}`).join(" && ");
-    const holder = spawn("unshare", ["--mount", "--net", "--propagation", "private", "bash", "-c", `set -e; ip link set lo up; ${mounts}; echo ready; exec sleep infinity`], { stdio: ["ignore", "pipe", "pipe"] });
+    const mounts = OVERLAID.map(
+      (d, i) =>
+        `mkdir -p ${tmp.path}/u${i} ${tmp.path}/w${i} && mount -t overlay overlay -o lowerdir=${d},upperdir=${tmp.path}/u${i},workdir=${tmp.path}/w${i} ${d}`,
+    ).join(" && ");
+    const holder = spawn(
+      "unshare",
+      [
+        "--mount",
+        "--net",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        `set -e; ip link set lo up; ${mounts}; echo ready; exec sleep infinity`,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     holder.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     holder.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -56,10 +73,24 @@ export class Sandbox {
 
   private argv(cmd: string[], opts: RunOptions): string[] {
     const env = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", ...(opts.env ?? {}) };
-    const who = opts.user === undefined ? [] : ["setpriv", `--reuid=${opts.user}`, `--regid=${opts.user}`, "--init-groups", ...(opts.setpriv ?? [])];
+    const who =
+      opts.user === undefined
+        ? []
+        : ["setpriv", `--reuid=${opts.user}`, `--regid=${opts.user}`, "--init-groups", ...(opts.setpriv ?? [])];
     // `--init-groups` needs a name in /etc/passwd; a bare uid gets no supplementary groups.
     if (typeof opts.user === "number") who.splice(who.indexOf("--init-groups"), 1, "--clear-groups");
-    return ["--target", String(this.holder.pid), "--mount", "--net", "--", ...who, "env", "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd];
+    return [
+      "--target",
+      String(this.holder.pid),
+      "--mount",
+      "--net",
+      "--",
+      ...who,
+      "env",
+      "-i",
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      ...cmd,
+    ];
   }
 
   /** Starts `cmd` inside; the sandbox stops it on close() if it is still running. */
@@ -104,7 +135,11 @@ export class Sandbox {
     });
     if (this.holder.exitCode === null) {
       this.holder.kill("SIGKILL");
-      await waitFor(() => this.holder.exitCode !== null || this.holder.signalCode !== null, 10_000, "the sandbox holder to exit").catch(() => {});
+      await waitFor(
+        () => this.holder.exitCode !== null || this.holder.signalCode !== null,
+        10_000,
+        "the sandbox holder to exit",
+      ).catch(() => {});
     }
     this.tmp.remove();
   }

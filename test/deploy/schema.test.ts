@@ -31,10 +31,16 @@ const nodeCheck = (file: string) => run("relay/bin/bustled.js", ["check", "--con
 const controlCheck = (file: string) => run("control/bin/bustle-control.js", ["check", "--config", file]);
 
 test("schema - both are draft 2020-12 and the copies in deploy/schema are what the programs print", () => {
-  for (const [name, schema] of [["node", nodeSchema], ["control", controlSchema]] as const) {
+  for (const [name, schema] of [
+    ["node", nodeSchema],
+    ["control", controlSchema],
+  ] as const) {
     assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
-    assert.deepEqual(JSON.parse(readFileSync(join(CHECKOUT, "deploy", "schema", `${name}.schema.json`), "utf8")), schema,
-      `deploy/schema/${name}.schema.json is stale: regenerate it: npm run schema`);
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(CHECKOUT, "deploy", "schema", `${name}.schema.json`), "utf8")),
+      schema,
+      `deploy/schema/${name}.schema.json is stale: regenerate it: npm run schema`,
+    );
   }
 });
 
@@ -52,7 +58,19 @@ test("schema - the example configs name their schema and pass it and the loader"
 
 test("schema - every config bustle-cluster init generates passes the schema and the loader", () => {
   const out = join(tmp.path, "fed");
-  const init = run("federation/bin/bustle-cluster.js", ["init", "--out", out, "--node", "town=127.0.0.1:4222:6222", "--node", "club=127.0.0.1:4223:6223", "--node", "envs=127.0.0.1:4224:6224", "--member", "late"]);
+  const init = run("federation/bin/bustle-cluster.js", [
+    "init",
+    "--out",
+    out,
+    "--node",
+    "town=127.0.0.1:4222:6222",
+    "--node",
+    "club=127.0.0.1:4223:6223",
+    "--node",
+    "envs=127.0.0.1:4224:6224",
+    "--member",
+    "late",
+  ]);
   assert.equal(init.status, 0, init.stderr);
   let nodes = 0;
   let controls = 0;
@@ -66,7 +84,10 @@ test("schema - every config bustle-cluster init generates passes the schema and 
     const controlFile = join(out, id, "control.yaml");
     if (existsSync(controlFile)) {
       controls++;
-      assert.ok(validControl(parse(readFileSync(controlFile, "utf8"))), `${id}/control.yaml: ${errorsOf(validControl)}`);
+      assert.ok(
+        validControl(parse(readFileSync(controlFile, "utf8"))),
+        `${id}/control.yaml: ${errorsOf(validControl)}`,
+      );
       assert.equal(controlCheck(controlFile).status, 0, controlCheck(controlFile).stderr);
     }
   }
@@ -83,7 +104,10 @@ test("schema - a typo fails both the schema and the loader", () => {
   assert.equal(n.status, 1);
   assert.match(n.stderr, /typo-node\.yaml:3 spool\.rat: unknown key \(did you mean "rate"\?\)/);
 
-  const bad = { "bad-port": "node: {id: town, name: 5}\n", "bad-duration": "node: {id: town}\nambient: {window: 10 minutes}\n" };
+  const bad = {
+    "bad-port": "node: {id: town, name: 5}\n",
+    "bad-duration": "node: {id: town}\nambient: {window: 10 minutes}\n",
+  };
   for (const [name, text] of Object.entries(bad)) {
     const f = join(tmp.path, `${name}.yaml`);
     writeFileSync(f, text);

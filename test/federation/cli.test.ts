@@ -24,7 +24,21 @@ test("bustle-cluster - init refuses a malformed node spec with exit 2 and one li
 
 test("bustle-cluster - init writes each node's conf, node.yaml and private secrets; re-running keeps the passwords", () => {
   const out = join(tmp.path, "fed");
-  const args = ["init", "--out", out, "--node", "town=10.0.0.1:4222:6222:1", "--node", "club=club.example:4222:6222", "--node", "envs=10.0.0.3:4222:6222", "--member", "late", "--bot", "irc-town=town,club"];
+  const args = [
+    "init",
+    "--out",
+    out,
+    "--node",
+    "town=10.0.0.1:4222:6222:1",
+    "--node",
+    "club=club.example:4222:6222",
+    "--node",
+    "envs=10.0.0.3:4222:6222",
+    "--member",
+    "late",
+    "--bot",
+    "irc-town=town,club",
+  ];
   const first = run(...args);
   assert.equal(first.status, 0, first.stderr);
   const conf = readFileSync(join(out, "town", "nats-server.conf"), "utf8");
@@ -36,22 +50,36 @@ test("bustle-cluster - init writes each node's conf, node.yaml and private secre
   assert.equal(statSync(join(out, "town", "secrets", "relay.password")).mode & 0o777, 0o600);
   assert.equal(existsSync(join(out, "late", "nats-server.conf")), false);
   const yaml = readFileSync(join(out, "club", "node.yaml"), "utf8");
-  assert.match(yaml, /servers: \["tls:\/\/club\.example:4222", "tls:\/\/10\.0\.0\.1:4222", "tls:\/\/10\.0\.0\.3:4222"\]/, "TLS by default");
+  assert.match(
+    yaml,
+    /servers: \["tls:\/\/club\.example:4222", "tls:\/\/10\.0\.0\.1:4222", "tls:\/\/10\.0\.0\.3:4222"\]/,
+    "TLS by default",
+  );
   assert.match(yaml, /tls: \{ca: tls\/ca\.pem\}/);
   assert.match(yaml, /replicas: 3/);
   assert.match(conf, /tls \{/);
   // No user's password is in any conf, only bcrypt hashes; the admin's lives in admin/ alone.
-  const passwords = ["town", "club", "envs", "late"].flatMap((id) => ["relay", "control"].map((w) => join(out, id, "secrets", `${w}.password`))).filter(existsSync)
-    .concat(join(out, "admin", "admin.password")).map((f) => readFileSync(f, "utf8").trim());
+  const passwords = ["town", "club", "envs", "late"]
+    .flatMap((id) => ["relay", "control"].map((w) => join(out, id, "secrets", `${w}.password`)))
+    .filter(existsSync)
+    .concat(join(out, "admin", "admin.password"))
+    .map((f) => readFileSync(f, "utf8").trim());
   assert.equal(passwords.length, 8, "relay passwords for 4 nodes, control for the 3 core nodes, the admin's");
   for (const pw of passwords) assert.ok(!conf.includes(pw), "a plain password in the conf");
   assert.equal((conf.match(/password: "\$2a\$10\$/g) ?? []).length, 8);
   assert.equal(statSync(join(out, "admin", "admin.password")).mode & 0o777, 0o600);
-  for (const id of ["town", "club", "envs", "late"]) assert.equal(existsSync(join(out, id, "admin.password")) || existsSync(join(out, id, "secrets", "admin.password")), false);
+  for (const id of ["town", "club", "envs", "late"])
+    assert.equal(
+      existsSync(join(out, id, "admin.password")) || existsSync(join(out, id, "secrets", "admin.password")),
+      false,
+    );
   // A member without a control server gets no control credential and no control.yaml.
   assert.equal(existsSync(join(out, "late", "secrets", "control.password")), false);
   assert.equal(existsSync(join(out, "late", "control.yaml")), false);
-  assert.match(readFileSync(join(out, "town", "control.yaml"), "utf8"), /nats: \{config: node\.yaml, user: "town\.control", password_file: secrets\/control\.password\}[\s\S]*may run \(and steer\) these bots: irc-town/);
+  assert.match(
+    readFileSync(join(out, "town", "control.yaml"), "utf8"),
+    /nats: \{config: node\.yaml, user: "town\.control", password_file: secrets\/control\.password\}[\s\S]*may run \(and steer\) these bots: irc-town/,
+  );
   assert.match(readFileSync(join(out, "envs", "control.yaml"), "utf8"), /may run no bot yet/);
   const pw = readFileSync(join(out, "club", "secrets", "relay.password"), "utf8");
   const cert = readFileSync(join(out, "club", "tls", "node.pem"), "utf8");
@@ -66,7 +94,17 @@ test("bustle-cluster - init --no-tls writes plain nats:// URLs and no CA; a bot 
   assert.equal(r.status, 0, r.stderr);
   assert.match(readFileSync(join(out, "late", "node.yaml"), "utf8"), /servers: \["nats:\/\/10\.0\.0\.1:4222"\]/);
   assert.equal(existsSync(join(out, "ca")), false);
-  const bad = run("init", "--out", join(tmp.path, "bad-bot"), "--node", "town=10.0.0.1:4222:6222", "--member", "late", "--bot", "irc=late");
+  const bad = run(
+    "init",
+    "--out",
+    join(tmp.path, "bad-bot"),
+    "--node",
+    "town=10.0.0.1:4222:6222",
+    "--member",
+    "late",
+    "--bot",
+    "irc=late",
+  );
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /late runs no control server/);
   assert.equal(bad.stderr.trim().split("\n").length, 1);
@@ -78,14 +116,22 @@ test("bustle-cluster - status reports routes, the meta leader, R3 replicas and e
     const writers = fed.nodes.map((n) => new SpoolWriter(n.id, n.homes));
     writers.forEach((w) => w.write(5));
     await waitFor(() => fed.nodes.every((n) => countLines(n.log) === 15), 30_000, "15 lines in every log");
-    const st = await waitFor(() => {
-      const r = run("status", "--dir", fed.dir, "--json");
-      if (r.status !== 0) return undefined;
-      const j = JSON.parse(r.stdout);
-      return j.logs.length === 3 && j.logs.every((l: { lag?: number }) => l.lag === 0) ? j : undefined;
-    }, 20_000, "status to see every log up to date");
+    const st = await waitFor(
+      () => {
+        const r = run("status", "--dir", fed.dir, "--json");
+        if (r.status !== 0) return undefined;
+        const j = JSON.parse(r.stdout);
+        return j.logs.length === 3 && j.logs.every((l: { lag?: number }) => l.lag === 0) ? j : undefined;
+      },
+      20_000,
+      "status to see every log up to date",
+    );
     assert.equal(st.servers.length, 3);
-    for (const s of st.servers) assert.deepEqual(s.routes, fed.nodes.map((n) => n.id).filter((id) => id !== s.id));
+    for (const s of st.servers)
+      assert.deepEqual(
+        s.routes,
+        fed.nodes.map((n) => n.id).filter((id) => id !== s.id),
+      );
     assert.ok(fed.nodes.some((n) => n.id === st.metaLeader));
     assert.equal(st.stream.replicas, 3);
     assert.equal(st.stream.lastSeq, 15);
@@ -107,7 +153,9 @@ test("bustle-cluster - status with no server answering fails with one line", () 
 
 test("bustle-cluster - up runs a local federation that carries events, and Ctrl-C stops it all", async () => {
   const dir = join(tmp.path, "up");
-  const child = spawn(process.execPath, [CLI, "up", "--nodes", "3", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "up", "--nodes", "3", "--dir", dir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (b) => (out += b));
   child.stderr.on("data", (b) => (out += b));
@@ -115,9 +163,17 @@ test("bustle-cluster - up runs a local federation that carries events, and Ctrl-
   try {
     await waitFor(() => out.includes("federation up"), 60_000, "bustle-cluster up to report the federation up");
     await waitFor(() => existsSync(join(dir, "n3", "state")), 30_000, "the relays to start");
-    await waitFor(() => /connected to NATS/.test(readFileSync(join(dir, "n1", "bustled.out"), "utf8")), 30_000, "relay n1 to connect");
+    await waitFor(
+      () => /connected to NATS/.test(readFileSync(join(dir, "n1", "bustled.out"), "utf8")),
+      30_000,
+      "relay n1 to connect",
+    );
     new SpoolWriter("n1", join(dir, "n1", "homes")).write(1);
-    await waitFor(() => ["n1", "n2", "n3"].every((id) => countLines(join(dir, id, "bustle.log")) === 1), 30_000, "the event in every node's log");
+    await waitFor(
+      () => ["n1", "n2", "n3"].every((id) => countLines(join(dir, id, "bustle.log")) === 1),
+      30_000,
+      "the event in every node's log",
+    );
     const pids = ["n1", "n2", "n3"].map((id) => Number(readFileSync(join(dir, id, "nats-server.pid"), "utf8")));
     child.kill("SIGINT");
     assert.equal(await exited, 0);

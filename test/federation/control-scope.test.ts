@@ -12,7 +12,17 @@ import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import { sendCommand } from "../../control/client.js";
 import { waitFor } from "../../cluster/wait-for.js";
-import { cli, held, record, recorderBot, startControl, stopControl, waitFeeding, writeRecorder, type ControlProcess } from "../control/harness.js";
+import {
+  cli,
+  held,
+  record,
+  recorderBot,
+  startControl,
+  stopControl,
+  waitFeeding,
+  writeRecorder,
+  type ControlProcess,
+} from "../control/harness.js";
 import type { LocalFederation } from "../../federation/local.js";
 import { tempDir } from "../../cluster/temp.js";
 import { connectAs, SpoolWriter, startFederation, type RoleConnection } from "./harness.js";
@@ -41,11 +51,21 @@ function addBots(file: string, bots: string): void {
 async function delivers(): Promise<void> {
   const n = writer.next;
   writer.write(1);
-  await waitFor(() => record(dir, "echo-b").some((l) => l.startsWith(`got ~alice m n1 alice ${n} `)), 30_000, `echo-b to deliver line ${n}`);
+  await waitFor(
+    () => record(dir, "echo-b").some((l) => l.startsWith(`got ~alice m n1 alice ${n} `)),
+    30_000,
+    `echo-b to deliver line ${n}`,
+  );
 }
 
 before(async () => {
-  federation = await startFederation(tmp.path, { tls: true, bots: [{ id: "echo-b", nodes: ["n2"] }, { id: "echo-a", nodes: ["n1"] }] });
+  federation = await startFederation(tmp.path, {
+    tls: true,
+    bots: [
+      { id: "echo-b", nodes: ["n2"] },
+      { id: "echo-a", nodes: ["n1"] },
+    ],
+  });
   const f = fed();
   dir = join(f.dir, "bots");
   mkdirSync(dir, { recursive: true });
@@ -89,11 +109,20 @@ test("control scope - another node's control credential cannot take, rewind, hal
   for (const [subject, p] of attempts) await assert.rejects(p, `${subject} was not refused`);
   // Nor may it listen where the holder answers (to hijack commands meant for n2).
   mallory.nc.subscribe("bustle.ctl.bot.echo-b");
-  await waitFor(() => attempts.every(([s]) => mallory.refused.includes(s)) && mallory.refused.includes("bustle.ctl.bot.echo-b"), 10_000,
-    `the server to refuse every attempt (refused: ${mallory.refused.join(" ")})`);
+  await waitFor(
+    () => attempts.every(([s]) => mallory.refused.includes(s)) && mallory.refused.includes("bustle.ctl.bot.echo-b"),
+    10_000,
+    `the server to refuse every attempt (refused: ${mallory.refused.join(" ")})`,
+  );
 
-  assert.equal((await new Kvm(admin.nc).open("bustle-leases").then((kv) => kv.get("echo-b")))?.string(), holder, "n2 still holds the lease");
-  const after = JSON.parse((await new Kvm(admin.nc).open("bustle-bots").then((kv) => kv.get("pos.echo-b")))?.string() ?? "{}") as { seq?: number };
+  assert.equal(
+    (await new Kvm(admin.nc).open("bustle-leases").then((kv) => kv.get("echo-b")))?.string(),
+    holder,
+    "n2 still holds the lease",
+  );
+  const after = JSON.parse(
+    (await new Kvm(admin.nc).open("bustle-bots").then((kv) => kv.get("pos.echo-b")))?.string() ?? "{}",
+  ) as { seq?: number };
   assert.ok((after.seq ?? 0) >= (JSON.parse(pos ?? "{}") as { seq?: number }).seq!, "the position was not rewound");
   const b = (await held(admin.nc)).find((x) => x.id === "echo-b");
   assert.equal(b?.node, "n2");
@@ -108,15 +137,24 @@ test("control scope - a control server told to run a bot its node may not run sa
   const c = startControl(file, join(f.node("n1").dir, "control.out"));
   controls.push(c);
   await waitFor(() => /may not run bot echo-b/.test(c.log()), 30_000, "n1's control server to report the refusal");
-  const lines = c.log().split("\n").filter((l) => l.includes("may not run bot echo-b"));
+  const lines = c
+    .log()
+    .split("\n")
+    .filter((l) => l.includes("may not run bot echo-b"));
   assert.equal(lines.length, 1, lines.join("\n"));
-  assert.match(lines[0]!, /NATS refused user \\"n1\.control\\" permission to publish to \\"\$KV\.bustle-leases\.echo-b\\"/);
+  assert.match(
+    lines[0]!,
+    /NATS refused user \\"n1\.control\\" permission to publish to \\"\$KV\.bustle-leases\.echo-b\\"/,
+  );
   assert.ok(c.alive(), "n1's control server keeps running");
   // n1's CLI cannot steer it either: one line, exit 1.
   const steer = await cli(["halt", "echo-b", "--config", file]);
   assert.equal(steer.code, 1);
   assert.equal(steer.stderr.trim().split("\n").length, 1, steer.stderr);
-  assert.match(steer.stderr, /refused this credential permission to publish to "bustle\.ctl\.bot\.echo-b": only the federation's admin and the nodes granted echo-b/);
+  assert.match(
+    steer.stderr,
+    /refused this credential permission to publish to "bustle\.ctl\.bot\.echo-b": only the federation's admin and the nodes granted echo-b/,
+  );
   await delivers();
   assert.equal((await held(admin.nc)).find((x) => x.id === "echo-b")?.node, "n2");
   await stopControl(c);
@@ -125,10 +163,18 @@ test("control scope - a control server told to run a bot its node may not run sa
 test("control scope - the admin and the bot's own node may steer it", async () => {
   const r = await sendCommand(admin.nc, "echo-b", "halt");
   assert.equal(r.ok, true);
-  await waitFor(async () => (await held(admin.nc)).find((x) => x.id === "echo-b")?.halted === true, 10_000, "echo-b halted");
+  await waitFor(
+    async () => (await held(admin.nc)).find((x) => x.id === "echo-b")?.halted === true,
+    10_000,
+    "echo-b halted",
+  );
   const resume = await cli(["resume", "echo-b", "--config", join(fed().node("n2").dir, "control.yaml")]);
   assert.equal(resume.code, 0, resume.stderr);
-  await waitFor(async () => (await held(admin.nc)).find((x) => x.id === "echo-b")?.halted === false, 10_000, "echo-b resumed");
+  await waitFor(
+    async () => (await held(admin.nc)).find((x) => x.id === "echo-b")?.halted === false,
+    10_000,
+    "echo-b resumed",
+  );
   await delivers();
 });
 
@@ -140,7 +186,10 @@ test("control scope - relay credentials in control.yaml fail at start-up with on
   assert.equal(r.code, 1);
   const errors = r.stderr.split("\n").filter((l) => l.startsWith("bustle-control: "));
   assert.equal(errors.length, 1, r.stderr);
-  assert.match(errors[0]!, /^bustle-control: NATS refused user "n3" permission to publish to "\$JS\.API\.STREAM\.(INFO|CREATE)\.KV_bustle-(leases|bots)": /);
+  assert.match(
+    errors[0]!,
+    /^bustle-control: NATS refused user "n3" permission to publish to "\$JS\.API\.STREAM\.(INFO|CREATE)\.KV_bustle-(leases|bots)": /,
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
 });
 

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { freePort } from "../../cluster/net.js";
 import { readMap } from "../../federation/status.js";
 import { waitFor } from "../../cluster/wait-for.js";
-import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, writeSteadily, written } from "./harness.js";
+import {
+  SpoolWriter,
+  assertLogsComplete,
+  countLines,
+  federationPerFile,
+  relayConnections,
+  writeSteadily,
+  written,
+} from "./harness.js";
 import { bustleCluster } from "./cluster-cli.js";
 
 const federation = federationPerFile("bustle-fed-grow-");
@@ -42,7 +50,11 @@ test("bustle-cluster add-server / retire-server - the core grows from 3 to 4 ser
     fed.reloadServers();
     await fed.stopRelay("n1");
     fed.startRelay("n1");
-    await waitFor(async () => (await relayConnections(fed)).has("n1"), 30_000, "n1's relay to connect to another server");
+    await waitFor(
+      async () => (await relayConnections(fed)).has("n1"),
+      30_000,
+      "n1's relay to connect to another server",
+    );
     const after = await healthy("after retiring n1");
     assert.equal(after.servers.length, 3, "n1 is no longer a server in the map");
     assert.deepEqual(after.stream.peers.map((p: { name: string }) => p.name).sort(), ["n2", "n3", "n4"]);

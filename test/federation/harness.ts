@@ -59,8 +59,16 @@ export function assertLogsComplete(logPaths: string[], writers: SpoolWriter[], t
   const texts = logPaths.map(readLog);
   for (const [i, text] of texts.entries()) {
     const a = auditLog(text, writers);
-    assert.deepEqual({ lines: a.lines, missing: a.missing.slice(0, 5), doubled: a.doubled.slice(0, 5), foreign: a.foreign.slice(0, 5) },
-      { lines: total, missing: [], doubled: [], foreign: [] }, `log ${logPaths[i]}`);
+    assert.deepEqual(
+      {
+        lines: a.lines,
+        missing: a.missing.slice(0, 5),
+        doubled: a.doubled.slice(0, 5),
+        foreign: a.foreign.slice(0, 5),
+      },
+      { lines: total, missing: [], doubled: [], foreign: [] },
+      `log ${logPaths[i]}`,
+    );
   }
   for (const [i, text] of texts.entries()) assert.ok(text === texts[0], `${logPaths[i]} differs from ${logPaths[0]}`);
 }
@@ -75,17 +83,28 @@ export interface RoleConnection {
  * Connects to `server`'s client port as node `who`'s relay or control credential, or as the
  * federation's admin (`who` = "admin"). The caller closes `nc`.
  */
-export async function connectAs(fed: LocalFederation, who: string, role: "relay" | "control" | "admin", server = fed.nodes[0]!.id): Promise<RoleConnection> {
-  const [user, file, inbox] = role === "admin"
-    ? [adminUser(), join(fed.adminDir, "admin.password"), inboxPrefix("admin")]
-    : [role === "relay" ? relayUser(who) : controlUser(who), join(fed.relayNode(who).dir, "secrets", `${role}.password`), inboxPrefix(who)];
+export async function connectAs(
+  fed: LocalFederation,
+  who: string,
+  role: "relay" | "control" | "admin",
+  server = fed.nodes[0]!.id,
+): Promise<RoleConnection> {
+  const [user, file, inbox] =
+    role === "admin"
+      ? [adminUser(), join(fed.adminDir, "admin.password"), inboxPrefix("admin")]
+      : [
+          role === "relay" ? relayUser(who) : controlUser(who),
+          join(fed.relayNode(who).dir, "secrets", `${role}.password`),
+          inboxPrefix(who),
+        ];
   const pass = readFileSync(file, "utf8").trim();
   const tls = fed.map.tls ? { tls: { caFile: join(fed.dir, "ca", "ca.pem") } } : {};
   const url = fed.node(server).server.url.replace(/^nats:/, fed.map.tls ? "tls:" : "nats:");
   const nc = await connect({ servers: url, user, pass, inboxPrefix: inbox, maxReconnectAttempts: 0, ...tls });
   const refused: string[] = [];
   void (async () => {
-    for await (const s of nc.status()) if (s.type === "error" && s.error instanceof PermissionViolationError) refused.push(s.error.subject);
+    for await (const s of nc.status())
+      if (s.type === "error" && s.error instanceof PermissionViolationError) refused.push(s.error.subject);
   })();
   return { nc, refused };
 }
@@ -94,7 +113,11 @@ export async function connectAs(fed: LocalFederation, who: string, role: "relay"
 export class SpoolWriter {
   next = 0;
   readonly spool: string;
-  constructor(readonly node: string, homes: string, readonly user = "alice") {
+  constructor(
+    readonly node: string,
+    homes: string,
+    readonly user = "alice",
+  ) {
     const home = join(homes, user);
     mkdirSync(home, { recursive: true });
     this.spool = join(home, ".bustle.spool");
@@ -112,7 +135,12 @@ export class SpoolWriter {
  * Writes `totals` lines per writer (one number for all, or one each) at `perSecond` each, in
  * small batches every 50 ms. Resolves when all are written, or when `stop` is aborted.
  */
-export async function writeSteadily(writers: SpoolWriter[], perSecond: number, totals: number | number[], stop?: AbortSignal): Promise<void> {
+export async function writeSteadily(
+  writers: SpoolWriter[],
+  perSecond: number,
+  totals: number | number[],
+  stop?: AbortSignal,
+): Promise<void> {
   const tickMs = 50;
   const totalOf = (i: number) => (typeof totals === "number" ? totals : (totals[i] ?? 0));
   const start = Date.now();
@@ -142,15 +170,21 @@ export function countLines(path: string): number {
 
 /** Waits until every node's log holds at least `lines` lines. */
 export async function waitLogs(fed: LocalFederation, lines: number, ms: number): Promise<void> {
-  await waitFor(() => fed.nodes.every((n) => countLines(n.log) >= lines), ms,
-    `every log to reach ${lines} lines (now ${fed.nodes.map((n) => `${n.id}:${countLines(n.log)}`).join(" ")})`);
+  await waitFor(
+    () => fed.nodes.every((n) => countLines(n.log) >= lines),
+    ms,
+    `every log to reach ${lines} lines (now ${fed.nodes.map((n) => `${n.id}:${countLines(n.log)}`).join(" ")})`,
+  );
 }
 
 /**
  * What a log is missing and what it holds twice, against the lines the writers wrote.
  * Lines look like `<ts> <node> ~alice m <node> alice <n>`.
  */
-export function auditLog(text: string, writers: SpoolWriter[]): { lines: number; missing: string[]; doubled: string[]; foreign: string[] } {
+export function auditLog(
+  text: string,
+  writers: SpoolWriter[],
+): { lines: number; missing: string[]; doubled: string[]; foreign: string[] } {
   const seen = new Map<string, number>();
   const foreign: string[] = [];
   const lines = text.split("\n").filter(Boolean);
@@ -163,7 +197,9 @@ export function auditLog(text: string, writers: SpoolWriter[]): { lines: number;
     seen.set(m[1]!, (seen.get(m[1]!) ?? 0) + 1);
   }
   const missing: string[] = [];
-  for (const w of writers) for (let i = 0; i < w.next; i++) if (!seen.has(`m ${w.node} ${w.user} ${i}`)) missing.push(`m ${w.node} ${w.user} ${i}`);
+  for (const w of writers)
+    for (let i = 0; i < w.next; i++)
+      if (!seen.has(`m ${w.node} ${w.user} ${i}`)) missing.push(`m ${w.node} ${w.user} ${i}`);
   const doubled = [...seen.entries()].filter(([, c]) => c > 1).map(([k]) => k);
   return { lines: lines.length, missing, doubled, foreign };
 }

@@ -5,7 +5,17 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { relayUser, inboxPrefix } from "../../cluster/permissions.js";
 import { waitFor } from "../../cluster/wait-for.js";
-import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, readLog, relayConnections, waitLogs, writeSteadily, written } from "./harness.js";
+import {
+  SpoolWriter,
+  assertLogsComplete,
+  countLines,
+  federationPerFile,
+  readLog,
+  relayConnections,
+  waitLogs,
+  writeSteadily,
+  written,
+} from "./harness.js";
 import { bustleCluster } from "./cluster-cli.js";
 
 const federation = federationPerFile("bustle-fed-join-");
@@ -24,17 +34,32 @@ test("bustle-cluster add-member / remove-member - a tilde joins a running 3-core
   const add = await bustleCluster("add-member", "late", "--dir", fed.dir);
   assert.equal(add.status, 0, add.stderr);
   assert.match(add.stdout, /late joins federation "bustle"/);
-  for (const n of fed.nodes) assert.match(readFileSync(join(n.dir, "nats-server.conf"), "utf8"), /"bustle\.ev\.late\.>"/);
-  assert.ok(existsSync(join(fed.dir, "late", "secrets", "relay.password")) && existsSync(join(fed.dir, "late", "node.yaml")));
-  assert.equal(JSON.parse(readFileSync(join(fed.dir, "federation.json"), "utf8")).plan.members.includes("late"), true, "the plan remembers the member");
+  for (const n of fed.nodes)
+    assert.match(readFileSync(join(n.dir, "nats-server.conf"), "utf8"), /"bustle\.ev\.late\.>"/);
+  assert.ok(
+    existsSync(join(fed.dir, "late", "secrets", "relay.password")) && existsSync(join(fed.dir, "late", "node.yaml")),
+  );
+  assert.equal(
+    JSON.parse(readFileSync(join(fed.dir, "federation.json"), "utf8")).plan.members.includes("late"),
+    true,
+    "the plan remembers the member",
+  );
   fed.reloadServers();
   const late = fed.trackMember("late");
   fed.startRelay("late");
-  await waitFor(async () => (await relayConnections(fed)).has("late"), 30_000, "the new member's relay to connect with its own credentials");
+  await waitFor(
+    async () => (await relayConnections(fed)).has("late"),
+    30_000,
+    "the new member's relay to connect with its own credentials",
+  );
   const lateWriter = new SpoolWriter("late", late.homes);
   lateWriter.write(50);
   const writers = [...core, lateWriter];
-  await waitFor(() => fed.nodes.every((n) => readLog(n.log).includes(" m late alice 49\n")), 30_000, "late's events in the core logs");
+  await waitFor(
+    () => fed.nodes.every((n) => readLog(n.log).includes(" m late alice 49\n")),
+    30_000,
+    "late's events in the core logs",
+  );
   // Its log starts with the retained history: at this point it is a prefix of (or equal to) n1's.
   await waitFor(() => countLines(late.log) >= 1_500, 30_000, "late's log to catch up on the history");
   assert.ok(readLog(fed.node("n1").log).startsWith(readLog(late.log)), "late's log is a prefix of n1's");
@@ -44,11 +69,23 @@ test("bustle-cluster add-member / remove-member - a tilde joins a running 3-core
   const remove = await bustleCluster("remove-member", "late", "--dir", fed.dir);
   assert.equal(remove.status, 0, remove.stderr);
   assert.equal(existsSync(join(late.dir, "secrets")), false, "its passwords are gone from the folder");
-  for (const n of fed.nodes) assert.doesNotMatch(readFileSync(join(n.dir, "nats-server.conf"), "utf8"), /bustle\.ev\.late\./);
+  for (const n of fed.nodes)
+    assert.doesNotMatch(readFileSync(join(n.dir, "nats-server.conf"), "utf8"), /bustle\.ev\.late\./);
   fed.reloadServers();
-  await waitFor(async () => !(await relayConnections(fed)).has("late"), 30_000, "the removed member's relay to be disconnected");
+  await waitFor(
+    async () => !(await relayConnections(fed)).has("late"),
+    30_000,
+    "the removed member's relay to be disconnected",
+  );
   await assert.rejects(
-    connect({ servers: fed.node("n2").server.url, user: relayUser("late"), pass: password, inboxPrefix: inboxPrefix("late"), maxReconnectAttempts: 0, reconnect: false }),
+    connect({
+      servers: fed.node("n2").server.url,
+      user: relayUser("late"),
+      pass: password,
+      inboxPrefix: inboxPrefix("late"),
+      maxReconnectAttempts: 0,
+      reconnect: false,
+    }),
     /authorization/i,
     "the removed member's credentials are refused",
   );
@@ -61,14 +98,29 @@ test("bustle-cluster add-member / remove-member - a tilde joins a running 3-core
   const total = written(writers);
   await waitLogs(fed, total, 60_000);
   // The rest carried on: every line (late's 50 included) once in each core log, identical.
-  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
-  assert.ok(readLog(fed.node("n1").log).startsWith(readLog(late.log)), "late's log ends where it left, a prefix of the others'");
-  assert.deepEqual(fed.servers.map((s) => s.pid), pids, "no core server restarted");
+  assertLogsComplete(
+    fed.nodes.map((n) => n.log),
+    writers,
+    total,
+  );
+  assert.ok(
+    readLog(fed.node("n1").log).startsWith(readLog(late.log)),
+    "late's log ends where it left, a prefix of the others'",
+  );
+  assert.deepEqual(
+    fed.servers.map((s) => s.pid),
+    pids,
+    "no core server restarted",
+  );
 });
 
 test("bustle-cluster add-member / remove-member - refuse an existing node, a core server and an unknown member with exit 2 and one line", async () => {
   const fed = federation();
-  for (const [args, re] of [[["add-member", "n1"], /n1 is already a node/], [["remove-member", "n2"], /n2 is a core server/], [["remove-member", "ghost"], /ghost is not a member/]] as const) {
+  for (const [args, re] of [
+    [["add-member", "n1"], /n1 is already a node/],
+    [["remove-member", "n2"], /n2 is a core server/],
+    [["remove-member", "ghost"], /ghost is not a member/],
+  ] as const) {
     const r = await bustleCluster(...args, "--dir", fed.dir);
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);

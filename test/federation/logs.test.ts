@@ -6,10 +6,17 @@ const federation = federationPerFile("bustle-fed-logs-");
 
 test("federation - events written on all three nodes at once appear in all three logs, byte-identical", async () => {
   const fed = federation();
-  const writers = fed.nodes.flatMap((n) => [new SpoolWriter(n.id, n.homes, "alice"), new SpoolWriter(n.id, n.homes, "bob")]);
+  const writers = fed.nodes.flatMap((n) => [
+    new SpoolWriter(n.id, n.homes, "alice"),
+    new SpoolWriter(n.id, n.homes, "bob"),
+  ]);
   await writeSteadily(writers, 200, 300);
   const total = written(writers);
   assert.equal(total, 1800);
   await waitLogs(fed, total, 60_000);
-  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
+  assertLogsComplete(
+    fed.nodes.map((n) => n.log),
+    writers,
+    total,
+  );
 });

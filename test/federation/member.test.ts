@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import { waitFor } from "../../cluster/wait-for.js";
-import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, written } from "./harness.js";
+import {
+  SpoolWriter,
+  assertLogsComplete,
+  countLines,
+  federationPerFile,
+  relayConnections,
+  waitLogs,
+  written,
+} from "./harness.js";
 
 const federation = federationPerFile("bustle-fed-member-");
 
@@ -12,7 +20,11 @@ test("federation - a fourth tilde joins a running federation as a relay-only mem
 
   const late = await fed.addMember("late");
   fed.startRelay("late");
-  await waitFor(async () => (await relayConnections(fed)).has("late"), 30_000, "the new member's relay to connect with its own credentials");
+  await waitFor(
+    async () => (await relayConnections(fed)).has("late"),
+    30_000,
+    "the new member's relay to connect with its own credentials",
+  );
   const lateWriter = new SpoolWriter("late", late.homes);
   writers.push(lateWriter);
   lateWriter.write(20);

@@ -2,7 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { waitClusterReady } from "../../cluster/servers.js";
 import { waitFor } from "../../cluster/wait-for.js";
-import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, waitLogs, writeSteadily, written } from "./harness.js";
+import {
+  SpoolWriter,
+  assertLogsComplete,
+  countLines,
+  federationPerFile,
+  waitLogs,
+  writeSteadily,
+  written,
+} from "./harness.js";
 
 const OUTAGE_MS = 30_000;
 const federation = federationPerFile("bustle-fed-outage-");
@@ -24,5 +32,9 @@ test("federation - with every server down for 30 s, spool lines written meanwhil
 
   const total = written(writers);
   await waitLogs(fed, total, 90_000);
-  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
+  assertLogsComplete(
+    fed.nodes.map((n) => n.log),
+    writers,
+    total,
+  );
 });

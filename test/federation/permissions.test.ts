@@ -55,10 +55,16 @@ test("federation - a node's credentials cannot publish under another node's subj
   const ev = makeEvent({ node: "n2", source: "spool", kind: "update", actor: "mallory", text: "~mallory forged" });
   await assert.rejects(js.publish("bustle.ev.n2.spool.update", encodeEvent(ev), { msgID: ev.id, timeout: 3_000 }));
   nc.publish("bustle.ev.n2.spool.update", encodeEvent(ev));
-  await waitFor(() => errors.some((e) => /permissions violation/i.test(e) && e.includes("bustle.ev.n2")), 5_000, "the server's permissions violation");
+  await waitFor(
+    () => errors.some((e) => /permissions violation/i.test(e) && e.includes("bustle.ev.n2")),
+    5_000,
+    "the server's permissions violation",
+  );
   // The stream holds none of it, seen by another node.
   const other = await as("n2");
-  const m = await jetstream(other).streams.get(STREAM_NAME).then((s) => s.getMessage({ last_by_subj: "bustle.ev.n2.spool.update" }));
+  const m = await jetstream(other)
+    .streams.get(STREAM_NAME)
+    .then((s) => s.getMessage({ last_by_subj: "bustle.ev.n2.spool.update" }));
   assert.equal(m, null);
 });
 
@@ -69,7 +75,11 @@ test("federation - a node cannot read another node's replies", async () => {
     for await (const s of nc.status()) if (s.type === "error") errors.push(String(s.error));
   })();
   nc.subscribe("_INBOX.n2.>");
-  await waitFor(() => errors.some((e) => /permissions violation/i.test(e) && e.includes("_INBOX.n2")), 5_000, "the server's refusal");
+  await waitFor(
+    () => errors.some((e) => /permissions violation/i.test(e) && e.includes("_INBOX.n2")),
+    5_000,
+    "the server's refusal",
+  );
 });
 
 test("federation - a control server's credentials can keep its bot's keys in the KV buckets and answer on bustle.ctl", async () => {
@@ -106,6 +116,10 @@ test("federation - a node's health report includes every server's routes and the
   const monitors = fed.nodes.map((n) => ({ id: n.id, monitor: `http://127.0.0.1:${n.server.spec.monitorPort}` }));
   const h = await gatherHealth(nc, { monitors });
   assert.equal(h.servers?.length, 3);
-  for (const s of h.servers ?? []) assert.deepEqual(s.routes, ["n1", "n2", "n3"].filter((id) => id !== s.id));
+  for (const s of h.servers ?? [])
+    assert.deepEqual(
+      s.routes,
+      ["n1", "n2", "n3"].filter((id) => id !== s.id),
+    );
   assert.ok(["n1", "n2", "n3"].includes(h.metaLeader ?? ""));
 });

@@ -4,19 +4,26 @@ import { checkPlan, parseNodeSpec, UsageError, type FederationPlan } from "../..
 import { withMember, withoutMember, withServer } from "../../federation/plan-file.js";
 import { withServerRetired } from "../../federation/retire.js";
 
-const three = (): FederationPlan => checkPlan({
-  cluster: "bustle",
-  servers: ["a=h:4222:6222", "b=h:4223:6223", "c=h:4224:6224"].map(parseNodeSpec),
-  members: ["m"],
-  control: ["a", "b", "m"],
-  bots: [{ id: "solo", nodes: ["m"] }, { id: "shared", nodes: ["a", "m"] }],
-});
+const three = (): FederationPlan =>
+  checkPlan({
+    cluster: "bustle",
+    servers: ["a=h:4222:6222", "b=h:4223:6223", "c=h:4224:6224"].map(parseNodeSpec),
+    members: ["m"],
+    control: ["a", "b", "m"],
+    bots: [
+      { id: "solo", nodes: ["m"] },
+      { id: "shared", nodes: ["a", "m"] },
+    ],
+  });
 
 test("plan change - a member joins once, with a control server only when asked", () => {
   assert.deepEqual(withMember(three(), "late").members, ["m", "late"]);
   assert.equal(withMember(three(), "late").control?.includes("late"), false);
   assert.equal(withMember(three(), "late", true).control?.includes("late"), true);
-  assert.throws(() => withMember(three(), "a"), (e: Error) => e instanceof UsageError && /already a node/.test(e.message));
+  assert.throws(
+    () => withMember(three(), "a"),
+    (e: Error) => e instanceof UsageError && /already a node/.test(e.message),
+  );
 });
 
 test("plan change - a leaving member takes its control server and bot grants with it; a bot granted to it alone goes", () => {
@@ -32,7 +39,10 @@ test("plan change - a core server is retired only from four on, and stays as a m
   assert.throws(() => withServerRetired(three(), "a"), /add a server first/);
   const four = checkPlan(withServer(three(), parseNodeSpec("d=h:4225:6225")));
   const p = checkPlan(withServerRetired(four, "a"));
-  assert.deepEqual(p.servers.map((s) => s.id), ["b", "c", "d"]);
+  assert.deepEqual(
+    p.servers.map((s) => s.id),
+    ["b", "c", "d"],
+  );
   assert.deepEqual(p.members, ["m", "a"]);
   assert.ok(p.control?.includes("a"));
   assert.throws(() => checkPlan(withServer(four, parseNodeSpec("e=h:4225:7000"))), /h:4225 is used twice/);

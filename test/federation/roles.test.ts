@@ -15,7 +15,15 @@ import { createLogger } from "../../cluster/logger.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import { ensureStream } from "../../cluster/stream.js";
 import { waitFor } from "../../cluster/wait-for.js";
-import { connectAs, countLines, federationPerFile, SpoolWriter, waitLogs, waitRelaysConnected, type RoleConnection } from "./harness.js";
+import {
+  connectAs,
+  countLines,
+  federationPerFile,
+  SpoolWriter,
+  waitLogs,
+  waitRelaysConnected,
+  type RoleConnection,
+} from "./harness.js";
 
 const fed = federationPerFile("bustle-fed-roles-");
 const open: RoleConnection[] = [];
@@ -29,7 +37,14 @@ async function as(who: string, role: "relay" | "control" | "admin"): Promise<Rol
   return c;
 }
 
-const limits = (c: StreamConfig) => ({ max_age: c.max_age, max_bytes: c.max_bytes, max_msgs: c.max_msgs, duplicate_window: c.duplicate_window, num_replicas: c.num_replicas, sealed: c.sealed ?? false });
+const limits = (c: StreamConfig) => ({
+  max_age: c.max_age,
+  max_bytes: c.max_bytes,
+  max_msgs: c.max_msgs,
+  duplicate_window: c.duplicate_window,
+  num_replicas: c.num_replicas,
+  sealed: c.sealed ?? false,
+});
 
 /** Every node's log grows by one line per writer: the federation still carries honest events. */
 async function eventsStillFlow(writers: SpoolWriter[]): Promise<void> {
@@ -54,8 +69,14 @@ test("roles - a member cannot update, seal, purge or delete the stream; its limi
   await assert.rejects(jsm.streams.purge(STREAM_NAME));
   await assert.rejects(jsm.streams.deleteMessage(STREAM_NAME, 1));
   await assert.rejects(jsm.streams.delete(STREAM_NAME));
-  await waitFor(() => ["UPDATE", "PURGE", "MSG.DELETE", "DELETE"].every((op) => mallory.refused.includes(`$JS.API.STREAM.${op}.${STREAM_NAME}`)), 5_000,
-    `the server to refuse every operation (refused: ${mallory.refused.join(" ")})`);
+  await waitFor(
+    () =>
+      ["UPDATE", "PURGE", "MSG.DELETE", "DELETE"].every((op) =>
+        mallory.refused.includes(`$JS.API.STREAM.${op}.${STREAM_NAME}`),
+      ),
+    5_000,
+    `the server to refuse every operation (refused: ${mallory.refused.join(" ")})`,
+  );
 
   const now = await ajsm.streams.info(STREAM_NAME);
   assert.deepEqual(limits(now.config), limits(was));
@@ -91,8 +112,14 @@ test("roles - a control credential cannot purge, change or delete the KV buckets
   await assert.rejects(jsm.streams.delete("KV_bustle-bots"));
   // Nor write a key of a bot nobody granted it (this federation grants none).
   await assert.rejects(leases.put("irc-town", "mallory", { timeout: 2_000 } as never));
-  await waitFor(() => ["PURGE.KV_bustle-leases", "PURGE.KV_bustle-bots", "UPDATE.KV_bustle-leases", "DELETE.KV_bustle-bots"].every((s) => ctl.refused.includes(`$JS.API.STREAM.${s}`))
-    && ctl.refused.includes("$KV.bustle-leases.irc-town"), 5_000, `the refusals (refused: ${ctl.refused.join(" ")})`);
+  await waitFor(
+    () =>
+      ["PURGE.KV_bustle-leases", "PURGE.KV_bustle-bots", "UPDATE.KV_bustle-leases", "DELETE.KV_bustle-bots"].every(
+        (s) => ctl.refused.includes(`$JS.API.STREAM.${s}`),
+      ) && ctl.refused.includes("$KV.bustle-leases.irc-town"),
+    5_000,
+    `the refusals (refused: ${ctl.refused.join(" ")})`,
+  );
   assert.equal(await leases.get("irc-town"), null);
   assert.equal((await jsm.streams.info("KV_bustle-leases")).config.max_age, was.max_age);
 });
@@ -103,14 +130,25 @@ test("roles - the admin credential administers the stream and the buckets", asyn
   const was = (await jsm.streams.info(STREAM_NAME)).config;
   // As an operator does it: bustle-cluster stream with the admin.yaml init wrote.
   const admin_yaml = join(fed().adminDir, "admin.yaml");
-  const set = spawnSync(process.execPath, [bin("federation/bin/bustle-cluster.js"), "stream", "--admin", admin_yaml, "--max-bytes", "2GiB", "--json"], { encoding: "utf8", timeout: 30_000 });
+  const set = spawnSync(
+    process.execPath,
+    [bin("federation/bin/bustle-cluster.js"), "stream", "--admin", admin_yaml, "--max-bytes", "2GiB", "--json"],
+    { encoding: "utf8", timeout: 30_000 },
+  );
   assert.equal(set.status, 0, set.stderr);
   assert.equal(JSON.parse(set.stdout).maxBytes, 2 * 1024 ** 3);
   assert.equal((await jsm.streams.info(STREAM_NAME)).config.max_bytes, 2 * 1024 ** 3);
   assert.equal((await jsm.streams.info(STREAM_NAME)).config.max_age, was.max_age, "the other limits are kept");
   await jsm.streams.update(STREAM_NAME, was);
-  const show = spawnSync(process.execPath, [bin("federation/bin/bustle-cluster.js"), "stream", "--admin", admin_yaml], { encoding: "utf8", timeout: 30_000 });
-  assert.match(show.stdout, /^stream BUSTLE: max age 720h, max bytes 1073741824, duplicate window 6h, R3$/m, show.stderr);
+  const show = spawnSync(process.execPath, [bin("federation/bin/bustle-cluster.js"), "stream", "--admin", admin_yaml], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  assert.match(
+    show.stdout,
+    /^stream BUSTLE: max age 720h, max bytes 1073741824, duplicate window 6h, R3$/m,
+    show.stderr,
+  );
   const kv = await new Kvm(admin.nc).open("bustle-leases");
   await kv.put("some-bot", "x");
   const purged = await jsm.streams.purge("KV_bustle-leases");

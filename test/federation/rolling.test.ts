@@ -37,5 +37,9 @@ test("federation - rolling restart (docs/federation.md): each nats-server, then 
   assert.equal(restarts.length, 3);
   assert.ok(total > 3 * 300, `events kept coming through the restarts (${total})`);
   await waitLogs(fed, total, 120_000);
-  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
+  assertLogsComplete(
+    fed.nodes.map((n) => n.log),
+    writers,
+    total,
+  );
 });

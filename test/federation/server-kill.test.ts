@@ -2,7 +2,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import { waitClusterReady } from "../../cluster/servers.js";
-import { SpoolWriter, assertLogsComplete, countLines, federationPerFile, relayConnections, waitLogs, writeSteadily, written } from "./harness.js";
+import {
+  SpoolWriter,
+  assertLogsComplete,
+  countLines,
+  federationPerFile,
+  relayConnections,
+  waitLogs,
+  writeSteadily,
+  written,
+} from "./harness.js";
 
 const federation = federationPerFile("bustle-fed-kill-");
 
@@ -25,5 +34,9 @@ test("federation - kill -9 of the server a relay uses, mid-way through 20,000 ev
   assert.ok(atKill.written < total && atKill.logged < total, `the kill came mid-way (${JSON.stringify(atKill)})`);
   await waitClusterReady(fed.servers, 60_000);
   await waitLogs(fed, total, 120_000);
-  assertLogsComplete(fed.nodes.map((n) => n.log), writers, total);
+  assertLogsComplete(
+    fed.nodes.map((n) => n.log),
+    writers,
+    total,
+  );
 });

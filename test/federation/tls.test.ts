@@ -35,9 +35,23 @@ test("federation - with --tls the servers form their cluster over mutually authe
 test("federation - a relay connects over TLS with its generated node.yaml; a client without the CA cannot", async () => {
   const node = readNodeFile(fed.node("n2").config);
   const settings = resolveBusSettings(node.nats, node.file, [...node.nats.servers!]);
-  const nc = await connectBus({ ...settings, name: "tls test", logger: silentLogger, waitOnFirstConnect: false, inboxPrefix: "_INBOX.n2" });
+  const nc = await connectBus({
+    ...settings,
+    name: "tls test",
+    logger: silentLogger,
+    waitOnFirstConnect: false,
+    inboxPrefix: "_INBOX.n2",
+  });
   assert.equal(nc.info?.tls_required, true);
   await closeBus(nc);
   const pass = readFileSync(join(fed.node("n2").dir, "secrets", "relay.password"), "utf8").trim();
-  await assert.rejects(connect({ servers: fed.node("n2").server.url.replace("nats:", "tls:"), user: "n2", pass, maxReconnectAttempts: 0, timeout: 3_000 }));
+  await assert.rejects(
+    connect({
+      servers: fed.node("n2").server.url.replace("nats:", "tls:"),
+      user: "n2",
+      pass,
+      maxReconnectAttempts: 0,
+      timeout: 3_000,
+    }),
+  );
 });

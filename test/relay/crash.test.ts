@@ -29,7 +29,11 @@ const freshServer = async (name: string) => {
 async function writeLines(homes: string, faults: Array<{ at: number; run: () => Promise<void> }>): Promise<void> {
   const batch = 50;
   for (let n = 0; n < TOTAL; n += batch) {
-    appendSpool(homes, "alice", Array.from({ length: batch }, (_, i) => `line ${n + i}`));
+    appendSpool(
+      homes,
+      "alice",
+      Array.from({ length: batch }, (_, i) => `line ${n + i}`),
+    );
     for (const f of faults) if (f.at === n) void f.run();
     await sleep(15);
   }
@@ -74,15 +78,21 @@ test("crash - kill -9 of the nats-server under the relay: the outbox delivers af
   makeHome(files.homes, "alice");
   const relay = await new RelayProcess(files).start();
   try {
-    await writeLines(files.homes, [{
-      at: 3_000,
-      run: async () => {
-        await server.kill();
-        await sleep(2_000);
-        await server.start();
+    await writeLines(files.homes, [
+      {
+        at: 3_000,
+        run: async () => {
+          await server.kill();
+          await sleep(2_000);
+          await server.start();
+        },
       },
-    }]);
-    await waitFor(() => logLines(files.log).length >= TOTAL, 90_000, `${TOTAL} lines in bustle.log after the server returned`);
+    ]);
+    await waitFor(
+      () => logLines(files.log).length >= TOTAL,
+      90_000,
+      `${TOTAL} lines in bustle.log after the server returned`,
+    );
     await sleep(500);
     assertExactlyOnceInOrder(files.log);
   } finally {

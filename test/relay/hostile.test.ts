@@ -26,10 +26,15 @@ const expected: string[] = [];
 
 before(async () => {
   server = await startServer(dir.path);
-  files = writeRelayConfig(join(dir.path, "town"), "town", {}, {
-    // burst 3 and (practically) no refill: each user gets exactly 3 lines, however slow the machine.
-    spool: { rate: { burst: 3, per_minute: 0.01 }, max_line_bytes: 8192, rescan: "200ms" },
-  });
+  files = writeRelayConfig(
+    join(dir.path, "town"),
+    "town",
+    {},
+    {
+      // burst 3 and (practically) no refill: each user gets exactly 3 lines, however slow the machine.
+      spool: { rate: { burst: 3, per_minute: 0.01 }, max_line_bytes: 8192, rescan: "200ms" },
+    },
+  );
   relay = await new RelayProcess(files, ["--nats", server.url]).start();
 });
 
@@ -41,7 +46,12 @@ after(async () => {
 
 type AuditRecord = Record<string, unknown>;
 const audit = (): AuditRecord[] =>
-  existsSync(files.audit) ? readFileSync(files.audit, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as AuditRecord) : [];
+  existsSync(files.audit)
+    ? readFileSync(files.audit, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditRecord)
+    : [];
 const auditFor = (user: string, reason: string) => audit().filter((r) => r.actor === user && r.reason === reason);
 
 let canaries = 0;
@@ -114,7 +124,10 @@ test("relay hostile - a 1 MB line is refused whole; the lines around it pass", a
 test("relay hostile - invalid UTF-8, NUL bytes, ANSI/OSC escapes and CR come out clean", async () => {
   makeHome(files.homes, "esc");
   const p = spoolPath(files.homes, "esc");
-  writeFileSync(p, Buffer.concat([Buffer.from("bad "), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(" bytes\nnul\u0000byte\n")]));
+  writeFileSync(
+    p,
+    Buffer.concat([Buffer.from("bad "), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(" bytes\nnul\u0000byte\n")]),
+  );
   writeFileSync(p, "\u001b[2J\u001b[31mred\u001b[0m \u001b]0;pwned\u0007title\rcr\r\n", { flag: "a" });
   expected.push("~esc bad \ufffd(\ufffd bytes", "~esc nulbyte", "~esc red title cr");
   await logHoldsExpected();
@@ -125,7 +138,11 @@ test("relay hostile - invalid UTF-8, NUL bytes, ANSI/OSC escapes and CR come out
 test("relay hostile - a flood of 10,000 lines is rate-limited; other users are unaffected", async () => {
   makeHome(files.homes, "flood");
   makeHome(files.homes, "calm");
-  appendSpool(files.homes, "flood", Array.from({ length: 10_000 }, (_, i) => `flood ${i}`));
+  appendSpool(
+    files.homes,
+    "flood",
+    Array.from({ length: 10_000 }, (_, i) => `flood ${i}`),
+  );
   appendSpool(files.homes, "calm", ["calm one", "calm two"]);
   expected.push("~flood flood 0", "~flood flood 1", "~flood flood 2", "~calm calm one", "~calm calm two");
   await logHoldsExpected();

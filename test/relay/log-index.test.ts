@@ -26,11 +26,19 @@ test("log index - exact after kill -9 of the relay in the middle of writing", as
     const js = jetstream(bus.nc);
     const ids: string[] = [];
     for (let i = 0; i < TOTAL; i += 500) {
-      await Promise.all(Array.from({ length: 500 }, (_, k) => {
-        const e = makeEvent({ node: "club", source: "spool", kind: k % 2 ? "update" : "shout", actor: `u${k % 7}`, text: `~u${k % 7} line ${i + k}` });
-        ids[i + k] = e.id;
-        return js.publish(subjectOf(e), encodeEvent(e), { msgID: e.id });
-      }));
+      await Promise.all(
+        Array.from({ length: 500 }, (_, k) => {
+          const e = makeEvent({
+            node: "club",
+            source: "spool",
+            kind: k % 2 ? "update" : "shout",
+            actor: `u${k % 7}`,
+            text: `~u${k % 7} line ${i + k}`,
+          });
+          ids[i + k] = e.id;
+          return js.publish(subjectOf(e), encodeEvent(e), { msgID: e.id });
+        }),
+      );
     }
     const relay = new RelayProcess(files);
     for (const at of [3_000, 9_000]) {
@@ -43,7 +51,10 @@ test("log index - exact after kill -9 of the relay in the middle of writing", as
     await relay.stop();
 
     const log = readFileSync(files.log);
-    const records = readFileSync(indexPathOf(files.log), "utf8").split("\n").filter(Boolean).map((l) => parseIndexRecord(l)!);
+    const records = readFileSync(indexPathOf(files.log), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => parseIndexRecord(l)!);
     assert.equal(records.length, TOTAL, "one record per line");
     let offset = 0;
     for (let i = 0; i < TOTAL; i++) {

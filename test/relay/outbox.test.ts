@@ -7,7 +7,15 @@ import { silentLogger } from "../../cluster/logger.js";
 import { tempDir } from "../../cluster/temp.js";
 import { openOutbox } from "../../relay/outbox.js";
 
-const ev = (n: number) => makeEvent({ node: "town", source: "spool", kind: "update", actor: "alice", text: `~alice line ${n}`, id: `event-id-${n}` });
+const ev = (n: number) =>
+  makeEvent({
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: "alice",
+    text: `~alice line ${n}`,
+    id: `event-id-${n}`,
+  });
 
 test("outbox - unacknowledged events survive a reopen, in order; acknowledged ones do not", async () => {
   const dir = tempDir();
@@ -18,7 +26,10 @@ test("outbox - unacknowledged events survive a reopen, in order; acknowledged on
     a.ack(["event-id-2"]);
     await a.close();
     const b = await openOutbox(dir.path, silentLogger);
-    assert.deepEqual(b.pending().map((e) => e.text), ["~alice line 1", "~alice line 3"]);
+    assert.deepEqual(
+      b.pending().map((e) => e.text),
+      ["~alice line 1", "~alice line 3"],
+    );
     await b.close();
   } finally {
     dir.remove();
@@ -35,10 +46,17 @@ test("outbox - a resubmitted id is kept once, and a torn journal line is skipped
     await a.close();
     appendFileSync(join(dir.path, "outbox.jsonl"), '{"e":{"v":1,"id":"torn');
     const b = await openOutbox(dir.path, silentLogger);
-    assert.deepEqual(b.pending().map((e) => e.id), ["event-id-1", "event-id-2"]);
+    assert.deepEqual(
+      b.pending().map((e) => e.id),
+      ["event-id-1", "event-id-2"],
+    );
     b.ack(["event-id-1", "event-id-2"]);
     await b.close();
-    assert.equal(readFileSync(join(dir.path, "outbox.jsonl"), "utf8"), "", "journal is compacted once everything is acknowledged");
+    assert.equal(
+      readFileSync(join(dir.path, "outbox.jsonl"), "utf8"),
+      "",
+      "journal is compacted once everything is acknowledged",
+    );
   } finally {
     dir.remove();
   }
@@ -52,14 +70,21 @@ test("outbox - flushed() resolves once what was submitted before it is on disk, 
     const flushed = a.flushed();
     await Promise.all(submits);
     await flushed;
-    assert.equal(readFileSync(join(dir.path, "outbox.jsonl"), "utf8").trim().split("\n").length, 3, "three journal lines before flushed() resolved");
+    assert.equal(
+      readFileSync(join(dir.path, "outbox.jsonl"), "utf8").trim().split("\n").length,
+      3,
+      "three journal lines before flushed() resolved",
+    );
     a.ack(["event-id-1", "event-id-2", "event-id-3"]);
     await a.flushed(); // after everything settled (the journal was rewritten empty)
     await a.submit([ev(4)]);
     await a.flushed();
     await a.close();
     const b = await openOutbox(dir.path, silentLogger);
-    assert.deepEqual(b.pending().map((e) => e.id), ["event-id-4"]);
+    assert.deepEqual(
+      b.pending().map((e) => e.id),
+      ["event-id-4"],
+    );
     await b.close();
   } finally {
     dir.remove();

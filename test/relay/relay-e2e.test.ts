@@ -120,10 +120,20 @@ test("relay - a stream deleted by an admin is created again and logging goes on"
     await waitFor(() => logLines(files.log).length === 2, 10_000, "gus's first lines");
     await (await jetstreamManager(nc)).streams.delete("BUSTLE");
     appendSpool(files.homes, "gus", ["three"]);
-    await waitFor(() => logLines(files.log).some((l) => l.endsWith("~gus three")), 30_000, "the line after the stream was deleted");
+    await waitFor(
+      () => logLines(files.log).some((l) => l.endsWith("~gus three")),
+      30_000,
+      "the line after the stream was deleted",
+    );
     const texts = logLines(files.log).map(textOf);
-    assert.deepEqual(texts.filter((t) => t.startsWith("~gus")), ["~gus one", "~gus two", "~gus three"]);
-    assert.ok(texts.some((t) => t.includes("the stream was recreated")), "the log says the history restarted");
+    assert.deepEqual(
+      texts.filter((t) => t.startsWith("~gus")),
+      ["~gus one", "~gus two", "~gus three"],
+    );
+    assert.ok(
+      texts.some((t) => t.includes("the stream was recreated")),
+      "the log says the history restarted",
+    );
   } finally {
     await closeBus(nc);
     await relay.stop();

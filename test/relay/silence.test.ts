@@ -17,10 +17,18 @@ let server: NatsServer;
 let files: RelayFiles;
 let relay: RelayProcess;
 const bustled = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), ...args, "--config", files.config], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), ...args, "--config", files.config], {
+    encoding: "utf8",
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
-const audit = () => (existsSync(files.audit) ? readFileSync(files.audit, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
+const audit = () =>
+  existsSync(files.audit)
+    ? readFileSync(files.audit, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
 const texts = () => logLines(files.log).map(textOf);
 
 before(async () => {
@@ -42,14 +50,25 @@ test("silence - the running relay refuses a silenced user's lines (audited), oth
   const note = join(files.homes, "alice", ".bustle.silenced");
   assert.match(s.stdout, new RegExp(`^silenced alice on town until \\S+Z \\(reason: flooding\\); told in ${note}\\n$`));
   const until = /until (\S+Z)/.exec(s.stdout)![1]!;
-  assert.equal(bustled("silenced").stdout, `alice\tuntil ${until}\tsince ${/at=(\S+)/.exec(readFileSync(note, "utf8"))![1]}\tflooding\n`);
+  assert.equal(
+    bustled("silenced").stdout,
+    `alice\tuntil ${until}\tsince ${/at=(\S+)/.exec(readFileSync(note, "utf8"))![1]}\tflooding\n`,
+  );
 
   // No restart: the relay sees the list change (it notes it in the audit log).
-  await waitFor(() => audit().some((r) => r.what === "silenced users" && (r.users as string[]).includes("alice")), 5_000, "the relay to pick up the silence");
+  await waitFor(
+    () => audit().some((r) => r.what === "silenced users" && (r.users as string[]).includes("alice")),
+    5_000,
+    "the relay to pick up the silence",
+  );
   appendSpool(files.homes, "alice", ["should not be seen"]);
   appendSpool(files.homes, "bob", ["still here"]);
   await waitFor(() => texts().includes("~bob still here"), 10_000, "bob's line");
-  await waitFor(() => audit().some((r) => r.type === "rejected" && r.reason === "silenced" && r.actor === "alice"), 10_000, "alice's refusal in the audit");
+  await waitFor(
+    () => audit().some((r) => r.type === "rejected" && r.reason === "silenced" && r.actor === "alice"),
+    10_000,
+    "alice's refusal in the audit",
+  );
   const refused = audit().find((r) => r.reason === "silenced")!;
   assert.equal(refused.until, until);
   assert.equal(refused.why, "flooding");
@@ -59,7 +78,10 @@ test("silence - the running relay refuses a silenced user's lines (audited), oth
   const env = cliEnv(join(files.homes, "alice"));
   const first = await runBustle(["update", "hello?"], env);
   assert.equal(first.code, 0);
-  assert.equal(first.stderr, `bustle: you are silenced on town until ${until} (reason: flooding): your updates and shouts are not posted\n`);
+  assert.equal(
+    first.stderr,
+    `bustle: you are silenced on town until ${until} (reason: flooding): your updates and shouts are not posted\n`,
+  );
   assert.equal((await runBustle(["update", "hello??"], env)).stderr, "", "told once");
 
   // Expiry: after `until` alice's new lines flow again, without anyone doing anything.
@@ -72,12 +94,19 @@ test("silence - the running relay refuses a silenced user's lines (audited), oth
 
 test("silence - until unsilenced; unsilence lifts it at once and removes the note; bad input is one clear line", async () => {
   assert.match(bustled("silence", "bob").stdout, /^silenced bob on town until unsilenced; told in /);
-  await waitFor(() => audit().some((r) => r.what === "silenced users" && (r.users as string[]).includes("bob")), 5_000, "the relay to pick up bob's silence");
+  await waitFor(
+    () => audit().some((r) => r.what === "silenced users" && (r.users as string[]).includes("bob")),
+    5_000,
+    "the relay to pick up bob's silence",
+  );
   appendSpool(files.homes, "bob", ["muffled"]);
   await waitFor(() => audit().some((r) => r.reason === "silenced" && r.actor === "bob"), 10_000, "bob's refusal");
   assert.equal(bustled("unsilence", "bob").stdout, "bob may post again\n");
   assert.ok(!existsSync(join(files.homes, "bob", ".bustle.silenced")));
-  const lastList = () => audit().filter((r) => r.what === "silenced users").at(-1)?.users as string[] | undefined;
+  const lastList = () =>
+    audit()
+      .filter((r) => r.what === "silenced users")
+      .at(-1)?.users as string[] | undefined;
   await waitFor(() => lastList()?.length === 0, 5_000, "the relay to lift it");
   appendSpool(files.homes, "bob", ["audible"]);
   await waitFor(() => texts().includes("~bob audible"), 10_000, "bob's line after unsilence");

@@ -29,7 +29,16 @@ const plan = JSON.parse(process.argv[2]!) as Plan;
 const out: Record<string, string> = {};
 const why = (err: unknown) => (err instanceof Error ? err.message : String(err));
 // The forged shout from the issue: bob never wrote it.
-const forged = JSON.stringify({ v: 1, id: "forged-0000000001", ts: new Date().toISOString(), node: "town", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'I AM NOT BOB'" });
+const forged = JSON.stringify({
+  v: 1,
+  id: "forged-0000000001",
+  ts: new Date().toISOString(),
+  node: "town",
+  source: "spool",
+  kind: "shout",
+  actor: "bob",
+  text: "~bob shouts, 'I AM NOT BOB'",
+});
 
 async function main(): Promise<void> {
   let pass = plan.pass;
@@ -61,7 +70,9 @@ async function main(): Promise<void> {
     for (const action of plan.actions) {
       try {
         if (action === "publish") {
-          await jetstream(nc, { timeout: 3_000 }).publish("bustle.ev.town.spool.shout", forged, { msgID: "forged-0000000001" });
+          await jetstream(nc, { timeout: 3_000 }).publish("bustle.ev.town.spool.shout", forged, {
+            msgID: "forged-0000000001",
+          });
         } else if (action === "delete") {
           await (await jetstreamManager(nc, { timeout: 3_000, checkAPI: false })).streams.delete("BUSTLE");
         } else if (action === "purge") {
@@ -79,4 +90,6 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => (out.crash = why(err))).finally(() => process.stdout.write(JSON.stringify(out) + "\n"));
+main()
+  .catch((err) => (out.crash = why(err)))
+  .finally(() => process.stdout.write(JSON.stringify(out) + "\n"));

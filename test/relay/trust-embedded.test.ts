@@ -44,7 +44,11 @@ async function honestLine(): Promise<void> {
   makeHome(files.homes, user);
   appendSpool(files.homes, user, [`honest line ${n}`]);
   honest.push(`~${user} honest line ${n}`);
-  await waitFor(() => logLines(files.log).length >= honest.length, 15_000, `${honest.length} honest lines in bustle.log`);
+  await waitFor(
+    () => logLines(files.log).length >= honest.length,
+    15_000,
+    `${honest.length} honest lines in bustle.log`,
+  );
   assert.deepEqual(logLines(files.log).map(textOf), honest, "bustle.log holds exactly the honest lines");
 }
 
@@ -55,7 +59,8 @@ test("trust - generated credentials: 0600 passwords and keys, a public CA and st
   const { statSync } = await import("node:fs");
   const c = creds();
   const mode = (f: string) => statSync(f).mode & 0o777;
-  for (const f of [c.relay.passwordFile, c.control.passwordFile, c.admin.passwordFile, c.caKey, c.serverKey]) assert.equal(mode(f), 0o600, f);
+  for (const f of [c.relay.passwordFile, c.control.passwordFile, c.admin.passwordFile, c.caKey, c.serverKey])
+    assert.equal(mode(f), 0o600, f);
   assert.equal(mode(c.status.passwordFile), 0o644);
   assert.equal(mode(c.ca), 0o644);
   assert.equal(mode(`${files.state}/nats/nats-server.conf`), 0o600, "the server conf holds passwords");
@@ -65,13 +70,29 @@ test("trust - a local user without credentials cannot publish to the embedded se
   await honestLine();
   const c = creds();
   // No TLS settings at all: the server's certificate is from a CA the attacker's client does not know.
-  assert.match((await attack({ servers: [url()], actions: ["publish"] })).connect!, /certificate|self.signed|unable to verify/i);
+  assert.match(
+    (await attack({ servers: [url()], actions: ["publish"] })).connect!,
+    /certificate|self.signed|unable to verify/i,
+  );
   // The public CA pinned, but no password, or a guessed one.
   assert.match((await attack({ servers: [url()], ca: c.ca, actions: ["publish"] })).connect!, /authorization/i);
-  assert.match((await attack({ servers: [url()], ca: c.ca, user: "town", pass: "town", actions: ["publish"] })).connect!, /authorization/i);
-  assert.match((await attack({ servers: [url()], insecure: true, user: "town.admin", pass: "admin", actions: ["publish"] })).connect!, /authorization/i);
+  assert.match(
+    (await attack({ servers: [url()], ca: c.ca, user: "town", pass: "town", actions: ["publish"] })).connect!,
+    /authorization/i,
+  );
+  assert.match(
+    (await attack({ servers: [url()], insecure: true, user: "town.admin", pass: "admin", actions: ["publish"] }))
+      .connect!,
+    /authorization/i,
+  );
   // The relay's password file is the daemon's user's alone.
-  const r = await attack({ servers: [url()], ca: c.ca, user: "town", passFile: c.relay.passwordFile, actions: ["publish"] });
+  const r = await attack({
+    servers: [url()],
+    ca: c.ca,
+    user: "town",
+    passFile: c.relay.passwordFile,
+    actions: ["publish"],
+  });
   assert.match(r["read-pass"]!, /EACCES/);
   assert.notEqual(r.connect, "ok");
   await honestLine();
@@ -80,7 +101,14 @@ test("trust - a local user without credentials cannot publish to the embedded se
 
 test("trust - the world-readable status credential may read stream info but not publish, delete or purge", async () => {
   const c = creds();
-  const r = await attack({ servers: [url()], ca: c.ca, user: c.status.user, passFile: c.status.passwordFile, inboxPrefix: c.status.inboxPrefix, actions: ["publish", "delete", "purge"] });
+  const r = await attack({
+    servers: [url()],
+    ca: c.ca,
+    user: c.status.user,
+    passFile: c.status.passwordFile,
+    inboxPrefix: c.status.inboxPrefix,
+    actions: ["publish", "delete", "purge"],
+  });
   assert.equal(r["read-pass"], "ok");
   assert.equal(r.connect, "ok");
   assert.match(r.publish!, /permissions violation for publish to "bustle\.ev\.town/i);
@@ -93,10 +121,28 @@ test("trust - only the admin credential may delete or purge the stream", async (
   const c = creds();
   for (const role of ["relay", "control"] as const) {
     // Run as the daemon's user, who can read these files: a compromised relay or control server.
-    const r = await attack({ servers: [url()], ca: c.ca, user: c[role].user, passFile: c[role].passwordFile, inboxPrefix: c[role].inboxPrefix, actions: ["delete", "purge"] }, "root");
+    const r = await attack(
+      {
+        servers: [url()],
+        ca: c.ca,
+        user: c[role].user,
+        passFile: c[role].passwordFile,
+        inboxPrefix: c[role].inboxPrefix,
+        actions: ["delete", "purge"],
+      },
+      "root",
+    );
     assert.equal(r.connect, "ok", `${role} connects`);
-    assert.match(r.delete!, /permissions violation for publish to "\$JS\.API\.STREAM\.DELETE/i, `${role} may not delete the stream`);
-    assert.match(r.purge!, /permissions violation for publish to "\$JS\.API\.STREAM\.PURGE/i, `${role} may not purge the stream`);
+    assert.match(
+      r.delete!,
+      /permissions violation for publish to "\$JS\.API\.STREAM\.DELETE/i,
+      `${role} may not delete the stream`,
+    );
+    assert.match(
+      r.purge!,
+      /permissions violation for publish to "\$JS\.API\.STREAM\.PURGE/i,
+      `${role} may not purge the stream`,
+    );
   }
   await honestLine();
   const admin = await connectLocal(files, "town", port, "admin");
@@ -109,7 +155,14 @@ test("trust - only the admin credential may delete or purge the stream", async (
 });
 
 test("trust - bustle status run by a plain user reads the embedded node with the status credential", async () => {
-  const r = await asNobody([process.execPath, bin("relay/bin/bustle.js"), "status", "--config", files.config, "--json"]);
+  const r = await asNobody([
+    process.execPath,
+    bin("relay/bin/bustle.js"),
+    "status",
+    "--config",
+    files.config,
+    "--json",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { stream: { lastSeq?: number; error?: string } };
   assert.equal(report.stream.error, undefined);
@@ -128,7 +181,8 @@ async function startImpostor(p: number, certDir: string) {
   const seen = { plain: 0, tls: 0 };
   let turn = 0;
   const sockets = new Set<import("node:net").Socket>();
-  const info = (tls: boolean) => `INFO ${JSON.stringify({ server_id: "IMPOSTOR", server_name: "town", version: "2.9.10", proto: 1, go: "go1.19", host: "127.0.0.1", port: p, headers: true, max_payload: 1048576, auth_required: true, ...(tls ? { tls_required: true } : {}) })}\r\n`;
+  const info = (tls: boolean) =>
+    `INFO ${JSON.stringify({ server_id: "IMPOSTOR", server_name: "town", version: "2.9.10", proto: 1, go: "go1.19", host: "127.0.0.1", port: p, headers: true, max_payload: 1048576, auth_required: true, ...(tls ? { tls_required: true } : {}) })}\r\n`;
   const server = createServer((sock) => {
     sock.on("error", () => {});
     sockets.add(sock);
@@ -151,10 +205,11 @@ async function startImpostor(p: number, certDir: string) {
   return {
     seen,
     received: () => Buffer.concat(received).toString("latin1"),
-    close: () => new Promise<void>((res) => {
-      server.close(() => res());
-      for (const s of sockets) s.destroy();
-    }),
+    close: () =>
+      new Promise<void>((res) => {
+        server.close(() => res());
+        for (const s of sockets) s.destroy();
+      }),
   };
 }
 
@@ -172,7 +227,11 @@ test("trust - an impostor on the port while the embedded server restarts gets no
     // Users keep writing while the impostor holds the port.
     makeHome(files.homes, "during");
     appendSpool(files.homes, "during", ["written while an impostor held the port"]);
-    await waitFor(() => impostor.seen.plain >= 2 && impostor.seen.tls >= 2, 20_000, "the relay to try the impostor in both ways");
+    await waitFor(
+      () => impostor.seen.plain >= 2 && impostor.seen.tls >= 2,
+      20_000,
+      "the relay to try the impostor in both ways",
+    );
     const got = impostor.received();
     assert.ok(!got.includes(password), "the relay's password never reaches the impostor");
     assert.doesNotMatch(got, /CONNECT/, "no CONNECT (so no credentials) was sent to the impostor");

@@ -43,7 +43,8 @@ after(async () => {
 });
 
 /** The ids of before: anyone could compute them from node, user, generation and offset. */
-const oldPredictableId = (...parts: Array<string | number>) => createHash("sha256").update(parts.join("\u0000")).digest("base64url").slice(0, 27);
+const oldPredictableId = (...parts: Array<string | number>) =>
+  createHash("sha256").update(parts.join("\u0000")).digest("base64url").slice(0, 27);
 
 /** The member's junk, published under `id` on its own subjects. */
 async function squat(id: string, n: number): Promise<void> {
@@ -54,7 +55,12 @@ async function squat(id: string, n: number): Promise<void> {
 
 type AuditRecord = Record<string, unknown>;
 const audit = (): AuditRecord[] =>
-  existsSync(files.audit) ? readFileSync(files.audit, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as AuditRecord) : [];
+  existsSync(files.audit)
+    ? readFileSync(files.audit, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditRecord)
+    : [];
 const collisions = () => audit().filter((r) => r.what === "id-collision");
 
 const logTexts = () => logLines(files.log).map(textOf);
@@ -69,7 +75,11 @@ test("trust ids - junk pre-published under alice's predictable ids no longer rem
   }
   makeHome(files.homes, "alice");
   appendSpool(files.homes, "alice", lines);
-  await waitFor(() => lines.every((l) => logTexts().includes(`~alice ${l}`)), 15_000, "all of alice's lines in bustle.log");
+  await waitFor(
+    () => lines.every((l) => logTexts().includes(`~alice ${l}`)),
+    15_000,
+    "all of alice's lines in bustle.log",
+  );
   assert.equal(collisions().length, 0, "the keyed ids never met the junk");
 });
 
@@ -80,7 +90,11 @@ test("trust ids - an id taken anyway is audit-logged as a collision and the even
   await squat(taken, 99);
   makeHome(files.homes, "bob");
   appendSpool(files.homes, "bob", ["made it anyway", "and once more"]);
-  await waitFor(() => logTexts().includes("~bob made it anyway") && logTexts().includes("~bob and once more"), 15_000, "bob's lines in bustle.log");
+  await waitFor(
+    () => logTexts().includes("~bob made it anyway") && logTexts().includes("~bob and once more"),
+    15_000,
+    "bob's lines in bustle.log",
+  );
   const c = collisions();
   assert.equal(c.length, 1, JSON.stringify(c));
   assert.equal(c[0]!.id, taken);
@@ -96,7 +110,15 @@ test("trust ids - a copy of our own event already in the stream (a retry after a
   // published under its id, with the time of that earlier run.
   const key = Buffer.from(readFileSync(idKeyPath(files.state), "utf8").trim(), "hex");
   const id = stableEventId(key, "town", "dave", 0, 0);
-  const earlier = makeEvent({ id, ts: new Date(Date.now() - 60_000), node: "town", source: "spool", kind: "update", actor: "dave", text: "~dave retry me" });
+  const earlier = makeEvent({
+    id,
+    ts: new Date(Date.now() - 60_000),
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: "dave",
+    text: "~dave retry me",
+  });
   await js.publish("bustle.ev.town.spool.update", encodeEvent(earlier), { msgID: id });
   makeHome(files.homes, "dave");
   appendSpool(files.homes, "dave", ["retry me", "and then this"]);

@@ -42,7 +42,8 @@ function homeOf(user: string, uid: number): string {
   chownSync(h, uid, uid);
   return h;
 }
-const bustle = (home: string, ...args: string[]) => asNobody([process.execPath, bin("relay/bin/bustle.js"), ...args], { HOME: home });
+const bustle = (home: string, ...args: string[]) =>
+  asNobody([process.execPath, bin("relay/bin/bustle.js"), ...args], { HOME: home });
 const logTexts = () => logLines(files.log).map(textOf);
 const audit = () => (existsSync(files.audit) ? readFileSync(files.audit, "utf8") : "");
 
@@ -80,7 +81,11 @@ test("trust spool - a private spool that belongs to someone else than the home's
   const spool = join(home, ".bustle.spool");
   writeFileSync(spool, '{"kind":"shout","text":"planted","anon":false}\n', { mode: 0o600 });
   chownSync(spool, OTHER, OTHER);
-  await waitFor(() => audit().includes('"reason":"spool-owner-mismatch"') && audit().includes("xan"), 15_000, "the refusal in the audit log");
+  await waitFor(
+    () => audit().includes('"reason":"spool-owner-mismatch"') && audit().includes("xan"),
+    15_000,
+    "the refusal in the audit log",
+  );
   const home2 = homeOf("wes", NOBODY);
   assert.equal((await bustle(home2, "update", "still flowing")).code, 0);
   await waitFor(() => logTexts().includes("~wes still flowing"), 15_000, "wes's update");
@@ -97,14 +102,32 @@ test("trust spool - a relay running as its own user with CAP_DAC_READ_SEARCH (as
   mkdirSync(h, { mode: 0o700 });
   chownSync(h, NOBODY, NOBODY);
   assert.equal((await bustle(h, "shout", "--anon", "behind closed doors")).code, 0);
-  assert.notEqual((await asUid(DAEMON, ["cat", join(h, ".bustle.spool")])).code, 0, "without the capability the daemon's user cannot read it");
+  assert.notEqual(
+    (await asUid(DAEMON, ["cat", join(h, ".bustle.spool")])).code,
+    0,
+    "without the capability the daemon's user cannot read it",
+  );
   // Existing spools are read from their end on a first start: this line comes after it.
-  const capRelay = new RelayProcess(node, [], ["setpriv", `--reuid=${DAEMON}`, `--regid=${DAEMON}`, "--clear-groups",
-    "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]);
+  const capRelay = new RelayProcess(
+    node,
+    [],
+    [
+      "setpriv",
+      `--reuid=${DAEMON}`,
+      `--regid=${DAEMON}`,
+      "--clear-groups",
+      "--inh-caps=+dac_read_search",
+      "--ambient-caps=+dac_read_search",
+    ],
+  );
   await capRelay.start();
   try {
     assert.equal((await bustle(h, "shout", "--anon", "still private")).code, 0);
-    await waitFor(() => logLines(node.log).some((l) => textOf(l) === "someone shouts, 'STILL PRIVATE'"), 15_000, "the shout read through the capability");
+    await waitFor(
+      () => logLines(node.log).some((l) => textOf(l) === "someone shouts, 'STILL PRIVATE'"),
+      15_000,
+      "the shout read through the capability",
+    );
     assert.equal(statSync(node.log).uid, DAEMON);
   } finally {
     await capRelay.stop();

@@ -15,10 +15,20 @@ export const NOBODY = 65534;
 const ATTACKER = join(dirname(fileURLToPath(import.meta.url)), "trust-attacker.js");
 
 /** Runs `argv` as `uid` (and the same gid) with no supplementary groups; resolves with its output and code. */
-export function asUid(uid: number, argv: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function asUid(
+  uid: number,
+  argv: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", ...argv], { timeout: timeoutMs, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+    execFile(
+      "setpriv",
+      [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", ...argv],
+      { timeout: timeoutMs, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -40,9 +50,12 @@ export interface AttackPlan {
 /** The attacker's results, `{connect, publish, …}`: "ok" or the error it met. */
 export async function attack(plan: AttackPlan, uid: "nobody" | "root" = "nobody"): Promise<Record<string, string>> {
   const argv = [process.execPath, ATTACKER, JSON.stringify(plan)];
-  const r = uid === "nobody"
-    ? await asNobody(argv)
-    : await new Promise<{ stdout: string; stderr: string }>((res) => execFile(argv[0]!, argv.slice(1), { timeout: 20_000 }, (_e, stdout, stderr) => res({ stdout, stderr })));
+  const r =
+    uid === "nobody"
+      ? await asNobody(argv)
+      : await new Promise<{ stdout: string; stderr: string }>((res) =>
+          execFile(argv[0]!, argv.slice(1), { timeout: 20_000 }, (_e, stdout, stderr) => res({ stdout, stderr })),
+        );
   try {
     return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, string>;
   } catch {

@@ -28,7 +28,10 @@ after(() => dir.remove());
 
 /** Runs bustled to completion; it must refuse to start. */
 function bustledRefuses(config: string): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), "--config", config], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), "--config", config], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   return { code: r.status, stderr: r.stderr };
 }
 
@@ -40,7 +43,12 @@ test("trust upgrade - a node from before credentials keeps its stream and gets c
   await old.start();
   const nc = await connectBus({ servers: [old.url], name: "old relay", logger: silentLogger });
   await ensureStream(nc, {}, silentLogger);
-  await jetstream(nc).publish("bustle.ev.old.spool.update", encodeEvent(makeEvent({ node: "old", source: "spool", kind: "update", actor: "zed", text: "~zed wrote before the upgrade" })));
+  await jetstream(nc).publish(
+    "bustle.ev.old.spool.update",
+    encodeEvent(
+      makeEvent({ node: "old", source: "spool", kind: "update", actor: "zed", text: "~zed wrote before the upgrade" }),
+    ),
+  );
   await closeBus(nc);
   await old.stop();
 
@@ -49,9 +57,20 @@ test("trust upgrade - a node from before credentials keeps its stream and gets c
     makeHome(files.homes, "amy");
     appendSpool(files.homes, "amy", ["wrote after the upgrade"]);
     await waitFor(() => logLines(files.log).length >= 2, 15_000, "the old event and the new line in bustle.log");
-    assert.deepEqual(logLines(files.log).map(textOf), ["~zed wrote before the upgrade", "~amy wrote after the upgrade"]);
+    assert.deepEqual(logLines(files.log).map(textOf), [
+      "~zed wrote before the upgrade",
+      "~amy wrote after the upgrade",
+    ]);
     // The old way in (no credentials, no TLS) is closed now.
-    await assert.rejects(connectBus({ servers: [`nats://127.0.0.1:${port}`], name: "old client", logger: silentLogger, waitOnFirstConnect: false, timeoutMs: 3_000 }));
+    await assert.rejects(
+      connectBus({
+        servers: [`nats://127.0.0.1:${port}`],
+        name: "old client",
+        logger: silentLogger,
+        waitOnFirstConnect: false,
+        timeoutMs: 3_000,
+      }),
+    );
   } finally {
     await relay.stop();
   }
@@ -72,25 +91,46 @@ test("trust upgrade - a secret file other users may read stops bustled with one 
   chmodSync(localCredentials(files.state, "loose").serverKey, 0o604);
   r = bustledRefuses(files.config);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /server key: secret file .*server-key\.pem is readable or writable by others \(mode 0604\); run: chmod 600 /);
+  assert.match(
+    r.stderr,
+    /server key: secret file .*server-key\.pem is readable or writable by others \(mode 0604\); run: chmod 600 /,
+  );
   chmodSync(localCredentials(files.state, "loose").serverKey, 0o600);
   chmodSync(idKeyPath(files.state), 0o644);
   r = bustledRefuses(files.config);
   assert.equal(r.code, 1);
-  assert.ok(r.stderr.includes(`event id key: secret file ${idKeyPath(files.state)} is readable or writable by others (mode 0644); run: chmod 600 ${idKeyPath(files.state)}`), r.stderr);
+  assert.ok(
+    r.stderr.includes(
+      `event id key: secret file ${idKeyPath(files.state)} is readable or writable by others (mode 0644); run: chmod 600 ${idKeyPath(files.state)}`,
+    ),
+    r.stderr,
+  );
 
   // A federation node's password file, likewise.
   const secret = join(dir.path, "fed.password");
   writeFileSync(secret, "pw\n", { mode: 0o644 });
-  const fed = writeRelayConfig(join(dir.path, "fed"), "fed", { servers: [`nats://127.0.0.1:${port}`], user: "fed", password_file: secret });
+  const fed = writeRelayConfig(join(dir.path, "fed"), "fed", {
+    servers: [`nats://127.0.0.1:${port}`],
+    user: "fed",
+    password_file: secret,
+  });
   r = bustledRefuses(fed.config);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr.trim(), `bustled: nats password: secret file ${secret} is readable or writable by others (mode 0644); run: chmod 600 ${secret}`);
+  assert.equal(
+    r.stderr.trim(),
+    `bustled: nats password: secret file ${secret} is readable or writable by others (mode 0644); run: chmod 600 ${secret}`,
+  );
 });
 
 test("trust upgrade - bustle status before bustled ever ran says what is missing, in one line", () => {
   const files = writeRelayConfig(join(dir.path, "fresh"), "fresh", { port: 1 });
-  const r = spawnSync(process.execPath, [bin("relay/bin/bustle.js"), "status", "--config", files.config], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin("relay/bin/bustle.js"), "status", "--config", files.config], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   assert.equal(r.status, 1);
-  assert.equal(r.stderr.trim(), `bustle: no embedded nats status credential at ${localCredentials(files.state, "fresh").status.passwordFile}: bustled makes it on its first start (has it run with this state dir?)`);
+  assert.equal(
+    r.stderr.trim(),
+    `bustle: no embedded nats status credential at ${localCredentials(files.state, "fresh").status.passwordFile}: bustled makes it on its first start (has it run with this state dir?)`,
+  );
 });

@@ -29,8 +29,17 @@ export async function startBus(dir: string, name = "test"): Promise<Bus> {
 }
 
 /** Publishes an event as a node's spool would (town, alice, an update unless told); resolves with its stream sequence. */
-export async function publishEvent(nc: NatsConnection, init: { node?: string; kind?: string; text: string; actor?: string | null }): Promise<{ seq: number; event: BustleEvent }> {
-  const event = makeEvent({ node: init.node ?? "town", source: "spool", kind: init.kind ?? "update", actor: init.actor === undefined ? "alice" : init.actor, text: init.text });
+export async function publishEvent(
+  nc: NatsConnection,
+  init: { node?: string; kind?: string; text: string; actor?: string | null },
+): Promise<{ seq: number; event: BustleEvent }> {
+  const event = makeEvent({
+    node: init.node ?? "town",
+    source: "spool",
+    kind: init.kind ?? "update",
+    actor: init.actor === undefined ? "alice" : init.actor,
+    text: init.text,
+  });
   const ack = await jetstream(nc).publish(subjectOf(event), encodeEvent(event), { msgID: event.id });
   return { seq: ack.seq, event };
 }

@@ -47,14 +47,23 @@ after(async () => {
 
 test("bot env - the declared names are every *_env key and secret env reference, not an exec env mapping's literals", () => {
   const section = {
-    host: "irc.example.org", password_env: "IRC_PASS", sasl: { account: "b", password_env: "SASL_PASS" },
+    host: "irc.example.org",
+    password_env: "IRC_PASS",
+    sasl: { account: "b", password_env: "SASL_PASS" },
     channels: ["#a", { name: "#b", key_env: "CHAN_KEY" }],
-    tokens: [{ name: "t", token_env: "TOKEN_1" }], servers: [{ rcon_password_env: "RCON" }],
+    tokens: [{ name: "t", token_env: "TOKEN_1" }],
+    servers: [{ rcon_password_env: "RCON" }],
     secrets: { API: { env: "API_TOKEN" }, F: { file: "/x" } },
     env: { LITERAL_env: "NOT_A_NAME_REF", OTHER: "x" },
   };
   assert.deepEqual(declaredEnv(section), ["IRC_PASS", "SASL_PASS", "CHAN_KEY", "TOKEN_1", "RCON", "API_TOKEN"]);
-  const env = botHostEnv(section, { PATH: "/bin", IRC_PASS: "p", AWS_SECRET_ACCESS_KEY: "no", NOT_A_NAME_REF: "no", RCON: "r" });
+  const env = botHostEnv(section, {
+    PATH: "/bin",
+    IRC_PASS: "p",
+    AWS_SECRET_ACCESS_KEY: "no",
+    NOT_A_NAME_REF: "no",
+    RCON: "r",
+  });
   assert.deepEqual(env, { PATH: "/bin", IRC_PASS: "p", RCON: "r" });
 });
 
@@ -70,7 +79,11 @@ test("bot env - an undeclared secret of the control server reaches neither the b
     delete process.env.BUSTLE_TEST_UNDECLARED_SECRET;
     delete process.env.BUSTLE_TEST_DECLARED_SECRET;
   }
-  await waitFor(() => existsSync(join(d, "program.env")) && readFileSync(join(d, "program.env"), "utf8").includes("API_TOKEN="), 30_000, "the spy program to write its environment");
+  await waitFor(
+    () => existsSync(join(d, "program.env")) && readFileSync(join(d, "program.env"), "utf8").includes("API_TOKEN="),
+    30_000,
+    "the spy program to write its environment",
+  );
   const host = readFileSync(join(d, "host.env"), "utf8");
   const program = readFileSync(join(d, "program.env"), "utf8");
   // The control server itself has both (the test's own environment is inherited by it).
@@ -78,7 +91,11 @@ test("bot env - an undeclared secret of the control server reaches neither the b
   assert.ok(controlEnv.includes(UNDECLARED), "the control server holds the undeclared secret");
   assert.ok(!host.includes(UNDECLARED), "the bot host does not");
   assert.ok(!program.includes(UNDECLARED), "the program does not");
-  assert.match(host, new RegExp(`^BUSTLE_TEST_DECLARED_SECRET=${DECLARED}$`, "m"), "the host reads the declared secret");
+  assert.match(
+    host,
+    new RegExp(`^BUSTLE_TEST_DECLARED_SECRET=${DECLARED}$`, "m"),
+    "the host reads the declared secret",
+  );
   assert.match(program, new RegExp(`^API_TOKEN=${DECLARED}$`, "m"), "the program gets it under its own name");
   assert.doesNotMatch(program, /BUSTLE_TEST_DECLARED_SECRET/, "and not under the control server's name");
   assert.match(host, /^PATH=/m);

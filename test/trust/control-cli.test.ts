@@ -28,14 +28,36 @@ const BAD = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]
 before(async () => {
   server = await startServer(dir.path);
   hostile = await connectBus({ servers: [server.url], name: "hostile member", logger: silentLogger });
-  const bot = { id: "victim", type: `exec${EVIL}`, state: `running${EVIL}`, bot: "connected", detail: EVIL, halted: "yes", node: `n2${EVIL}`, pid: "1; rm -rf /",
-    since: new Date().toISOString(), restarts: 3, lastError: EVIL, seq: 42, delivered: 7, feeding: true };
-  hostile.subscribe("bustle.ctl.status", { callback: (_e, m) => void m.respond(JSON.stringify({ node: `n2${EVIL}`, instance: EVIL, bots: [bot, { id: EVIL }] })) });
-  hostile.subscribe("bustle.ctl.bot.victim", { callback: (_e, m) => void m.respond(JSON.stringify({ ok: true, message: `halted ${EVIL}` })) });
-  hostile.subscribe("bustle.ctl.bot.other", { callback: (_e, m) => void m.respond(JSON.stringify({ ok: false, message: `refused ${EVIL}` })) });
+  const bot = {
+    id: "victim",
+    type: `exec${EVIL}`,
+    state: `running${EVIL}`,
+    bot: "connected",
+    detail: EVIL,
+    halted: "yes",
+    node: `n2${EVIL}`,
+    pid: "1; rm -rf /",
+    since: new Date().toISOString(),
+    restarts: 3,
+    lastError: EVIL,
+    seq: 42,
+    delivered: 7,
+    feeding: true,
+  };
+  hostile.subscribe("bustle.ctl.status", {
+    callback: (_e, m) =>
+      void m.respond(JSON.stringify({ node: `n2${EVIL}`, instance: EVIL, bots: [bot, { id: EVIL }] })),
+  });
+  hostile.subscribe("bustle.ctl.bot.victim", {
+    callback: (_e, m) => void m.respond(JSON.stringify({ ok: true, message: `halted ${EVIL}` })),
+  });
+  hostile.subscribe("bustle.ctl.bot.other", {
+    callback: (_e, m) => void m.respond(JSON.stringify({ ok: false, message: `refused ${EVIL}` })),
+  });
   await hostile.flush();
   file = join(dir.path, "control.yaml");
-  const bots = "  - id: victim\n    type: exec\n    exec: {command: [cat]}\n  - id: other\n    type: exec\n    exec: {command: [cat]}\n";
+  const bots =
+    "  - id: victim\n    type: exec\n    exec: {command: [cat]}\n  - id: other\n    type: exec\n    exec: {command: [cat]}\n";
   writeFileSync(file, controlYaml({ node: "n1", urls: [server.url], stateDir: join(dir.path, "state"), bots }));
 });
 after(async () => {
@@ -55,7 +77,13 @@ test("control cli - status prints another node's hostile answer with nothing tha
   assert.match(row, /^victim\s+execroot# redtxt\.exe fake line\s/);
   assert.match(row, /\s3\s+42\s/, "the honest numbers still show");
   // Header, victim, other, and the bot with the hostile id (reported, so shown): one line each.
-  assert.deepEqual(r.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]), ["BOT", "victim", "other", "root#"]);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split(/\s+/)[0]),
+    ["BOT", "victim", "other", "root#"],
+  );
 });
 
 test("control cli - status --json holds the same clean strings, and wrong types are dropped", async () => {
@@ -64,11 +92,15 @@ test("control cli - status --json holds the same clean strings, and wrong types 
   assert.ok(clean(r.stdout), JSON.stringify(r.stdout));
   const list = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
   const victim = list.find((b) => b.id === "victim")!;
-  for (const [k, v] of Object.entries(victim)) if (typeof v === "string") assert.ok(isSafeText(v, 1000), `${k}: ${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(victim))
+    if (typeof v === "string") assert.ok(isSafeText(v, 1000), `${k}: ${JSON.stringify(v)}`);
   assert.equal(victim.halted, false, "a non-boolean halted is not taken");
   assert.equal(victim.pid, undefined, "a non-number pid is dropped");
   assert.equal(victim.seq, 42);
-  assert.ok(!list.some((b) => typeof b.id === "string" && BAD.test(b.id)), "the bot with a hostile id is cleaned or dropped");
+  assert.ok(
+    !list.some((b) => typeof b.id === "string" && BAD.test(b.id)),
+    "the bot with a hostile id is cleaned or dropped",
+  );
 });
 
 test("control cli - a steering command's answer and its refusal are printed clean", async () => {

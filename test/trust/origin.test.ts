@@ -34,12 +34,25 @@ before(async () => {
   homes = files.homes;
   relay = await new RelayProcess(files).start();
   const port = await freePort();
-  const config = parseConfig(`
+  const config = parseConfig(
+    `
 listen: "127.0.0.1:${port}"
 tokens:
   - {name: guest, token_env: BUSTLE_TEST_ORIGIN_TOKEN, kinds: [shout]}
-`, "control.yaml", webSectionSchema) as WebConfig;
-  bot = new WebBot(createBotContext({ node: "town", common: common("portal", "web"), config, bus: bus.nc, log: silentLogger, stateDir: dir.path }));
+`,
+    "control.yaml",
+    webSectionSchema,
+  ) as WebConfig;
+  bot = new WebBot(
+    createBotContext({
+      node: "town",
+      common: common("portal", "web"),
+      config,
+      bus: bus.nc,
+      log: silentLogger,
+      stateDir: dir.path,
+    }),
+  );
   await bot.start();
   base = `http://127.0.0.1:${port}`;
 });
@@ -66,10 +79,16 @@ test("origin - a token posting ~bob's shout shows as the portal's in bustle.log 
   assert.ok(!logLines(log).some((l) => / town ~bob shouts, 'X'$/.test(l)), "no line passes for bob's");
 
   // The portal's API (and its live stream and page, which use the same entries) says the same.
-  const api = await waitFor(async () => {
-    const body = (await (await fetch(`${base}/api/events?kind=shout`)).json()) as { events: Array<{ text: string; source: string }> };
-    return body.events.find((e) => e.source === "portal");
-  }, 10_000, "the post in /api/events");
+  const api = await waitFor(
+    async () => {
+      const body = (await (await fetch(`${base}/api/events?kind=shout`)).json()) as {
+        events: Array<{ text: string; source: string }>;
+      };
+      return body.events.find((e) => e.source === "portal");
+    },
+    10_000,
+    "the post in /api/events",
+  );
   assert.equal(api.text, "[portal] ~bob shouts, 'X'");
 });
 
@@ -78,6 +97,9 @@ test("origin - no bot may take the id of the node's own sources (spool, fs)", as
   const { registry } = await import("../../bots/registry.js");
   for (const id of ["spool", "fs"]) {
     const yaml = `node: town\nnats: {servers: ["nats://127.0.0.1:4222"]}\nbots:\n  - id: ${id}\n    type: exec\n    exec: {command: [cat]}\n`;
-    assert.throws(() => parseControlConfig(yaml, "control.yaml", registry), new RegExp(`bots\\[0\\]\\.id: "${id}" is reserved for the node's own events`));
+    assert.throws(
+      () => parseControlConfig(yaml, "control.yaml", registry),
+      new RegExp(`bots\\[0\\]\\.id: "${id}" is reserved for the node's own events`),
+    );
   }
 });

@@ -24,10 +24,22 @@ import { federationPerFile, readLog, SpoolWriter, waitLogs } from "../federation
 
 const forgeries = (): Array<{ subject: string; event: BustleEvent; what: string }> => [
   // Member a, on its own subject, says the shout is b's.
-  { what: "another node", subject: "bustle.ev.a.spool.shout", event: makeEvent({ node: "b", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'FORGED NODE'" }) },
+  {
+    what: "another node",
+    subject: "bustle.ev.a.spool.shout",
+    event: makeEvent({ node: "b", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'FORGED NODE'" }),
+  },
   // A bot's subject, a payload that claims the node's spool (a local user's line).
-  { what: "another source", subject: "bustle.ev.a.irc-a.shout", event: makeEvent({ node: "a", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'FORGED SOURCE'" }) },
-  { what: "another kind", subject: "bustle.ev.a.spool.update", event: makeEvent({ node: "a", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'FORGED KIND'" }) },
+  {
+    what: "another source",
+    subject: "bustle.ev.a.irc-a.shout",
+    event: makeEvent({ node: "a", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'FORGED SOURCE'" }),
+  },
+  {
+    what: "another kind",
+    subject: "bustle.ev.a.spool.update",
+    event: makeEvent({ node: "a", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'FORGED KIND'" }),
+  },
 ];
 
 test.describe("one server, every consumer", () => {
@@ -56,21 +68,35 @@ test.describe("one server, every consumer", () => {
       const last = await js.publish(subjectOf(honest2), encodeEvent(honest2), { msgID: honest2.id });
       await waitFor(() => writer.position >= last.seq, 10_000, "the log writer to pass the last event");
       const lines = readFileSync(logPath, "utf8").split("\n").filter(Boolean);
-      assert.deepEqual(lines.map((l) => l.split(" ").slice(1).join(" ")), ["a ~alice before", "b ~carol after"]);
+      assert.deepEqual(
+        lines.map((l) => l.split(" ").slice(1).join(" ")),
+        ["a ~alice before", "b ~carol after"],
+      );
       assert.deepEqual({ ...writer.skipped }, { "subject-mismatch": 3, "invalid-event": 0 });
     } finally {
       await writer.stop();
       audit.close();
     }
-    const records = readFileSync(auditPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = readFileSync(auditPath, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const rejected = records.filter((r) => r.type === "rejected" && r.reason === "subject-mismatch");
-    assert.deepEqual(rejected.map((r) => r.origin), forgeries().map((f) => f.subject));
+    assert.deepEqual(
+      rejected.map((r) => r.origin),
+      forgeries().map((f) => f.subject),
+    );
     assert.match(String(rejected[0]!.error), /claims node "b"/);
   });
 
   test("subject - a bot's feed and the portal's stream reader skip forged events and still see the honest ones", async () => {
     const js = jetstream(bus.nc);
-    const first = (await js.publish("bustle.ev.a.spool.update", encodeEvent(makeEvent({ node: "a", source: "spool", kind: "update", actor: "alice", text: "~alice marker" })))).seq;
+    const first = (
+      await js.publish(
+        "bustle.ev.a.spool.update",
+        encodeEvent(makeEvent({ node: "a", source: "spool", kind: "update", actor: "alice", text: "~alice marker" })),
+      )
+    ).seq;
     for (const f of forgeries()) await js.publish(f.subject, encodeEvent(f.event), { msgID: f.event.id });
     const honest = makeEvent({ node: "b", source: "spool", kind: "update", actor: "carol", text: "~carol honest" });
     const last = (await js.publish(subjectOf(honest), encodeEvent(honest), { msgID: honest.id })).seq;
@@ -95,7 +121,10 @@ test.describe("one server, every consumer", () => {
 
     const reader = new StreamReader(bus.nc, () => true, silentLogger);
     const entries = await reader.read(first + 1, last);
-    assert.deepEqual(entries.map((e) => e.event.text), ["~carol honest"]);
+    assert.deepEqual(
+      entries.map((e) => e.event.text),
+      ["~carol honest"],
+    );
   });
 });
 
@@ -109,13 +138,25 @@ test.describe("a federation: member n1 forges n2's events", () => {
   test("subject - n1's own credentials publish a payload saying node n2: no log writes it, every node audits it, honest lines flow", async () => {
     const n1 = fed().node("n1");
     const pass = readFileSync(join(n1.dir, "secrets", "relay.password"), "utf8").trim();
-    const nc = await connect({ servers: n1.server.url, user: "n1", pass, inboxPrefix: inboxPrefix("n1"), maxReconnectAttempts: 0 });
+    const nc = await connect({
+      servers: n1.server.url,
+      user: "n1",
+      pass,
+      inboxPrefix: inboxPrefix("n1"),
+      maxReconnectAttempts: 0,
+    });
     conns.push(nc);
     const js = jetstream(nc);
     const writers = fed().nodes.map((n) => new SpoolWriter(n.id, n.homes));
     for (const w of writers) w.write(1);
     await waitLogs(fed(), writers.length, 30_000);
-    const forged = makeEvent({ node: "n2", source: "spool", kind: "shout", actor: "bob", text: "~bob shouts, 'I AM NOT BOB'" });
+    const forged = makeEvent({
+      node: "n2",
+      source: "spool",
+      kind: "shout",
+      actor: "bob",
+      text: "~bob shouts, 'I AM NOT BOB'",
+    });
     // Allowed by the server (n1's own subject), so it is in the stream: the consumers must catch it.
     await js.publish("bustle.ev.n1.spool.shout", encodeEvent(forged), { msgID: forged.id });
     for (const w of writers) w.write(1);
@@ -127,8 +168,14 @@ test.describe("a federation: member n1 forges n2's events", () => {
       assert.equal(text, logs[0], "the logs stay byte-identical");
     }
     for (const n of fed().nodes) {
-      await waitFor(() => readLog(join(n.dir, "audit.log")).split("\n").some((l) => l.includes('"reason":"subject-mismatch"') && l.includes("bustle.ev.n1.spool.shout")),
-        10_000, `${n.id}'s audit record of the forged event`);
+      await waitFor(
+        () =>
+          readLog(join(n.dir, "audit.log"))
+            .split("\n")
+            .some((l) => l.includes('"reason":"subject-mismatch"') && l.includes("bustle.ev.n1.spool.shout")),
+        10_000,
+        `${n.id}'s audit record of the forged event`,
+      );
     }
   });
 });

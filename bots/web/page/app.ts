@@ -57,8 +57,13 @@ interface EventsPage {
   function valid(ev: unknown): ev is PageEvent {
     if (typeof ev !== "object" || ev === null) return false;
     const e = ev as Record<string, unknown>;
-    return typeof e.seq === "number" && typeof e.text === "string" && typeof e.ts === "string" &&
-      typeof e.node === "string" && typeof e.kind === "string";
+    return (
+      typeof e.seq === "number" &&
+      typeof e.text === "string" &&
+      typeof e.ts === "string" &&
+      typeof e.node === "string" &&
+      typeof e.kind === "string"
+    );
   }
 
   function pill(cls: string, text: string): HTMLSpanElement {
@@ -178,7 +183,9 @@ interface EventsPage {
       const w = parse(m) as { id?: unknown } | null | undefined;
       if (!w || typeof w.id !== "string") return;
       const id = w.id;
-      waiting = waiting.filter(function (ev) { return (ev as { id?: unknown } | null)?.id !== id; });
+      waiting = waiting.filter(function (ev) {
+        return (ev as { id?: unknown } | null)?.id !== id;
+      });
       feed.querySelectorAll("li[data-id]").forEach(function (li) {
         if (li.getAttribute("data-id") === id) li.remove();
       });
@@ -199,19 +206,27 @@ interface EventsPage {
 
   function start(): void {
     if (known) return connect();
-    fetchEvents("limit=50").then(function (page) {
-      const events = Array.isArray(page.events) ? page.events : [];
-      events.slice().reverse().forEach(function (ev) { addNewest(ev, false); });
-      if (typeof page.last_seq === "number" && page.last_seq > last) last = page.last_seq;
-      known = true;
-      older.hidden = !(events.length >= 50);
-      refreshEmpty();
-      connect();
-    }, function () {
-      setStatus("offline", "reconnecting…");
-      setTimeout(start, delay);
-      delay = Math.min(delay * 2, 15000);
-    });
+    fetchEvents("limit=50").then(
+      function (page) {
+        const events = Array.isArray(page.events) ? page.events : [];
+        events
+          .slice()
+          .reverse()
+          .forEach(function (ev) {
+            addNewest(ev, false);
+          });
+        if (typeof page.last_seq === "number" && page.last_seq > last) last = page.last_seq;
+        known = true;
+        older.hidden = !(events.length >= 50);
+        refreshEmpty();
+        connect();
+      },
+      function () {
+        setStatus("offline", "reconnecting…");
+        setTimeout(start, delay);
+        delay = Math.min(delay * 2, 15000);
+      },
+    );
   }
 
   // A moving feed must be stoppable (WCAG 2.2.2): paused, new events wait and are counted.
@@ -225,18 +240,27 @@ interface EventsPage {
     pauseButton.textContent = "Pause";
     const list = waiting;
     waiting = [];
-    list.forEach(function (ev) { addNewest(ev, true); });
+    list.forEach(function (ev) {
+      addNewest(ev, true);
+    });
   });
 
   older.addEventListener("click", function () {
     older.disabled = true;
-    fetchEvents("limit=50&before=" + oldest).then(function (page) {
-      const list = Array.isArray(page.events) ? page.events : [];
-      list.forEach(addOlder);
-      older.hidden = list.length < 50;
-    }, function () {
-      showNotice("Could not load older events; try again in a moment.");
-    }).finally(function () { older.disabled = false; });
+    fetchEvents("limit=50&before=" + oldest)
+      .then(
+        function (page) {
+          const list = Array.isArray(page.events) ? page.events : [];
+          list.forEach(addOlder);
+          older.hidden = list.length < 50;
+        },
+        function () {
+          showNotice("Could not load older events; try again in a moment.");
+        },
+      )
+      .finally(function () {
+        older.disabled = false;
+      });
   });
 
   start();

@@ -39,7 +39,10 @@ function script(name: string, text: string): string {
 }
 
 /** Starts an exec bot in this process; returns it, its log lines and the events it published. */
-async function startBot(id: string, exec: Record<string, unknown>): Promise<{ bot: Bot; logs: string[]; out: BustleEvent[]; sub: Subscription }> {
+async function startBot(
+  id: string,
+  exec: Record<string, unknown>,
+): Promise<{ bot: Bot; logs: string[]; out: BustleEvent[]; sub: Subscription }> {
   const logs: string[] = [];
   const out: BustleEvent[] = [];
   const sub = nc.subscribe(`bustle.ev.town.${id}.>`, { callback: (_e, m) => void out.push(decodeEvent(m.data)) });
@@ -47,8 +50,21 @@ async function startBot(id: string, exec: Record<string, unknown>): Promise<{ bo
   const problems: string[] = [];
   const config = execBot.schema.check(exec, ["exec"], { report: (p, m) => problems.push(`${p.join(".")}: ${m}`) });
   assert.deepEqual(problems, []);
-  const common: CommonBotConfig = { id, type: "exec", enabled: true, subscribe: ["bustle.ev.>"], format: "<{actor}> {text}" };
-  const ctx = createBotContext({ node: "town", common, config: config as never, bus: nc, log: createLogger({ write: (l) => void logs.push(l) }), stateDir: dir.path });
+  const common: CommonBotConfig = {
+    id,
+    type: "exec",
+    enabled: true,
+    subscribe: ["bustle.ev.>"],
+    format: "<{actor}> {text}",
+  };
+  const ctx = createBotContext({
+    node: "town",
+    common,
+    config: config as never,
+    bus: nc,
+    log: createLogger({ write: (l) => void logs.push(l) }),
+    stateDir: dir.path,
+  });
   const bot = execBot.create(ctx);
   running.push(bot);
   await bot.start();
@@ -75,8 +91,17 @@ test("exec - a shell program round-trips events both ways", async () => {
   await bot.deliver(event("one"), { seq: 41, formatted: "<alice> one" });
   await bot.deliver(event("two"), { seq: 42, formatted: "<alice> two" });
   await waitFor(() => out.length >= 2, 10_000, "two events back from the shell program");
-  assert.deepEqual(out.map((e) => e.text), ["sh saw event 41", "sh saw event 42"]);
-  assert.deepEqual(out.map((e) => [e.source, e.kind, e.node, e.actor]), [["sh-bot", "chat", "town", "sh-bot"], ["sh-bot", "chat", "town", "sh-bot"]]);
+  assert.deepEqual(
+    out.map((e) => e.text),
+    ["sh saw event 41", "sh saw event 42"],
+  );
+  assert.deepEqual(
+    out.map((e) => [e.source, e.kind, e.node, e.actor]),
+    [
+      ["sh-bot", "chat", "town", "sh-bot"],
+      ["sh-bot", "chat", "town", "sh-bot"],
+    ],
+  );
 });
 
 test("exec - a python3 program round-trips events both ways", async () => {
@@ -91,14 +116,24 @@ test("exec - garbage output is rejected with a logged reason and the bot keeps r
   const long = "x".repeat(5000);
   const { bot, out, logs } = await startBot("junk-bot", {
     max_line_bytes: 1024,
-    command: ["sh", "-c", `printf 'not json\\n[1,2]\\n{"kind":"Bad Kind","text":"x"}\\n{"kind":"chat","text":""}\\n{"kind":"chat","text":"${long}"}\\n\\033[31m\\n{"kind":"chat","text":"fine \\\\u001b[2Jafter junk"}\\n'; exec sleep 60`],
+    command: [
+      "sh",
+      "-c",
+      `printf 'not json\\n[1,2]\\n{"kind":"Bad Kind","text":"x"}\\n{"kind":"chat","text":""}\\n{"kind":"chat","text":"${long}"}\\n\\033[31m\\n{"kind":"chat","text":"fine \\\\u001b[2Jafter junk"}\\n'; exec sleep 60`,
+    ],
   });
   await waitFor(() => out.length >= 1, 10_000, "the one good line");
   await sleep(300);
   assert.equal(out.length, 1);
   assert.equal(out[0]!.text, "fine after junk", "escape sequences are removed");
   const text = logs.join("");
-  for (const reason of ["not JSON", "not a JSON object", "kind must match", "text must be a non-empty string", "line too long"]) {
+  for (const reason of [
+    "not JSON",
+    "not a JSON object",
+    "kind must match",
+    "text must be a non-empty string",
+    "line too long",
+  ]) {
     assert.match(text, new RegExp(`program output rejected: ${reason}`));
   }
   const settled = await Promise.race([bot.closed().then(() => true), sleep(200).then(() => false)]);
@@ -108,7 +143,11 @@ test("exec - garbage output is rejected with a logged reason and the bot keeps r
 test("exec - a flooding program is held to its rate and its reasons are not flooded into the log", async () => {
   const { bot, out, logs } = await startBot("flood-bot", {
     rate: { burst: 5, per_minute: 60 },
-    command: ["python3", "-c", `import sys\nfor i in range(20000): sys.stdout.write('{"kind":"chat","text":"flood %d"}\\n' % i)\nsys.stdout.flush()\nimport time; time.sleep(60)`],
+    command: [
+      "python3",
+      "-c",
+      `import sys\nfor i in range(20000): sys.stdout.write('{"kind":"chat","text":"flood %d"}\\n' % i)\nsys.stdout.flush()\nimport time; time.sleep(60)`,
+    ],
   });
   await waitFor(() => logs.some((l) => l.includes("over its rate")), 10_000, "the rate limit to bite");
   await sleep(1500);

@@ -5,7 +5,11 @@ import { LineSplitter, TokenBucket } from "../../../bots/exec/limits.js";
 test("exec limits - lines are split across chunks and an oversized line is dropped whole", () => {
   const lines: string[] = [];
   const big: number[] = [];
-  const s = new LineSplitter(10, (l) => lines.push(l), (n) => big.push(n));
+  const s = new LineSplitter(
+    10,
+    (l) => lines.push(l),
+    (n) => big.push(n),
+  );
   s.push(Buffer.from("ab"));
   s.push(Buffer.from("c\r\nde"));
   s.push(Buffer.from("f\n0123456789abc"));

@@ -36,10 +36,16 @@ before(async () => {
     `      listen: {window: 1s, text: "you hear faint noise in the chat room"}`,
     ``,
   ].join("\n");
-  writeFileSync(file, controlYaml({
-    node: "town", urls: [b.nats.url], stateDir: join(b.dir.path, "control-state"), bots: bot,
-    extra: "supervise: {heartbeat: 500ms}\nlease: {ttl: 3s, grace: 200ms}\n",
-  }));
+  writeFileSync(
+    file,
+    controlYaml({
+      node: "town",
+      urls: [b.nats.url],
+      stateDir: join(b.dir.path, "control-state"),
+      bots: bot,
+      extra: "supervise: {heartbeat: 500ms}\nlease: {ttl: 3s, grace: 200ms}\n",
+    }),
+  );
   control = startControl(file, join(b.dir.path, "control.log"));
 });
 after(async () => {
@@ -51,11 +57,19 @@ after(async () => {
 const said = () => obs.said(CH, "townbot");
 
 test("irc under control - events from the stream reach the channel", async () => {
-  await waitFor(() => obs.seen(CH).some((l) => l.text.startsWith("townbot(") && /joined/.test(l.text)), 30_000, `townbot in ${CH}`);
-  await waitFor(async () => {
-    const r = await cli(["status", "irc-town", "--json", "--config", file]);
-    return r.code === 0 && (JSON.parse(r.stdout) as Array<{ state: string }>)[0]?.state === "running";
-  }, 15_000, "irc-town running in status");
+  await waitFor(
+    () => obs.seen(CH).some((l) => l.text.startsWith("townbot(") && /joined/.test(l.text)),
+    30_000,
+    `townbot in ${CH}`,
+  );
+  await waitFor(
+    async () => {
+      const r = await cli(["status", "irc-town", "--json", "--config", file]);
+      return r.code === 0 && (JSON.parse(r.stdout) as Array<{ state: string }>)[0]?.state === "running";
+    },
+    15_000,
+    "irc-town running in status",
+  );
   await publish(b.nc, "hello from the stream");
   await waitFor(() => said().includes("zia: hello from the stream"), 15_000, "the event in the channel");
 });
@@ -75,10 +89,14 @@ test("irc under control - halt keeps the bot in the channel but silent; resume s
 
 test("irc under control - channel chatter comes back as a chat event from the bot", async () => {
   await obs.say(CH, "anyone around?");
-  const [e] = await waitFor(async () => {
-    const list = await streamEvents(b.nc, "irc-town");
-    return list.length ? list : undefined;
-  }, 15_000, "a chat event from irc-town");
+  const [e] = await waitFor(
+    async () => {
+      const list = await streamEvents(b.nc, "irc-town");
+      return list.length ? list : undefined;
+    },
+    15_000,
+    "a chat event from irc-town",
+  );
   assert.equal(e!.kind, "chat");
   assert.equal(e!.node, "town");
   assert.equal(e!.text, "you hear faint noise in the chat room");

@@ -37,7 +37,9 @@ export async function startBench(opts: { tls?: { cert: string; key: string } } =
   bench.nats = await startServer(dir.path);
   bench.nc = await connectBus({ servers: [bench.nats.url], name: "irc-test", logger: silentLogger });
   await ensureStream(bench.nc, {}, silentLogger);
-  bench.ircd = await (await TestIrcd.prepare({ dir: join(dir.path, "ircd"), ...(opts.tls ? { tls: opts.tls } : {}) })).start();
+  bench.ircd = await (
+    await TestIrcd.prepare({ dir: join(dir.path, "ircd"), ...(opts.tls ? { tls: opts.tls } : {}) })
+  ).start();
   return bench;
 }
 
@@ -72,8 +74,20 @@ export interface TestBot {
 }
 
 /** Builds and starts an irc bot on the bench's NATS connection and IRC server. */
-export async function startBot(b: Bench, id: string, section: Record<string, unknown>, opts: { format?: string; kinds?: string[]; tuning?: IrcBotTuning } = {}): Promise<TestBot> {
-  const common: CommonBotConfig = { id, type: "irc", enabled: true, subscribe: ["bustle.ev.>"], kinds: opts.kinds, format: opts.format ?? "{text}" };
+export async function startBot(
+  b: Bench,
+  id: string,
+  section: Record<string, unknown>,
+  opts: { format?: string; kinds?: string[]; tuning?: IrcBotTuning } = {},
+): Promise<TestBot> {
+  const common: CommonBotConfig = {
+    id,
+    type: "irc",
+    enabled: true,
+    subscribe: ["bustle.ev.>"],
+    kinds: opts.kinds,
+    format: opts.format ?? "{text}",
+  };
   const config = ircConfig({ host: "127.0.0.1", port: b.ircd.port, tls: false, ...section });
   const states: TestBot["states"] = [];
   const ctx = createBotContext({

@@ -15,7 +15,14 @@ function setup(section: Record<string, unknown> = {}) {
   const published: BotOutput[] = [];
   const commands: string[] = [];
   const inbound = new Inbound({
-    config: ircConfig({ host: "irc.example.org", nick: "bustle", channels: ["#bustle", "#Two"], ignore: ["OtherBot"], listen: { window: "10s" }, ...section }),
+    config: ircConfig({
+      host: "irc.example.org",
+      nick: "bustle",
+      channels: ["#bustle", "#Two"],
+      ignore: ["OtherBot"],
+      listen: { window: "10s" },
+      ...section,
+    }),
     publish: async (o) => {
       published.push(o);
       return "id";
@@ -25,7 +32,8 @@ function setup(section: Record<string, unknown> = {}) {
     command: (ch, nick) => void commands.push(`${ch} ${nick}`),
     now: () => now,
   });
-  const say = (nick: string, target: string, message: string, action = false) => inbound.handle({ nick, target, message, action });
+  const say = (nick: string, target: string, message: string, action = false) =>
+    inbound.handle({ nick, target, message, action });
   return { say, published, commands, tick: (ms: number) => (now += ms) };
 }
 
@@ -40,8 +48,18 @@ test("irc inbound - one ambient event per channel per window, nothing from ignor
   say("bob", "#bustle", "hello");
   say("carol", "#two", "yo");
   assert.deepEqual(published, [
-    { kind: "chat", actor: null, text: "you hear faint noise in the chat room", data: { channel: "#bustle", network: "irc.example.org" } },
-    { kind: "chat", actor: null, text: "you hear faint noise in the chat room", data: { channel: "#Two", network: "irc.example.org" } },
+    {
+      kind: "chat",
+      actor: null,
+      text: "you hear faint noise in the chat room",
+      data: { channel: "#bustle", network: "irc.example.org" },
+    },
+    {
+      kind: "chat",
+      actor: null,
+      text: "you hear faint noise in the chat room",
+      data: { channel: "#Two", network: "irc.example.org" },
+    },
   ]);
   tick(9_999);
   say("alice", "#bustle", "still chatting");
@@ -84,13 +102,31 @@ test("irc commands - the last few events, once per cooldown per channel", () => 
 
 test("irc connection - backoff doubles with jitter up to the cap, and nicks fall back", () => {
   const p = { minMs: 1000, maxMs: 60_000, stableMs: 60_000 };
-  assert.equal(reconnectDelay(0, p, () => 0), 500);
-  assert.equal(reconnectDelay(0, p, () => 1), 1000);
-  assert.equal(reconnectDelay(3, p, () => 1), 8000);
-  assert.equal(reconnectDelay(50, p, () => 1), 60_000);
-  assert.equal(reconnectDelay(50, p, () => 0), 30_000);
+  assert.equal(
+    reconnectDelay(0, p, () => 0),
+    500,
+  );
+  assert.equal(
+    reconnectDelay(0, p, () => 1),
+    1000,
+  );
+  assert.equal(
+    reconnectDelay(3, p, () => 1),
+    8000,
+  );
+  assert.equal(
+    reconnectDelay(50, p, () => 1),
+    60_000,
+  );
+  assert.equal(
+    reconnectDelay(50, p, () => 0),
+    30_000,
+  );
   const nicks = nickCandidates("bustle", () => 0.5);
-  assert.deepEqual([0, 1, 2, 3].map(() => nicks.next().value), ["bustle", "bustle_", "bustle__", "bustle5500"]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map(() => nicks.next().value),
+    ["bustle", "bustle_", "bustle__", "bustle5500"],
+  );
 });
 
 test("irc roster - tracks who is in each channel from client events", () => {

@@ -18,7 +18,12 @@ test("irc listen - channel chatter becomes at most one chat event per window", a
   // Two people taking turns: each stays under the server's own flood limit.
   const people = [await observe(b, CH, "chatty"), await observe(b, CH, "chatty2")];
   const other = await observe(b, CH, "otherbot");
-  const t = await startBot(b, "irc-hum", { nick: "hummer", channels: [CH], ignore: ["otherbot"], listen: { window: "1s" } });
+  const t = await startBot(b, "irc-hum", {
+    nick: "hummer",
+    channels: [CH],
+    ignore: ["otherbot"],
+    listen: { window: "1s" },
+  });
   await waitFor(() => t.states.some((s) => s.state === "connected"), 15_000, "the bot in its channel");
   await other.say(CH, "I am a bot, ignore me");
   await sleep(1_500);
@@ -51,13 +56,22 @@ test("irc listen - channel chatter becomes at most one chat event per window", a
 test("irc listen - relay_contents carries the words, formatting stripped", async () => {
   const CH = "#words";
   const obs = await observe(b, CH, "speaker");
-  const t = await startBot(b, "irc-words", { nick: "wordy", channels: [CH], relay_contents: true, listen: { window: "1m" } });
+  const t = await startBot(b, "irc-words", {
+    nick: "wordy",
+    channels: [CH],
+    relay_contents: true,
+    listen: { window: "1m" },
+  });
   await waitFor(() => t.states.some((s) => s.state === "connected"), 15_000, "the bot in its channel");
   await obs.say(CH, "\u0002hello\u0002 \u000304,01red\u0003 \u001dworld\u001d");
-  const [e] = await waitFor(async () => {
-    const list = await streamEvents(b.nc, "irc-words");
-    return list.length ? list : undefined;
-  }, 10_000, "a chat event");
+  const [e] = await waitFor(
+    async () => {
+      const list = await streamEvents(b.nc, "irc-words");
+      return list.length ? list : undefined;
+    },
+    10_000,
+    "a chat event",
+  );
   assert.equal(e!.text, "#words <speaker> hello red world");
   assert.deepEqual(e!.data, { channel: CH, network: "127.0.0.1", nick: "speaker" });
   await obs.say(CH, "more within the window");
@@ -68,14 +82,27 @@ test("irc listen - relay_contents carries the words, formatting stripped", async
 test("irc listen - right after a start, !bustle answers from the stream's recent events", async () => {
   const CH = "#history";
   const js = jetstream(b.nc);
-  for (const [kind, text] of [["update", "~alice is baking bread"], ["shout", "~bob shouts, 'HELLO'"], ["update", "~carol fixed the printer"]]) {
+  for (const [kind, text] of [
+    ["update", "~alice is baking bread"],
+    ["shout", "~bob shouts, 'HELLO'"],
+    ["update", "~carol fixed the printer"],
+  ]) {
     const e = makeEvent({ node: "zia", source: "spool", kind: kind!, actor: "x", text: text! });
     await js.publish(subjectOf(e), encodeEvent(e), { msgID: e.id });
   }
   const obs = await observe(b, CH, "asker");
-  const t = await startBot(b, "irc-history", { nick: "historian", channels: [CH] }, { format: "{node}: {text}", kinds: ["update"] });
+  const t = await startBot(
+    b,
+    "irc-history",
+    { nick: "historian", channels: [CH] },
+    { format: "{node}: {text}", kinds: ["update"] },
+  );
   await waitFor(() => t.states.some((s) => s.state === "connected"), 15_000, "the bot in its channel");
   await obs.say(CH, "!bustle");
   await waitFor(() => obs.said(CH, "historian").length >= 2, 10_000, "the answer");
-  assert.deepEqual(obs.said(CH, "historian"), ["zia: ~alice is baking bread", "zia: ~carol fixed the printer"], "only the kinds it relays");
+  assert.deepEqual(
+    obs.said(CH, "historian"),
+    ["zia: ~alice is baking bread", "zia: ~carol fixed the printer"],
+    "only the kinds it relays",
+  );
 });

@@ -49,13 +49,19 @@ test("irc queue - sends a burst at once, then one line per period", () => {
   const { q, sent, advance } = setup();
   q.resume();
   for (let i = 0; i < 5; i++) q.enqueue("#a", [`l${i}`]);
-  assert.deepEqual(sent.map((s) => s.line), ["l0", "l1", "l2"]);
+  assert.deepEqual(
+    sent.map((s) => s.line),
+    ["l0", "l1", "l2"],
+  );
   advance(999);
   assert.equal(sent.length, 3);
   advance(1);
   assert.equal(sent.length, 4);
   advance(1000);
-  assert.deepEqual(sent.map((s) => s.t), [0, 0, 0, 1000, 2000]);
+  assert.deepEqual(
+    sent.map((s) => s.t),
+    [0, 0, 0, 1000, 2000],
+  );
 });
 
 test("irc queue - a burst ends in one summary instead of a backlog", () => {
@@ -77,7 +83,10 @@ test("irc queue - events are queued whole or not at all", () => {
   assert.equal(q.enqueue("#a", ["b1", "b2", "b3"]), true);
   assert.equal(q.enqueue("#a", ["c1", "c2"]), false);
   advance(10_000);
-  assert.deepEqual(sent.map((s) => s.line), ["a1", "b1", "b2", "b3", "…and 1 more thing happened"]);
+  assert.deepEqual(
+    sent.map((s) => s.line),
+    ["a1", "b1", "b2", "b3", "…and 1 more thing happened"],
+  );
 });
 
 test("irc queue - nothing is written while paused or before the target is ready", () => {
@@ -91,13 +100,19 @@ test("irc queue - nothing is written while paused or before the target is ready"
   assert.equal(sent.length, 0, "no channel joined yet");
   joined.add("#b");
   q.resume();
-  assert.deepEqual(sent.map((s) => s.line), ["y"]);
+  assert.deepEqual(
+    sent.map((s) => s.line),
+    ["y"],
+  );
   q.pause();
   joined.add("#a");
   advance(5000);
   assert.equal(sent.length, 1);
   q.resume();
-  assert.deepEqual(sent.map((s) => s.line), ["y", "x"]);
+  assert.deepEqual(
+    sent.map((s) => s.line),
+    ["y", "x"],
+  );
 });
 
 test("irc queue - summaries are per target", () => {

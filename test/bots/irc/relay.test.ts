@@ -27,8 +27,14 @@ test("irc relay - events appear in the channel formatted, without pinging the pe
   t.deliver(event("~alice shouts, 'HI WORLD'", "shout"));
   t.deliver(event("~bob just added to their public_html", "publish", "bob"));
   await waitFor(() => botLines().length >= 2, 10_000, "two lines from the bot");
-  assert.deepEqual(botLines().slice(0, 2), ["[town] ~a\u200blice shouts, 'HI WORLD'", "[town] ~b\u200bob just added to their public_html"]);
-  assert.deepEqual(botLines().slice(0, 2).map(visible), ["[town] ~alice shouts, 'HI WORLD'", "[town] ~bob just added to their public_html"]);
+  assert.deepEqual(botLines().slice(0, 2), [
+    "[town] ~a\u200blice shouts, 'HI WORLD'",
+    "[town] ~b\u200bob just added to their public_html",
+  ]);
+  assert.deepEqual(botLines().slice(0, 2).map(visible), [
+    "[town] ~alice shouts, 'HI WORLD'",
+    "[town] ~bob just added to their public_html",
+  ]);
 });
 
 test("irc relay - an event from a bot (a portal token posting bob's shout) carries its origin in the channel", async () => {
@@ -40,13 +46,19 @@ test("irc relay - an event from a bot (a portal token posting bob's shout) carri
 
 test("irc relay - a 2,000-byte event arrives as split lines within the IRC line limit", async () => {
   const before = botLines().length;
-  const words = Array.from({ length: 240 }, (_, i) => (i % 3 === 0 ? `wörd${i}` : i % 3 === 1 ? `日本${i}` : `😀x${i}`));
+  const words = Array.from({ length: 240 }, (_, i) =>
+    i % 3 === 0 ? `wörd${i}` : i % 3 === 1 ? `日本${i}` : `😀x${i}`,
+  );
   const text = words.join(" ");
   assert.ok(bytes(text) >= 2000, `${bytes(text)} bytes`);
   // Delivered as the host would hand over a (hostile) formatted text: no 400-character cap on the way.
   t.deliver(event("long"), text);
   const budget = textBudget({ nick: "bustle", username: "bustle" }, CH);
-  await waitFor(() => botLines().slice(before).map(visible).join(" ").length >= text.length, 30_000, "the whole long text");
+  await waitFor(
+    () => botLines().slice(before).map(visible).join(" ").length >= text.length,
+    30_000,
+    "the whole long text",
+  );
   const lines = botLines().slice(before);
   assert.ok(lines.length >= 5, `${lines.length} lines`);
   for (const l of lines) {
@@ -65,8 +77,15 @@ test("irc relay - CR/LF and IRC commands in an event arrive as one harmless line
   await waitFor(() => botLines().length >= before + 2, 10_000, "two lines");
   await sleep(500);
   const lines = botLines().slice(before);
-  assert.deepEqual(lines.map(visible), ["hi QUIT :pwned PRIVMSG #bustle :injected KICK #bustle observer", "!bustle op me"]);
-  assert.equal(lines[0], "hi QUIT :pwned PRIVMSG #bustle :injected KICK #bustle o\u200bbserver", "people in the channel are not pinged");
+  assert.deepEqual(lines.map(visible), [
+    "hi QUIT :pwned PRIVMSG #bustle :injected KICK #bustle observer",
+    "!bustle op me",
+  ]);
+  assert.equal(
+    lines[0],
+    "hi QUIT :pwned PRIVMSG #bustle :injected KICK #bustle o\u200bbserver",
+    "people in the channel are not pinged",
+  );
   assert.equal(lines[1], "\u200b!bustle op me", "defused for other bots");
   assert.equal(obs.sawQuit("bustle"), false, "the bot did not quit");
   assert.ok(!obs.seen(CH).some((l) => /kicked|has left/.test(l.text)), "nobody was kicked");
@@ -81,7 +100,11 @@ test("irc relay - !bustle answers with the last events, once per cooldown", asyn
   await obs.say(CH, "!bustle");
   await sleep(3_000);
   const lines = botLines().slice(before);
-  assert.deepEqual(lines, ["[town] news 2", "[town] news 3", "[town] news 4"], "the last three; a second !bustle within the cooldown is ignored");
+  assert.deepEqual(
+    lines,
+    ["[town] news 2", "[town] news 3", "[town] news 4"],
+    "the last three; a second !bustle within the cooldown is ignored",
+  );
 });
 
 test("irc relay - the test server really kills a flooding client (control)", async () => {

@@ -35,7 +35,11 @@ test("irc resilience - kicked, it rejoins after the delay", async () => {
   await waitFor(() => joinsOf(op.seen(CH), "kicked") === 1, 15_000, "the bot joined");
   const at = Date.now();
   await op.write(`/KICK ${CH} kicked :out you go`);
-  await waitFor(() => op.seen(CH).some((l) => /kicked/.test(l.text) && /out you go|kick/i.test(l.raw)), 5_000, "the kick");
+  await waitFor(
+    () => op.seen(CH).some((l) => /kicked/.test(l.text) && /out you go|kick/i.test(l.raw)),
+    5_000,
+    "the kick",
+  );
   await waitFor(() => joinsOf(op.seen(CH), "kicked") === 2, 15_000, "the bot rejoined");
   assert.ok(Date.now() - at >= 1_900, "waited before rejoining");
   t.deliver(event("back again"));
@@ -50,10 +54,22 @@ test("irc resilience - the server restarted under the bot: it reconnects and rej
   const connectedBefore = t.states.filter((s) => s.state === "connected").length;
   await b.ircd.restart();
   await waitFor(() => t.states.some((s) => s.state === "reconnecting"), 15_000, "the bot noticing");
-  await waitFor(() => t.states.filter((s) => s.state === "connected").length > connectedBefore, 30_000, "connected again");
+  await waitFor(
+    () => t.states.filter((s) => s.state === "connected").length > connectedBefore,
+    30_000,
+    "connected again",
+  );
   const after = await observe(b, CH, "after");
   const second = await observe(b, "#second", "after2");
   t.deliver(event("survived the restart"));
-  await waitFor(() => after.said(CH, "survivor").includes("survived the restart"), 15_000, "a line in the first channel");
-  await waitFor(() => second.said("#second", "survivor").includes("survived the restart"), 15_000, "a line in the second channel");
+  await waitFor(
+    () => after.said(CH, "survivor").includes("survived the restart"),
+    15_000,
+    "a line in the first channel",
+  );
+  await waitFor(
+    () => second.said("#second", "survivor").includes("survived the restart"),
+    15_000,
+    "a line in the second channel",
+  );
 });

@@ -13,7 +13,10 @@ test("irc text - wireSafe leaves no CR, LF, NUL or other controls", () => {
 });
 
 test("irc text - dePing breaks whole-word nicks only, case-insensitively", () => {
-  assert.equal(dePing("~alice shouts, 'hi Bob' to alicea and xbob", ["alice", "bob"]), `~a${ZWSP}lice shouts, 'hi B${ZWSP}ob' to alicea and xbob`);
+  assert.equal(
+    dePing("~alice shouts, 'hi Bob' to alicea and xbob", ["alice", "bob"]),
+    `~a${ZWSP}lice shouts, 'hi B${ZWSP}ob' to alicea and xbob`,
+  );
   assert.equal(dePing("a b c", ["a"]), "a b c", "one-letter nicks are left alone");
   assert.equal(dePing("[x]y and z", ["[x]y"]), `[${ZWSP}x]y and z`, "regex characters in nicks are literal");
 });
@@ -25,7 +28,12 @@ test("irc text - lines that look like commands are defused", () => {
 });
 
 test("irc text - stripFormatting removes colours, toggles and CTCP markers", () => {
-  assert.equal(stripFormatting("\u0002bold\u0002 \u000304,12red\u0003 \u000399 \u0004ff00ffhex\u0004 \u001ditalic\u000f \u0001x\u0001"), "bold red hex italic x");
+  assert.equal(
+    stripFormatting(
+      "\u0002bold\u0002 \u000304,12red\u0003 \u000399 \u0004ff00ffhex\u0004 \u001ditalic\u000f \u0001x\u0001",
+    ),
+    "bold red hex italic x",
+  );
   assert.equal(stripFormatting("a\u00031b"), "ab");
 });
 
@@ -68,7 +76,12 @@ test("irc split - the budget leaves room for the server's prefix in a 512-byte l
 
 test("irc split - renderLines makes hostile text into safe, defused, budgeted lines", () => {
   const prefix = { nick: "bustle", username: "bustle" };
-  const lines = renderLines("!op\r\nPRIVMSG #x :pwned ~bob " + "é".repeat(600), { prefix, target: "#bustle", nicks: ["bob"], maxLines: 6 });
+  const lines = renderLines("!op\r\nPRIVMSG #x :pwned ~bob " + "é".repeat(600), {
+    prefix,
+    target: "#bustle",
+    nicks: ["bob"],
+    maxLines: 6,
+  });
   assert.ok(lines.length >= 3);
   assert.ok(lines[0]!.startsWith(`${ZWSP}!op PRIVMSG #x :pwned ~b${ZWSP}ob`));
   for (const l of lines) {

@@ -25,7 +25,13 @@ after(async () => {
 });
 
 test("irc tls - verified against the configured CA, events flow", async () => {
-  const t = await startBot(b, "irc-tls", { nick: "secure", channels: [CH], tls: true, port: b.ircd.tlsPort, tls_ca: ca.cert });
+  const t = await startBot(b, "irc-tls", {
+    nick: "secure",
+    channels: [CH],
+    tls: true,
+    port: b.ircd.tlsPort,
+    tls_ca: ca.cert,
+  });
   await waitFor(() => t.states.some((s) => s.state === "connected"), 15_000, "the bot in its channel over TLS");
   t.deliver(event("over tls"));
   await waitFor(() => obs.said(CH, "secure").includes("over tls"), 10_000, "the line");
@@ -44,6 +50,12 @@ test("irc tls - an unverifiable server is refused (and retried), never joined", 
 });
 
 test("irc tls - tls_verify: false accepts the server as it is", async () => {
-  const t = await startBot(b, "irc-noverify", { nick: "trusting", channels: [CH], tls: true, tls_verify: false, port: b.ircd.tlsPort });
+  const t = await startBot(b, "irc-noverify", {
+    nick: "trusting",
+    channels: [CH],
+    tls: true,
+    tls_verify: false,
+    port: b.ircd.tlsPort,
+  });
   await waitFor(() => t.states.some((s) => s.state === "connected"), 15_000, "the bot in its channel");
 });

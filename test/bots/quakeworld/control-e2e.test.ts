@@ -25,20 +25,23 @@ let control: ControlProcess | undefined;
 const players: TestPlayer[] = [];
 
 function controlYaml(file: string, rconEnv: string): string {
-  writeFileSync(file, [
-    "node: town",
-    `nats: {servers: ["${bus.server.url}"]}`,
-    `state: {dir: ${join(dir.path, "state")}}`,
-    "bots:",
-    "  - id: qw-town",
-    "    type: quakeworld",
-    "    format: \"[bustle] {text}\"",
-    "    quakeworld:",
-    `      servers: [{host: 127.0.0.1, port: ${port}, name: qwtest, rcon_password_env: ${rconEnv}}]`,
-    "      poll: 500ms",
-    "      relay_contents: true",
-    "",
-  ].join("\n"));
+  writeFileSync(
+    file,
+    [
+      "node: town",
+      `nats: {servers: ["${bus.server.url}"]}`,
+      `state: {dir: ${join(dir.path, "state")}}`,
+      "bots:",
+      "  - id: qw-town",
+      "    type: quakeworld",
+      '    format: "[bustle] {text}"',
+      "    quakeworld:",
+      `      servers: [{host: 127.0.0.1, port: ${port}, name: qwtest, rcon_password_env: ${rconEnv}}]`,
+      "      poll: 500ms",
+      "      relay_contents: true",
+      "",
+    ].join("\n"),
+  );
   return file;
 }
 
@@ -71,7 +74,11 @@ test("quakeworld e2e - under bustle-control serve, shouts reach the game once an
   await sleep(2_500);
   assert.equal(watcher.heard.filter((h) => h === line).length, 1, "said exactly once");
   alice.client.say("anyone for dm4?");
-  const ev = await waitFor(async () => (await gameEvents(bus.nc, "qw-town")).find((e) => e.text === "[qwtest] alice: anyone for dm4?"), 20_000, "the chat event");
+  const ev = await waitFor(
+    async () => (await gameEvents(bus.nc, "qw-town")).find((e) => e.text === "[qwtest] alice: anyone for dm4?"),
+    20_000,
+    "the chat event",
+  );
   assert.equal(ev.node, "town");
   assert.equal(ev.source, "qw-town");
 });
@@ -80,5 +87,8 @@ test("quakeworld e2e - bustle-control check names the unset rcon password variab
   const file = controlYaml(join(dir.path, "bad.yaml"), "QW_E2E_UNSET");
   const r = await cli(["check", "--config", file]);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /bad\.yaml:\d+ bots\[0\]\.quakeworld\.servers\[0\]\.rcon_password_env: environment variable QW_E2E_UNSET is not set \(needed for qwtest\)/);
+  assert.match(
+    r.stderr,
+    /bad\.yaml:\d+ bots\[0\]\.quakeworld\.servers\[0\]\.rcon_password_env: environment variable QW_E2E_UNSET is not set \(needed for qwtest\)/,
+  );
 });

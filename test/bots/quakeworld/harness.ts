@@ -30,7 +30,9 @@ export function memoryLog(): { log: Logger; lines: Array<{ level: string; msg: s
 /** Validates a `quakeworld:` section as control.yaml would; throws with the problems. */
 export function qwConfig(section: unknown): QuakeworldConfig {
   const problems: string[] = [];
-  const r = quakeworldSchema.check(section, ["quakeworld"], { report: (p, m) => void problems.push(`${p.join(".")}: ${m}`) });
+  const r = quakeworldSchema.check(section, ["quakeworld"], {
+    report: (p, m) => void problems.push(`${p.join(".")}: ${m}`),
+  });
   if (r === INVALID) throw new Error(problems.join("; "));
   return Object.freeze(r);
 }
@@ -43,19 +45,46 @@ export interface RunningBot {
 }
 
 /** Builds the bot as the host does, starts it and feeds it every later event from the stream. */
-export async function runBot(bus: Bus, id: string, section: unknown, log: Logger, stateDir: string, extra: Partial<CommonBotConfig> = {}): Promise<RunningBot> {
-  const common: CommonBotConfig = { id, type: "quakeworld", enabled: true, subscribe: ["bustle.ev.>"], format: "{text}", ...extra };
+export async function runBot(
+  bus: Bus,
+  id: string,
+  section: unknown,
+  log: Logger,
+  stateDir: string,
+  extra: Partial<CommonBotConfig> = {},
+): Promise<RunningBot> {
+  const common: CommonBotConfig = {
+    id,
+    type: "quakeworld",
+    enabled: true,
+    subscribe: ["bustle.ev.>"],
+    format: "{text}",
+    ...extra,
+  };
   const states: RunningBot["states"] = [];
-  const ctx = createBotContext({ node: "town", common, config: qwConfig(section), bus: bus.nc, log, stateDir, report: (state, detail) => void states.push({ state, detail }) });
+  const ctx = createBotContext({
+    node: "town",
+    common,
+    config: qwConfig(section),
+    bus: bus.nc,
+    log,
+    stateDir,
+    report: (state, detail) => void states.push({ state, detail }),
+  });
   const bot = quakeworldBot.create(ctx);
   await bot.start();
   const feed = await startFeed({
-    nc: bus.nc, common, startSeq: (await streamLastSeq(bus.nc)) + 1, log,
+    nc: bus.nc,
+    common,
+    startSeq: (await streamLastSeq(bus.nc)) + 1,
+    log,
     onEvent: async (event, seq) => bot.deliver(event, { seq, formatted: ctx.format(event) }),
     onConsumed: () => {},
   });
   return {
-    bot, common, states,
+    bot,
+    common,
+    states,
     stop: async () => {
       await feed.stop();
       await bot.stop();
@@ -89,8 +118,13 @@ export class TestPlayer {
 
   constructor(port: number, name: string, opts: { spectator?: boolean; log?: Logger } = {}) {
     this.client = new QwClient({
-      host: "127.0.0.1", port, name, spectator: opts.spectator ?? false, log: opts.log ?? silentLogger,
-      backoff: { initialMs: 300, maxMs: 2_000 }, silenceMs: 4_000,
+      host: "127.0.0.1",
+      port,
+      name,
+      spectator: opts.spectator ?? false,
+      log: opts.log ?? silentLogger,
+      backoff: { initialMs: 300, maxMs: 2_000 },
+      silenceMs: 4_000,
       onPrint: (level, text) => {
         if (level === 3) this.heard.push(quakeToText(text));
       },

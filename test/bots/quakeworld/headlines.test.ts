@@ -10,7 +10,11 @@ test("quakeworld headlines - the first poll is a baseline; a change is said once
   assert.equal(h.observe(snap(0), 1), undefined);
   assert.equal(h.observe(snap(0), 2)?.text, "nobody is fragging on qw any more");
   assert.equal(h.observe(snap(1), 3), undefined, "one poll is not enough");
-  assert.equal(h.observe(snap(3), 4)?.text, "3 players are fragging on qw (dm4)", "arrivals over two polls become one line");
+  assert.equal(
+    h.observe(snap(3), 4)?.text,
+    "3 players are fragging on qw (dm4)",
+    "arrivals over two polls become one line",
+  );
   assert.equal(h.observe(snap(2), 5), undefined, "a count change on the same map is not news");
   assert.equal(h.observe(snap(4), 6), undefined);
   assert.equal(h.observe(snap(4), 7)?.text, "qw is full: 4 players are fragging (dm4)");
@@ -28,5 +32,9 @@ test("quakeworld headlines - at most one line per window; changes in between are
   assert.equal(h.observe(snap(0), 4_000), undefined, "inside the window");
   h.observe(snap(2, "dm6"), 5_000);
   assert.equal(h.observe(snap(2, "dm6"), 50_000), undefined);
-  assert.equal(h.observe(snap(2, "dm6"), 62_001)?.text, "2 players are fragging on qw (dm6)", "the latest state after the window");
+  assert.equal(
+    h.observe(snap(2, "dm6"), 62_001)?.text,
+    "2 players are fragging on qw (dm6)",
+    "the latest state after the window",
+  );
 });

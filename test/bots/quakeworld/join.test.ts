@@ -6,14 +6,30 @@ import { JoinSequence } from "../../../bots/quakeworld/join.js";
 function sequence(mapChecksum?: (m: string) => Promise<number | undefined>) {
   const sent: string[] = [];
   const oob: string[] = [];
-  const join = new JoinSequence({ command: (t) => void sent.push(t), oob: (t) => void oob.push(t), mapChecksum, log: silentLogger });
+  const join = new JoinSequence({
+    command: (t) => void sent.push(t),
+    oob: (t) => void oob.push(t),
+    mapChecksum,
+    log: silentLogger,
+  });
   return { join, sent, oob };
 }
 
 test("quakeworld join - follows the sequence, proves the map, and is spawned at the first frame after begin", async () => {
   const { join, sent } = sequence(async (m) => (m === "maps/dm4.bsp" ? -12345 : undefined));
   join.start();
-  assert.equal(join.handle({ type: "serverdata", protocol: 28, servercount: 7, gamedir: "qw", playernum: 1, spectator: true, levelname: Buffer.from("") }), "left");
+  assert.equal(
+    join.handle({
+      type: "serverdata",
+      protocol: 28,
+      servercount: 7,
+      gamedir: "qw",
+      playernum: 1,
+      spectator: true,
+      levelname: Buffer.from(""),
+    }),
+    "left",
+  );
   join.handle({ type: "soundlist", next: 0 });
   join.handle({ type: "modellist", next: 0, first: "maps/dm4.bsp" });
   await new Promise((r) => setImmediate(r));
@@ -37,7 +53,13 @@ test("quakeworld join - only the join commands are sent back; the real-IP check 
   join.handle({ type: "userinfo", slot: 2, userid: 5, info: "\\name\\\xe1lice\\team\\red" });
   join.handle({ type: "userinfo", slot: 200, userid: 6, info: "\\name\\ghost" });
   join.handle({ type: "setinfo", slot: 3, key: "name", value: "bob" });
-  assert.deepEqual([...join.names], [[2, "\xe1lice"], [3, "bob"]]);
+  assert.deepEqual(
+    [...join.names],
+    [
+      [2, "\xe1lice"],
+      [3, "bob"],
+    ],
+  );
   join.handle({ type: "userinfo", slot: 2, userid: 5, info: "" });
   assert.deepEqual([...join.names], [[3, "bob"]], "a client that left");
 });

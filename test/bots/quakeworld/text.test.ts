@@ -22,28 +22,42 @@ test("quakeworld text - what goes into the game cannot become a console command"
   assert.equal(consoleText(`hi"; quit; $rcon_password \\ // x\ny`, 100), "hi quit rcon_password / / x y");
   assert.equal(consoleText("héllo wörld ✨", 100), "hello world ?");
   assert.equal(consoleText("a".repeat(300), 50), "a".repeat(47) + "...");
-  for (const evil of ["\u0000;", "\u001b[2J", "////", "$$$", "\r\nquit"]) assert.doesNotMatch(consoleText(evil, 100), /[;"$\\\x00-\x1f\x7f-\uffff]|\/\//);
+  for (const evil of ["\u0000;", "\u001b[2J", "////", "$$$", "\r\nquit"])
+    assert.doesNotMatch(consoleText(evil, 100), /[;"$\\\x00-\x1f\x7f-\uffff]|\/\//);
 });
 
 test("quakeworld status - serverinfo, players and spectators, hostile names made safe", () => {
-  const reply = bytes("n\\hostname\\my \xf3erver\\map\\dm4\\maxclients\\8\n" +
-    '3 12 5 40 "\xe1lice" "base" 4 4 "red"\n' +
-    '4 -9999 1 -30 "\\s\\spec\x1b[0m" "" 0 0 ""\n' +
-    '5 S 0 10 "bob" "" 0 0 "blue"\n' +
-    "garbage line\n\0stale bytes");
+  const reply = bytes(
+    "n\\hostname\\my \xf3erver\\map\\dm4\\maxclients\\8\n" +
+      '3 12 5 40 "\xe1lice" "base" 4 4 "red"\n' +
+      '4 -9999 1 -30 "\\s\\spec\x1b[0m" "" 0 0 ""\n' +
+      '5 S 0 10 "bob" "" 0 0 "blue"\n' +
+      "garbage line\n\0stale bytes",
+  );
   const s = parseStatus(reply)!;
   assert.equal(s.hostname, "my server");
   assert.equal(s.map, "dm4");
   assert.equal(s.maxclients, 8);
-  assert.deepEqual(s.players.map((p) => [p.name, p.frags, p.team]), [["alice", 12, "red"]]);
-  assert.deepEqual(s.spectators.map((p) => p.name), ["spec9[0m", "bob"]);
+  assert.deepEqual(
+    s.players.map((p) => [p.name, p.frags, p.team]),
+    [["alice", 12, "red"]],
+  );
+  assert.deepEqual(
+    s.spectators.map((p) => p.name),
+    ["spec9[0m", "bob"],
+  );
   assert.equal(parseStatus(bytes("c12345")), undefined);
   assert.equal(parseStatus(bytes("nnot serverinfo")), undefined);
 });
 
 test("quakeworld chat - the speaker is found among known names; console and own lines are dropped", () => {
   const names = ["bustle", "al: ice", "al"];
-  assert.deepEqual(parseChat(3, bytes("al: ice: hi there\n"), names, "bustle"), { player: "al: ice", text: "hi there", team: false, spectator: false });
+  assert.deepEqual(parseChat(3, bytes("al: ice: hi there\n"), names, "bustle"), {
+    player: "al: ice",
+    text: "hi there",
+    team: false,
+    spectator: false,
+  });
   assert.deepEqual(parseChat(3, bytes("(al): go quad\n"), names, "bustle")?.team, true);
   assert.equal(parseChat(3, bytes("console: ~alice shouts, 'HI'\n"), names, "bustle"), undefined);
   assert.equal(parseChat(3, bytes("bustle: echo\n"), names, "bustle"), undefined);

@@ -28,7 +28,11 @@ test("quakeworld udp - replies from another port, without the prefix or malforme
   });
   const peer = await resolvePeer("127.0.0.1", server.address().port);
   const ignored: string[] = [];
-  const reply = await request(peer, "status 23\n", { timeoutMs: 2_000, accept: (p) => parseStatus(p) !== undefined, onIgnored: (w) => ignored.push(w) });
+  const reply = await request(peer, "status 23\n", {
+    timeoutMs: 2_000,
+    accept: (p) => parseStatus(p) !== undefined,
+    onIgnored: (w) => ignored.push(w),
+  });
   assert.equal(parseStatus(reply!)?.hostname, "real");
   assert.equal(ignored.length, 3);
 });
@@ -53,14 +57,24 @@ test("quakeworld protocol - stale, duplicate and forged netchan packets are drop
   assert.equal(chan.process(packet(1, 1, [1])), undefined, "duplicate");
   assert.equal(chan.process(packet(5, 999, [1])), undefined, "acknowledges a packet never sent");
   assert.equal(chan.process(Buffer.from([1, 2, 3])), undefined, "too short");
-  assert.deepEqual(parseServerMessages(Buffer.from([8, 3, 0x61, 0x62])), { messages: [], error: "message ended early" });
+  assert.deepEqual(parseServerMessages(Buffer.from([8, 3, 0x61, 0x62])), {
+    messages: [],
+    error: "message ended early",
+  });
   assert.deepEqual(parseServerMessages(Buffer.from([8, 3, 0x61, 0, 200, 1, 2])).error, "unknown message type 200");
   assert.equal(parseServerMessages(Buffer.from([8, 3, 0x61, 0, 200])).messages.length, 1, "what came before is kept");
 });
 
 test("quakeworld protocol - MD4 matches RFC 1320's test vectors (the map checksum is built on it)", async () => {
   const { md4Words } = await import("../../../bots/quakeworld/map-checksum.js");
-  const hex = (w: number[]) => Buffer.concat(w.map((x) => { const b = Buffer.alloc(4); b.writeUInt32LE(x); return b; })).toString("hex");
+  const hex = (w: number[]) =>
+    Buffer.concat(
+      w.map((x) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32LE(x);
+        return b;
+      }),
+    ).toString("hex");
   assert.equal(hex(md4Words(Buffer.from(""))), "31d6cfe0d16ae931b73c59d7e0c089c0");
   assert.equal(hex(md4Words(Buffer.from("abc"))), "a448017aaf21d8525fc10ae87aa6729d");
   assert.equal(hex(md4Words(Buffer.from("1234567890".repeat(8)))), "e33b4ddc9c38f2199c3e7b164fcc0536");
@@ -69,7 +83,7 @@ test("quakeworld protocol - MD4 matches RFC 1320's test vectors (the map checksu
 test("quakeworld protocol - random and truncated packets never throw out of the parsers", async () => {
   const { parseChat } = await import("../../../bots/quakeworld/chat.js");
   let seed = 42;
-  const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32;
   for (let i = 0; i < 3_000; i++) {
     const len = Math.floor(rand() * 300);
     const b = Buffer.from(Array.from({ length: len }, () => Math.floor(rand() * 256)));

@@ -22,7 +22,8 @@ before(async () => {
   process.env.BUSTLE_TEST_PORTAL_TOKEN = PORTAL_TOKEN;
   bus = await startBus(dir.path);
   const port = await freePort();
-  const config = parseConfig(`
+  const config = parseConfig(
+    `
 listen: "127.0.0.1:${port}"
 title: test portal
 history: 50
@@ -30,7 +31,10 @@ max_body: 1024
 tokens:
   - {name: quake, token_env: BUSTLE_TEST_GAME_TOKEN, kinds: [game], rate: {burst: 100, per: 1m}}
   - {name: portal, token_env: BUSTLE_TEST_PORTAL_TOKEN, kinds: [update], rate: {burst: 3, per: 1h}}
-`, "control.yaml", webSectionSchema) as WebConfig;
+`,
+    "control.yaml",
+    webSectionSchema,
+  ) as WebConfig;
   bot = new WebBot(context(bus, botCommon, config, dir.path));
   await bot.start();
   stopFeed = await feed(bus.nc, botCommon, bot);
@@ -88,7 +92,10 @@ test("web api - a flood over the token's rate is refused with 429 after the burs
   }
   assert.deepEqual(statuses, [202, 202, 202, 429, 429, 429, 429, 429, 429, 429]);
   const mine = (await published()).filter((e) => e.event.actor === "portal");
-  assert.deepEqual(mine.map((e) => e.event.text), ["flood 0", "flood 1", "flood 2"]);
+  assert.deepEqual(
+    mine.map((e) => e.event.text),
+    ["flood 0", "flood 1", "flood 2"],
+  );
 });
 
 test("web api - a good post is in the stream with the token's name as actor, and on the portal", async () => {
@@ -102,25 +109,49 @@ test("web api - a good post is in the stream with the token's name as actor, and
   assert.equal(inStream.event.node, "portal");
   assert.equal(inStream.event.text, "alice fragged bob on dm4");
   // The host never echoes a bot's own events; the portal shows its posts anyway.
-  await waitFor(async () => {
-    const list = (await (await fetch(`${base}/api/events?kind=game`)).json()) as { events: Array<{ id: string }> };
-    return list.events.some((e) => e.id === id);
-  }, 5_000, "the post in /api/events");
+  await waitFor(
+    async () => {
+      const list = (await (await fetch(`${base}/api/events?kind=game`)).json()) as { events: Array<{ id: string }> };
+      return list.events.some((e) => e.id === id);
+    },
+    5_000,
+    "the post in /api/events",
+  );
 });
 
 test("web api - lists recent events newest first with filters and paging by sequence", async () => {
   const seqs: number[] = [];
-  for (let i = 0; i < 6; i++) seqs.push((await publishEvent(bus.nc, { node: i % 2 ? "club" : "town", text: `page ${i}` })).seq);
-  await waitFor(async () => {
-    const l = (await (await fetch(`${base}/api/events?limit=1`)).json()) as { last_seq: number };
-    return l.last_seq >= seqs.at(-1)!;
-  }, 5_000, "the portal to receive the events");
-  const first = (await (await fetch(`${base}/api/events?limit=2&kind=update`)).json()) as { events: Array<{ seq: number; text: string }> };
-  assert.deepEqual(first.events.map((e) => e.text), ["page 5", "page 4"]);
-  const next = (await (await fetch(`${base}/api/events?limit=2&kind=update&before=${first.events[1]!.seq}`)).json()) as { events: Array<{ text: string }> };
-  assert.deepEqual(next.events.map((e) => e.text), ["page 3", "page 2"]);
-  const club = (await (await fetch(`${base}/api/events?node=club&since=${seqs[0]! - 1}`)).json()) as { events: Array<{ text: string; node: string }> };
-  assert.deepEqual(club.events.map((e) => e.text), ["page 5", "page 3", "page 1"]);
+  for (let i = 0; i < 6; i++)
+    seqs.push((await publishEvent(bus.nc, { node: i % 2 ? "club" : "town", text: `page ${i}` })).seq);
+  await waitFor(
+    async () => {
+      const l = (await (await fetch(`${base}/api/events?limit=1`)).json()) as { last_seq: number };
+      return l.last_seq >= seqs.at(-1)!;
+    },
+    5_000,
+    "the portal to receive the events",
+  );
+  const first = (await (await fetch(`${base}/api/events?limit=2&kind=update`)).json()) as {
+    events: Array<{ seq: number; text: string }>;
+  };
+  assert.deepEqual(
+    first.events.map((e) => e.text),
+    ["page 5", "page 4"],
+  );
+  const next = (await (
+    await fetch(`${base}/api/events?limit=2&kind=update&before=${first.events[1]!.seq}`)
+  ).json()) as { events: Array<{ text: string }> };
+  assert.deepEqual(
+    next.events.map((e) => e.text),
+    ["page 3", "page 2"],
+  );
+  const club = (await (await fetch(`${base}/api/events?node=club&since=${seqs[0]! - 1}`)).json()) as {
+    events: Array<{ text: string; node: string }>;
+  };
+  assert.deepEqual(
+    club.events.map((e) => e.text),
+    ["page 5", "page 3", "page 1"],
+  );
   for (const bad of ["limit=0", "limit=x", "node=Bad%20Node", "before=-1"]) {
     assert.equal((await fetch(`${base}/api/events?${bad}`)).status, 400, bad);
   }

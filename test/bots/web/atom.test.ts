@@ -19,7 +19,11 @@ const botCommon = common("web-atom", "web");
 before(async () => {
   bus = await startBus(dir.path);
   const port = await freePort();
-  const config = parseConfig(`listen: "127.0.0.1:${port}"\ntitle: "tildes & friends"\nhistory: 50\n`, "control.yaml", webSectionSchema) as WebConfig;
+  const config = parseConfig(
+    `listen: "127.0.0.1:${port}"\ntitle: "tildes & friends"\nhistory: 50\n`,
+    "control.yaml",
+    webSectionSchema,
+  ) as WebConfig;
   bot = new WebBot(context(bus, botCommon, config, dir.path));
   await bot.start();
   stopFeed = await feed(bus.nc, botCommon, bot);
@@ -32,7 +36,11 @@ after(async () => {
   dir.remove();
 });
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", isArray: (name) => name === "entry" || name === "link" });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  isArray: (name) => name === "entry" || name === "link",
+});
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 async function atom(query = ""): Promise<{ res: Response; doc: any }> {
@@ -43,7 +51,7 @@ async function atom(query = ""): Promise<{ res: Response; doc: any }> {
 }
 
 test("atom - a valid Atom 1.0 feed of the recent events, newest first, ids are event ids", async () => {
-  const a = await publishEvent(bus.nc, { text: "~alice <b>bold</b> & \"quoted\"", actor: "alice" });
+  const a = await publishEvent(bus.nc, { text: '~alice <b>bold</b> & "quoted"', actor: "alice" });
   const b = await publishEvent(bus.nc, { kind: "shout", text: "~bob shouts, 'HI'", actor: "bob", node: "club" });
   await waitFor(async () => (await atom()).doc.feed.entry?.length === 2, 10_000, "both events in the feed");
   const { res, doc } = await atom();
@@ -66,7 +74,7 @@ test("atom - a valid Atom 1.0 feed of the recent events, newest first, ids are e
   assert.equal(first.title["#text"], "~bob shouts, 'HI'");
   assert.equal(first.category["@term"], "shout");
   assert.equal(second.id, `urn:bustle:event:${a.event.id}`);
-  assert.equal(second.title["#text"], "~alice <b>bold</b> & \"quoted\"", "text is escaped, not markup");
+  assert.equal(second.title["#text"], '~alice <b>bold</b> & "quoted"', "text is escaped, not markup");
   assert.equal(second.updated, a.event.ts);
   assert.equal(f.updated, b.event.ts);
 });

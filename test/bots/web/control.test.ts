@@ -37,20 +37,23 @@ before(async () => {
   base = `http://127.0.0.1:${webPort}`;
   process.env.BUSTLE_TEST_CONTROL_TOKEN = TOKEN;
   const file = join(dir.path, "control.yaml");
-  writeFileSync(file, controlYaml({
-    node: "town",
-    urls: [bus.server.url],
-    stateDir: join(dir.path, "control-state"),
-    bots: [
-      "  - id: portal",
-      "    type: web",
-      `    web: {listen: "127.0.0.1:${webPort}", tokens: [{name: game, token_env: BUSTLE_TEST_CONTROL_TOKEN, kinds: [game]}]}`,
-      "  - id: hook",
-      "    type: webhook",
-      `    webhook: {url: "http://127.0.0.1:${hookPort}/", backoff: {initial: 50ms, max: 500ms}}`,
-      "",
-    ].join("\n"),
-  }));
+  writeFileSync(
+    file,
+    controlYaml({
+      node: "town",
+      urls: [bus.server.url],
+      stateDir: join(dir.path, "control-state"),
+      bots: [
+        "  - id: portal",
+        "    type: web",
+        `    web: {listen: "127.0.0.1:${webPort}", tokens: [{name: game, token_env: BUSTLE_TEST_CONTROL_TOKEN, kinds: [game]}]}`,
+        "  - id: hook",
+        "    type: webhook",
+        `    webhook: {url: "http://127.0.0.1:${hookPort}/", backoff: {initial: 50ms, max: 500ms}}`,
+        "",
+      ].join("\n"),
+    }),
+  );
   control = startControl(file, join(dir.path, "control.log"));
   await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 30_000, "the portal to answer under bustle-control");
 });
@@ -66,13 +69,21 @@ after(async () => {
 test("web control - under bustle-control the portal shows events and publishes; the webhook posts both", async () => {
   // The hosts start from the stream's end once they hold their lease: publish until one arrives.
   let spool = "";
-  await waitFor(async () => {
-    spool = (await publishEvent(bus.nc, { text: "~alice is around" })).event.id;
-    await new Promise((r) => setTimeout(r, 300));
-    const list = (await (await fetch(`${base}/api/events`)).json()) as { events: Array<{ id: string }> };
-    return list.events.some((e) => e.id === spool) && hooked.some((h) => h.id === spool);
-  }, 30_000, "a spool event on the portal and at the webhook");
-  const r = await fetch(`${base}/api/publish`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ kind: "game", text: "bob joined" }) });
+  await waitFor(
+    async () => {
+      spool = (await publishEvent(bus.nc, { text: "~alice is around" })).event.id;
+      await new Promise((r) => setTimeout(r, 300));
+      const list = (await (await fetch(`${base}/api/events`)).json()) as { events: Array<{ id: string }> };
+      return list.events.some((e) => e.id === spool) && hooked.some((h) => h.id === spool);
+    },
+    30_000,
+    "a spool event on the portal and at the webhook",
+  );
+  const r = await fetch(`${base}/api/publish`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ kind: "game", text: "bob joined" }),
+  });
   assert.equal(r.status, 202);
   const { id } = (await r.json()) as { id: string };
   await waitFor(() => hooked.some((h) => h.id === id), 10_000, "the portal's post at the webhook");

@@ -42,13 +42,35 @@ before(async () => {
   const n1 = fed.node("n1");
   // The portal connects as its node, with that node's credentials and inbox prefix.
   const node = loadNodeConfig(n1.config);
-  nc = await connectBus({ ...resolveBusSettings(node.nats, n1.config, [...(node.nats.servers ?? [])]), name: "web portal n1", logger: silentLogger, inboxPrefix: "_INBOX.n1" });
+  nc = await connectBus({
+    ...resolveBusSettings(node.nats, n1.config, [...(node.nats.servers ?? [])]),
+    name: "web portal n1",
+    logger: silentLogger,
+    inboxPrefix: "_INBOX.n1",
+  });
   // The relays create the BUSTLE stream once they are up; the portal needs it to publish.
   const jsm = await jetstreamManager(nc);
-  await waitFor(() => jsm.streams.info("BUSTLE").then((i) => Boolean(i.cluster?.leader)), 30_000, "the BUSTLE stream and its leader");
+  await waitFor(
+    () => jsm.streams.info("BUSTLE").then((i) => Boolean(i.cluster?.leader)),
+    30_000,
+    "the BUSTLE stream and its leader",
+  );
   const port = await freePort();
-  const config = parseConfig(`{listen: "127.0.0.1:${port}", tokens: [{name: qw-server, token_env: BUSTLE_TEST_FED_TOKEN, kinds: [game]}]}`, "control.yaml", webSectionSchema) as WebConfig;
-  bot = new WebBot(createBotContext({ node: "n1", common: common("portal", "web"), config, bus: nc, log: silentLogger, stateDir: dir.path }));
+  const config = parseConfig(
+    `{listen: "127.0.0.1:${port}", tokens: [{name: qw-server, token_env: BUSTLE_TEST_FED_TOKEN, kinds: [game]}]}`,
+    "control.yaml",
+    webSectionSchema,
+  ) as WebConfig;
+  bot = new WebBot(
+    createBotContext({
+      node: "n1",
+      common: common("portal", "web"),
+      config,
+      bus: nc,
+      log: silentLogger,
+      stateDir: dir.path,
+    }),
+  );
   await bot.start();
   base = `http://127.0.0.1:${port}`;
 });
@@ -62,7 +84,11 @@ after(async () => {
 
 test("web federation - a good post appears in every node's bustle.log; refused ones in none", async () => {
   const post = (token: string, body: unknown) =>
-    fetch(`${base}/api/publish`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    fetch(`${base}/api/publish`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
   assert.equal((await post("wrong-token-wrong-token-wrong", { kind: "game", text: "refused: bad token" })).status, 401);
   assert.equal((await post(TOKEN, { kind: "shout", text: "refused: kind" })).status, 403);
   const r = await post(TOKEN, { kind: "game", text: "bob joined the dm4 server" });

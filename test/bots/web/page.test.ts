@@ -28,7 +28,11 @@ const consoleErrors: string[] = [];
 const dialogs: string[] = [];
 
 async function startBot(): Promise<void> {
-  const config = parseConfig(`{listen: "127.0.0.1:${port}", title: "tilde feed", history: 100}`, "control.yaml", webSectionSchema) as WebConfig;
+  const config = parseConfig(
+    `{listen: "127.0.0.1:${port}", title: "tilde feed", history: 100}`,
+    "control.yaml",
+    webSectionSchema,
+  ) as WebConfig;
   bot = new WebBot(context(bus, c, config, dir.path));
   await bot.start();
   running = await feed(bus.nc, c, bot);
@@ -50,7 +54,15 @@ before(async () => {
   await startBot();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   page = await browser.newPage({ viewport: { width: 900, height: 700 } });
   // Records Content-Security-Policy violations (an injected inline handler would cause one).
@@ -97,7 +109,11 @@ test("web page - markup in event texts shows as text and runs nothing", { skip }
   await page.locator("#feed li .text", { hasText: "bold?" }).waitFor({ timeout: 5_000 });
   const texts = await shown();
   for (const text of evil) assert.ok(texts.includes(text), `shown verbatim: ${text}`);
-  assert.equal(await page.locator("#feed img, #feed script, #feed svg, #feed b").count(), 0, "no element was made from event text");
+  assert.equal(
+    await page.locator("#feed img, #feed script, #feed svg, #feed b").count(),
+    0,
+    "no element was made from event text",
+  );
   assert.deepEqual(dialogs, [], "no script ran");
   assert.deepEqual(await page.evaluate("window.cspViolations ?? []"), []);
 });
@@ -129,11 +145,17 @@ test("web page - recovers after the portal restarts and shows what it missed, on
   assert.deepEqual(texts.slice(0, 3), ["back to normal", "missed while down 2", "missed while down 1"]);
   assert.equal(new Set(texts).size, texts.length, "no event shown twice");
   const seqs = await page.$$eval("#feed li", (els) => els.map((e) => Number(e.getAttribute("data-seq"))));
-  assert.deepEqual(seqs, [...seqs].sort((a, b) => b - a), "newest first, in stream order");
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((a, b) => b - a),
+    "newest first, in stream order",
+  );
   const out = join(process.cwd(), "test-output");
   mkdirSync(out, { recursive: true });
   await page.screenshot({ path: join(out, "web-page.png"), fullPage: true });
   // Errors while the portal was down are expected (refused connections); nothing else.
-  const unexpected = consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/i.test(e));
+  const unexpected = consoleErrors.filter(
+    (e) => !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/i.test(e),
+  );
   assert.deepEqual(unexpected, []);
 });

@@ -27,11 +27,15 @@ before(async () => {
   process.env.BUSTLE_TEST_ACK_TOKEN = TOKEN;
   bus = await startBus(dir.path);
   const port = await freePort();
-  const config = parseConfig(`
+  const config = parseConfig(
+    `
 listen: "127.0.0.1:${port}"
 tokens:
   - {name: portal, token_env: BUSTLE_TEST_ACK_TOKEN, kinds: [update], rate: {burst: 100, per: 1m}}
-`, "control.yaml", webSectionSchema) as WebConfig;
+`,
+    "control.yaml",
+    webSectionSchema,
+  ) as WebConfig;
   bot = new WebBot(context(bus, botCommon, config, dir.path));
   await bot.start();
   base = `http://127.0.0.1:${port}`;
@@ -43,13 +47,20 @@ after(async () => {
 });
 
 const post = (text: string) =>
-  fetch(`${base}/api/publish`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ kind: "update", text }) });
+  fetch(`${base}/api/publish`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ kind: "update", text }),
+  });
 
 test("web publish - 202 only once the event is in the stream; 503 and nothing published while the stream cannot take it", async () => {
   const ok = await post("stored");
   assert.equal(ok.status, 202);
   const { id } = (await ok.json()) as { id: string };
-  assert.ok((await streamEvents(bus.nc)).some((e) => e.event.id === id), "in the stream the moment the 202 arrives");
+  assert.ok(
+    (await streamEvents(bus.nc)).some((e) => e.event.id === id),
+    "in the stream the moment the 202 arrives",
+  );
 
   const jsm = await jetstreamManager(bus.nc);
   await jsm.streams.delete(STREAM_NAME); // nowhere to store events

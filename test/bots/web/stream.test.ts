@@ -17,7 +17,11 @@ let running: Feed;
 const c = common("web-stream", "web");
 
 const config = (history: number, maxClients = 5) =>
-  parseConfig(`{listen: "127.0.0.1:${port}", history: ${history}, max_clients: ${maxClients}}`, "control.yaml", webSectionSchema) as WebConfig;
+  parseConfig(
+    `{listen: "127.0.0.1:${port}", history: ${history}, max_clients: ${maxClients}}`,
+    "control.yaml",
+    webSectionSchema,
+  ) as WebConfig;
 
 async function startBot(history: number, maxClients?: number): Promise<void> {
   bot = new WebBot(context(bus, c, config(history, maxClients), dir.path));
@@ -64,7 +68,13 @@ test("web stream - live events arrive with their sequence as id; a resume with L
 test("web stream - a client further behind than the memory resumes from the stream itself, also across a restart", async () => {
   await startBot(2);
   const start = await publishEvent(bus.nc, { text: "base" });
-  await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${port}/api/events`)).json()) as { last_seq: number }).last_seq >= start.seq, 5_000, "the base event");
+  await waitFor(
+    async () =>
+      ((await (await fetch(`http://127.0.0.1:${port}/api/events`)).json()) as { last_seq: number }).last_seq >=
+      start.seq,
+    5_000,
+    "the base event",
+  );
   await stopBot();
   const missed = ["m1", "m2", "m3", "m4", "m5"];
   for (const t of missed) await publishEvent(bus.nc, { text: t, kind: "shout" });
@@ -99,7 +109,11 @@ test("web stream - live clients are bounded; one more is told 503", async () => 
   assert.equal(await extra.opened, 503);
   extra.close();
   clients.forEach((x) => x.close());
-  await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { clients: number }).clients === 0, 5_000, "clients to be gone");
+  await waitFor(
+    async () => ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { clients: number }).clients === 0,
+    5_000,
+    "clients to be gone",
+  );
   const again = openSse(url());
   assert.equal(await again.opened, 200);
   again.close();

@@ -20,7 +20,13 @@ export function common(id: string, type: string, extra: Partial<CommonBotConfig>
   return { id, type, enabled: true, subscribe: ["bustle.ev.>"], format: "{text}", ...extra };
 }
 
-export function context<C>(bus: Bus, c: CommonBotConfig, config: C, stateDir: string, log: Logger = silentLogger): BotContext<C> {
+export function context<C>(
+  bus: Bus,
+  c: CommonBotConfig,
+  config: C,
+  stateDir: string,
+  log: Logger = silentLogger,
+): BotContext<C> {
   return createBotContext({ node: "portal", common: c, config, bus: bus.nc, log, stateDir });
 }
 
@@ -48,7 +54,10 @@ export type { Feed } from "../../../control/host/feed.js";
  */
 export async function feed(nc: NatsConnection, c: CommonBotConfig, bot: Bot): Promise<Feed> {
   return startFeed({
-    nc, common: c, startSeq: (await streamLastSeq(nc)) + 1, log: silentLogger,
+    nc,
+    common: c,
+    startSeq: (await streamLastSeq(nc)) + 1,
+    log: silentLogger,
     onEvent: async (event, seq) => bot.deliver(event, { seq, formatted: formatEvent(c.format, event) }),
     onConsumed: () => {},
   });

@@ -19,30 +19,59 @@ test("web tokens - a bucket allows the burst, then one more per period", () => {
 test("web tokens - tokens are recognised exactly; short or missing ones stop the start", () => {
   process.env.BUSTLE_TEST_T1 = "a-long-enough-token-1234";
   process.env.BUSTLE_TEST_SHORT = "short";
-  const ok = TokenTable.load([{ name: "one", token_env: "BUSTLE_TEST_T1", kinds: ["game"], rate: { burst: 1, per: 1000 } }], "web");
+  const ok = TokenTable.load(
+    [{ name: "one", token_env: "BUSTLE_TEST_T1", kinds: ["game"], rate: { burst: 1, per: 1000 } }],
+    "web",
+  );
   assert.equal(ok.identify("a-long-enough-token-1234")?.name, "one");
   assert.equal(ok.identify("a-long-enough-token-1235"), undefined);
   assert.equal(ok.identify(""), undefined);
-  assert.throws(() => TokenTable.load([
-    { name: "s", token_env: "BUSTLE_TEST_SHORT", kinds: ["game"], rate: { burst: 1, per: 1000 } },
-    { name: "m", token_env: "BUSTLE_TEST_MISSING_TOKEN", kinds: ["game"], rate: { burst: 1, per: 1000 } },
-  ], "web"), (err: unknown) => err instanceof ConfigError && err.problems.length === 2 && /at least 16/.test(err.problems[0]!) && /BUSTLE_TEST_MISSING_TOKEN is not set/.test(err.problems[1]!));
+  assert.throws(
+    () =>
+      TokenTable.load(
+        [
+          { name: "s", token_env: "BUSTLE_TEST_SHORT", kinds: ["game"], rate: { burst: 1, per: 1000 } },
+          { name: "m", token_env: "BUSTLE_TEST_MISSING_TOKEN", kinds: ["game"], rate: { burst: 1, per: 1000 } },
+        ],
+        "web",
+      ),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.problems.length === 2 &&
+      /at least 16/.test(err.problems[0]!) &&
+      /BUSTLE_TEST_MISSING_TOKEN is not set/.test(err.problems[1]!),
+  );
   assert.equal(bearerToken("Bearer abc.def"), "abc.def");
   assert.equal(bearerToken("Basic abc"), undefined);
   assert.equal(bearerToken(undefined), undefined);
 });
 
 test("web config - every problem is reported with its line", () => {
-  assert.throws(() => parseConfig(`listen: "127.0.0.1:99999"
+  assert.throws(
+    () =>
+      parseConfig(
+        `listen: "127.0.0.1:99999"
 tokens:
   - {name: "bad name", kinds: [Game]}
   - {name: ok, token_env: X, token: inline, kinds: [game]}
 histroy: 5
-`, "control.yaml", webSectionSchema), (err: unknown) => {
-    const p = (err as ConfigError).problems.join("\n");
-    return /control.yaml:5 histroy: unknown key \(did you mean "history"\?\)/.test(p) &&
-      /control.yaml:3 tokens\[0\]\.name/.test(p) && /tokens\[0\]\.kinds\[0\]/.test(p) && /control.yaml:4 tokens\[1\]\.token: unknown key/.test(p);
-  });
+`,
+        "control.yaml",
+        webSectionSchema,
+      ),
+    (err: unknown) => {
+      const p = (err as ConfigError).problems.join("\n");
+      return (
+        /control.yaml:5 histroy: unknown key \(did you mean "history"\?\)/.test(p) &&
+        /control.yaml:3 tokens\[0\]\.name/.test(p) &&
+        /tokens\[0\]\.kinds\[0\]/.test(p) &&
+        /control.yaml:4 tokens\[1\]\.token: unknown key/.test(p)
+      );
+    },
+  );
   assert.throws(() => parseConfig(`listen: "127.0.0.1:99999"`, "c.yaml", webSectionSchema), /port must be 1–65535/);
-  assert.throws(() => parseConfig(`{listen: "127.0.0.1:80", tokens: [{name: a, kinds: [game]}]}`, "c.yaml", webSectionSchema), /exactly one of token_env or token_file/);
+  assert.throws(
+    () => parseConfig(`{listen: "127.0.0.1:80", tokens: [{name: a, kinds: [game]}]}`, "c.yaml", webSectionSchema),
+    /exactly one of token_env or token_file/,
+  );
 });

@@ -19,7 +19,14 @@ import { ensureStream } from "../../../cluster/stream.js";
 import { startServer } from "../../../cluster/servers.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
-import { controlYaml, held, startControl, stopControl, waitFeeding, type ControlProcess } from "../../control/harness.js";
+import {
+  controlYaml,
+  held,
+  startControl,
+  stopControl,
+  waitFeeding,
+  type ControlProcess,
+} from "../../control/harness.js";
 
 const TOTAL = 500;
 const dir = tempDir("bustle-webhook-alo-");
@@ -62,10 +69,16 @@ test("webhook - at least once through two SIGKILLs of the bot host and one of it
   nc = await connectBus({ servers: [server.url], name: "webhook-alo-test", logger: silentLogger });
   await ensureStream(nc, {}, silentLogger);
   const config = join(dir.path, "control.yaml");
-  writeFileSync(config, controlYaml({
-    node: "town", urls: [server.url], stateDir: join(dir.path, "state"), extra: "supervise: {heartbeat: 1s}\n",
-    bots: `  - id: hook\n    type: webhook\n    webhook: {url: "http://127.0.0.1:${port}/in", attempts: 100, backoff: {initial: 20ms, max: 200ms}}\n`,
-  }));
+  writeFileSync(
+    config,
+    controlYaml({
+      node: "town",
+      urls: [server.url],
+      stateDir: join(dir.path, "state"),
+      extra: "supervise: {heartbeat: 1s}\n",
+      bots: `  - id: hook\n    type: webhook\n    webhook: {url: "http://127.0.0.1:${port}/in", attempts: 100, backoff: {initial: 20ms, max: 200ms}}\n`,
+    }),
+  );
   control = startControl(config, join(dir.path, "control.log"));
   await waitFeeding(nc, ["hook"]);
 
@@ -82,10 +95,14 @@ test("webhook - at least once through two SIGKILLs of the bot host and one of it
     await waitFor(() => accepted.size >= n, 60_000, `${n} events accepted`);
     const pid = await waitFor(hostPid, 30_000, "the bot host's pid");
     process.kill(pid, "SIGKILL");
-    await waitFor(async () => {
-      const now = await hostPid();
-      return now !== undefined && now !== pid;
-    }, 30_000, "a new bot host reading the stream");
+    await waitFor(
+      async () => {
+        const now = await hostPid();
+        return now !== undefined && now !== pid;
+      },
+      30_000,
+      "a new bot host reading the stream",
+    );
   };
   await killHostAfter(100);
   await killHostAfter(250);
@@ -97,12 +114,17 @@ test("webhook - at least once through two SIGKILLs of the bot host and one of it
   await waitFeeding(nc, ["hook"], 45_000); // after the dead server's lease ran out
 
   await waitFor(() => ids.every((id) => accepted.has(id)), 90_000, `all ${TOTAL} events accepted`).catch((err) => {
-    process.stderr.write(`# accepted ${accepted.size}, requests ${requests}, first missing index ${ids.findIndex((id) => !accepted.has(id))}\n`);
+    process.stderr.write(
+      `# accepted ${accepted.size}, requests ${requests}, first missing index ${ids.findIndex((id) => !accepted.has(id))}\n`,
+    );
     throw err;
   });
   const missing = ids.filter((id) => !accepted.has(id));
   assert.deepEqual(missing, [], "no event skipped");
-  for (const [id, set] of keys) assert.deepEqual([...set], [id], `every copy of ${id} carries Idempotency-Key = its id`);
+  for (const [id, set] of keys)
+    assert.deepEqual([...set], [id], `every copy of ${id} carries Idempotency-Key = its id`);
   const copies = [...accepted.values()].reduce((a, b) => a + b, 0) - TOTAL;
-  process.stderr.write(`# webhook at-least-once: ${TOTAL} events, ${copies} accepted twice or more, ${requests} requests\n`);
+  process.stderr.write(
+    `# webhook at-least-once: ${TOTAL} events, ${copies} accepted twice or more, ${requests} requests\n`,
+  );
 });

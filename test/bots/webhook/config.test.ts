@@ -21,7 +21,10 @@ test("webhook config - defaults, and every problem named with its key", () => {
   assert.equal(c.shape, "json");
   assert.equal(c.attempts, 8);
   assert.deepEqual(c.backoff, { initial: 1000, max: 300_000 });
-  assert.match(problems(`{url: "https://example.org/", shape: teams}`).join(), /control.yaml:1 shape: must be one of json, discord, slack/);
+  assert.match(
+    problems(`{url: "https://example.org/", shape: teams}`).join(),
+    /control.yaml:1 shape: must be one of json, discord, slack/,
+  );
   // Cross-key rules run once every key is well-formed.
   const p = problems(`url: "https://user:pw@example.org/"
 headers: {X-Bustle-Signature: forged, X-Api-Key: fine}
@@ -39,7 +42,10 @@ secret_file: /x
 test("webhook config - web and webhook sections validate again after conversion (the bot host re-checks them)", () => {
   for (const [schema, yaml] of [
     [webhookSectionSchema, `{url: "https://example.org/", timeout: 5s, backoff: {initial: 1s, max: 1m}}`],
-    [webSectionSchema, `{listen: "127.0.0.1:8080", request_timeout: 5s, tokens: [{name: a, token_env: T, kinds: [game], rate: {burst: 2, per: 1s}}]}`],
+    [
+      webSectionSchema,
+      `{listen: "127.0.0.1:8080", request_timeout: 5s, tokens: [{name: a, token_env: T, kinds: [game], rate: {burst: 2, per: 1s}}]}`,
+    ],
   ] as const) {
     const once = parseConfig(yaml, "a.yaml", schema as typeof webhookSectionSchema);
     const twice = parseConfig(JSON.stringify(once), "b.yaml", schema as typeof webhookSectionSchema);
@@ -48,10 +54,19 @@ test("webhook config - web and webhook sections validate again after conversion 
 });
 
 test("webhook payload - shapes and the signature over timestamp and body", () => {
-  const e = makeEvent({ node: "town", source: "spool", kind: "shout", actor: "alice", text: "hi <@everyone> & <!here>" });
+  const e = makeEvent({
+    node: "town",
+    source: "spool",
+    kind: "shout",
+    actor: "alice",
+    text: "hi <@everyone> & <!here>",
+  });
   assert.deepEqual(JSON.parse(renderBody("json", e, "[town] x")), { ...e, formatted: "[town] x" });
   assert.equal(JSON.parse(renderBody("discord", e, "d".repeat(3000))).content.length, 2000);
   assert.equal(JSON.parse(renderBody("slack", e, e.text)).text, "hi &lt;@everyone&gt; &amp; &lt;!here&gt;");
   // A fixed vector, so a receiver's implementation can be checked against it.
-  assert.equal(signature("secret", 1700000000, '{"a":1}'), "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686");
+  assert.equal(
+    signature("secret", 1700000000, '{"a":1}'),
+    "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686",
+  );
 });

@@ -45,7 +45,11 @@ before(async () => {
       const raw = Buffer.concat(chunks);
       const id = String(req.headers["x-bustle-event-id"]);
       const attempt = Number(req.headers["x-bustle-delivery-attempt"]);
-      const signed = validSignature(req.headers["x-bustle-timestamp"] as string, req.headers["x-bustle-signature"] as string, raw);
+      const signed = validSignature(
+        req.headers["x-bustle-timestamp"] as string,
+        req.headers["x-bustle-signature"] as string,
+        raw,
+      );
       const plan = failPlan(id, attempt);
       const status = plan === "ok" ? 204 : plan === "429" ? 429 : plan === "500" ? 500 : 0;
       received.push({ id, attempt, signed, status, body: JSON.parse(raw.toString("utf8")) as Record<string, unknown> });
@@ -77,7 +81,10 @@ test("webhook - a receiver failing the first attempts gets every event once, in 
   received.length = 0;
   failPlan = (_id, attempt) => (attempt === 1 ? "500" : attempt === 2 ? "drop" : attempt === 3 ? "429" : "ok");
   const c = common("hook-json", "webhook", { format: "[{node}] {text}" });
-  const bot = makeBot("hook-json", `{url: "http://127.0.0.1:${port}/hook", secret_env: BUSTLE_TEST_WEBHOOK_SECRET, backoff: {initial: 20ms, max: 200ms}}`);
+  const bot = makeBot(
+    "hook-json",
+    `{url: "http://127.0.0.1:${port}/hook", secret_env: BUSTLE_TEST_WEBHOOK_SECRET, backoff: {initial: 20ms, max: 200ms}}`,
+  );
   await bot.start();
   const f = await feed(bus.nc, c, bot);
   const sent: string[] = [];
@@ -86,8 +93,15 @@ test("webhook - a receiver failing the first attempts gets every event once, in 
   await f.stop();
   await bot.stop();
   const accepted = received.filter((r) => r.status === 204);
-  assert.deepEqual(accepted.map((r) => r.id), sent, "each event accepted exactly once, in order");
-  assert.ok(received.every((r) => r.signed), "every attempt carries a valid signature");
+  assert.deepEqual(
+    accepted.map((r) => r.id),
+    sent,
+    "each event accepted exactly once, in order",
+  );
+  assert.ok(
+    received.every((r) => r.signed),
+    "every attempt carries a valid signature",
+  );
   assert.ok(accepted.every((r) => r.attempt === 4));
   assert.equal(accepted[0]!.body.text, "event 0");
   assert.equal(accepted[0]!.body.formatted, "[town] event 0");
@@ -104,12 +118,19 @@ test("webhook - discord and slack shapes carry the formatted text and cannot pin
     await bot.start();
     const f = await feed(bus.nc, common(id, "webhook", { format: "[{node}] {text}" }), bot);
     await publishEvent(bus.nc, { text: `@everyone <!channel> hi from ${shape}` });
-    await waitFor(() => received.some((r) => JSON.stringify(r.body).includes(`hi from ${shape}`)), 10_000, `the ${shape} post`);
+    await waitFor(
+      () => received.some((r) => JSON.stringify(r.body).includes(`hi from ${shape}`)),
+      10_000,
+      `the ${shape} post`,
+    );
     await f.stop();
     await bot.stop();
   }
   const discord = received.find((r) => "content" in r.body)!;
-  assert.deepEqual(discord.body, { content: "[town] @everyone <!channel> hi from discord", allowed_mentions: { parse: [] } });
+  assert.deepEqual(discord.body, {
+    content: "[town] @everyone <!channel> hi from discord",
+    allowed_mentions: { parse: [] },
+  });
   assert.equal(discord.signed, false, "no secret, no signature");
   const slack = received.find((r) => "text" in r.body && !("id" in r.body))!;
   assert.equal(slack.body.text, "[town] @everyone &lt;!channel&gt; hi from slack");
@@ -145,7 +166,10 @@ test("webhook - events still queued at stop are sent after the next start", asyn
   const first = makeBot("hook-saved", yaml);
   await first.start();
   const f = await feed(bus.nc, c, first);
-  const ids = [(await publishEvent(bus.nc, { text: "s1" })).event.id, (await publishEvent(bus.nc, { text: "s2" })).event.id];
+  const ids = [
+    (await publishEvent(bus.nc, { text: "s1" })).event.id,
+    (await publishEvent(bus.nc, { text: "s2" })).event.id,
+  ];
   await waitFor(() => first.stats().queued === 2 && received.length >= 1, 10_000, "two queued events");
   await f.stop();
   await first.stop();

@@ -32,14 +32,20 @@ export function runChild(command: string, args: string[], options: SpawnOptions 
   let exited = false;
   proc.on("exit", () => void (exited = true));
   return {
-    proc, lines, stderr,
+    proc,
+    lines,
+    stderr,
     events: () => lines.filter((l) => l.type === "event").map((l) => l.event),
     logs: (level) => lines.filter((l) => l.type === "log" && (!level || l.level === level)),
     ready: async () => {
-      await waitFor(() => {
-        if (exited) throw new Error(`the watcher process exited: ${stderr.join("\n")}`);
-        return lines.some((l) => l.type === "ready");
-      }, 20_000, "the watcher process to be ready");
+      await waitFor(
+        () => {
+          if (exited) throw new Error(`the watcher process exited: ${stderr.join("\n")}`);
+          return lines.some((l) => l.type === "ready");
+        },
+        20_000,
+        "the watcher process to be ready",
+      );
     },
     stop: async () => {
       if (exited) return;

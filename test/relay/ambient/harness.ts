@@ -18,7 +18,11 @@ export function makeHome(root: string, user: string): string {
 }
 
 export function ambientConfig(extra: Record<string, unknown> = {}): AmbientConfig {
-  const c = ambientSectionSchema.check(extra, ["ambient"], { report: (p, m) => { throw new Error(`${p.join(".")}: ${m}`); } });
+  const c = ambientSectionSchema.check(extra, ["ambient"], {
+    report: (p, m) => {
+      throw new Error(`${p.join(".")}: ${m}`);
+    },
+  });
   if (typeof c === "symbol") throw new Error("bad ambient config");
   return c;
 }
@@ -36,7 +40,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(users: string[], config: Record<string, unknown> = {}, extra: { rescanMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  users: string[],
+  config: Record<string, unknown> = {},
+  extra: { rescanMs?: number } = {},
+): Promise<Harness> {
   const tmp = tempDir("bustle-ambient-");
   const root = join(tmp.path, "home");
   mkdirSync(root);
@@ -47,7 +55,10 @@ export async function startHarness(users: string[], config: Record<string, unkno
   const audit = memoryAudit();
   let offset = 0;
   const watcher = createAmbientWatcher({
-    node: "town", homesRoot: root, config: ambientConfig(config), audit,
+    node: "town",
+    homesRoot: root,
+    config: ambientConfig(config),
+    audit,
     sink: { submit: async (evs) => void events.push(...evs) },
     log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
     clock: () => Date.now() + offset,
@@ -56,7 +67,13 @@ export async function startHarness(users: string[], config: Record<string, unkno
   });
   await watcher.start();
   return {
-    tmp, root, events, spools, logs, audit, watcher,
+    tmp,
+    root,
+    events,
+    spools,
+    logs,
+    audit,
+    watcher,
     advance: (ms) => void (offset += ms),
     close: async () => {
       await watcher.stop();

@@ -61,7 +61,8 @@ test("ambient rules - text renders the user, and the watch skips dot-paths no ru
   const rules = compileRules(DEFAULT_AMBIENT_RULES);
   assert.equal(renderText(DEFAULT_AMBIENT_RULES[0]!, "alice"), "~alice just added to their public_html");
   // The pattern is handed to the watch library (std::regex, ECMAScript syntax, whole-path match).
-  const skips = (r: typeof rules, path: string) => r.unwatched !== undefined && new RegExp(`^(?:${r.unwatched})$`).test(path);
+  const skips = (r: typeof rules, path: string) =>
+    r.unwatched !== undefined && new RegExp(`^(?:${r.unwatched})$`).test(path);
   assert.ok(skips(rules, ".cache"));
   assert.ok(skips(rules, ".local"));
   assert.ok(!skips(rules, ".ttbp"));
@@ -77,8 +78,13 @@ test("ambient rules - text renders the user, and the watch skips dot-paths no ru
   assert.ok(skips(rules, ".ttbp/.drafts"));
   assert.ok(!skips(rules, "public_html/blog"));
   assert.ok(!skips(rules, "projects/app/.git"), "deeper dot-directories stay watched (the rules drop their changes)");
-  const deep = compileRules([{ match: "public_html/.well-known/**", on: "change", kind: "wk", text: "x", anon: false }]);
-  assert.ok(!skips(deep, "public_html/.well-known"), "a rule with a dot below the top keeps second-level dot dirs watched");
+  const deep = compileRules([
+    { match: "public_html/.well-known/**", on: "change", kind: "wk", text: "x", anon: false },
+  ]);
+  assert.ok(
+    !skips(deep, "public_html/.well-known"),
+    "a rule with a dot below the top keeps second-level dot dirs watched",
+  );
   assert.ok(skips(deep, ".cache"));
 });
 
@@ -88,11 +94,15 @@ test("ambient config - defaults, max_per_minute, and bad globs reported with the
   assert.equal(c.ambient?.window, 600_000);
   assert.equal(c.ambient?.max_per_minute, 30);
   assert.equal(c.ambient?.rules.length, 4);
-  const bad = "ambient:\n  window: 500ms\n  rules:\n    - {match: \"a/[b\", kind: x, text: t}\n    - {match: /etc/**, kind: y, text: t}\n";
-  assert.throws(() => parseConfig(bad, "node.yaml", schema), (err: Error) => {
-    assert.match(err.message, /ambient\.window/);
-    assert.match(err.message, /node\.yaml:4 ambient\.rules\[0\]\.match: is not a valid glob/);
-    assert.match(err.message, /ambient\.rules\[1\]\.match: must be relative/);
-    return true;
-  });
+  const bad =
+    'ambient:\n  window: 500ms\n  rules:\n    - {match: "a/[b", kind: x, text: t}\n    - {match: /etc/**, kind: y, text: t}\n';
+  assert.throws(
+    () => parseConfig(bad, "node.yaml", schema),
+    (err: Error) => {
+      assert.match(err.message, /ambient\.window/);
+      assert.match(err.message, /node\.yaml:4 ambient\.rules\[0\]\.match: is not a valid glob/);
+      assert.match(err.message, /ambient\.rules\[1\]\.match: must be relative/);
+      return true;
+    },
+  );
 });

@@ -28,7 +28,6 @@ async function settle(h: Harness, user: string): Promise<void> {
   await waitFor(() => h.spools.filter((u) => u === user).length > before, 10_000, `the spool change of ${user}`);
 }
 
-
 test("ambient - each default rule fires with the right kind, actor and text", async () => {
   const h = await harness(["alice", "bob", "carol", "dave"]);
   writeFileSync(join(h.root, "alice", "public_html", "about.html"), "<p>me</p>");
@@ -38,13 +37,19 @@ test("ambient - each default rule fires with the right kind, actor and text", as
   // Looked up by kind and actor: under load the watcher may report bob's new file as a create and,
   // in a later batch, a change (an activity event of bob's), which must not hide dave's.
   const find = (kind: string, actor: string | null) => h.events.find((e) => e.kind === kind && e.actor === actor);
-  await waitFor(() => find("publish", "alice") && find("create", "bob") && find("ttbp", null) && find("activity", "dave"),
-    10_000, "the four ambient events");
+  await waitFor(
+    () => find("publish", "alice") && find("create", "bob") && find("ttbp", null) && find("activity", "dave"),
+    10_000,
+    "the four ambient events",
+  );
   assert.equal(find("publish", "alice")?.text, "~alice just added to their public_html");
   assert.equal(find("create", "bob")?.text, "~bob just created a new file");
   assert.equal(find("ttbp", null)?.text, "there is a rattling sound in ttbp", "the ttbp rule is anonymous");
   assert.equal(find("activity", "dave")?.text, "~dave is moving around in their home directory");
-  assert.ok(h.events.every((e) => e.kind !== "activity" || e.actor === "dave" || e.actor === "bob"), "only dave (and bob's change) are activity");
+  assert.ok(
+    h.events.every((e) => e.kind !== "activity" || e.actor === "dave" || e.actor === "bob"),
+    "only dave (and bob's change) are activity",
+  );
   for (const e of h.events) {
     assert.equal(e.source, "fs");
     assert.equal(e.node, "town");
@@ -54,7 +59,10 @@ test("ambient - each default rule fires with the right kind, actor and text", as
   assert.equal(new Set(h.events.map((e) => e.id)).size, h.events.length);
   const audited = h.audit.records.filter((r) => r.type === "event");
   assert.equal(audited.length, h.events.length);
-  assert.ok(audited.some((r) => r.kind === "ttbp" && r.actor === "carol"), "the audit log keeps the real actor of an anonymous event");
+  assert.ok(
+    audited.some((r) => r.kind === "ttbp" && r.actor === "carol"),
+    "the audit log keeps the real actor of an anonymous event",
+  );
 });
 
 test("ambient - 100 rapid writes are one event in the window, and the rest are counted in the audit", async () => {
@@ -75,7 +83,11 @@ test("ambient - 100 rapid writes are one event in the window, and the rest are c
   assert.ok(note, "a summary note in the audit log");
   assert.ok((note.coalesced as number) >= 1);
   assert.ok(((note.coalesced_by as any).alice.activity as number) >= 1);
-  assert.equal(h.audit.records.filter((r) => r.what === "ambient changes held back").length, 1, "one summary, not one line per change");
+  assert.equal(
+    h.audit.records.filter((r) => r.what === "ambient changes held back").length,
+    1,
+    "one summary, not one line per change",
+  );
 });
 
 test("ambient - ~/.bustle.optout stops a user's events at once, and removing it resumes them", async () => {
@@ -98,17 +110,25 @@ test("ambient - ~/.bustle.optout stops a user's events at once, and removing it 
 test("ambient - a home directory created after start is watched, and a removed one is let go", async () => {
   const h = await harness(["alice"], {}, { rescanMs: 60_000 });
   makeHome(h.root, "erin");
-  await waitFor(() => {
-    appendFileSync(join(h.root, "erin", "todo.txt"), "x\n");
-    return h.events.some((e) => e.actor === "erin");
-  }, 10_000, "an event from the new home");
+  await waitFor(
+    () => {
+      appendFileSync(join(h.root, "erin", "todo.txt"), "x\n");
+      return h.events.some((e) => e.actor === "erin");
+    },
+    10_000,
+    "an event from the new home",
+  );
   rmSync(join(h.root, "erin"), { recursive: true });
   makeHome(h.root, "erin"); // the same name again: a new directory
   h.advance(600_000);
-  await waitFor(() => {
-    writeFileSync(join(h.root, "erin", "public_html", "index.html"), "again");
-    return h.events.some((e) => e.actor === "erin" && e.kind === "publish");
-  }, 10_000, "an event from the re-created home");
+  await waitFor(
+    () => {
+      writeFileSync(join(h.root, "erin", "public_html", "index.html"), "again");
+      return h.events.some((e) => e.actor === "erin" && e.kind === "publish");
+    },
+    10_000,
+    "an event from the re-created home",
+  );
   assert.ok(!h.logs.some((l) => l.level === "error"), JSON.stringify(h.logs.filter((l) => l.level === "error")));
 });
 
@@ -140,10 +160,14 @@ test("ambient - a symlink loop and an unreadable directory in a home do not brea
   symlinkSync(home, join(home, "projects", "up"));
   mkdirSync(join(home, "secret", "deeper"), { recursive: true });
   chmodSync(join(home, "secret"), 0o000);
-  await waitFor(() => {
-    appendFileSync(join(home, "todo.txt"), "x\n");
-    return h0.events.some((e) => e.actor === "alice");
-  }, 10_000, "an event from the home with loops");
+  await waitFor(
+    () => {
+      appendFileSync(join(home, "todo.txt"), "x\n");
+      return h0.events.some((e) => e.actor === "alice");
+    },
+    10_000,
+    "an event from the home with loops",
+  );
   symlinkSync("..", join(home, "projects", "parent")); // made while watched
   writeFileSync(join(h0.root, "bob", "public_html", "x.html"), "x");
   await waitFor(() => h0.events.some((e) => e.actor === "bob"), 10_000, "an event from the neighbour");
@@ -177,7 +201,11 @@ test("ambient - a homes root that appears after start is picked up by the rescan
   const events: string[] = [];
   const logs: Array<Record<string, any>> = [];
   const watcher = createAmbientWatcher({
-    node: "town", homesRoot: root, config: ambientConfig(), audit: memoryAudit(), rescanMs: 100,
+    node: "town",
+    homesRoot: root,
+    config: ambientConfig(),
+    audit: memoryAudit(),
+    rescanMs: 100,
     sink: { submit: async (evs) => void events.push(...evs.map((e) => e.text)) },
     log: createLogger({ write: (l) => void logs.push(JSON.parse(l)) }),
   });
@@ -186,15 +214,23 @@ test("ambient - a homes root that appears after start is picked up by the rescan
     assert.equal(logs.filter((l) => l.level === "error").length, 1, "one line about the missing root");
     mkdirSync(root);
     makeHome(root, "alice");
-    await waitFor(() => {
-      appendFileSync(join(root, "alice", "todo.txt"), "x\n");
-      return events.includes("~alice is moving around in their home directory");
-    }, 10_000, "an event once the root exists");
+    await waitFor(
+      () => {
+        appendFileSync(join(root, "alice", "todo.txt"), "x\n");
+        return events.includes("~alice is moving around in their home directory");
+      },
+      10_000,
+      "an event once the root exists",
+    );
     makeHome(root, "bob"); // seen by the new watch on the root (or the rescan)
-    await waitFor(() => {
-      appendFileSync(join(root, "bob", "todo.txt"), "x\n");
-      return events.includes("~bob is moving around in their home directory");
-    }, 10_000, "an event from a later home");
+    await waitFor(
+      () => {
+        appendFileSync(join(root, "bob", "todo.txt"), "x\n");
+        return events.includes("~bob is moving around in their home directory");
+      },
+      10_000,
+      "an event from a later home",
+    );
     assert.equal(logs.filter((l) => l.level === "error").length, 1, "said once");
   } finally {
     await watcher.stop();
@@ -209,7 +245,10 @@ test("ambient - excluded home directories are not watched", async () => {
   await settle(h, "alice");
   appendFileSync(join(h.root, "alice", "todo.txt"), "x\n");
   await waitFor(() => h.events.length >= 1, 10_000, "alice's event");
-  assert.deepEqual(h.events.map((e) => e.actor), ["alice"]);
+  assert.deepEqual(
+    h.events.map((e) => e.actor),
+    ["alice"],
+  );
   assert.ok(!h.spools.includes("svc-backup"), "not even the spool hook: the home is not watched");
 });
 
@@ -225,7 +264,11 @@ test("ambient - homes present at start: a symlinked home, and one removed and ma
   const events: BustleEvent[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const w = createAmbientWatcher({
-    node: "town", homesRoot: root, config: ambientConfig(), audit: memoryAudit(), rescanMs: 60_000,
+    node: "town",
+    homesRoot: root,
+    config: ambientConfig(),
+    audit: memoryAudit(),
+    rescanMs: 60_000,
     sink: { submit: async (evs) => void events.push(...evs) },
     log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
   });
@@ -234,15 +277,26 @@ test("ambient - homes present at start: a symlinked home, and one removed and ma
     appendFileSync(join(elsewhere, "todo.txt"), "x\n");
     await waitFor(() => events.some((e) => e.actor === "bob"), 10_000, "an event from the symlinked home");
     appendFileSync(join(root, "alice", "todo.txt"), "x\n");
-    await waitFor(() => events.some((e) => e.actor === "alice"), 10_000, "an event from a home on the shared subscription");
+    await waitFor(
+      () => events.some((e) => e.actor === "alice"),
+      10_000,
+      "an event from a home on the shared subscription",
+    );
     rmSync(join(root, "carol"), { recursive: true });
     makeHome(root, "carol");
-    await waitFor(() => {
-      writeFileSync(join(root, "carol", "public_html", "index.html"), "again");
-      return events.some((e) => e.actor === "carol" && e.kind === "publish");
-    }, 10_000, "an event from the home made again");
+    await waitFor(
+      () => {
+        writeFileSync(join(root, "carol", "public_html", "index.html"), "again");
+        return events.some((e) => e.actor === "carol" && e.kind === "publish");
+      },
+      10_000,
+      "an event from the home made again",
+    );
     assert.equal(events.filter((e) => e.actor === "alice").length, 1, "one event per change, not one per subscription");
-    assert.ok(!logs.some((l) => l.level === "error" || l.level === "warn"), JSON.stringify(logs.filter((l) => l.level !== "debug")));
+    assert.ok(
+      !logs.some((l) => l.level === "error" || l.level === "warn"),
+      JSON.stringify(logs.filter((l) => l.level !== "debug")),
+    );
   } finally {
     await w.stop();
     tmp.remove();

@@ -62,7 +62,11 @@ export class Feed {
 
   /** Waits until stdout satisfies `check`. */
   async until(check: (text: string) => boolean, what: string, ms = 20_000): Promise<void> {
-    await waitFor(() => check(this.text), ms, `${what} (stdout so far: ${JSON.stringify(this.text.slice(-400))}, stderr: ${JSON.stringify(this.stderr)})`);
+    await waitFor(
+      () => check(this.text),
+      ms,
+      `${what} (stdout so far: ${JSON.stringify(this.text.slice(-400))}, stderr: ${JSON.stringify(this.stderr)})`,
+    );
   }
 
   async untilErr(check: (text: string) => boolean, what: string, ms = 20_000): Promise<void> {

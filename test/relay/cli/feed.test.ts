@@ -1,6 +1,17 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
 import { cliEnv, Feed, runBustle } from "./bustle-process.js";
@@ -12,7 +23,8 @@ after(async () => {
   dir.remove();
 });
 
-const line = (i: number, node = ["town", "club", "ctrl"][i % 3]!) => `2026-11-22T05:51:${String(i % 60).padStart(2, "0")}.123Z ${node} ~user${i} shouts, 'HI ${i}'\n`;
+const line = (i: number, node = ["town", "club", "ctrl"][i % 3]!) =>
+  `2026-11-22T05:51:${String(i % 60).padStart(2, "0")}.123Z ${node} ~user${i} shouts, 'HI ${i}'\n`;
 const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => line(from + k)).join("");
 const env = (extra: Record<string, string> = {}) => cliEnv(dir.path, extra);
 
@@ -42,8 +54,14 @@ test("feed - shows the last N lines of a 4 GiB log without reading it from the s
 test("feed - tail of many lines, -n larger than the log, -n 0, and $BUSTLE_LOG", async () => {
   const log = join(dir.path, "many.log");
   writeFileSync(log, lines(0, 100_000));
-  assert.equal((await runBustle(["--log", log, "--no-follow", "--lines", "250"], env())).stdout.toString(), lines(99_750, 100_000));
-  assert.equal((await runBustle(["--no-follow", "-n", "3"], env({ BUSTLE_LOG: log }))).stdout.toString(), lines(99_997, 100_000));
+  assert.equal(
+    (await runBustle(["--log", log, "--no-follow", "--lines", "250"], env())).stdout.toString(),
+    lines(99_750, 100_000),
+  );
+  assert.equal(
+    (await runBustle(["--no-follow", "-n", "3"], env({ BUSTLE_LOG: log }))).stdout.toString(),
+    lines(99_997, 100_000),
+  );
   const small = join(dir.path, "small.log");
   writeFileSync(small, lines(0, 4));
   assert.equal((await runBustle(["--log", small, "--no-follow", "-n", "50"], env())).stdout.toString(), lines(0, 4));
@@ -58,9 +76,23 @@ test("feed - --node and --grep filter the tail (the last N matching lines)", asy
   const club = await runBustle(["--log", log, "--no-follow", "-n", "2", "--node", "club"], env());
   assert.equal(club.stdout.toString(), line(2995) + line(2998));
   const grep = await runBustle(["--log", log, "--no-follow", "-n", "3", "--grep", "~USER12"], env());
-  assert.deepEqual(grep.stdout.toString().split("\n").filter(Boolean).map((l) => l.split(" ")[2]), ["~user1297", "~user1298", "~user1299"]);
+  assert.deepEqual(
+    grep.stdout
+      .toString()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ")[2]),
+    ["~user1297", "~user1298", "~user1299"],
+  );
   const both = await runBustle(["--log", log, "--no-follow", "-n", "5", "--node", "town", "--grep", "hi 27"], env());
-  assert.deepEqual(both.stdout.toString().split("\n").filter(Boolean).map((l) => l.split(" ")[2]), ["~user2787", "~user2790", "~user2793", "~user2796", "~user2799"]);
+  assert.deepEqual(
+    both.stdout
+      .toString()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ")[2]),
+    ["~user2787", "~user2790", "~user2793", "~user2796", "~user2799"],
+  );
 });
 
 test("feed - plain output is byte-identical to the log's lines, and a half-written last line waits", async () => {
@@ -90,7 +122,10 @@ test("feed - follows appended lines, survives truncation and replacement, prints
   appendFileSync(log, "2026-11-22T05:52:00.000Z town ~half");
   appendFileSync(log, line(22));
   await f.until((t) => t.includes(line(22)), "the line after the half one");
-  assert.ok(f.text.includes("2026-11-22T05:52:00.000Z town ~half" + line(22)), "the half line is printed only once completed, whole");
+  assert.ok(
+    f.text.includes("2026-11-22T05:52:00.000Z town ~half" + line(22)),
+    "the half line is printed only once completed, whole",
+  );
 
   writeFileSync(log, ""); // truncated (copytruncate rotation)
   await f.untilErr((e) => e.includes("truncated"), "a truncation notice");
@@ -108,7 +143,17 @@ test("feed - follows appended lines, survives truncation and replacement, prints
   appendFileSync(log + ".1", line(999)); // the old file is no longer followed
   appendFileSync(log, line(202));
   await f.until((t) => t.endsWith(line(202)), "another line");
-  assert.equal(f.text, lines(18, 22) + "2026-11-22T05:52:00.000Z town ~half" + line(22) + line(100) + line(101) + line(200) + line(201) + line(202));
+  assert.equal(
+    f.text,
+    lines(18, 22) +
+      "2026-11-22T05:52:00.000Z town ~half" +
+      line(22) +
+      line(100) +
+      line(101) +
+      line(200) +
+      line(201) +
+      line(202),
+  );
   assert.ok(!f.text.includes(line(999)));
   assert.equal(await f.stop(), 0);
 });

@@ -11,7 +11,8 @@ import { LogFollower, type FollowNotice } from "../../../relay/cli/follow.js";
 // had shown — from a file that was now shorter ("log shrank while being read", the feed died).
 const dir = tempDir("bustle-follow-start-");
 after(() => dir.remove());
-const line = (i: number) => `2026-11-22T05:51:${String(i % 60).padStart(2, "0")}.123Z town ~user${i} shouts, 'HI ${i}'\n`;
+const line = (i: number) =>
+  `2026-11-22T05:51:${String(i % 60).padStart(2, "0")}.123Z town ~user${i} shouts, 'HI ${i}'\n`;
 
 test("follow - a log cut back between showing the tail and following it: no crash, shown lines not repeated", async () => {
   const log = join(dir.path, "cut.log");
@@ -20,7 +21,11 @@ test("follow - a log cut back between showing the tail and following it: no cras
   const fd = openSync(log, constants.O_RDONLY);
   const shown: string[] = [];
   const notices: FollowNotice[] = [];
-  const follower = new LogFollower(log, { line: (l) => shown.push(l.toString() + "\n"), notice: (k) => notices.push(k) }, { fd, offset: statSync(log).size });
+  const follower = new LogFollower(
+    log,
+    { line: (l) => shown.push(l.toString() + "\n"), notice: (k) => notices.push(k) },
+    { fd, offset: statSync(log).size },
+  );
   try {
     // Cut back and rewritten with the same bytes, before the follower has started.
     truncateSync(log, Buffer.byteLength(body));

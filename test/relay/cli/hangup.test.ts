@@ -41,11 +41,27 @@ function alive(pid: number): boolean {
 /** Starts a feed in a tmux pane; `ownSession` puts it in a session of its own (no SIGHUP reaches it). */
 async function feedInPane(name: string, log: string, ownSession: boolean): Promise<number> {
   const pidFile = join(dir.path, `${name}.pid`);
-  const feed = ["env", "-i", `PATH=${process.env.PATH}`, `HOME=${dir.path}`, "TERM=xterm-256color", process.execPath, BUSTLE, "--log", log].map(quote).join(" ");
+  const feed = [
+    "env",
+    "-i",
+    `PATH=${process.env.PATH}`,
+    `HOME=${dir.path}`,
+    "TERM=xterm-256color",
+    process.execPath,
+    BUSTLE,
+    "--log",
+    log,
+  ]
+    .map(quote)
+    .join(" ");
   const inner = `echo $$ > ${quote(pidFile)}; exec ${feed}`;
   const cmd = ownSession ? `setsid -w sh -c ${quote(inner)}` : `sh -c ${quote(inner)}`;
   tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "20", cmd);
-  const pid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) || undefined : undefined), 10_000, "the feed's pid");
+  const pid = await waitFor(
+    () => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) || undefined : undefined),
+    10_000,
+    "the feed's pid",
+  );
   started.push(pid);
   await waitFor(() => tmux("capture-pane", "-p", "-t", name).includes("line 1"), 20_000, "the feed on the terminal");
   return pid;
@@ -59,7 +75,9 @@ test("feed - exits when its terminal hangs up (SIGHUP)", { skip: !tmuxBin && "tm
   await waitFor(() => !alive(pid), 10_000, "the feed to exit after its terminal went away");
 });
 
-test("feed - exits when its terminal is gone even if no SIGHUP reaches it (hung-up tty, EIO)", { skip: !tmuxBin && "tmux is not installed" }, async () => {
+test("feed - exits when its terminal is gone even if no SIGHUP reaches it (hung-up tty, EIO)", {
+  skip: !tmuxBin && "tmux is not installed",
+}, async () => {
   const log = join(dir.path, "eio.log");
   writeFileSync(log, line(1));
   const pid = await feedInPane("eio", log, true);
@@ -71,7 +89,10 @@ test("feed - exits when its terminal is gone even if no SIGHUP reaches it (hung-
 test("feed - exits quietly when the pipe it writes to closes (EPIPE)", async () => {
   const log = join(dir.path, "pipe.log");
   writeFileSync(log, line(1));
-  const child = spawn(process.execPath, [BUSTLE, "--log", log], { env: cliEnv(dir.path), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BUSTLE, "--log", log], {
+    env: cliEnv(dir.path),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let err = "";
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   let out = "";
@@ -81,10 +102,15 @@ test("feed - exits quietly when the pipe it writes to closes (EPIPE)", async () 
   let code: number | null | undefined;
   child.on("exit", (c) => (code = c));
   // Lines keep coming until a write notices.
-  await waitFor(() => {
-    if (code === undefined) appendFileSync(log, line(3));
-    return code !== undefined;
-  }, 20_000, "the feed to exit after its pipe closed", 200);
+  await waitFor(
+    () => {
+      if (code === undefined) appendFileSync(log, line(3));
+      return code !== undefined;
+    },
+    20_000,
+    "the feed to exit after its pipe closed",
+    200,
+  );
   assert.equal(code, 0);
   assert.equal(err, "", "no stack trace, no message");
 });

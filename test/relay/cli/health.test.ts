@@ -33,5 +33,9 @@ test("health - the last event line, read from the end", () => {
   writeFileSync(f, "only\n");
   assert.deepEqual(readLastEvent(f), { line: "only" });
   writeFileSync(f, "x".repeat(100) + "\n" + "y".repeat(300) + "\n");
-  assert.deepEqual(readLastEvent(f, 200), { line: undefined }, "a line longer than the window is not cut into a fragment");
+  assert.deepEqual(
+    readLastEvent(f, 200),
+    { line: undefined },
+    "a line longer than the window is not cut into a fragment",
+  );
 });

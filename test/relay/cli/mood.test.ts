@@ -22,9 +22,15 @@ test("feed mood - each kind of line is told from its text", () => {
 test("feed mood - shouts are loud, the hum is dim, a relayed line's origin tag is set apart; the words are exactly the log's", () => {
   const shout = styleLine(line("~alice shouts, 'HI WORLD'"), color);
   assert.equal(shout.mood, "shout");
-  assert.ok(shout.body.every((s) => s.style.includes("\u001b[1m")), "every piece of a shout is bold");
+  assert.ok(
+    shout.body.every((s) => s.style.includes("\u001b[1m")),
+    "every piece of a shout is bold",
+  );
   const hum = styleLine(line("~dave is moving around in their home directory"), color);
-  assert.ok(hum.body.every((s) => s.style.includes("\u001b[2m")), "every piece of the hum is dim");
+  assert.ok(
+    hum.body.every((s) => s.style.includes("\u001b[2m")),
+    "every piece of the hum is dim",
+  );
   const relayed = styleLine(line("[irc-town] <carol> hello"), color);
   assert.deepEqual(relayed.body[0], { style: "\u001b[3m\u001b[2m", text: "[irc-town] " });
   for (const s of [shout, hum, relayed]) assert.ok(textOf(s.body).length > 0);
@@ -36,7 +42,14 @@ test("feed mood - shouts burst in, the hum drifts in, relayed lines arrive a wor
   const frames = (text: string) => {
     const s = styleLine(line(text), color);
     const f = typingFrames(s.body, s.mood);
-    assert.equal(f.flat().map((c) => c.ch).join(""), text, "the frames spell the line exactly");
+    assert.equal(
+      f
+        .flat()
+        .map((c) => c.ch)
+        .join(""),
+      text,
+      "the frames spell the line exactly",
+    );
     return f;
   };
   const long = "x".repeat(60);
@@ -44,5 +57,8 @@ test("feed mood - shouts burst in, the hum drifts in, relayed lines arrive a wor
   const hum = frames(`~alice just added to their public_html ${long}`);
   assert.ok(shout.length < hum.length, `a shout takes fewer frames (${shout.length}) than the hum (${hum.length})`);
   const relayed = frames("[irc-town] <carol> hello there friends");
-  assert.deepEqual(relayed.map((w) => w.map((c) => c.ch).join("")), ["[irc-town] ", "<carol> ", "hello ", "there ", "friends"]);
+  assert.deepEqual(
+    relayed.map((w) => w.map((c) => c.ch).join("")),
+    ["[irc-town] ", "<carol> ", "hello ", "there ", "friends"],
+  );
 });

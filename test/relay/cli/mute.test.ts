@@ -25,7 +25,8 @@ const feedTexts = async (...args: string[]) => {
   assert.equal(r.code, 0);
   return r.stdout.toString().split("\n").filter(Boolean).map(textOf);
 };
-const publish = (init: EventInit) => jetstream(bus.nc).publish(subjectOf(makeEvent(init)), encodeEvent(makeEvent(init)));
+const publish = (init: EventInit) =>
+  jetstream(bus.nc).publish(subjectOf(makeEvent(init)), encodeEvent(makeEvent(init)));
 
 before(async () => {
   bus = await startBus(dir.path);
@@ -38,7 +39,13 @@ before(async () => {
   await waitFor(() => logLines(files.log).length === 2, 10_000, "bob's update");
   await publish({ node: "club", source: "spool", kind: "update", actor: "carol", text: "~carol waves from club" });
   await publish({ node: "town", source: "irc-town", kind: "chat", actor: null, text: "#tildes <dan> hi all" });
-  await publish({ node: "town", source: "fs", kind: "activity", actor: "alice", text: "~alice is moving around in their home directory" });
+  await publish({
+    node: "town",
+    source: "fs",
+    kind: "activity",
+    actor: "alice",
+    text: "~alice is moving around in their home directory",
+  });
   await waitFor(() => logLines(files.log).length === 5, 10_000, "the club, bot and ambient events");
 });
 after(async () => {
@@ -61,7 +68,10 @@ test("mute - a user, a tilde and a bot disappear from the feed; --all shows them
   assert.equal(muted.code, 0);
   assert.equal(muted.stdout.toString(), "muted alice (a user or a bot)\nmuted the tilde @club\n");
   assert.deepEqual(await feedTexts(), ["~bob is here", "[irc-town] #tildes <dan> hi all"]);
-  assert.equal((await runBustle(["mute", "irc-town", "alice"], env())).stdout.toString(), "muted irc-town (a user or a bot)\nalice was already muted\n");
+  assert.equal(
+    (await runBustle(["mute", "irc-town", "alice"], env())).stdout.toString(),
+    "muted irc-town (a user or a bot)\nalice was already muted\n",
+  );
   assert.deepEqual(await feedTexts(), ["~bob is here"]);
   assert.deepEqual(await feedTexts("--all"), ALL, "--all shows what is muted");
   assert.equal((await runBustle(["mute"], env())).stdout.toString(), "muted: alice @club irc-town\n");
@@ -71,7 +81,10 @@ test("mute - a user, a tilde and a bot disappear from the feed; --all shows them
   assert.equal(un.stdout.toString(), "unmuted @club\nzed was not muted (bustle mute lists who is)\n");
   assert.deepEqual(await feedTexts(), ["~bob is here", "~carol waves from club"]);
   await runBustle(["unmute", "alice", "irc-town"], env());
-  assert.equal((await runBustle(["mute"], env())).stdout.toString(), "nothing is muted (bustle mute NAME to hide someone)\n");
+  assert.equal(
+    (await runBustle(["mute"], env())).stdout.toString(),
+    "nothing is muted (bustle mute NAME to hide someone)\n",
+  );
   assert.deepEqual(await feedTexts(), ALL);
 });
 
@@ -81,7 +94,10 @@ test("mute - ~user mutes only the user; a bad name is one clear line; XDG_CONFIG
   assert.equal((await x(["mute", "~alice"])).stdout.toString(), "muted the user ~alice\n");
   assert.ok(existsSync(join(xdg, "bustle", "mute")));
   const r = await runBustle(["--log", files.log, "--no-follow"], env({ XDG_CONFIG_HOME: xdg }));
-  assert.deepEqual(r.stdout.toString().split("\n").filter(Boolean).map(textOf), ALL.filter((t) => !t.startsWith("~alice")));
+  assert.deepEqual(
+    r.stdout.toString().split("\n").filter(Boolean).map(textOf),
+    ALL.filter((t) => !t.startsWith("~alice")),
+  );
   const bad = await x(["mute", "@Not A Tilde"]);
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr, 'bustle: cannot mute "@Not A Tilde": a tilde is @ and its node id (like @town)\n');

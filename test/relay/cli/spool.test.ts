@@ -31,13 +31,16 @@ test("spool - update and shout append the exact JSON lines, creating the spool 0
     assert.equal(r.stderr, "");
   }
   const spool = join(h, ".bustle.spool");
-  assert.equal(readFileSync(spool, "utf8"), [
-    '{"kind":"update","text":"planting tulips","anon":false}',
-    '{"kind":"shout","text":"HI WORLD","anon":false}',
-    '{"kind":"shout","text":"who am I?","anon":true}',
-    '{"kind":"update","text":"quotes \\" and \\\\ and\\nnewline ☃","anon":false}',
-    "",
-  ].join("\n"));
+  assert.equal(
+    readFileSync(spool, "utf8"),
+    [
+      '{"kind":"update","text":"planting tulips","anon":false}',
+      '{"kind":"shout","text":"HI WORLD","anon":false}',
+      '{"kind":"shout","text":"who am I?","anon":true}',
+      '{"kind":"update","text":"quotes \\" and \\\\ and\\nnewline ☃","anon":false}',
+      "",
+    ].join("\n"),
+  );
   assert.equal(statSync(spool).mode & 0o777, 0o600);
 });
 
@@ -84,7 +87,10 @@ test("spool - empty text is refused; long text warns but is written", async () =
   const r = await runBustle(["shout", long], cliEnv(h));
   assert.equal(r.code, 0);
   assert.match(r.stderr, /450 characters.*400/);
-  assert.equal(readFileSync(join(h, ".bustle.spool"), "utf8"), JSON.stringify({ kind: "shout", text: long, anon: false }) + "\n");
+  assert.equal(
+    readFileSync(join(h, ".bustle.spool"), "utf8"),
+    JSON.stringify({ kind: "shout", text: long, anon: false }) + "\n",
+  );
   const usage = await runBustle(["update"], cliEnv(h));
   assert.equal(usage.code, 2);
 });

@@ -35,13 +35,16 @@ function nodeConfig(id: string, urls: string[]): { file: string; state: string; 
   mkdirSync(state, { recursive: true });
   const log = join(base, "bustle.log");
   const file = join(base, "node.yaml");
-  writeFileSync(file, [
-    `node: {id: ${id}, name: "${id}.example"}`,
-    `nats: {servers: [${urls.map((u) => JSON.stringify(u)).join(", ")}]}`,
-    `log: {path: ${log}, audit: ${join(base, "audit.log")}}`,
-    `state: {dir: ${state}}`,
-    "",
-  ].join("\n"));
+  writeFileSync(
+    file,
+    [
+      `node: {id: ${id}, name: "${id}.example"}`,
+      `nats: {servers: [${urls.map((u) => JSON.stringify(u)).join(", ")}]}`,
+      `log: {path: ${log}, audit: ${join(base, "audit.log")}}`,
+      `state: {dir: ${state}}`,
+      "",
+    ].join("\n"),
+  );
   return { file, state, log };
 }
 
@@ -68,7 +71,12 @@ test("status - reports the connection, the stream, the log position's lag and th
   assert.equal(h.stream.lastSeq, 5);
   assert.equal(h.stream.replicas, 1);
   assert.equal(h.stream.leader, "solo");
-  assert.deepEqual(h.logPosition, { file: join(cfg.state, "log-position.json"), seq: 2, size: Buffer.byteLength(logText), lag: 3 });
+  assert.deepEqual(h.logPosition, {
+    file: join(cfg.state, "log-position.json"),
+    seq: 2,
+    size: Buffer.byteLength(logText),
+    lag: 3,
+  });
   assert.deepEqual(h.lastEvent, { line: "2026-11-22T05:51:06.123Z town ~bob shouts, 'HI'" });
 
   const human = await runBustle(["status", "--config", cfg.file], cliEnv(home));
@@ -118,7 +126,7 @@ test("status - a server that accepts but never answers: exit 1, no hang", async 
 
 test("status - a broken config: exit 1 naming the file and key", async () => {
   const file = join(dir.path, "bad.yaml");
-  writeFileSync(file, "node: {id: town}\nnats: {servers: [\"nats://127.0.0.1:4222\"], prot: 1}\n");
+  writeFileSync(file, 'node: {id: town}\nnats: {servers: ["nats://127.0.0.1:4222"], prot: 1}\n');
   const r = await runBustle(["status", "--config", file], cliEnv(dir.path));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /bad\.yaml:2 .*prot/);

@@ -14,8 +14,16 @@ after(() => dir.remove());
 /** What a naive reader would say: every complete line, the unfinished last one left out. */
 function naive(content: string, n: number, keep?: (l: Buffer) => boolean) {
   const cut = content.lastIndexOf("\n") + 1;
-  const all = content.slice(0, cut).split("\n").slice(0, -1).map((l) => Buffer.from(l)).filter((l) => !keep || keep(l));
-  return { lines: n === 0 ? [] : all.slice(-n).map((b) => b.toString()), end: Buffer.byteLength(content.slice(0, cut)) };
+  const all = content
+    .slice(0, cut)
+    .split("\n")
+    .slice(0, -1)
+    .map((l) => Buffer.from(l))
+    .filter((l) => !keep || keep(l));
+  return {
+    lines: n === 0 ? [] : all.slice(-n).map((b) => b.toString()),
+    end: Buffer.byteLength(content.slice(0, cut)),
+  };
 }
 
 function tailOf(content: string, n: number, chunk: number, keep?: (l: Buffer) => boolean) {
@@ -70,8 +78,19 @@ test("tail - filters read the node field exactly and grep in any case", () => {
 });
 
 test("cli - spool lines and terminal-safe rendering", () => {
-  assert.equal(spoolLine({ kind: "shout", text: "a\"b", anon: true }), '{"kind":"shout","text":"a\\"b","anon":true}\n');
-  assert.equal(terminalSafe(Buffer.from("t town \u001b[31mred\u001b[0m \u001b]0;title\u0007bell\rCR")), "t town red bellCR");
-  assert.equal(terminalSafe(Buffer.from("a  b\tc \u009b31mC1\u0000\u202eZ")), "a  b\tc C1Z", "spacing kept; C1 CSI, NUL and bidi removed");
-  assert.deepEqual(splitLine("2026-11-22T05:51:05.123Z town ~alice shouts, 'HI'"), { ts: "2026-11-22T05:51:05.123Z", node: "town", text: "~alice shouts, 'HI'" });
+  assert.equal(spoolLine({ kind: "shout", text: 'a"b', anon: true }), '{"kind":"shout","text":"a\\"b","anon":true}\n');
+  assert.equal(
+    terminalSafe(Buffer.from("t town \u001b[31mred\u001b[0m \u001b]0;title\u0007bell\rCR")),
+    "t town red bellCR",
+  );
+  assert.equal(
+    terminalSafe(Buffer.from("a  b\tc \u009b31mC1\u0000\u202eZ")),
+    "a  b\tc C1Z",
+    "spacing kept; C1 CSI, NUL and bidi removed",
+  );
+  assert.deepEqual(splitLine("2026-11-22T05:51:05.123Z town ~alice shouts, 'HI'"), {
+    ts: "2026-11-22T05:51:05.123Z",
+    node: "town",
+    text: "~alice shouts, 'HI'",
+  });
 });

@@ -35,10 +35,15 @@ test("disk full - bustled stays up, says so, shows it in status, and loses, doub
   server = await startServer(dir.path, "n1");
   const onDisk = { log: join(m.path, "bustle.log"), audit: join(m.path, "audit.log"), state: join(m.path, "state") };
   mkdirSync(onDisk.state);
-  const base = writeRelayConfig(join(dir.path, "node"), "town", { servers: [server.url] }, {
-    log: { path: onDisk.log, audit: onDisk.audit },
-    state: { dir: onDisk.state },
-  });
+  const base = writeRelayConfig(
+    join(dir.path, "node"),
+    "town",
+    { servers: [server.url] },
+    {
+      log: { path: onDisk.log, audit: onDisk.audit },
+      state: { dir: onDisk.state },
+    },
+  );
   const files = { ...base, ...onDisk };
   for (const u of USERS) makeHome(files.homes, u);
   const relay = await new RelayProcess(files).start();
@@ -46,7 +51,12 @@ test("disk full - bustled stays up, says so, shows it in status, and loses, doub
 
   const write = async (from: number, to: number) => {
     for (let n = from; n < to; n += 25) {
-      for (const u of USERS) appendSpool(files.homes, u, Array.from({ length: 25 }, (_, i) => `line ${n + i}`));
+      for (const u of USERS)
+        appendSpool(
+          files.homes,
+          u,
+          Array.from({ length: 25 }, (_, i) => `line ${n + i}`),
+        );
       await sleep(10);
     }
   };
@@ -56,7 +66,9 @@ test("disk full - bustled stays up, says so, shows it in status, and loses, doub
   m.fill();
   const statusFault = async () => {
     const r = await runBustle(["status", "--config", files.config, "--json"], cliEnv(dir.path));
-    return r.code === 0 ? (JSON.parse(r.stdout.toString()) as { diskFault: { path: string; code: string } | null }).diskFault : null;
+    return r.code === 0
+      ? (JSON.parse(r.stdout.toString()) as { diskFault: { path: string; code: string } | null }).diskFault
+      : null;
   };
   try {
     await write(400, PER_USER); // the rest arrives while the disk is full
@@ -66,14 +78,20 @@ test("disk full - bustled stays up, says so, shows it in status, and loses, doub
     assert.match(human.stdout.toString(), /disk\s+FAULT since .*cannot write/, "the human report shows it too");
     await sleep(2_000); // retries under the fault
     assert.ok(relay.running, "bustled stays up");
-    const said = readFileSync(files.daemonLog, "utf8").split("\n").filter((l) => l.includes("DISK FAULT"));
+    const said = readFileSync(files.daemonLog, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("DISK FAULT"));
     assert.ok(said.length >= 1 && said.length <= 5, `said once per path, not per retry (${said.length})`);
     assert.ok(readFileSync(files.log, "utf8").endsWith("\n"), "no torn line while the disk is full");
   } finally {
     m.free();
   }
 
-  await waitFor(() => logLines(files.log).length >= USERS.length * PER_USER, 120_000, "every line in bustle.log after space returned");
+  await waitFor(
+    () => logLines(files.log).length >= USERS.length * PER_USER,
+    120_000,
+    "every line in bustle.log after space returned",
+  );
   await waitFor(async () => (await statusFault()) === null, 30_000, "bustle status to show the fault is over");
   await sleep(500); // a straggling duplicate would land now
   const text = readFileSync(files.log, "utf8");
@@ -83,7 +101,11 @@ test("disk full - bustled stays up, says so, shows it in status, and loses, doub
   assert.equal(lines.length, USERS.length * PER_USER, "no duplicates");
   for (const u of USERS) {
     const mine = lines.map(textOf).filter((x) => x.startsWith(`~${u} `));
-    assert.deepEqual(mine, Array.from({ length: PER_USER }, (_, i) => `~${u} line ${i}`), `${u}'s lines once each, in order`);
+    assert.deepEqual(
+      mine,
+      Array.from({ length: PER_USER }, (_, i) => `~${u} line ${i}`),
+      `${u}'s lines once each, in order`,
+    );
   }
   assert.ok(relay.running);
 });

@@ -31,7 +31,14 @@ after(async () => {
 });
 
 const ev = (n: number, run: string): BustleEvent =>
-  makeEvent({ node: "town", source: "spool", kind: "update", actor: "alice", text: `~alice ${run} line ${n}`, id: `power-${run}-${n}` });
+  makeEvent({
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: "alice",
+    text: `~alice ${run} line ${n}`,
+    id: `power-${run}-${n}`,
+  });
 
 for (const [name, damage] of [
   ["an empty", ""],
@@ -51,7 +58,10 @@ for (const [name, damage] of [
     const logPath = join(state, "bustle.log");
     const first = createLogWriter({ logPath, stateDir: state, node: "town", audit: memoryAudit(), log: silentLogger });
     await first.start(bus.nc);
-    const mine = () => logLines(logPath).map(textOf).filter((l) => l.includes(run));
+    const mine = () =>
+      logLines(logPath)
+        .map(textOf)
+        .filter((l) => l.includes(run));
     await publish(0, 100);
     await waitFor(() => mine().length >= 100, 10_000, "100 events logged");
     await first.stop();
@@ -63,22 +73,40 @@ for (const [name, damage] of [
 
     const rec = recordingLogger();
     const audit = memoryAudit();
-    const second = createLogWriter({ logPath, stateDir: state, node: "town", audit, log: createLogger({ write: rec.write }) });
+    const second = createLogWriter({
+      logPath,
+      stateDir: state,
+      node: "town",
+      audit,
+      log: createLogger({ write: rec.write }),
+    });
     t.after(() => second.stop());
     await second.start(bus.nc);
     const last = (await (await js.streams.get("BUSTLE")).info()).state.last_seq;
     await waitFor(() => second.position >= last, 15_000, "the writer at the stream's end");
     const texts = mine();
-    assert.deepEqual(texts, Array.from({ length: 150 }, (_, i) => `~alice ${run} line ${i}`), "every line once, in order, the torn one gone");
+    assert.deepEqual(
+      texts,
+      Array.from({ length: 150 }, (_, i) => `~alice ${run} line ${i}`),
+      "every line once, in order, the torn one gone",
+    );
     assert.ok(readFileSync(logPath, "utf8").endsWith("\n"));
-    assert.ok(rec.lines.some((l) => String(l.msg).includes("is damaged")), "the damage is said clearly");
-    assert.ok(audit.records.some((r) => r.what === "log position recovered"), "and audited");
+    assert.ok(
+      rec.lines.some((l) => String(l.msg).includes("is damaged")),
+      "the damage is said clearly",
+    );
+    assert.ok(
+      audit.records.some((r) => r.what === "log position recovered"),
+      "and audited",
+    );
   });
 }
 
 test("power loss - an empty spool offsets file: the previous version is used, not a first start", async () => {
   const state = join(dir.path, "offsets");
-  const positions = new Map<string, SpoolPosition>([["alice", { dev: 1, ino: 2, tail: "t", generation: 3, offset: 100 }]]);
+  const positions = new Map<string, SpoolPosition>([
+    ["alice", { dev: 1, ino: 2, tail: "t", generation: 3, offset: 100 }],
+  ]);
   const writer = new OffsetsWriter(state, () => positions);
   await writer.save();
   positions.set("alice", { dev: 1, ino: 2, tail: "u", generation: 3, offset: 200 });
@@ -90,7 +118,11 @@ test("power loss - an empty spool offsets file: the previous version is used, no
   if (loaded.kind !== "loaded") return;
   assert.ok(loaded.recovered, "reported as recovered");
   assert.match(loaded.recovered!.error, /empty/);
-  assert.deepEqual(loaded.positions.get("alice"), { dev: 1, ino: 2, tail: "t", generation: 3, offset: 100 }, "the previous offsets: those lines are read again with the same ids");
+  assert.deepEqual(
+    loaded.positions.get("alice"),
+    { dev: 1, ino: 2, tail: "t", generation: 3, offset: 100 },
+    "the previous offsets: those lines are read again with the same ids",
+  );
 });
 
 test("power loss - a torn last journal record: the whole records before it stay pending, the journal is whole again", async () => {
@@ -102,9 +134,19 @@ test("power loss - a torn last journal record: the whole records before it stay 
   const whole = readFileSync(file, "utf8");
   writeFileSync(file, whole + whole.split("\n")[0]!.slice(0, 40)); // a third record cut short
   const b = await openOutbox(state, silentLogger);
-  assert.deepEqual(b.pending().map((e) => e.id), ["power-journal-1", "power-journal-2"]);
+  assert.deepEqual(
+    b.pending().map((e) => e.id),
+    ["power-journal-1", "power-journal-2"],
+  );
   await b.submit([ev(3, "journal")]);
   await b.close();
-  const ids = readFileSync(file, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { e: BustleEvent }).e.id);
-  assert.deepEqual(ids, ["power-journal-1", "power-journal-2", "power-journal-3"], "the new record does not merge with the torn one");
+  const ids = readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { e: BustleEvent }).e.id);
+  assert.deepEqual(
+    ids,
+    ["power-journal-1", "power-journal-2", "power-journal-3"],
+    "the new record does not merge with the torn one",
+  );
 });

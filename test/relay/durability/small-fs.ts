@@ -23,7 +23,9 @@ export function mountSmallFs(bytes: number): SmallFs | { skip: string } {
   const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${bytes},mode=0755`, "tmpfs", path], { encoding: "utf8" });
   if (r.status !== 0) {
     rmdirSync(path);
-    return { skip: `cannot mount a small tmpfs here (${(r.stderr || r.error?.message || "mount refused").trim()}); run as root where mounts are allowed` };
+    return {
+      skip: `cannot mount a small tmpfs here (${(r.stderr || r.error?.message || "mount refused").trim()}); run as root where mounts are allowed`,
+    };
   }
   const ballast = join(path, "ballast");
   let mounted = true;

@@ -40,7 +40,14 @@ after(() => {
 });
 
 const ev = (n: number, pad = 0): BustleEvent =>
-  makeEvent({ node: "town", source: "spool", kind: "update", actor: "alice", text: `~alice line ${n}${" x".repeat(pad)}`, id: `disk-event-${n}` });
+  makeEvent({
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: "alice",
+    text: `~alice line ${n}${" x".repeat(pad)}`,
+    id: `disk-event-${n}`,
+  });
 
 function setup(name: string) {
   const rec = recordingLogger();
@@ -56,7 +63,10 @@ function setup(name: string) {
 function jsonLines(file: string): Array<Record<string, unknown>> {
   const text = readFileSync(file, "utf8");
   assert.ok(text === "" || text.endsWith("\n"), `${file} ends with a whole line`);
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 test("disk full - the outbox holds submits while the journal cannot grow, cuts the torn record, and finishes", async (t) => {
@@ -85,7 +95,11 @@ test("disk full - the outbox holds submits while the journal cannot grow, cuts t
   await outbox.flushed();
   await outbox.close();
   const ids = jsonLines(join(dir, "outbox.jsonl")).map((r) => (r.e as BustleEvent).id);
-  assert.deepEqual(ids, Array.from({ length: 41 }, (_, i) => `disk-event-${i}`), "every event once, in order, no torn record");
+  assert.deepEqual(
+    ids,
+    Array.from({ length: 41 }, (_, i) => `disk-event-${i}`),
+    "every event once, in order, no torn record",
+  );
   const again = await openOutbox(dir, log);
   assert.equal(again.size, 41);
   await again.close();
@@ -110,7 +124,11 @@ test("disk full - the audit log never throws, completes a short record, and writ
   await waitFor(() => !faults.active, 10_000, "the audit writer to recover");
   audit.close();
   const records = jsonLines(file);
-  assert.deepEqual(records.map((r) => r.i ?? r.what), ["before", ...Array.from({ length: 300 }, (_, i) => i)], "every record once, in order, none torn");
+  assert.deepEqual(
+    records.map((r) => r.i ?? r.what),
+    ["before", ...Array.from({ length: 300 }, (_, i) => i)],
+    "every record once, in order, none torn",
+  );
 });
 
 test("disk full - spool offsets wait for space (the old file stays whole), then save the newest positions", async (t) => {
@@ -119,7 +137,12 @@ test("disk full - spool offsets wait for space (the old file stays whole), then 
   const positions = new Map<string, SpoolPosition>();
   const at = (offset: number) => ({ dev: 1, ino: 2, tail: "t", generation: 0, offset });
   positions.set("alice", at(10));
-  const writer = new OffsetsWriter(dir, () => positions, async () => {}, faults);
+  const writer = new OffsetsWriter(
+    dir,
+    () => positions,
+    async () => {},
+    faults,
+  );
   await writer.save();
   fs!.fill();
   let saved = false;
@@ -176,9 +199,16 @@ test("disk full - bustle.log and its position: no torn line, every event once in
     await publish(50, 2_000); // ~180 KB of lines: far more than fits
     await waitFor(() => faults.active, 10_000, "the log writer to report the disk fault");
     await sleep(1_000);
-    assert.equal(loud().length >= 1 && loud().length <= 2, true, "said once per path (the log, maybe its position file)");
+    assert.equal(
+      loud().length >= 1 && loud().length <= 2,
+      true,
+      "said once per path (the log, maybe its position file)",
+    );
     const fault = readDiskFault(dir);
-    assert.ok(fault && (fault.path === logPath || fault.path.endsWith("log-position.json")), "the fault file names the path");
+    assert.ok(
+      fault && (fault.path === logPath || fault.path.endsWith("log-position.json")),
+      "the fault file names the path",
+    );
     const text = readFileSync(logPath, "utf8");
     assert.ok(text.endsWith("\n"), "no torn line while the disk is full");
   } finally {

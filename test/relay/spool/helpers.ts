@@ -95,7 +95,10 @@ export interface Running {
 /** The event id key of every test reader (a real node makes its own: relay/id-key.ts). */
 export const TEST_ID_KEY = Buffer.alloc(32, 7);
 
-export async function startReader(f: Fixture, opts: Partial<SpoolReaderOptions> & { sink?: RecordingSink } = {}): Promise<Running> {
+export async function startReader(
+  f: Fixture,
+  opts: Partial<SpoolReaderOptions> & { sink?: RecordingSink } = {},
+): Promise<Running> {
   const sink = opts.sink ?? recordingSink();
   const audit = memoryAudit();
   const reader = createSpoolReader({

@@ -1,7 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, chmodSync, chownSync, closeSync, fchmodSync, fchownSync, mkdirSync, openSync, renameSync, writeSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  writeSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { isSafeText } from "../../../cluster/text.js";
 import { fixture, startReader, texts, waitAudit, waitEvents, USER_UID, type Fixture, type Running } from "./helpers.js";
@@ -18,7 +33,10 @@ async function refusedOnce(f: Fixture, r: Running, reason: string): Promise<void
     r.reader.poke();
     await waitEvents(r.sink, i + 1, `bob's line ${i}`);
   }
-  assert.deepEqual(texts(r.sink), [0, 1, 2, 3].map((i) => `~bob bob ${i}`));
+  assert.deepEqual(
+    texts(r.sink),
+    [0, 1, 2, 3].map((i) => `~bob bob ${i}`),
+  );
   assert.equal(r.audit.records.filter((x) => x.reason === reason).length, 1, "refused once, not on every rescan");
 }
 
@@ -104,7 +122,10 @@ test("spool hostile - invalid UTF-8, NUL bytes, ANSI/OSC escapes and CR are clea
   const { f, r } = await setup(t);
   f.append("alice", Buffer.concat([Buffer.from("bad "), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(" bytes\n")]));
   f.append("alice", "nul\u0000byte\n");
-  f.append("alice", "\u001b[31mred\u001b[0m \u001b]0;owned title\u0007\u001b]8;;http://x\u001b\\link\u001b]8;;\u001b\\ \u009b2Jcr\rline\r\n");
+  f.append(
+    "alice",
+    "\u001b[31mred\u001b[0m \u001b]0;owned title\u0007\u001b]8;;http://x\u001b\\link\u001b]8;;\u001b\\ \u009b2Jcr\rline\r\n",
+  );
   f.append("alice", '{"kind":"shout","text":"esc\\u001b[2Jape\\u0000"}\n');
   r.reader.poke("alice");
   await waitEvents(r.sink, 4);
@@ -127,20 +148,43 @@ test("spool hostile - a flood of 10,000 lines is rate-limited with bounded audit
   r.reader.poke();
   await waitEvents(r.sink, 4);
   await r.reader.stop();
-  assert.deepEqual(texts(r.sink).filter((x) => x.startsWith("~alice")), ["~alice flood 0", "~alice flood 1", "~alice flood 2"]);
-  assert.deepEqual(texts(r.sink).filter((x) => x.startsWith("~bob")), ["~bob bob is fine"]);
+  assert.deepEqual(
+    texts(r.sink).filter((x) => x.startsWith("~alice")),
+    ["~alice flood 0", "~alice flood 1", "~alice flood 2"],
+  );
+  assert.deepEqual(
+    texts(r.sink).filter((x) => x.startsWith("~bob")),
+    ["~bob bob is fine"],
+  );
   const limited = r.audit.records.filter((x) => x.reason === "rate-limited");
   assert.ok(limited.length <= 5, `a bounded number of audit records, got ${limited.length}`);
-  assert.equal(limited.reduce((n, x) => n + (typeof x.dropped === "number" ? x.dropped : 1), 0), 9_997);
+  assert.equal(
+    limited.reduce((n, x) => n + (typeof x.dropped === "number" ? x.dropped : 1), 0),
+    9_997,
+  );
 });
 
 test("spool hostile - malformed JSON lines and empty text are refused; good lines around them pass", async (t) => {
   const { f, r } = await setup(t);
-  const bad = ['{"kind":"shout","text":', '{"kind":"nuke","text":"x"}', '{"text":["a"]}', "{}", '{"kind":"shout","text":"hi","anon":"yes"}', "   ", '{"text":"\\u001b[2J"}'];
+  const bad = [
+    '{"kind":"shout","text":',
+    '{"kind":"nuke","text":"x"}',
+    '{"text":["a"]}',
+    "{}",
+    '{"kind":"shout","text":"hi","anon":"yes"}',
+    "   ",
+    '{"text":"\\u001b[2J"}',
+  ];
   f.append("alice", ["good 1", ...bad, "good 2"].join("\n") + "\n");
   r.reader.poke("alice");
   await waitEvents(r.sink, 2);
-  await waitAudit(r, (x) => x.reason === "empty" && String(x.origin).endsWith(`@${"good 1\n".length + bad.slice(0, 5).join("\n").length + 1}`), "the whitespace line refused");
+  await waitAudit(
+    r,
+    (x) =>
+      x.reason === "empty" &&
+      String(x.origin).endsWith(`@${"good 1\n".length + bad.slice(0, 5).join("\n").length + 1}`),
+    "the whitespace line refused",
+  );
   assert.deepEqual(texts(r.sink), ["~alice good 1", "~alice good 2"]);
   assert.equal(r.audit.records.filter((x) => x.reason === "malformed").length, 5);
   assert.equal(r.audit.records.filter((x) => x.reason === "empty").length, 2);

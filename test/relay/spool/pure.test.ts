@@ -13,10 +13,13 @@ test("spool framing - only complete lines, with their offsets, across chunks", (
   assert.deepEqual(f.push(b("ab"), 10), []);
   assert.equal(f.committed, 10);
   const lines = f.push(b("c\nde\nf"), 12);
-  assert.deepEqual(lines.map((l) => [l.kind, l.start, l.end, l.kind === "line" ? l.bytes.toString() : ""]), [
-    ["line", 10, 14, "abc"],
-    ["line", 14, 17, "de"],
-  ]);
+  assert.deepEqual(
+    lines.map((l) => [l.kind, l.start, l.end, l.kind === "line" ? l.bytes.toString() : ""]),
+    [
+      ["line", 10, 14, "abc"],
+      ["line", 14, 17, "de"],
+    ],
+  );
   assert.equal(f.committed, 17);
   assert.equal(f.position, 18);
   assert.throws(() => f.push(b("x"), 17), RangeError);
@@ -24,13 +27,25 @@ test("spool framing - only complete lines, with their offsets, across chunks", (
 
 test("spool framing - a line over the limit is refused whole without being kept", () => {
   const f = new LineFramer(8, 0);
-  assert.deepEqual(f.push(b("ok\n0123456"), 0).map((l) => l.kind), ["line"]);
+  assert.deepEqual(
+    f.push(b("ok\n0123456"), 0).map((l) => l.kind),
+    ["line"],
+  );
   assert.deepEqual(f.push(b("789abcdef"), 10), []); // now over the limit: skipping
   const out = f.push(b("ghi\nnext\n"), 19);
-  assert.deepEqual(out.map((l) => [l.kind, l.start, l.end]), [["too-long", 3, 23], ["line", 23, 28]]);
+  assert.deepEqual(
+    out.map((l) => [l.kind, l.start, l.end]),
+    [
+      ["too-long", 3, 23],
+      ["line", 23, 28],
+    ],
+  );
   // exactly the limit is fine
   const g = new LineFramer(4, 0);
-  assert.deepEqual(g.push(b("abcd\nabcde\n"), 0).map((l) => l.kind), ["line", "too-long"]);
+  assert.deepEqual(
+    g.push(b("abcd\nabcde\n"), 0).map((l) => l.kind),
+    ["line", "too-long"],
+  );
 });
 
 test("spool parsing - JSON objects, plain text, and malformed lines", () => {
@@ -39,10 +54,33 @@ test("spool parsing - JSON objects, plain text, and malformed lines", () => {
     assert.ok(r.ok, s);
     return r.request;
   };
-  assert.deepEqual(ok('{"kind":"shout","text":"hi","anon":true}'), { kind: "shout", text: "hi", anon: true, invalidUtf8: false });
-  assert.deepEqual(ok('{"kind":"update","text":"hi","anon":true}'), { kind: "update", text: "hi", anon: false, invalidUtf8: false });
-  assert.deepEqual(ok("just words {not json}"), { kind: "update", text: "just words {not json}", anon: false, invalidUtf8: false });
-  for (const bad of ['{"kind":"shout"', "{}", '{"kind":"yell","text":"x"}', '{"text":5}', '{"text":"x","anon":"yes"}', " {nope", "{\"text\":\"x\"} trailing"]) {
+  assert.deepEqual(ok('{"kind":"shout","text":"hi","anon":true}'), {
+    kind: "shout",
+    text: "hi",
+    anon: true,
+    invalidUtf8: false,
+  });
+  assert.deepEqual(ok('{"kind":"update","text":"hi","anon":true}'), {
+    kind: "update",
+    text: "hi",
+    anon: false,
+    invalidUtf8: false,
+  });
+  assert.deepEqual(ok("just words {not json}"), {
+    kind: "update",
+    text: "just words {not json}",
+    anon: false,
+    invalidUtf8: false,
+  });
+  for (const bad of [
+    '{"kind":"shout"',
+    "{}",
+    '{"kind":"yell","text":"x"}',
+    '{"text":5}',
+    '{"text":"x","anon":"yes"}',
+    " {nope",
+    '{"text":"x"} trailing',
+  ]) {
     const r = parseSpoolLine(b(bad));
     assert.equal(r.ok, false, bad);
   }
@@ -57,16 +95,34 @@ test("spool rendering - the contract's exact sentences", () => {
     assert.ok(out.ok);
     return out.rendered;
   };
-  assert.deepEqual(r("update", "made tea"), { kind: "update", actor: "alice", text: "~alice made tea", sanitised: false });
-  assert.deepEqual(r("shout", "hi world"), { kind: "shout", actor: "alice", text: "~alice shouts, 'HI WORLD'", sanitised: false });
-  assert.deepEqual(r("shout", "hi world", true), { kind: "shout", actor: null, text: "someone shouts, 'HI WORLD'", sanitised: false });
+  assert.deepEqual(r("update", "made tea"), {
+    kind: "update",
+    actor: "alice",
+    text: "~alice made tea",
+    sanitised: false,
+  });
+  assert.deepEqual(r("shout", "hi world"), {
+    kind: "shout",
+    actor: "alice",
+    text: "~alice shouts, 'HI WORLD'",
+    sanitised: false,
+  });
+  assert.deepEqual(r("shout", "hi world", true), {
+    kind: "shout",
+    actor: null,
+    text: "someone shouts, 'HI WORLD'",
+    sanitised: false,
+  });
   const dirty = r("update", "\u001b[31mred\u001b[0m\r and \u0000nul");
   assert.equal(dirty.text, "~alice red and nul");
   assert.equal(dirty.sanitised, true);
   const long = r("shout", "a".repeat(1000));
   assert.equal(Array.from(long.text).length, 400);
   assert.ok(long.text.endsWith("…'"), "the closing quote survives the cut");
-  assert.deepEqual(renderSpoolRequest("alice", { kind: "update", text: " \u001b[2J\t ", anon: false, invalidUtf8: false }), { ok: false, reason: "empty" });
+  assert.deepEqual(
+    renderSpoolRequest("alice", { kind: "update", text: " \u001b[2J\t ", anon: false, invalidUtf8: false }),
+    { ok: false, reason: "empty" },
+  );
 });
 
 test("spool rate limit - burst, refill, per user; drops summarised", () => {

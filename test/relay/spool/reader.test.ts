@@ -12,13 +12,27 @@ test("spool - renders updates, shouts and anonymous shouts", async (t) => {
   const r = await startReader(f);
   t.after(() => r.reader.stop());
   const before = Date.now();
-  f.append("alice", 'made tea\n{"kind":"update","text":"json update","anon":true}\n{"kind":"shout","text":"hi world"}\n{"kind":"shout","text":"who am i","anon":true}\n');
+  f.append(
+    "alice",
+    'made tea\n{"kind":"update","text":"json update","anon":true}\n{"kind":"shout","text":"hi world"}\n{"kind":"shout","text":"who am i","anon":true}\n',
+  );
   r.reader.poke("alice");
   await waitEvents(r.sink, 4);
-  assert.deepEqual(texts(r.sink), ["~alice made tea", "~alice json update", "~alice shouts, 'HI WORLD'", "someone shouts, 'WHO AM I'"]);
-  assert.deepEqual(r.sink.events.map((e) => [e.kind, e.actor, e.source, e.node]), [
-    ["update", "alice", "spool", "town"], ["update", "alice", "spool", "town"], ["shout", "alice", "spool", "town"], ["shout", null, "spool", "town"],
+  assert.deepEqual(texts(r.sink), [
+    "~alice made tea",
+    "~alice json update",
+    "~alice shouts, 'HI WORLD'",
+    "someone shouts, 'WHO AM I'",
   ]);
+  assert.deepEqual(
+    r.sink.events.map((e) => [e.kind, e.actor, e.source, e.node]),
+    [
+      ["update", "alice", "spool", "town"],
+      ["update", "alice", "spool", "town"],
+      ["shout", "alice", "spool", "town"],
+      ["shout", null, "spool", "town"],
+    ],
+  );
   assert.equal(r.sink.events[0]!.id, stableEventId(TEST_ID_KEY, "town", "alice", 0, 0));
   assert.equal(r.sink.events[1]!.id, stableEventId(TEST_ID_KEY, "town", "alice", 0, "made tea\n".length));
   assert.ok(Date.parse(r.sink.events[0]!.ts) >= before - 5, "ts is when the line was read");
@@ -98,7 +112,10 @@ test("spool - offsets survive a restart: no duplicate, no gap, same ids after a 
   const r3 = await startReader(f);
   await waitEvents(r3.sink, 1);
   await r3.reader.stop();
-  assert.deepEqual([...texts(r1.sink), ...texts(r2.sink), ...texts(r3.sink)], ["a", "b", "c", "d", "e"].map((x) => `~alice ${x}`));
+  assert.deepEqual(
+    [...texts(r1.sink), ...texts(r2.sink), ...texts(r3.sink)],
+    ["a", "b", "c", "d", "e"].map((x) => `~alice ${x}`),
+  );
   assert.equal(JSON.parse(readFileSync(offsets, "utf8")).spools.alice.offset, 10);
 
   // A crash after c and d were submitted but before their offset was saved: they are read
@@ -107,7 +124,10 @@ test("spool - offsets survive a restart: no duplicate, no gap, same ids after a 
   const r4 = await startReader(f);
   t.after(() => r4.reader.stop());
   await waitEvents(r4.sink, 3);
-  assert.deepEqual(r4.sink.events.map((e) => e.id), [...r2.sink.events, ...r3.sink.events].map((e) => e.id));
+  assert.deepEqual(
+    r4.sink.events.map((e) => e.id),
+    [...r2.sink.events, ...r3.sink.events].map((e) => e.id),
+  );
 });
 
 test("spool - first start reads existing spools from their end; later spools from their beginning", async (t) => {
@@ -142,8 +162,14 @@ test("spool - each user has their own rate limit; the excess is audited, not pub
   r.reader.poke();
   await waitEvents(r.sink, 5);
   await r.reader.stop(); // flushes the drop summary
-  assert.deepEqual(texts(r.sink).filter((x) => x.startsWith("~alice")), ["~alice alice 0", "~alice alice 1", "~alice alice 2"]);
-  assert.deepEqual(texts(r.sink).filter((x) => x.startsWith("~bob")), ["~bob bob 0", "~bob bob 1"]);
+  assert.deepEqual(
+    texts(r.sink).filter((x) => x.startsWith("~alice")),
+    ["~alice alice 0", "~alice alice 1", "~alice alice 2"],
+  );
+  assert.deepEqual(
+    texts(r.sink).filter((x) => x.startsWith("~bob")),
+    ["~bob bob 0", "~bob bob 1"],
+  );
   const limited = r.audit.records.filter((x) => x.reason === "rate-limited");
   assert.ok(limited.every((x) => x.actor === "alice"));
   const dropped = limited.reduce((n, x) => n + (typeof x.dropped === "number" ? x.dropped : 1), 0);
@@ -179,7 +205,10 @@ test("spool - a failing sink is retried with the same ids, in order, never concu
   await waitEvents(r.sink, 3000);
   assert.ok(sink.batches > 1, "several batches");
   assert.equal(sink.overlaps, 0);
-  assert.deepEqual(texts(r.sink), lines.map((l) => `~alice ${l.trimEnd()}`));
+  assert.deepEqual(
+    texts(r.sink),
+    lines.map((l) => `~alice ${l.trimEnd()}`),
+  );
   assert.equal(new Set(r.sink.events.map((e) => e.id)).size, 3000);
 });
 
@@ -234,8 +263,19 @@ test("spool - a spool replaced or refilled while the reader was down is read fro
   const r2 = await startReader(f);
   t.after(() => r2.reader.stop());
   await waitEvents(r2.sink, 4);
-  assert.deepEqual(texts(r2.sink).sort(), ["~alice refilled and longer", "~bob a new file, longer", "~carol next", "~carol other"]);
-  assert.deepEqual(r2.sink.events.map((e) => e.id).sort(), [
-    stableEventId(TEST_ID_KEY, "town", "alice", 1, 0), stableEventId(TEST_ID_KEY, "town", "bob", 1, 0), stableEventId(TEST_ID_KEY, "town", "carol", 1, 0), stableEventId(TEST_ID_KEY, "town", "carol", 1, 6),
-  ].sort());
+  assert.deepEqual(texts(r2.sink).sort(), [
+    "~alice refilled and longer",
+    "~bob a new file, longer",
+    "~carol next",
+    "~carol other",
+  ]);
+  assert.deepEqual(
+    r2.sink.events.map((e) => e.id).sort(),
+    [
+      stableEventId(TEST_ID_KEY, "town", "alice", 1, 0),
+      stableEventId(TEST_ID_KEY, "town", "bob", 1, 0),
+      stableEventId(TEST_ID_KEY, "town", "carol", 1, 0),
+      stableEventId(TEST_ID_KEY, "town", "carol", 1, 6),
+    ].sort(),
+  );
 });

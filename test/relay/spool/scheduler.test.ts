@@ -21,7 +21,13 @@ test("spool scheduler - one check per user at a time, bounded overall, a busy sp
     running--;
     if (user === "busy" && --busyTurns > 0) void s.schedule("busy", false);
   }, 2);
-  const done = [s.schedule("busy", false), s.schedule("a", false), s.schedule("b", false), s.schedule("a", false), s.schedule("c", false)];
+  const done = [
+    s.schedule("busy", false),
+    s.schedule("a", false),
+    s.schedule("b", false),
+    s.schedule("a", false),
+    s.schedule("c", false),
+  ];
   await Promise.all(done);
   await s.idle();
   assert.equal(maxRunning, 2);
