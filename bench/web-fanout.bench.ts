@@ -25,8 +25,9 @@ import { waitFor } from "../cluster/wait-for.js";
 import { webSectionSchema, type WebConfig } from "../bots/web/config.js";
 import { WebBot } from "../bots/web/web-bot.js";
 import { createBotContext } from "../bots/context.js";
-import { common, feed } from "../test/bots/web/support.js";
-import { openSse, type SseClient } from "../test/bots/web/sse-client.js";
+import { formatEvent } from "../bots/format.js";
+import { startFeed, streamLastSeq } from "../control/host/feed.js";
+import { openSse, type SseClient } from "./lib/sse-client.js";
 import { fmt, summarize, table } from "./lib/stats.js";
 
 const CLIENTS = Number(process.env.FANOUT_CLIENTS ?? 1000);
@@ -37,7 +38,7 @@ const DEADLINE_MS = 150_000;
 /** The portal process: a web bot on the given bus and port, fed like the host feeds it. */
 async function portal(natsUrl: string, port: number, stateDir: string): Promise<void> {
   const nc = await connectBus({ servers: [natsUrl], name: "bench portal", logger: silentLogger });
-  const c = common("web-bench", "web");
+  const c = { id: "web-bench", type: "web", enabled: true, subscribe: ["bustle.ev.>"], format: "{text}" };
   const config = parseConfig(
     `{listen: "127.0.0.1:${port}", max_clients: ${CLIENTS + 100}, history: 500}`,
     "bench.yaml",
@@ -45,7 +46,15 @@ async function portal(natsUrl: string, port: number, stateDir: string): Promise<
   ) as WebConfig;
   const bot = new WebBot(createBotContext({ node: "bench", common: c, config, bus: nc, log: silentLogger, stateDir }));
   await bot.start();
-  const f = await feed(nc, c, bot);
+  // The bot host's feed loop, from the stream's end, handing the bot every event as the host does.
+  const f = await startFeed({
+    nc,
+    common: c,
+    startSeq: (await streamLastSeq(nc)) + 1,
+    log: silentLogger,
+    onEvent: async (event, seq) => bot.deliver(event, { seq, formatted: formatEvent(c.format, event) }),
+    onConsumed: () => {},
+  });
   process.stdout.write("ready\n");
   const quit = async () => {
     await f.stop();

@@ -2,12 +2,11 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { registry } from "../../bots/registry.js";
-import { refusedOr } from "../../cluster/refusals.js";
 import { appliedBy, diffBots, DOCUMENT_VERSION, summary } from "../bots-config/document.js";
 import { latest, openConfigForWrite, store } from "../bots-config/store.js";
 import { loadBotsFile } from "../config/bots-file.js";
-import { ADMIN_ONLY } from "./bots-config.js";
-import { loadConfig, withBus, withConfig, type ConfigOpts } from "./common.js";
+import { asAdmin } from "./bots-config.js";
+import { loadConfig, withConfig, type ConfigOpts } from "./common.js";
 
 /** `; +a ~b -c` for an answer line. */
 export function describeDiff(d: { added: string[]; removed: string[]; changed: string[] }): string {
@@ -30,25 +29,18 @@ export const applyCommand = withConfig(new Command("apply"))
   .action(async (file: string, opts: ConfigOpts) => {
     const bots = loadBotsFile(file, registry);
     const config = loadConfig(opts.config, false);
-    const line = await withBus(config, (nc) =>
-      refusedOr(
-        nc,
-        config.bus.user,
-        ADMIN_ONLY,
-        (async () => {
-          const kv = await openConfigForWrite(nc);
-          const prev = await latest(kv);
-          if (prev?.doc && JSON.stringify(prev.doc.bots) === JSON.stringify(bots.raw)) {
-            return `unchanged: revision ${prev.revision} already has this list (${summary(bots.raw)}); nothing stored`;
-          }
-          const rev = await store(
-            kv,
-            { v: DOCUMENT_VERSION, bots: bots.raw, applied: appliedBy(config.bus.user, resolve(file)) },
-            prev,
-          );
-          return `applied revision ${rev}: ${summary(bots.raw)}${describeDiff(diffBots(prev?.doc?.bots ?? [], bots.raw))}`;
-        })(),
-      ),
-    );
+    const line = await asAdmin(config, async (nc) => {
+      const kv = await openConfigForWrite(nc);
+      const prev = await latest(kv);
+      if (prev?.doc && JSON.stringify(prev.doc.bots) === JSON.stringify(bots.raw)) {
+        return `unchanged: revision ${prev.revision} already has this list (${summary(bots.raw)}); nothing stored`;
+      }
+      const rev = await store(
+        kv,
+        { v: DOCUMENT_VERSION, bots: bots.raw, applied: appliedBy(config.bus.user, resolve(file)) },
+        prev,
+      );
+      return `applied revision ${rev}: ${summary(bots.raw)}${describeDiff(diffBots(prev?.doc?.bots ?? [], bots.raw))}`;
+    });
     process.stdout.write(`${line}\n`);
   });

@@ -9,9 +9,15 @@ import { parseStoredBots } from "../bots-config/document.js";
 import { effectiveBots, withBots } from "../bots-config/effective.js";
 import { latest, openConfig } from "../bots-config/store.js";
 import type { ControlConfig } from "../config/control-config.js";
+import { withBus } from "./common.js";
 
 export const ADMIN_ONLY = () =>
   "only the federation's admin may change the bots config: run it with --config DIR/admin/admin.yaml (bustle-cluster init wrote it)";
+
+/** Runs `work` on the bus as the admin's change to the bots config: a refused credential is one line saying who may. */
+export function asAdmin<T>(config: ControlConfig, work: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  return withBus(config, (nc) => refusedOr(nc, config.bus.user, ADMIN_ONLY, work(nc)));
+}
 
 /**
  * `config` with the bots its control server runs: the stored list where it follows one (see

@@ -4,6 +4,7 @@ import { refusedOr } from "../../cluster/refusals.js";
 import { botLabels, summary, type Revision } from "../bots-config/document.js";
 import { openConfig, revisions } from "../bots-config/store.js";
 import { loadConfig, withBus, withConfig, type ConfigOpts } from "./common.js";
+import { formatTable } from "./table.js";
 
 /** One revision as `--json` prints it (every string already sanitised by readDocument). */
 export function revisionJson(r: Revision, current: boolean) {
@@ -43,17 +44,7 @@ export function renderHistory(list: Revision[]): string {
       what,
     ]);
   });
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
+  return formatTable(rows);
 }
 
 export const historyCommand = withConfig(new Command("history"))

@@ -6,6 +6,7 @@ import type { BotStatus } from "../bot-runner.js";
 import type { ControlConfig } from "../config/control-config.js";
 import type { ServerStatus } from "../api.js";
 import { loadConfig, withBus, withConfig } from "./common.js";
+import { formatTable } from "./table.js";
 
 /** The configured bots joined with what the control servers report; bots nobody holds are "unplaced". */
 export function mergeStatus(config: ControlConfig, servers: ServerStatus[]): BotStatus[] {
@@ -44,17 +45,7 @@ export function renderStatus(list: BotStatus[], now = Date.now()): string {
       (b.lastError ?? b.detail ?? "").slice(0, 80),
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
+  return formatTable(rows);
 }
 
 export const statusCommand = withConfig(new Command("status"))

@@ -47,19 +47,6 @@ export const PUBLISHED: { module: string; to: Floor; why: string }[] = [
  * Known violations being fixed by a colleague's work in progress: each names the file, the
  * module it imports and why it is tolerated for now. The list should be empty.
  */
-const LAUNCHER =
-  "launcher (issue 15) is moving benchmarks onto the one production launcher and shared helpers; until it lands";
-export const ALLOWED: { file: string; imports: string; why: string }[] = [
-  {
-    file: "bench/web-fanout.bench.ts",
-    imports: "test/bots/web/support.ts",
-    why: `${LAUNCHER}, web-fanout.bench takes the portal tests' bot config and feed loop`,
-  },
-  {
-    file: "bench/web-fanout.bench.ts",
-    imports: "test/bots/web/sse-client.ts",
-    why: `${LAUNCHER}, web-fanout.bench reads the stream with the portal tests' SSE client`,
-  },
-];
+export const ALLOWED: { file: string; imports: string; why: string }[] = [];
 
 export const FLOORS = Object.keys(MAY_IMPORT) as Floor[];

@@ -7,7 +7,7 @@ import { waitFor } from "../../../cluster/wait-for.js";
 import { webSectionSchema, type WebConfig } from "../../../bots/web/config.js";
 import { WebBot } from "../../../bots/web/web-bot.js";
 import { common, context, feed, publishEvent, startBus, type Bus, type Feed } from "./support.js";
-import { openSse, texts } from "./sse-client.js";
+import { openSse, texts } from "../../../bench/lib/sse-client.js";
 
 const dir = tempDir();
 let bus: Bus;
