@@ -1,6 +1,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import { parseConfig } from "../../../cluster/config/load.js";
 import { freePort } from "../../../cluster/net.js";
@@ -74,7 +76,11 @@ after(async () => {
 function makeBot(id: string, yaml: string): WebhookBot {
   process.env.BUSTLE_TEST_WEBHOOK_SECRET = SECRET;
   const config = parseConfig(yaml, "control.yaml", webhookSectionSchema) as WebhookConfig;
-  return new WebhookBot(context(bus, common(id, "webhook", { format: "[{node}] {text}" }), config, dir.path));
+  // Each bot its own state folder, as the host gives it (<state>/bots/<id>): one bot's saved queue
+  // is never another's.
+  const stateDir = join(dir.path, "bots", id);
+  mkdirSync(stateDir, { recursive: true });
+  return new WebhookBot(context(bus, common(id, "webhook", { format: "[{node}] {text}" }), config, stateDir));
 }
 
 test("webhook - a receiver failing the first attempts gets every event once, in order, each signed", async () => {
