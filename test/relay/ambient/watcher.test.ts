@@ -30,18 +30,22 @@ async function settle(h: Harness, user: string): Promise<void> {
 
 test("ambient - each default rule fires with the right kind, actor and text", async () => {
   const h = await harness(["alice", "bob", "carol", "dave"]);
-  writeFileSync(join(h.root, "alice", "public_html", "about.html"), "<p>me</p>");
-  writeFileSync(join(h.root, "bob", "poem.txt"), "roses");
-  writeFileSync(join(h.root, "carol", ".ttbp", "entries", "20261122.txt"), "dear diary");
-  appendFileSync(join(h.root, "dave", "todo.txt"), "eggs\n");
   // Looked up by kind and actor: under load the watcher may report bob's new file as a create and,
   // in a later batch, a change (an activity event of bob's), which must not hide dave's.
   const find = (kind: string, actor: string | null) => h.events.find((e) => e.kind === kind && e.actor === actor);
-  await waitFor(
-    () => find("publish", "alice") && find("create", "bob") && find("ttbp", null) && find("activity", "dave"),
-    10_000,
-    "the four ambient events",
-  );
+  // One change at a time, each waited for: @parcel/watcher drops a change that lands while it
+  // hands over the batch before it (parcel-bundler/watcher#183; docs/ambient.md, "Known limits"),
+  // and four writes in the same millisecond hit that often enough to fail a run in ten.
+  const changes: Array<[() => void, string, string | null]> = [
+    [() => writeFileSync(join(h.root, "alice", "public_html", "about.html"), "<p>me</p>"), "publish", "alice"],
+    [() => writeFileSync(join(h.root, "bob", "poem.txt"), "roses"), "create", "bob"],
+    [() => writeFileSync(join(h.root, "carol", ".ttbp", "entries", "20261122.txt"), "dear diary"), "ttbp", null],
+    [() => appendFileSync(join(h.root, "dave", "todo.txt"), "eggs\n"), "activity", "dave"],
+  ];
+  for (const [change, kind, actor] of changes) {
+    change();
+    await waitFor(() => find(kind, actor), 10_000, `the ${kind} event of ${actor ?? "an anonymous rule"}`);
+  }
   assert.equal(find("publish", "alice")?.text, "~alice just added to their public_html");
   assert.equal(find("create", "bob")?.text, "~bob just created a new file");
   assert.equal(find("ttbp", null)?.text, "there is a rattling sound in ttbp", "the ttbp rule is anonymous");
