@@ -73,14 +73,16 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
   const failed = new Promise<Error>((r) => (markFailed = r));
 
   async function connectAndRun(settings: BusSettings): Promise<void> {
+    // The node's own inbox (its credentials may receive replies only there); the publisher's replies come there too.
+    const inboxPrefix = settings.inboxPrefix ?? `_INBOX.${node}`;
     // Retried forever: while NATS is unreachable (or refuses us) producers keep filling the
     // outbox, and the first successful connection delivers everything.
     let delay = 1_000;
     while (!stopped && !nc) {
       try {
         nc = await connectBus({
-          inboxPrefix: `_INBOX.${node}`,
           ...settings,
+          inboxPrefix,
           name: `bustled ${node}`,
           logger: log.child("nats"),
         });
@@ -107,7 +109,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
     recoverStream = async () => {
       await ensureStream(conn, limits, log.child("stream"), 5_000, streamOpts);
     };
-    publisher!.start(nc);
+    publisher!.start(nc, inboxPrefix);
     await writer!.start(nc);
     metrics?.watchLog(writer!, conn);
     markReady();

@@ -1,7 +1,9 @@
 /**
  * The publisher: sends the outbox's events to JetStream in order, with their ids as
  * `Nats-Msg-Id`, keeping up to `window` publishes unacknowledged at once (a new event goes out
- * as soon as there is room), and forgets each event once its PubAck arrives. After any failure
+ * as soon as there is room), and forgets each event once its PubAck arrives. It publishes on
+ * core NATS through cluster/stream-publisher.ts (one reply subscription and one timer for all
+ * publishes, not a request each). After any failure
  * it lets what is in flight settle, pauses every send with one shared backoff (200 ms doubling
  * to 2 s) and starts again from the oldest unacknowledged event, so a server restart or a
  * leader election causes neither loss nor a storm of retries.
@@ -11,11 +13,12 @@
  * never silent): it is logged and audit-logged, and our event goes out again under an id
  * derived from the old one with the node's key.
  */
-import { jetstream, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent, encodeEvent, stableEventId, subjectOf, type BustleEvent } from "../cluster/envelope.js";
 import type { Logger } from "../cluster/logger.js";
 import { STREAM_NAME } from "../cluster/names.js";
+import { createStreamPublisher, type StreamAck, type StreamPublisher } from "../cluster/stream-publisher.js";
 import type { Audit } from "./audit.js";
 import type { Outbox } from "./outbox.js";
 import { sleep } from "../cluster/wait-for.js";
@@ -39,8 +42,11 @@ export interface PublisherOptions {
 }
 
 export interface Publisher {
-  /** Starts publishing over `nc`; returns at once (the loop runs until stop). */
-  start(nc: NatsConnection): void;
+  /**
+   * Starts publishing over `nc`, the stream's replies coming under `inboxPrefix` (the
+   * connection's); returns at once (the loop runs until stop).
+   */
+  start(nc: NatsConnection, inboxPrefix?: string): void;
   /** Stops sending; resolves when in-flight publishes have settled. Pending events stay in the outbox. */
   stop(): Promise<void>;
   /** Resolves true when the outbox is empty, false when `timeoutMs` passed first (graceful shutdown). */
@@ -69,18 +75,22 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   const timeout = opts.ackTimeoutMs ?? 5_000;
   let running = false;
   let loop: Promise<void> | undefined;
+  let streamPublisher: StreamPublisher | undefined;
   /**
    * Wakes the loop while it waits for new events (a submit, a failure or stop). One resolver,
    * not a Promise.race with long-lived promises: every race would leave a reaction on them,
    * one per idle wake-up, for as long as the relay runs.
    */
   let wakeIdle: (() => void) | undefined;
+  /** Wakes the loop while it waits for a publish in flight to settle (a full window, or the end of a pass). */
+  let wakeSettled: (() => void) | undefined;
+  const untilSettled = () => new Promise<void>((r) => (wakeSettled = r));
 
-  async function run(js: JetStreamClient): Promise<void> {
+  async function run(sp: StreamPublisher, js: JetStreamClient): Promise<void> {
     let backoff = 0;
     let failures = 0;
     while (running) {
-      const failed = await publishUntilFailure(js);
+      const failed = await publishUntilFailure(sp, js);
       if (!running) break;
       if (++failures % 5 === 0 && opts.recover)
         await opts.recover().catch((err) => log.warn("recovery step failed", { error: err }));
@@ -94,13 +104,12 @@ export function createPublisher(opts: PublisherOptions): Publisher {
    * Publishes pending events oldest first, and new ones as they are submitted, until a publish
    * fails (returns its error, once everything in flight has settled) or the publisher stops.
    */
-  async function publishUntilFailure(js: JetStreamClient): Promise<Error | undefined> {
-    const inflight = new Set<Promise<void>>();
+  async function publishUntilFailure(sp: StreamPublisher, js: JetStreamClient): Promise<Error | undefined> {
+    let inflight = 0;
     // Ids published and not yet forgotten by the outbox: never sent twice in one pass.
     const sent = new Set<string>();
     let acked: string[] = [];
     let failure: Error | undefined;
-    const signalFailure = () => wakeIdle?.();
     let ackFlush: NodeJS.Immediate | undefined;
     const flushAcks = () => {
       ackFlush = undefined;
@@ -108,6 +117,17 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       outbox.ack(acked);
       for (const id of acked) sent.delete(id);
       acked = [];
+    };
+    const settled = () => {
+      inflight--;
+      const wake = wakeSettled;
+      wakeSettled = undefined;
+      wake?.();
+    };
+    const onFailed = (err: Error) => {
+      failure ??= err;
+      wakeIdle?.();
+      settled();
     };
 
     let view = outbox.live();
@@ -127,33 +147,46 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       }
       const event = next.value;
       if (sent.has(event.id)) continue;
-      while (inflight.size >= windowSize && !failure) await Promise.race(inflight);
+      while (inflight >= windowSize && !failure) await untilSettled();
       if (failure || !running) break;
       sent.add(event.id);
-      const p: Promise<void> = publishOne(js, event)
-        .then(() => {
-          acked.push(event.id);
-          ackFlush ??= setImmediate(flushAcks);
-        })
-        .catch((err: Error) => {
-          failure ??= err;
-          signalFailure();
-        })
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
+      inflight++;
+      publishOne(sp, js, event).then(() => {
+        acked.push(event.id);
+        ackFlush ??= setImmediate(flushAcks);
+        settled();
+      }, onFailed);
     }
-    await Promise.all(inflight);
+    while (inflight > 0) await untilSettled();
     if (ackFlush) clearImmediate(ackFlush);
     flushAcks();
     return failure;
   }
 
-  /** Publishes `e`; on a duplicate ack that is not ours, re-sends under derived ids (a few times at most). */
-  async function publishOne(js: JetStreamClient, e: BustleEvent): Promise<void> {
+  /** Publishes `e`; resolves once the stream holds it (a duplicate ack is looked at first). */
+  function publishOne(sp: StreamPublisher, js: JetStreamClient, e: BustleEvent): Promise<void> {
+    return sp
+      .publish(subjectOf(e), encodeEvent(e), e.id)
+      .then((ack) => (ack.duplicate ? onDuplicate(sp, js, e, ack) : undefined));
+  }
+
+  /**
+   * After a duplicate ack: if the stream's message under `e`'s id is not a copy of `e` (a retry),
+   * the id was taken; `e` goes out again under derived ids (a few times at most).
+   */
+  async function onDuplicate(
+    sp: StreamPublisher,
+    js: JetStreamClient,
+    e: BustleEvent,
+    first: StreamAck,
+  ): Promise<void> {
     let event = e;
+    let ack = first;
     for (let attempt = 0; ; attempt++) {
-      const ack = await js.publish(subjectOf(event), encodeEvent(event), { msgID: event.id, timeout });
-      if (!ack.duplicate) return;
+      if (attempt > 0) {
+        ack = await sp.publish(subjectOf(event), encodeEvent(event), event.id);
+        if (!ack.duplicate) return;
+      }
       const holder = await storedAt(js, ack);
       if (holder === "ours") return;
       const again =
@@ -174,7 +207,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     /** Whose message the stream holds at the duplicate's sequence. */
     async function storedAt(
       js: JetStreamClient,
-      ack: PubAck,
+      ack: StreamAck,
     ): Promise<"ours" | { subject: string | null; node: string | null }> {
       const jsm = await js.jetstreamManager(false);
       const stored = await jsm.streams.getMessage(STREAM_NAME, { seq: ack.seq }).catch(() => null);
@@ -192,15 +225,20 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   }
 
   return {
-    start(nc) {
+    start(nc, inboxPrefix) {
       if (running) return;
       running = true;
-      loop = run(jetstream(nc, { timeout })).catch((err) => log.error("publisher stopped by an error", { error: err }));
+      const sp = createStreamPublisher(nc, { inboxPrefix, timeoutMs: timeout });
+      streamPublisher = sp;
+      loop = run(sp, jetstream(nc, { timeout })).catch((err) =>
+        log.error("publisher stopped by an error", { error: err }),
+      );
     },
     async stop() {
       running = false;
       wakeIdle?.();
       await Promise.race([loop, sleep(timeout + 1_000)]);
+      streamPublisher?.close();
     },
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
