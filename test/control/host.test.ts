@@ -15,6 +15,7 @@ import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import type { CommonBotConfig } from "../../bots/bot.js";
 import { openBuckets } from "../../control/buckets.js";
+import { BotProcess } from "../../control/bot-process.js";
 import { createHost, type BotHost } from "../../control/host/host.js";
 import type { FromHost, HostInit } from "../../control/host/protocol.js";
 import { publishEvent, startBus, type Bus } from "../bots/web/support.js";
@@ -163,4 +164,20 @@ test("bot host - the program run by hand says who starts it and exits 2", () => 
   assert.equal(r.status, 2);
   assert.equal(r.stderr, "bustle bot host: this program is started by `bustle-control serve`, not by hand\n");
   assert.equal(r.stdout, "");
+});
+
+test("bot host - the program stops its bot and exits 0 on SIGTERM or SIGINT, as on a stop from its server", async (t) => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    await t.test(signal, async () => {
+      const id = `signalled-${signal.toLowerCase()}`;
+      const { init } = hostFor(id, { record: record(id) });
+      const events = { onState: () => {}, onHeartbeat: () => {}, onHalted: () => {} };
+      const proc = new BotProcess(bin("control/bin/bot-host.js"), init, 20_000, events, silentLogger);
+      await proc.ready;
+      process.kill(proc.pid!, signal);
+      const exit = await proc.exited;
+      assert.deepEqual([exit.code, exit.signal], [0, null]);
+      assert.deepEqual(recorded(id), ["start", "stop"]);
+    });
+  }
 });
