@@ -9,21 +9,6 @@ import { createWriteStream } from "node:fs";
 import { ServerStartError } from "./errors.js";
 import { waitFor } from "./wait-for.js";
 
-/** True while the child has neither exited nor been killed. */
-export function isRunning(child: ChildProcess | undefined): child is ChildProcess {
-  return child !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. Does nothing if it is not running. */
-export async function stopChild(child: ChildProcess | undefined, graceMs = 5_000): Promise<void> {
-  if (!isRunning(child)) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** When a started program counts as ready. */
 export interface ReadyWhen {
   /** A line of its output that says so ("Server is ready"). */
@@ -51,6 +36,15 @@ export interface ChildSpec {
   graceMs?: number;
   /** Picks the lines that explain a failed start (default: the last three). */
   explain?: (recent: string[]) => string;
+  /**
+   * An IPC channel (JSON) to it, for `process.send` and "message" (a bot host and its supervisor).
+   * Such a child is not killed when this process exits: it sees the channel close and stops itself in order.
+   */
+  ipc?: boolean;
+  /** It leads a process group of its own: kill(), and stop() past its grace, take down what it started too. */
+  group?: boolean;
+  /** Its output goes straight to this process's stdout and stderr: no log file, no ready line, no recentOutput(). */
+  inheritOutput?: boolean;
 }
 
 const TAIL_LINES = 20;
@@ -63,8 +57,9 @@ export class ChildProgram {
 
   constructor(readonly spec: ChildSpec) {}
 
+  /** True while it has neither exited nor been killed. */
   get running(): boolean {
-    return isRunning(this.child);
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
   get pid(): number | undefined {
     return this.child?.pid;
@@ -82,23 +77,29 @@ export class ChildProgram {
   async start(opts: { waitReady?: boolean } = {}): Promise<this> {
     if (this.running) return this;
     const [cmd, ...args] = this.spec.argv;
-    const log = this.spec.logPath ? createWriteStream(this.spec.logPath, { flags: "a" }) : undefined;
+    const { ipc, group, inheritOutput } = this.spec;
+    const log = this.spec.logPath && !inheritOutput ? createWriteStream(this.spec.logPath, { flags: "a" }) : undefined;
+    const output = inheritOutput ? "inherit" : "pipe";
     const child = spawn(cmd!, args, {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", output, output, ...(ipc ? (["ipc"] as const) : [])],
+      serialization: "json",
+      detached: group,
       env: this.spec.env ?? process.env,
       cwd: this.spec.cwd,
     });
     this.child = child;
-    live.add(child);
-    this.exited = new Promise((resolve) =>
-      child.once("exit", (code) => {
+    if (!ipc) live.add(child);
+    this.exited = new Promise((resolve) => {
+      const ended = (code: number | null) => {
         live.delete(child);
         resolve(code);
-      }),
-    );
+      };
+      child.once("exit", ended);
+      // A program that could not be started at all (missing): no "exit" comes, and start() says so.
+      child.once("error", () => child.pid === undefined && ended(null));
+    });
     // Output can still arrive after "exit"; "close" comes once stdout and stderr are done.
     child.once("close", () => log?.end());
-    child.once("error", () => {}); // a missing program: "exit" follows, and start() says so
     let sawReadyLine = false;
     const wanted = this.spec.ready?.line;
     const onData = (buf: Buffer) => {
@@ -112,8 +113,8 @@ export class ChildProgram {
           sawReadyLine = true;
       }
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
     if (this.spec.ready && opts.waitReady !== false) await this.waitReady(this.spec.ready, () => sawReadyLine);
     return this;
   }
@@ -150,13 +151,18 @@ export class ChildProgram {
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
   async stop(graceMs = this.spec.graceMs ?? 5_000): Promise<number | null> {
-    await stopChild(this.child, graceMs);
-    return this.exited;
+    if (!this.running) return this.exited;
+    this.child!.kill("SIGTERM");
+    const timer = setTimeout(() => void this.kill(), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
   }
 
-  /** `kill -9`: the crash a fault test needs. */
+  /** `kill -9` (of its whole group with `group`): the crash a fault test needs. */
   async kill(): Promise<number | null> {
-    if (this.running) this.child!.kill("SIGKILL");
+    if (!this.running) return this.exited;
+    if (!this.spec.group || !killGroup(this.child!.pid!)) this.child!.kill("SIGKILL");
     return this.exited;
   }
 
@@ -174,6 +180,16 @@ export class ChildProgram {
   /** The last lines of its output, for error messages. */
   recentOutput(): string[] {
     return [...this.tail];
+  }
+}
+
+/** SIGKILL to a process group; false when there is no such group (any more). */
+function killGroup(leader: number): boolean {
+  try {
+    process.kill(-leader, "SIGKILL");
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -3,7 +3,8 @@
  * the bot's programs can be killed with it), readiness within a time limit, heartbeats watched,
  * commands sent, and a graceful stop that turns into SIGKILL of the whole group when it drags.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { ChildProgram } from "../cluster/child.js";
 import type { BotState } from "../bots/bot.js";
 import { isFromHost, type FromHost, type HostInit, type ToHost } from "./host/protocol.js";
 import type { Logger } from "../cluster/logger.js";
@@ -23,6 +24,7 @@ export interface ExitInfo {
 }
 
 export class BotProcess {
+  private readonly program: ChildProgram;
   private readonly child: ChildProcess;
   private lastBeat = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
@@ -39,23 +41,24 @@ export class BotProcess {
     events: ProcessEvents,
     private readonly log: Logger,
   ) {
-    // Only the base and this bot's declared secrets, never the whole control server's environment.
-    this.child = spawn(process.execPath, [hostPath], {
-      detached: true,
+    this.program = new ChildProgram({
+      name: `bot host ${init.common.id}`,
+      argv: [process.execPath, hostPath],
+      // Only the base and this bot's declared secrets, never the whole control server's environment.
       env: botHostEnv(init.section),
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      serialization: "json",
+      ipc: true,
+      group: true,
+      inheritOutput: true,
     });
-    this.exited = new Promise((resolve) => {
-      this.child.once("exit", (code, signal) => {
-        clearInterval(this.watchdog);
-        resolve({ code, signal, reason: this.reason });
-      });
-      this.child.once("error", (err) => {
-        // Spawning itself failed (no "exit" follows when there is no process).
-        if (this.child.pid === undefined)
-          resolve({ code: null, signal: null, reason: `cannot start the bot host: ${err.message}` });
-      });
+    void this.program.start(); // spawns at once; it is ready when it says so
+    this.child = this.program.process!;
+    this.child.once("error", (err) => {
+      // Spawning itself failed: there is no process to say why.
+      if (this.child.pid === undefined) this.reason = `cannot start the bot host: ${err.message}`;
+    });
+    this.exited = this.program.waitExit().then((code) => {
+      clearInterval(this.watchdog);
+      return { code, signal: this.child.signalCode, reason: this.reason };
     });
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -96,7 +99,7 @@ export class BotProcess {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.program.pid;
   }
 
   private watch(heartbeatMs: number): void {
@@ -115,13 +118,7 @@ export class BotProcess {
 
   /** SIGKILL to the host's whole process group: the bot and anything it started, now. */
   kill(): void {
-    const pid = this.child.pid;
-    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      this.child.kill("SIGKILL");
-    }
+    void this.program.kill();
   }
 
   /** Asks the host to stop cleanly; kills it when it takes longer than `timeoutMs`. Resolves once it is gone. */

@@ -113,4 +113,24 @@ test("launcher - a program not ready in time is killed and start says so", async
 test("launcher - a missing program is a failed start, not a crash", async () => {
   const p = new ChildProgram({ name: "nosuch", argv: ["/nonexistent/nosuch-program"], ready: { line: "ready" } });
   await assert.rejects(p.start(), /nosuch exited/);
+  assert.equal(await p.waitExit(), null, "its exit is known too");
+});
+
+test("launcher - a group leader with an IPC channel: messages both ways; kill takes down what it started", async () => {
+  // It starts a grandchild in its group, tells us its pid, and answers a message.
+  const p = new ChildProgram({
+    name: "leader",
+    argv: node(`const g = require("node:child_process").spawn("sleep", ["600"], { stdio: "ignore" });
+process.on("message", (m) => process.send({ echo: m, grandchild: g.pid }));`),
+    ipc: true,
+    group: true,
+  });
+  await p.start();
+  const reply = new Promise<{ echo: string; grandchild: number }>((r) => p.process!.once("message", r));
+  p.process!.send("hello");
+  const { echo, grandchild } = await reply;
+  assert.equal(echo, "hello");
+  assert.ok(existsSync(`/proc/${grandchild}`));
+  await p.kill();
+  await waitFor(() => !existsSync(`/proc/${grandchild}`), 10_000, "the grandchild to be gone");
 });

@@ -1,13 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bin } from "../support/paths.js";
 import { tempDir } from "../../cluster/temp.js";
 import { ConfigError } from "../../cluster/errors.js";
 import { registry } from "../../bots/registry.js";
 import { parseControlConfig } from "../../control/config/control-config.js";
+import { BUSTLE_CONTROL, runCliSync } from "../support/cli.js";
 
 const dir = tempDir("bustle-control-config-");
 process.on("exit", () => dir.remove());
@@ -20,11 +19,8 @@ function check(
 ): { code: number | null; out: string; err: string } {
   const file = join(dir.path, name);
   writeFileSync(file, yaml);
-  const r = spawnSync(process.execPath, [bin("control/bin/bustle-control.js"), "check", "--config", file], {
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  const r = runCliSync(BUSTLE_CONTROL, ["check", "--config", file], { env: { ...process.env, ...env } });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const head = `node: town\nnats: {servers: ["nats://127.0.0.1:4222"]}\n`;

@@ -3,13 +3,14 @@
  * recorder bots (shell programs that write what they see to a file, and flag a second copy of
  * themselves running at the same time through flock), and events published into BUSTLE.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ChildProgram } from "../../cluster/child.js";
 import { publishEvent } from "../support/bus.js";
 import { bin } from "../support/paths.js";
+import { BUSTLE_CONTROL, runCli, runCliSync, type CliResult } from "../support/cli.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import type { BotStatus } from "../../control/bot-runner.js";
 import { collectStatus } from "../../control/client.js";
@@ -73,7 +74,7 @@ export interface ControlProcess {
 export function startControl(configFile: string, logFile: string): ControlProcess {
   const program = new ChildProgram({
     name: "bustle-control serve",
-    argv: [process.execPath, bin("control/bin/bustle-control.js"), "serve", "--config", configFile],
+    argv: [process.execPath, bin(BUSTLE_CONTROL), "serve", "--config", configFile],
     logPath: logFile,
     graceMs: 15_000,
   });
@@ -94,30 +95,10 @@ export function stopControl(c: ControlProcess): Promise<number | null> {
   return c.program.stop();
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `bustle-control ARGS` to completion (async, so the test's own connections keep working). */
-export function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin("control/bin/bustle-control.js"), ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (b) => (stdout += b));
-    p.stderr.on("data", (b) => (stderr += b));
-    p.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export const cli = (args: string[]): Promise<CliResult> => runCli(BUSTLE_CONTROL, args);
 
-export function cliSync(args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [bin("control/bin/bustle-control.js"), ...args], { encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+export const cliSync = (args: string[]): CliResult => runCliSync(BUSTLE_CONTROL, args);
 
 /** Publishes an `update` event from node `from` whose text is `text`. */
 export async function publish(nc: NatsConnection, text: string, from = "zia"): Promise<void> {

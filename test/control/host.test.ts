@@ -4,7 +4,6 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
@@ -19,6 +18,7 @@ import { BotProcess } from "../../control/bot-process.js";
 import { createHost, type BotHost } from "../../control/host/host.js";
 import type { FromHost, HostInit } from "../../control/host/protocol.js";
 import { publishEvent, startBus, type Bus } from "../bots/web/support.js";
+import { runCliSync } from "../support/cli.js";
 
 const dir = tempDir("bustle-host-");
 let bus: Bus;
@@ -157,11 +157,8 @@ test("bot host - messages it does not know are ignored", async () => {
 });
 
 test("bot host - the program run by hand says who starts it and exits 2", () => {
-  const r = spawnSync(process.execPath, [bin("control/bin/bot-host.js")], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  assert.equal(r.status, 2);
+  const r = runCliSync("control/bin/bot-host.js", []);
+  assert.equal(r.code, 2);
   assert.equal(r.stderr, "bustle bot host: this program is started by `bustle-control serve`, not by hand\n");
   assert.equal(r.stdout, "");
 });

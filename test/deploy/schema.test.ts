@@ -1,11 +1,11 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse } from "yaml";
-import { bin, buildRoot } from "../support/paths.js";
+import { buildRoot } from "../support/paths.js";
+import { BUSTLE_CLUSTER, BUSTLE_CONTROL, BUSTLED, runCliSync } from "../support/cli.js";
 import { tempDir } from "../../cluster/temp.js";
 
 // One source of truth: the JSON Schemas are generated from the schemas the loaders validate
@@ -14,21 +14,20 @@ const CHECKOUT = join(buildRoot, "..");
 const tmp = tempDir("bustle-schema-");
 after(() => tmp.remove());
 
-const run = (prog: string, args: string[]) => spawnSync(process.execPath, [bin(prog), ...args], { encoding: "utf8" });
 const emitted = (prog: string) => {
-  const r = run(prog, ["schema"]);
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCliSync(prog, ["schema"]);
+  assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 };
-const nodeSchema = emitted("relay/bin/bustled.js");
-const controlSchema = emitted("control/bin/bustle-control.js");
+const nodeSchema = emitted(BUSTLED);
+const controlSchema = emitted(BUSTLE_CONTROL);
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
 const validNode = ajv.compile(nodeSchema);
 const validControl = ajv.compile(controlSchema);
 
 const errorsOf = (v: typeof validNode) => ajv.errorsText(v.errors);
-const nodeCheck = (file: string) => run("relay/bin/bustled.js", ["check", "--config", file]);
-const controlCheck = (file: string) => run("control/bin/bustle-control.js", ["check", "--config", file]);
+const nodeCheck = (file: string) => runCliSync(BUSTLED, ["check", "--config", file]);
+const controlCheck = (file: string) => runCliSync(BUSTLE_CONTROL, ["check", "--config", file]);
 
 test("schema - both are draft 2020-12 and the copies in deploy/schema are what the programs print", () => {
   for (const [name, schema] of [
@@ -51,14 +50,14 @@ test("schema - the example configs name their schema and pass it and the loader"
   }
   const node = join(CHECKOUT, "deploy", "examples", "node.yaml");
   assert.ok(validNode(parse(readFileSync(node, "utf8")) ?? {}), errorsOf(validNode));
-  assert.equal(nodeCheck(node).status, 0, nodeCheck(node).stderr);
+  assert.equal(nodeCheck(node).code, 0, nodeCheck(node).stderr);
   const control = parse(readFileSync(join(CHECKOUT, "deploy", "examples", "control.yaml"), "utf8"));
   assert.ok(validControl(control), errorsOf(validControl));
 });
 
 test("schema - every config bustle-cluster init generates passes the schema and the loader", () => {
   const out = join(tmp.path, "fed");
-  const init = run("federation/bin/bustle-cluster.js", [
+  const init = runCliSync(BUSTLE_CLUSTER, [
     "init",
     "--out",
     out,
@@ -71,7 +70,7 @@ test("schema - every config bustle-cluster init generates passes the schema and 
     "--member",
     "late",
   ]);
-  assert.equal(init.status, 0, init.stderr);
+  assert.equal(init.code, 0, init.stderr);
   let nodes = 0;
   let controls = 0;
   for (const id of readdirSync(out)) {
@@ -79,7 +78,7 @@ test("schema - every config bustle-cluster init generates passes the schema and 
     if (existsSync(nodeFile)) {
       nodes++;
       assert.ok(validNode(parse(readFileSync(nodeFile, "utf8"))), `${id}/node.yaml: ${errorsOf(validNode)}`);
-      assert.equal(nodeCheck(nodeFile).status, 0, nodeCheck(nodeFile).stderr);
+      assert.equal(nodeCheck(nodeFile).code, 0, nodeCheck(nodeFile).stderr);
     }
     const controlFile = join(out, id, "control.yaml");
     if (existsSync(controlFile)) {
@@ -88,7 +87,7 @@ test("schema - every config bustle-cluster init generates passes the schema and 
         validControl(parse(readFileSync(controlFile, "utf8"))),
         `${id}/control.yaml: ${errorsOf(validControl)}`,
       );
-      assert.equal(controlCheck(controlFile).status, 0, controlCheck(controlFile).stderr);
+      assert.equal(controlCheck(controlFile).code, 0, controlCheck(controlFile).stderr);
     }
   }
   assert.equal(nodes, 4);
@@ -101,7 +100,7 @@ test("schema - a typo fails both the schema and the loader", () => {
   assert.equal(validNode(parse(readFileSync(node, "utf8"))), false);
   assert.match(errorsOf(validNode), /must NOT have additional properties/);
   const n = nodeCheck(node);
-  assert.equal(n.status, 1);
+  assert.equal(n.code, 1);
   assert.match(n.stderr, /typo-node\.yaml:3 spool\.rat: unknown key \(did you mean "rate"\?\)/);
 
   const bad = {
@@ -112,7 +111,7 @@ test("schema - a typo fails both the schema and the loader", () => {
     const f = join(tmp.path, `${name}.yaml`);
     writeFileSync(f, text);
     assert.equal(validNode(parse(text)), false, name);
-    assert.equal(nodeCheck(f).status, 1, name);
+    assert.equal(nodeCheck(f).code, 1, name);
   }
 
   for (const [name, bot] of Object.entries({
@@ -124,12 +123,12 @@ test("schema - a typo fails both the schema and the loader", () => {
     const f = join(tmp.path, "typo-control.yaml");
     writeFileSync(f, text);
     assert.equal(validControl(parse(text)), false, name);
-    assert.equal(controlCheck(f).status, 1, name);
+    assert.equal(controlCheck(f).code, 1, name);
   }
   // and the same file without the typo passes both
   const good = `node: town\nnats: {servers: ["nats://127.0.0.1:4222"]}\nbots:\n  - {id: rec, type: exec, kinds: [shout], exec: {command: [cat]}}\n`;
   const f = join(tmp.path, "good-control.yaml");
   writeFileSync(f, good);
   assert.ok(validControl(parse(good)), errorsOf(validControl));
-  assert.equal(controlCheck(f).status, 0, controlCheck(f).stderr);
+  assert.equal(controlCheck(f).code, 0, controlCheck(f).stderr);
 });

@@ -1,22 +1,22 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { ChildProgram } from "../../cluster/child.js";
 import { bin } from "../support/paths.js";
+import { BUSTLE_CLUSTER, runCliSync } from "../support/cli.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { countLines, SpoolWriter, startFederation } from "./harness.js";
 
-const CLI = bin("federation/bin/bustle-cluster.js");
 const tmp = tempDir("bustle-fed-cli-");
 after(() => tmp.remove());
 
-const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
+const run = (...args: string[]) => runCliSync(BUSTLE_CLUSTER, args, { timeoutMs: 60_000 });
 
 test("bustle-cluster - init refuses a malformed node spec with exit 2 and one line", () => {
   const r = run("init", "--out", join(tmp.path, "bad"), "--node", "Town=host:4222");
-  assert.equal(r.status, 2);
+  assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split("\n").length, 1);
   assert.match(r.stderr, /Town/);
   assert.equal(existsSync(join(tmp.path, "bad")), false);
@@ -40,7 +40,7 @@ test("bustle-cluster - init writes each node's conf, node.yaml and private secre
     "irc-town=town,club",
   ];
   const first = run(...args);
-  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.code, 0, first.stderr);
   const conf = readFileSync(join(out, "town", "nats-server.conf"), "utf8");
   assert.match(conf, /server_name: "town"/);
   assert.match(conf, /nats-route:\/\/route:[^@]+@club\.example:6222/);
@@ -83,7 +83,7 @@ test("bustle-cluster - init writes each node's conf, node.yaml and private secre
   assert.match(readFileSync(join(out, "envs", "control.yaml"), "utf8"), /may run no bot yet/);
   const pw = readFileSync(join(out, "club", "secrets", "relay.password"), "utf8");
   const cert = readFileSync(join(out, "club", "tls", "node.pem"), "utf8");
-  assert.equal(run(...args).status, 0);
+  assert.equal(run(...args).code, 0);
   assert.equal(readFileSync(join(out, "club", "secrets", "relay.password"), "utf8"), pw);
   assert.equal(readFileSync(join(out, "club", "tls", "node.pem"), "utf8"), cert);
 });
@@ -91,7 +91,7 @@ test("bustle-cluster - init writes each node's conf, node.yaml and private secre
 test("bustle-cluster - init --no-tls writes plain nats:// URLs and no CA; a bot granted to a node without a control server is refused", () => {
   const out = join(tmp.path, "plain");
   const r = run("init", "--out", out, "--no-tls", "--node", "town=10.0.0.1:4222:6222", "--member", "late");
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(readFileSync(join(out, "late", "node.yaml"), "utf8"), /servers: \["nats:\/\/10\.0\.0\.1:4222"\]/);
   assert.equal(existsSync(join(out, "ca")), false);
   const bad = run(
@@ -105,7 +105,7 @@ test("bustle-cluster - init --no-tls writes plain nats:// URLs and no CA; a bot 
     "--bot",
     "irc=late",
   );
-  assert.equal(bad.status, 2);
+  assert.equal(bad.code, 2);
   assert.match(bad.stderr, /late runs no control server/);
   assert.equal(bad.stderr.trim().split("\n").length, 1);
 });
@@ -119,7 +119,7 @@ test("bustle-cluster - status reports routes, the meta leader, R3 replicas and e
     const st = await waitFor(
       () => {
         const r = run("status", "--dir", fed.dir, "--json");
-        if (r.status !== 0) return undefined;
+        if (r.code !== 0) return undefined;
         const j = JSON.parse(r.stdout);
         return j.logs.length === 3 && j.logs.every((l: { lag?: number }) => l.lag === 0) ? j : undefined;
       },
@@ -137,7 +137,7 @@ test("bustle-cluster - status reports routes, the meta leader, R3 replicas and e
     assert.equal(st.stream.lastSeq, 15);
     assert.equal(st.stream.peers.length, 3);
     const human = run("status", "--config", fed.node("n2").config);
-    assert.equal(human.status, 0, human.stderr);
+    assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /meta +JetStream meta leader n\d/);
     assert.match(human.stdout, /n2 +seq 15, up to date/);
   } finally {
@@ -147,19 +147,19 @@ test("bustle-cluster - status reports routes, the meta leader, R3 replicas and e
 
 test("bustle-cluster - status with no server answering fails with one line", () => {
   const r = run("status", "--dir", join(tmp.path, "fed"));
-  assert.equal(r.status, 1);
+  assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 
 test("bustle-cluster - up runs a local federation that carries events, and Ctrl-C stops it all", async () => {
   const dir = join(tmp.path, "up");
-  const child = spawn(process.execPath, [CLI, "up", "--nodes", "3", "--dir", dir], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
   let out = "";
-  child.stdout.on("data", (b) => (out += b));
-  child.stderr.on("data", (b) => (out += b));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const up = new ChildProgram({
+    name: "bustle-cluster up",
+    argv: [process.execPath, bin(BUSTLE_CLUSTER), "up", "--nodes", "3", "--dir", dir],
+    onOutput: (b) => (out += b),
+  });
+  await up.start();
   try {
     await waitFor(() => out.includes("federation up"), 60_000, "bustle-cluster up to report the federation up");
     await waitFor(() => existsSync(join(dir, "n3", "state")), 30_000, "the relays to start");
@@ -175,10 +175,10 @@ test("bustle-cluster - up runs a local federation that carries events, and Ctrl-
       "the event in every node's log",
     );
     const pids = ["n1", "n2", "n3"].map((id) => Number(readFileSync(join(dir, id, "nats-server.pid"), "utf8")));
-    child.kill("SIGINT");
-    assert.equal(await exited, 0);
+    up.signal("SIGINT");
+    assert.equal(await up.waitExit(), 0);
     for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `nats-server ${pid} is gone`);
   } finally {
-    child.kill("SIGKILL");
+    await up.kill();
   }
 });

@@ -24,14 +24,14 @@ test("bustle-cluster add-server / retire-server - the core grows from 3 to 4 ser
   const steady = writeSteadily(writers, 50, 100_000, stop.signal);
   const healthy = async (what: string) => {
     const r = await bustleCluster("status", "--dir", fed.dir, "--wait-healthy", "--timeout", "120s", "--json");
-    assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+    assert.equal(r.code, 0, `${what}: ${r.stderr}`);
     return JSON.parse(r.stdout);
   };
   try {
     await waitFor(() => written(writers) >= 300, 30_000, "the first events");
     const spec = `n4=127.0.0.1:${await freePort()}:${await freePort()}:${await freePort()}`;
     const add = await bustleCluster("add-server", spec, "--dir", fed.dir);
-    assert.equal(add.status, 0, add.stderr);
+    assert.equal(add.code, 0, add.stderr);
     fed.reloadServers();
     const n4 = fed.trackServer("n4", readMap(join(fed.dir, "n1"))!);
     await n4.server.start();
@@ -41,9 +41,9 @@ test("bustle-cluster add-server / retire-server - the core grows from 3 to 4 ser
     assert.equal(grown.stream.replicas, 3);
 
     const refused = await bustleCluster("retire-server", "n9", "--dir", fed.dir);
-    assert.equal(refused.status, 2);
+    assert.equal(refused.code, 2);
     const retire = await bustleCluster("retire-server", "n1", "--dir", fed.dir);
-    assert.equal(retire.status, 0, retire.stderr);
+    assert.equal(retire.code, 0, retire.stderr);
     assert.match(retire.stdout, /replicas moved off n1: BUSTLE/);
     // As the output says: stop n1's server, reload the others, restart n1's relay on its new node.yaml.
     await fed.node("n1").server.stop();

@@ -32,7 +32,7 @@ test("bustle-cluster add-member / remove-member - a tilde joins a running 3-core
 
   // Join: one command on the federation's machine, a reload of the core servers, the new relay.
   const add = await bustleCluster("add-member", "late", "--dir", fed.dir);
-  assert.equal(add.status, 0, add.stderr);
+  assert.equal(add.code, 0, add.stderr);
   assert.match(add.stdout, /late joins federation "bustle"/);
   for (const n of fed.nodes)
     assert.match(readFileSync(join(n.dir, "nats-server.conf"), "utf8"), /"bustle\.ev\.late\.>"/);
@@ -67,7 +67,7 @@ test("bustle-cluster add-member / remove-member - a tilde joins a running 3-core
   // Leave: one command, a reload; its connection is closed and its credentials refused.
   const password = readFileSync(join(late.dir, "secrets", "relay.password"), "utf8").trim();
   const remove = await bustleCluster("remove-member", "late", "--dir", fed.dir);
-  assert.equal(remove.status, 0, remove.stderr);
+  assert.equal(remove.code, 0, remove.stderr);
   assert.equal(existsSync(join(late.dir, "secrets")), false, "its passwords are gone from the folder");
   for (const n of fed.nodes)
     assert.doesNotMatch(readFileSync(join(n.dir, "nats-server.conf"), "utf8"), /bustle\.ev\.late\./);
@@ -122,11 +122,11 @@ test("bustle-cluster add-member / remove-member - refuse an existing node, a cor
     [["remove-member", "ghost"], /ghost is not a member/],
   ] as const) {
     const r = await bustleCluster(...args, "--dir", fed.dir);
-    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(r.stderr, re);
   }
   const none = await bustleCluster("add-member", "x", "--dir", join(fed.dir, "n1"));
-  assert.equal(none.status, 1);
+  assert.equal(none.code, 1);
   assert.match(none.stderr, /federation\.json does not exist/);
 });

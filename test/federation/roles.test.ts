@@ -8,9 +8,7 @@ import assert from "node:assert/strict";
 import { jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { nanos } from "@nats-io/transport-node";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { bin } from "../support/paths.js";
 import { createLogger } from "../../cluster/logger.js";
 import { STREAM_NAME } from "../../cluster/names.js";
 import { ensureStream } from "../../cluster/stream.js";
@@ -24,6 +22,7 @@ import {
   waitRelaysConnected,
   type RoleConnection,
 } from "./harness.js";
+import { BUSTLE_CLUSTER, runCliSync } from "../support/cli.js";
 
 const fed = federationPerFile("bustle-fed-roles-");
 const open: RoleConnection[] = [];
@@ -130,20 +129,13 @@ test("roles - the admin credential administers the stream and the buckets", asyn
   const was = (await jsm.streams.info(STREAM_NAME)).config;
   // As an operator does it: bustle-cluster stream with the admin.yaml init wrote.
   const admin_yaml = join(fed().adminDir, "admin.yaml");
-  const set = spawnSync(
-    process.execPath,
-    [bin("federation/bin/bustle-cluster.js"), "stream", "--admin", admin_yaml, "--max-bytes", "2GiB", "--json"],
-    { encoding: "utf8", timeout: 30_000 },
-  );
-  assert.equal(set.status, 0, set.stderr);
+  const set = runCliSync(BUSTLE_CLUSTER, ["stream", "--admin", admin_yaml, "--max-bytes", "2GiB", "--json"]);
+  assert.equal(set.code, 0, set.stderr);
   assert.equal(JSON.parse(set.stdout).maxBytes, 2 * 1024 ** 3);
   assert.equal((await jsm.streams.info(STREAM_NAME)).config.max_bytes, 2 * 1024 ** 3);
   assert.equal((await jsm.streams.info(STREAM_NAME)).config.max_age, was.max_age, "the other limits are kept");
   await jsm.streams.update(STREAM_NAME, was);
-  const show = spawnSync(process.execPath, [bin("federation/bin/bustle-cluster.js"), "stream", "--admin", admin_yaml], {
-    encoding: "utf8",
-    timeout: 30_000,
-  });
+  const show = runCliSync(BUSTLE_CLUSTER, ["stream", "--admin", admin_yaml]);
   assert.match(
     show.stdout,
     /^stream BUSTLE: max age 720h, max bytes 1073741824, duplicate window 6h, R3$/m,

@@ -12,7 +12,7 @@ test("federation - rolling restart (docs/federation.md): each nats-server, then 
   const steady = writeSteadily(writers, 100, 100_000, stop.signal);
   const waitHealthy = async (after: string) => {
     const r = await bustleCluster("status", "--dir", fed.dir, "--wait-healthy", "--timeout", "120s");
-    assert.equal(r.status, 0, `after ${after}: ${r.stderr}`);
+    assert.equal(r.code, 0, `after ${after}: ${r.stderr}`);
   };
   const restarts: string[] = [];
   try {

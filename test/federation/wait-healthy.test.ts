@@ -12,12 +12,12 @@ test("bustle-cluster status --wait-healthy - exit 0 on a healthy 3-server federa
   await waitLogs(fed, 30, 30_000);
 
   const ok = await bustleCluster("status", "--dir", fed.dir, "--wait-healthy", "--timeout", "60s");
-  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /healthy \(3 servers, meta leader n\d, 3 logs current\)/);
 
   await fed.node("n3").server.stop();
   const down = await bustleCluster("status", "--dir", fed.dir, "--wait-healthy", "--timeout", "3s");
-  assert.equal(down.status, 1);
+  assert.equal(down.code, 1);
   const lines = down.stderr.trim().split("\n");
   assert.equal(lines.length, 1, down.stderr);
   assert.match(lines[0]!, /not healthy after 3s: .*server n3 does not answer/);
@@ -26,5 +26,5 @@ test("bustle-cluster status --wait-healthy - exit 0 on a healthy 3-server federa
   await fed.node("n3").server.start();
   writers[2]!.write(5); // n3's relay writes again once its server is back
   const back = await bustleCluster("status", "--dir", fed.dir, "--wait-healthy", "--timeout", "90s");
-  assert.equal(back.status, 0, back.stderr);
+  assert.equal(back.code, 0, back.stderr);
 });

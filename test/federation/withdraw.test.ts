@@ -8,12 +8,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { encodeEvent, subjectOf } from "../../cluster/envelope.js";
-import { bin } from "../support/paths.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { makeWithdrawal } from "../../cluster/withdraw.js";
 import { jetstream } from "@nats-io/jetstream";
@@ -28,19 +26,14 @@ import { findByText } from "../../relay/withdraw-find.js";
 import { loadWithdrawn } from "../../control/host/withdrawn.js";
 import { appendSpool, makeHome } from "../relay/support.js";
 import { connectAs, federationPerFile, readLog } from "./harness.js";
+import { BUSTLED, runCliSync } from "../support/cli.js";
 
 /** The page's document, inside functions Playwright runs in the browser (the page's CSP forbids string evaluation). */
 declare const document: { body: { innerText: string } };
 
 const fed = federationPerFile("bustle-fed-withdraw-", { ids: ["a", "b", "c"] });
-const bustled = (node: string, ...args: string[]) => {
-  const r = spawnSync(
-    process.execPath,
-    [bin("relay/bin/bustled.js"), ...args, "--config", fed().relayNode(node).config],
-    { encoding: "utf8" },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const bustled = (node: string, ...args: string[]) =>
+  runCliSync(BUSTLED, [...args, "--config", fed().relayNode(node).config]);
 const logs = () => fed().nodes.map((n) => readLog(n.log));
 const audit = (node: string) => {
   const path = join(fed().relayNode(node).dir, "audit.log");

@@ -5,17 +5,17 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { bin } from "../support/paths.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../relay/local-node.js";
 import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { isSafeText } from "../../cluster/text.js";
 import { appendSpool, logLines, makeHome, spoolPath, textOf } from "./support.js";
+import { BUSTLED, runCliSync } from "../support/cli.js";
 
 const dir = tempDir("bustle-hostile-");
 let server: NatsServer;
@@ -162,15 +162,15 @@ test("relay hostile - malformed JSON lines are refused and audited", async () =>
 test("relay hostile - bustled check names the key and line of a typo or a bad value", () => {
   const bad = join(dir.path, "bad.yaml");
   writeFileSync(bad, "node: {id: town}\nspool:\n  rate: {burst: 3, per_minut: 6}\n  max_line_bytes: lots\n");
-  const r = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), "check", "--config", bad], { encoding: "utf8" });
-  assert.equal(r.status, 1);
+  const r = runCliSync(BUSTLED, ["check", "--config", bad]);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /bad\.yaml:3 spool\.rate\.per_minut: unknown key \(did you mean "per_minute"\?\)/);
   assert.match(r.stderr, /bad\.yaml:4 spool\.max_line_bytes: must be an integer/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
   const typo = join(dir.path, "typo.yaml");
   writeFileSync(typo, "node: {id: town}\nhomes:\n  roots: /home\n");
-  const t = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), "check", "--config", typo], { encoding: "utf8" });
-  assert.equal(t.status, 1);
+  const t = runCliSync(BUSTLED, ["check", "--config", typo]);
+  assert.equal(t.code, 1);
   assert.match(t.stderr, /typo\.yaml:3 homes\.roots: unknown key/);
   assert.ok(relay.running, "bustled is still running after everything");
 });

@@ -1,9 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bin } from "../support/paths.js";
 import { RelayProcess, writeRelayConfig, type RelayFiles } from "../../relay/local-node.js";
 import { startServer } from "../../cluster/servers.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
@@ -11,17 +9,13 @@ import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { cliEnv, runBustle } from "./cli/bustle-process.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
+import { BUSTLED, runCliSync } from "../support/cli.js";
 
 const dir = tempDir("bustle-silence-");
 let server: NatsServer;
 let files: RelayFiles;
 let relay: RelayProcess;
-const bustled = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), ...args, "--config", files.config], {
-    encoding: "utf8",
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const bustled = (...args: string[]) => runCliSync(BUSTLED, [...args, "--config", files.config]);
 const audit = () =>
   existsSync(files.audit)
     ? readFileSync(files.audit, "utf8")

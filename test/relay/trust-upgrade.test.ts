@@ -5,7 +5,6 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeBus, connectBus } from "../../cluster/connection.js";
@@ -15,24 +14,21 @@ import { silentLogger } from "../../cluster/logger.js";
 import { prepareLocalServer } from "../../cluster/nats-server.js";
 import { freePort } from "../../cluster/net.js";
 import { ensureStream } from "../../cluster/stream.js";
-import { bin } from "../support/paths.js";
 import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { jetstream } from "@nats-io/jetstream";
 import { idKeyPath } from "../../relay/id-key.js";
 import { appendSpool, logLines, makeHome, textOf } from "./support.js";
+import { BUSTLE, BUSTLED, runCliSync } from "../support/cli.js";
 
 const dir = tempDir("bustle-trust-upgrade-");
 after(() => dir.remove());
 
 /** Runs bustled to completion; it must refuse to start. */
 function bustledRefuses(config: string): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [bin("relay/bin/bustled.js"), "--config", config], {
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  return { code: r.status, stderr: r.stderr };
+  const r = runCliSync(BUSTLED, ["--config", config], { timeoutMs: 30_000 });
+  return { code: r.code, stderr: r.stderr };
 }
 
 test("trust upgrade - a node from before credentials keeps its stream and gets credentials on first start", async () => {
@@ -124,11 +120,8 @@ test("trust upgrade - a secret file other users may read stops bustled with one 
 
 test("trust upgrade - bustle status before bustled ever ran says what is missing, in one line", () => {
   const files = writeRelayConfig(join(dir.path, "fresh"), "fresh", { port: 1 });
-  const r = spawnSync(process.execPath, [bin("relay/bin/bustle.js"), "status", "--config", files.config], {
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  assert.equal(r.status, 1);
+  const r = runCliSync(BUSTLE, ["status", "--config", files.config], { timeoutMs: 30_000 });
+  assert.equal(r.code, 1);
   assert.equal(
     r.stderr.trim(),
     `bustle: no embedded nats status credential at ${localCredentials(files.state, "fresh").status.passwordFile}: bustled makes it on its first start (has it run with this state dir?)`,

@@ -1,16 +1,15 @@
 /** Bad irc configs get one clear line each, with file, line and key, as `bustle-control check` shows them. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../../cluster/errors.js";
-import { bin } from "../../support/paths.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { checkIrcConfig } from "../../../bots/irc/config.js";
 import { registry } from "../../../bots/registry.js";
 import { parseControlConfig } from "../../../control/config/control-config.js";
 import { ircConfig } from "./harness.js";
+import { BUSTLE_CONTROL, runCliSync } from "../../support/cli.js";
 
 const dir = tempDir("bustle-irc-config-");
 after(() => dir.remove());
@@ -131,11 +130,8 @@ test("irc config - bustle-control check prints the problem and exits 1", () => {
       `  - {id: irc-town, type: irc, irc: {host: irc.example.org, port: 70000, nick: bustle, channels: ["#bustle"]}}`,
     ),
   );
-  const r = spawnSync(process.execPath, [bin("control/bin/bustle-control.js"), "check", "--config", file], {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-  assert.equal(r.status, 1, r.stderr);
+  const r = runCliSync(BUSTLE_CONTROL, ["check", "--config", file]);
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /control\.yaml:5 bots\[0\]\.irc\.port: must be an integer 1–65535, got 70000/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
 });
