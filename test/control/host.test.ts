@@ -49,7 +49,7 @@ function hostFor(id: string, section: unknown, overrides: Partial<HostInit> = {}
     section,
     bus: { servers: [bus.server.url] },
     stateDir: join(dir.path, "state", id),
-    registryModule: bin("bots/testing/registry.js"),
+    registryModule: bin("test/support/bot-registry.js"),
     halted: false,
     heartbeatMs: 100,
     leaseUntil: Date.now() + 60_000,

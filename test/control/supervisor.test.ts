@@ -10,7 +10,7 @@ import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import type { NatsServer } from "../../cluster/nats-server.js";
-import { registry as testRegistry } from "../../bots/testing/registry.js";
+import { registry as testRegistry } from "../support/bot-registry.js";
 import { parseControlConfig } from "../../control/config/control-config.js";
 import { createControlServer, type ControlServer } from "../../control/server.js";
 import { sendCommand } from "../../control/client.js";
@@ -49,7 +49,7 @@ bots:
   control = createControlServer(config, {
     log: createLogger({ write: (l) => void logs.push(l) }),
     reread: () => config,
-    registryModule: bin("bots/testing/registry.js"),
+    registryModule: bin("test/support/bot-registry.js"),
   });
   await control.start();
 });

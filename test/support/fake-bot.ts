@@ -1,11 +1,11 @@
 /**
  * A bot type for tests only: it records what happens to it in a file, reports a state when
- * told to, and crashes or refuses to start on demand. Registered only by bots/testing/registry.ts,
+ * told to, and crashes or refuses to start on demand. Registered only by test/support/bot-registry.ts,
  * which tests hand to the control server; never by bots/registry.ts.
  */
 import { appendFileSync } from "node:fs";
 import { bool, duration, object, optional, string, type Infer } from "../../cluster/config/schema.js";
-import { defineBotType, type Bot, type BotContext } from "../bot.js";
+import { defineBotType, type Bot, type BotContext } from "../../bots/bot.js";
 
 export const fakeSchema = object({
   /** File the bot appends `start`, `got <text>`, `stop` lines to. */
