@@ -8,6 +8,7 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { describeError } from "./logger.js";
 import { STREAM_NAME } from "./names.js";
 
 /** The client connection and what the connected server says about itself. */
@@ -61,8 +62,6 @@ export interface StreamHealth {
 export const hasError = (x: unknown): x is { error: string } =>
   typeof x === "object" && x !== null && typeof (x as { error?: unknown }).error === "string";
 
-export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 export async function connectionHealth(nc: NatsConnection): Promise<ConnectionHealth> {
   const info = nc.info;
   const rttMs = await Promise.race([
@@ -111,7 +110,7 @@ export async function streamHealth(nc: NatsConnection, timeoutMs = 4_000): Promi
       peers,
     };
   } catch (err) {
-    const m = message(err);
+    const m = describeError(err);
     if (/not found/i.test(m)) return { error: `stream ${STREAM_NAME} not found (has a relay started yet?)` };
     if (/no responders|503/i.test(m)) return { error: "JetStream is not enabled on this server (no responders)" };
     return { error: `cannot read stream ${STREAM_NAME}: ${m}` };

@@ -10,12 +10,12 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import {
   connectionHealth,
   hasError,
-  message,
   streamHealth,
   type ConnectionHealth,
   type StreamHealth,
 } from "../cluster/health.js";
 import { metaLeaderOf, viewServers, type ServerView } from "../cluster/monitoring.js";
+import { describeError } from "../cluster/logger.js";
 import { logPositionHealth, type LogPositionHealth } from "./log-position.js";
 
 /** The whole report. Parts that could not be gathered hold `{ error }`. */
@@ -77,7 +77,7 @@ export function readLastEvent(file: string, maxBytes = 64 * 1024): { line: strin
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { error: `no log at ${file} yet` };
-    return { error: `cannot read ${file}: ${code ?? message(err)}` };
+    return { error: `cannot read ${file}: ${code ?? describeError(err)}` };
   }
   try {
     const size = fstatSync(fd).size;
