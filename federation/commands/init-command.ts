@@ -32,7 +32,10 @@ export function initCommand(): Command {
       collect,
       [],
     )
-    .option("--tls", "a CA and per-node certificates: mutual TLS on routes, TLS for clients (the default)")
+    .option(
+      "--tls",
+      "the default, accepted so scripts that say it keep working: a CA and per-node certificates, mutual TLS on routes, TLS for clients",
+    )
     .option("--no-tls", "no CA or certificates: plain TCP")
     .option("--name <cluster>", "the cluster's name", "bustle")
     .option(

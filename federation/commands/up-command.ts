@@ -19,7 +19,7 @@ export function upCommand(): Command {
     )
     .option("--nodes <n>", "how many nodes", count, 3)
     .option("--dir <dir>", "where the nodes' folders go (kept afterwards; default a new folder in the temp dir)")
-    .option("--tls", "with a CA and TLS, as init --tls makes")
+    .option("--tls", "with a CA and TLS, as init makes by default (off here: everything is on 127.0.0.1)")
     .action(async (opts: { nodes: number; dir?: string; tls?: boolean }) => {
       const { LocalFederation } = await import("../local.js");
       const dir = opts.dir ? resolve(opts.dir) : tempDir("bustle-up-").path;

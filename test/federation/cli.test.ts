@@ -88,6 +88,18 @@ test("bustle-cluster - init writes each node's conf, node.yaml and private secre
   assert.equal(readFileSync(join(out, "club", "tls", "node.pem"), "utf8"), cert);
 });
 
+test("bustle-cluster - init --tls, as older scripts say it, is accepted and the same as the default; --help says so", () => {
+  const out = join(tmp.path, "tls-flag");
+  const r = run("init", "--out", out, "--tls", "--node", "town=10.0.0.1:4222:6222");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(readFileSync(join(out, "town", "node.yaml"), "utf8"), /servers: \["tls:\/\/10\.0\.0\.1:4222"\]/);
+  assert.ok(existsSync(join(out, "town", "tls", "node.pem")));
+  const help = run("init", "--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout.replace(/\s+/g, " "), / --tls the default, accepted so scripts that say it keep working: /);
+  assert.match(help.stdout, / --no-tls /);
+});
+
 test("bustle-cluster - init --no-tls writes plain nats:// URLs and no CA; a bot granted to a node without a control server is refused", () => {
   const out = join(tmp.path, "plain");
   const r = run("init", "--out", out, "--no-tls", "--node", "town=10.0.0.1:4222:6222", "--member", "late");
