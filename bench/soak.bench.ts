@@ -154,9 +154,12 @@ try {
   const started = Date.now();
   await relay.start();
   await waitFor(
-    () => readFileSync(files.daemonLog, "utf8").includes("watching home directories for ambient activity"),
+    () => {
+      const log = readFileSync(files.daemonLog, "utf8");
+      return log.includes("watching home directories for ambient activity") && log.includes('"bustled started"');
+    },
     120_000,
-    "bustled watching every home",
+    "bustled watching every home, its spool reader started",
     100,
   );
   const pid = relay.pid!;

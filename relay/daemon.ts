@@ -170,6 +170,22 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       // Before any producer runs: a log that cannot be opened fails the start with a clear error.
       await writer.open();
       silences = watchSilences(stateDir, audit, log.child("silence"));
+      // Ambient first: the homes it watches need no inotify watch of the spool reader's own.
+      if (config.ambient.enabled) {
+        // Loaded only when used: the native watcher is the heaviest dependency of the node.
+        const { createAmbientWatcher } = await import("./ambient/watcher.js");
+        ambient = createAmbientWatcher({
+          node,
+          homesRoot: config.homes.root,
+          config: config.ambient,
+          sink: outbox,
+          audit,
+          log: log.child("ambient"),
+          onSpoolChange: (user: string) => spool?.poke(user),
+          onCoverageChange: (user: string) => spool?.rewatch(user),
+        });
+        await ambient.start();
+      }
       spool = createSpoolReader({
         isSilenced: silences.check,
         node,
@@ -183,22 +199,9 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         rate: { burst: config.spool.rate.burst, perMinute: config.spool.rate.per_minute },
         maxLineBytes: config.spool.max_line_bytes,
         rescanMs: config.spool.rescan,
+        ...(ambient ? { watchedElsewhere: (user: string) => ambient?.watches(user) ?? false } : {}),
       });
       await spool.start();
-      if (config.ambient.enabled) {
-        // Loaded only when used: the native watcher is the heaviest dependency of the node.
-        const { createAmbientWatcher } = await import("./ambient/watcher.js");
-        ambient = createAmbientWatcher({
-          node,
-          homesRoot: config.homes.root,
-          config: config.ambient,
-          sink: outbox,
-          audit,
-          log: log.child("ambient"),
-          onSpoolChange: (user: string) => spool?.poke(user),
-        });
-        await ambient.start();
-      }
       if (credentials) {
         embedded = await startEmbeddedServer({
           stateDir,

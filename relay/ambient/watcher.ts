@@ -32,6 +32,12 @@ export interface AmbientWatcherOptions {
   clock?: () => number;
   /** Called when a user's ~/.bustle.spool changes, so the spool reader reacts at once. The spool is never activity. */
   onSpoolChange?: (user: string) => void;
+  /**
+   * Called when the watcher starts or stops watching a home (`watches(user)` says which), so the
+   * spool reader can leave that home's spool to `onSpoolChange` or watch it itself again. Not
+   * called from stop().
+   */
+  onCoverageChange?: (user: string) => void;
   /** How often the homes root is re-read as a safety net, and failed homes retried (default 30 s). */
   rescanMs?: number;
   /** How long to wait before retrying homes after the inotify limit was reached (default 5 min). */
@@ -42,10 +48,12 @@ export interface AmbientWatcherOptions {
  * `start()` resolves once every home present is watched (or has failed and is queued for a
  * retry); it rejects only on a programming error. `stop()` unwatches everything, writes the last
  * coalescing summary and waits for events already handed to the sink. The caller calls stop().
+ * `watches(user)`: whether that home is watched now (its spool changes reach `onSpoolChange`).
  */
 export interface AmbientWatcher {
   start(): Promise<void>;
   stop(): Promise<void>;
+  watches(user: string): boolean;
 }
 
 const SUBSCRIBE_CONCURRENCY = 3;
@@ -81,10 +89,28 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
   let shared: TreeWatch | undefined; // the one subscription on the whole root, while it lasts
   let sharedFailed = false; // it failed once: from then on every home is watched alone
 
+  /** Every change to `watched` goes through these two: the spool reader follows them. */
+  const cover = (user: string, w: Watched) => {
+    const had = watched.has(user);
+    watched.set(user, w);
+    if (!had) told(user);
+  };
+  const uncover = (user: string) => {
+    if (watched.delete(user)) told(user);
+  };
+  const told = (user: string) => {
+    if (stopped || !opts.onCoverageChange) return;
+    try {
+      opts.onCoverageChange(user);
+    } catch (err) {
+      log.warn("the spool reader's coverage hook failed", { user, err });
+    }
+  };
+
   const unwatch = async (user: string) => {
     const w = watched.get(user);
     if (!w) return;
-    watched.delete(user);
+    uncover(user);
     log.debug("no longer watching a home directory", { user });
     await w.watch?.close(); // a home the shared subscription covers: its changes are ignored from now on
   };
@@ -114,7 +140,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       else byHome.set(w, [ev]);
     }
     for (const [w, list] of byHome) activity.handle(w.home, list);
-    for (const user of replaced) if (!watched.get(user)?.watch) watched.delete(user);
+    for (const user of replaced) if (!watched.get(user)?.watch) uncover(user);
     if (rootChanged) void requestSync();
   };
 
@@ -130,7 +156,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     sharedFailed = true;
     for (const [user, w] of watched) {
       if (w.watch) continue;
-      watched.delete(user);
+      uncover(user);
       retryAt.set(user, Date.now() + rescanMs);
     }
   };
@@ -166,7 +192,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       return;
     }
     if (stopped) return; // stop() closes it
-    for (const home of covered) watched.set(home.user, { home, watch: undefined });
+    for (const home of covered) cover(home.user, { home, watch: undefined });
     log.debug("watching home directories with one subscription on the homes root", {
       homes: covered.length,
       alone: homes.length - covered.length,
@@ -184,7 +210,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
           // The library has already dropped this home's watches; the next scan watches it anew
           // (not at once: a failing inotify thread must not turn into a crawl loop).
           log.warn("stopped watching a home directory; retrying on the next scan", { user: home.user, err });
-          if (watched.get(home.user)?.watch === watch) watched.delete(home.user);
+          if (watched.get(home.user)?.watch === watch) uncover(home.user);
           retryAt.set(home.user, Date.now() + rescanMs);
         },
       });
@@ -192,7 +218,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
         await watch.close();
         return true;
       }
-      watched.set(home.user, { home, watch });
+      cover(home.user, { home, watch });
       log.debug("watching a home directory", { user: home.user });
       retryAt.delete(home.user);
       if (warned.delete(home.user)) log.info("watching a home directory again", { user: home.user });
@@ -238,7 +264,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
         // It watched the old directory: when the root is back, its homes are watched anew.
         void shared.close();
         shared = undefined;
-        for (const [user, w] of watched) if (!w.watch) watched.delete(user);
+        for (const [user, w] of watched) if (!w.watch) uncover(user);
       }
       return;
     }
@@ -327,6 +353,7 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
   };
 
   return {
+    watches: (user) => watched.has(user),
     async start() {
       if (!opts.config.enabled) {
         log.info("ambient activity is disabled (ambient.enabled: false)");

@@ -1,8 +1,9 @@
 /**
  * Finding spools: every directory entry of the homes root is a candidate home, named after its
  * user. Changes are noticed with inotify (Node's fs.watch) on the homes root (new homes) and on
- * each home (non-recursive, only `.bustle.spool` matters); the reader's periodic rescan is the
- * safety net for anything inotify misses (watch limits, network file systems, races).
+ * the homes the reader wants to watch itself (non-recursive, only `.bustle.spool` matters); the
+ * reader's periodic rescan is the safety net for anything inotify misses (watch limits, network
+ * file systems, races).
  */
 import { watch, type FSWatcher } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -27,25 +28,37 @@ export async function listHomes(homesRoot: string): Promise<ListResult> {
 }
 
 export interface HomeWatchers {
-  /** Makes sure the homes root and each of `users`' homes is watched; drops watchers of others. */
+  /**
+   * Makes sure the homes root is watched, and of `users`' homes those `wanted` says; drops the
+   * watchers of the others.
+   */
   sync(users: Iterable<string>): void;
+  /** Decides one home of the last `sync` again (`wanted` may answer differently now). */
+  update(user: string): void;
   close(): void;
 }
 
+/** Errors that say the kernel's inotify budget is spent: said once, not once per home. */
+const LIMIT_CODES = new Set(["ENOSPC", "EMFILE"]);
+
 /**
  * inotify watchers. `onHomes` fires when the homes root changes, `onSpool(user)` when
- * something named `.bustle.spool` (or an unnamed change) happens in a home. Watch errors are
- * logged once per path and otherwise ignored: the rescan keeps things going.
+ * something named `.bustle.spool` (or an unnamed change) happens in a home that `wanted(user)`
+ * says to watch. Watch errors are logged once per path (the limit once) and otherwise ignored:
+ * the rescan keeps things going.
  */
 export function createHomeWatchers(
   homesRoot: string,
   log: Logger,
   onHomes: () => void,
   onSpool: (user: string) => void,
+  wanted: (user: string) => boolean = () => true,
 ): HomeWatchers {
   let root: FSWatcher | undefined;
   const homes = new Map<string, FSWatcher>();
+  let listed = new Set<string>();
   const warned = new Set<string>();
+  let limitWarned = false;
   let closed = false;
 
   const tryWatch = (
@@ -60,15 +73,40 @@ export function createHomeWatchers(
         onGone();
       });
       warned.delete(path);
+      limitWarned = false;
       return w;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && !warned.has(path)) {
+      if (code && LIMIT_CODES.has(code)) {
+        if (!limitWarned)
+          log.warn("cannot watch homes (inotify limit); relying on the periodic rescan", { path, code });
+        limitWarned = true;
+      } else if (code !== "ENOENT" && !warned.has(path)) {
         warned.add(path);
         log.warn("cannot watch; relying on the periodic rescan", { path, code });
       }
       return undefined;
     }
+  };
+
+  const update = (user: string) => {
+    const w = homes.get(user);
+    if (!listed.has(user) || !wanted(user)) {
+      w?.close();
+      homes.delete(user);
+      return;
+    }
+    if (w) return;
+    const made = tryWatch(
+      join(homesRoot, user),
+      (_event, name) => {
+        if (name === null || name.toString() === SPOOL_NAME) onSpool(user);
+      },
+      () => {
+        if (homes.get(user) === made) homes.delete(user);
+      },
+    );
+    if (made) homes.set(user, made);
   };
 
   return {
@@ -79,24 +117,13 @@ export function createHomeWatchers(
         () => onHomes(),
         () => (root = undefined),
       );
-      const want = new Set(users);
-      for (const [user, w] of homes) {
-        if (!want.has(user)) {
-          w.close();
-          homes.delete(user);
-        }
-      }
-      for (const user of want) {
-        if (homes.has(user)) continue;
-        const w = tryWatch(
-          join(homesRoot, user),
-          (_event, name) => {
-            if (name === null || name.toString() === SPOOL_NAME) onSpool(user);
-          },
-          () => homes.delete(user),
-        );
-        if (w) homes.set(user, w);
-      }
+      const before = listed;
+      listed = new Set(users);
+      for (const user of before) if (!listed.has(user)) update(user);
+      for (const user of listed) update(user);
+    },
+    update(user) {
+      if (!closed) update(user);
     },
     close() {
       closed = true;

@@ -6,6 +6,13 @@
  * Where a spool starts: with no offsets file at all (the first start on this state dir), the
  * spools that already exist are read from their end; any spool first seen later is read from
  * its beginning; known spools resume at their saved offset.
+ *
+ * Which homes it watches itself (one inotify watch each): every home, unless another watcher
+ * already reports that home's spool changes through `poke` (`watchedElsewhere`: the ambient
+ * watcher, which watches whole homes anyway). Then only the homes where it has read a spool
+ * keep a watch of its own: Node's fs.watch wakes it within a millisecond, where the other
+ * watcher batches changes for ~50 ms, so `bustle update` lines stay fast; a spool-less home
+ * costs nothing until its first spool appears (the other watcher's poke, or the rescan).
  */
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
@@ -40,6 +47,11 @@ export interface SpoolReaderOptions {
   rescanMs: number;
   /** relay/silence.ts: a silenced user's lines are refused (audit reason `silenced`). */
   isSilenced?: SilencedCheck;
+  /**
+   * True when another watcher reports changes of this home's spool through `poke` (the ambient
+   * watcher covers it); its answer may change: call `rewatch(user)` then.
+   */
+  watchedElsewhere?: (user: string) => boolean;
 }
 
 /**
@@ -47,12 +59,15 @@ export interface SpoolReaderOptions {
  * before it resolves), then watches; it rejects only when the state dir is unusable.
  * `stop` stops watching, waits for reads in progress (and their submits) to finish and saves
  * the offsets; the reader can then be dropped. `poke(user)` re-checks one spool (or, without
- * a user, rescans everything) now.
+ * a user, rescans everything) now; a poke during `start` is kept for its end. `rewatch(user)`
+ * says `watchedElsewhere` changed its answer for the user: the reader starts or stops watching
+ * that home itself, and checks its spool (a change may have fallen between the two watchers).
  */
 export interface SpoolReader {
   start(): Promise<void>;
   stop(): Promise<void>;
   poke(user?: string): void;
+  rewatch(user: string): void;
 }
 
 const RETRY_MS = 1000;
@@ -85,6 +100,8 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   let rootMissing = false;
   const timers: NodeJS.Timeout[] = [];
   const retries = new Map<string, NodeJS.Timeout>();
+  /** Users poked before start() was done: checked as soon as it is. */
+  const early = new Set<string>();
 
   const ctx: SpoolContext = {
     node: opts.node,
@@ -138,9 +155,12 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
 
   const scheduler = new SpoolScheduler(async (user, fromEnd) => {
     if (stopped) return;
+    const known = positions.has(user);
     try {
+      const more = await spoolOf(user).check(fromEnd);
+      if (!known && positions.has(user)) watchers.update(user); // its first spool: watched by the reader too
       // More to read: queue another turn behind the other spools.
-      if (await spoolOf(user).check(fromEnd)) void scheduler.schedule(user, false);
+      if (more) void scheduler.schedule(user, false);
     } catch (err) {
       // The sink refused (or the disk failed): the position stays, the same lines are re-read
       // with the same ids shortly.
@@ -157,13 +177,20 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
     }
   });
 
+  /** Checks a spool now, or as soon as start() is done (its first scan decides where spools start). */
+  const checkSoon = (user: string): void => {
+    if (stopped) return;
+    if (ready) void scheduler.schedule(user, false);
+    else early.add(user);
+  };
+
+  const elsewhere = opts.watchedElsewhere;
   const watchers = createHomeWatchers(
     opts.homesRoot,
     log,
     () => requestScan(),
-    (user) => {
-      if (ready) void scheduler.schedule(user, false);
-    },
+    checkSoon,
+    elsewhere ? (user) => positions.has(user) || !elsewhere(user) : undefined,
   );
 
   // Rescans are coalesced: a burst of new homes (or a slow scan) costs one more scan, not many.
@@ -239,6 +266,8 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       const firstStart = loaded.kind !== "loaded";
       await scan(firstStart);
       ready = true;
+      for (const user of early) void scheduler.schedule(user, false);
+      early.clear();
       // Record that this state dir has started once, even with no spools yet.
       if (firstStart) ctx.saveOffsets();
       await saving;
@@ -258,9 +287,13 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       await writer.save().catch((err) => log.error("cannot save spool offsets", { err, dir: opts.stateDir }));
     },
     poke(user) {
-      if (stopped || !ready) return;
       if (user === undefined) requestScan();
-      else if (isUserName(user)) void scheduler.schedule(user, false);
+      else if (isUserName(user)) checkSoon(user);
+    },
+    rewatch(user) {
+      if (stopped || !isUserName(user)) return;
+      watchers.update(user);
+      checkSoon(user);
     },
   };
 }

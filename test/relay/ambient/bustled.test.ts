@@ -84,3 +84,34 @@ test("ambient - bustled turns home activity into bustle.log lines, and bustle op
     await relay.stop();
   }
 });
+
+test("ambient - with ambient on, bustle update lines arrive without the spool rescan: a first spool, later lines, an excluded home's", async () => {
+  const files = writeRelayConfig(
+    join(dir.path, "quick"),
+    "quick",
+    { servers: [server.url] },
+    // No rescan to fall back on: only the watchers can bring these lines in.
+    { spool: { rate: { burst: 1_000_000, per_minute: 10_000_000 }, rescan: "1h" }, ambient: { exclude: ["bob"] } },
+  );
+  const homes = { alice: makeHome(files.homes, "alice"), bob: makeHome(files.homes, "bob") };
+  const relay = await new RelayProcess(files).start();
+  try {
+    const update = (user: keyof typeof homes, text: string) =>
+      execFileSync(process.execPath, [bin("relay/bin/bustle.js"), "update", text], {
+        env: { ...process.env, HOME: homes[user] },
+        encoding: "utf8",
+      });
+    update("alice", "writes a first spool"); // seen by the ambient watcher's hook
+    await waitFor(() => texts(files.log).includes("~alice writes a first spool"), 20_000, "alice's first update");
+    update("alice", "writes again"); // by the spool reader's own watch, now that she has a spool
+    await waitFor(() => texts(files.log).includes("~alice writes again"), 20_000, "alice's second update");
+    update("bob", "is not watched by ambient"); // excluded: the spool reader watches his home itself
+    await waitFor(
+      () => texts(files.log).includes("~bob is not watched by ambient"),
+      20_000,
+      "the excluded home's update",
+    );
+  } finally {
+    await relay.stop();
+  }
+});

@@ -32,6 +32,8 @@ export interface Harness {
   root: string;
   events: BustleEvent[];
   spools: string[];
+  /** Users whose coverage changed, in order, with `watches(user)` right then. */
+  coverage: Array<[string, boolean]>;
   logs: Array<Record<string, unknown>>;
   audit: ReturnType<typeof memoryAudit>;
   /** The watcher's clock: real time plus `advance`d milliseconds. */
@@ -51,6 +53,7 @@ export async function startHarness(
   for (const u of users) makeHome(root, u);
   const events: BustleEvent[] = [];
   const spools: string[] = [];
+  const coverage: Array<[string, boolean]> = [];
   const logs: Array<Record<string, unknown>> = [];
   const audit = memoryAudit();
   let offset = 0;
@@ -63,6 +66,7 @@ export async function startHarness(
     log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
     clock: () => Date.now() + offset,
     onSpoolChange: (user) => void spools.push(user),
+    onCoverageChange: (user) => void coverage.push([user, watcher.watches(user)]),
     ...extra,
   });
   await watcher.start();
@@ -71,6 +75,7 @@ export async function startHarness(
     root,
     events,
     spools,
+    coverage,
     logs,
     audit,
     watcher,

@@ -136,6 +136,22 @@ test("ambient - a home directory created after start is watched, and a removed o
   assert.ok(!h.logs.some((l) => l.level === "error"), JSON.stringify(h.logs.filter((l) => l.level === "error")));
 });
 
+test("ambient - the spool reader is told which homes are watched: at start, a new home, a removed one", async () => {
+  const h = await harness(["alice", "bob"], { exclude: ["bob"] }, { rescanMs: 60_000 });
+  assert.deepEqual(h.coverage, [["alice", true]], "the excluded home is not covered");
+  assert.equal(h.watcher.watches("alice"), true);
+  assert.equal(h.watcher.watches("bob"), false);
+  makeHome(h.root, "erin");
+  await waitFor(() => h.watcher.watches("erin"), 10_000, "the new home watched");
+  assert.deepEqual(h.coverage.at(-1), ["erin", true]);
+  rmSync(join(h.root, "alice"), { recursive: true });
+  await waitFor(() => !h.watcher.watches("alice"), 10_000, "the removed home let go");
+  assert.deepEqual(h.coverage.at(-1), ["alice", false], "told when it was let go");
+  const told = h.coverage.length;
+  await h.watcher.stop();
+  assert.equal(h.coverage.length, told, "nothing told on stop: the spool reader stops next");
+});
+
 test("ambient - dot-paths and the spool are not activity; the spool reader is told about the spool", async () => {
   const h = await harness(["alice"]);
   const home = join(h.root, "alice");

@@ -99,6 +99,13 @@ export async function startReader(
   f: Fixture,
   opts: Partial<SpoolReaderOptions> & { sink?: RecordingSink } = {},
 ): Promise<Running> {
+  const running = createReader(f, opts);
+  await running.reader.start();
+  return running;
+}
+
+/** A reader on the fixture's homes, not started yet. */
+export function createReader(f: Fixture, opts: Partial<SpoolReaderOptions> & { sink?: RecordingSink } = {}): Running {
   const sink = opts.sink ?? recordingSink();
   const audit = memoryAudit();
   const reader = createSpoolReader({
@@ -114,7 +121,6 @@ export async function startReader(
     sink,
     audit,
   });
-  await reader.start();
   return { reader, sink, audit };
 }
 
