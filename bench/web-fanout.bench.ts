@@ -25,8 +25,7 @@ import { waitFor } from "../cluster/wait-for.js";
 import { webSectionSchema, type WebConfig } from "../bots/web/config.js";
 import { WebBot } from "../bots/web/web-bot.js";
 import { createBotContext } from "../bots/context.js";
-import { formatEvent } from "../bots/format.js";
-import { startFeed, streamLastSeq } from "../control/host/feed.js";
+import { feedBot } from "./lib/feed-bot.js";
 import { openSse, type SseClient } from "./lib/sse-client.js";
 import { fmt, summarize, table } from "./lib/stats.js";
 
@@ -47,14 +46,7 @@ async function portal(natsUrl: string, port: number, stateDir: string): Promise<
   const bot = new WebBot(createBotContext({ node: "bench", common: c, config, bus: nc, log: silentLogger, stateDir }));
   await bot.start();
   // The bot host's feed loop, from the stream's end, handing the bot every event as the host does.
-  const f = await startFeed({
-    nc,
-    common: c,
-    startSeq: (await streamLastSeq(nc)) + 1,
-    log: silentLogger,
-    onEvent: async (event, seq) => bot.deliver(event, { seq, formatted: formatEvent(c.format, event) }),
-    onConsumed: () => {},
-  });
+  const f = await feedBot(nc, c, bot);
   process.stdout.write("ready\n");
   const quit = async () => {
     await f.stop();

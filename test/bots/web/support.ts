@@ -8,10 +8,9 @@ import type { NatsConnection } from "../../../cluster/connection.js";
 import { decodeEvent, type BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger, type Logger } from "../../../cluster/logger.js";
 import { STREAM_NAME } from "../../../cluster/names.js";
-import type { Bot, BotContext, CommonBotConfig } from "../../../bots/bot.js";
+import type { BotContext, CommonBotConfig } from "../../../bots/bot.js";
 import { createBotContext } from "../../../bots/context.js";
-import { formatEvent } from "../../../bots/format.js";
-import { startFeed, streamLastSeq, type Feed } from "../../../control/host/feed.js";
+import { feedBot } from "../../../bench/lib/feed-bot.js";
 
 import type { Bus } from "../../support/bus.js";
 export { publishEvent, startBus, type Bus } from "../../support/bus.js";
@@ -52,13 +51,4 @@ export type { Feed } from "../../../control/host/feed.js";
  * Delivers to `bot` every wanted event after the stream's current end (as the host does after
  * `start()`), in order, through the host's own feed loop. Stop it before stopping the bot.
  */
-export async function feed(nc: NatsConnection, c: CommonBotConfig, bot: Bot): Promise<Feed> {
-  return startFeed({
-    nc,
-    common: c,
-    startSeq: (await streamLastSeq(nc)) + 1,
-    log: silentLogger,
-    onEvent: async (event, seq) => bot.deliver(event, { seq, formatted: formatEvent(c.format, event) }),
-    onConsumed: () => {},
-  });
-}
+export const feed = feedBot;
