@@ -5,6 +5,8 @@
 import { loadConfigFile } from "./config/load.js";
 import { object, optional, string, type Schema } from "./config/schema.js";
 import { natsSectionSchema, resolveBusSettings, type BusSettings } from "./bus-config.js";
+import { connectBus, type NatsConnection } from "./connection.js";
+import { silentLogger } from "./logger.js";
 import { ADMIN_ID } from "./names.js";
 import { inboxPrefix } from "./permissions.js";
 
@@ -20,4 +22,12 @@ export function loadAdminBus(file: string): BusSettings & { inboxPrefix: string 
     ...resolveBusSettings(cfg.nats, file, [...(cfg.nats.servers ?? [`nats://127.0.0.1:${cfg.nats.port}`])]),
     inboxPrefix: inboxPrefix(ADMIN_ID),
   };
+}
+
+/**
+ * Connects as the admin of admin.yaml (`name` is what the servers see). Does not wait for the
+ * first server: an unreachable one is the first request's error, as for any admin command.
+ */
+export function connectAdmin(file: string, name: string): Promise<NatsConnection> {
+  return connectBus({ ...loadAdminBus(file), name, logger: silentLogger, waitOnFirstConnect: false });
 }

@@ -8,10 +8,9 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
-import { closeBus, connectBus } from "../cluster/connection.js";
+import { closeBus } from "../cluster/connection.js";
 import { BustleError } from "../cluster/errors.js";
-import { silentLogger } from "../cluster/logger.js";
-import { loadAdminBus } from "../cluster/admin-file.js";
+import { connectAdmin } from "../cluster/admin-file.js";
 import { ADMIN_ID } from "../cluster/names.js";
 import { UsageError, type FederationPlan } from "./plan.js";
 
@@ -35,13 +34,7 @@ export function withServerRetired(plan: FederationPlan, id: string): FederationP
  * current replicas elsewhere. Returns the streams moved.
  */
 export async function moveReplicasOff(dir: string, id: string, timeoutMs = 120_000): Promise<string[]> {
-  const bus = loadAdminBus(join(dir, ADMIN_ID, "admin.yaml"));
-  const nc = await connectBus({
-    ...bus,
-    name: "bustle-cluster retire-server",
-    logger: silentLogger,
-    waitOnFirstConnect: false,
-  });
+  const nc = await connectAdmin(join(dir, ADMIN_ID, "admin.yaml"), "bustle-cluster retire-server");
   try {
     const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     const on = async () => {

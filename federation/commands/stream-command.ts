@@ -44,20 +44,12 @@ export function streamCommand(): Command {
     .option("--replicas <n>", "copies of every event (1–5)", replicas)
     .option("--json", "print the limits as JSON")
     .action(async (opts: StreamOpts) => {
-      const { loadAdminBus } = await import("../../cluster/admin-file.js");
-      const { connectBus } = await import("../../cluster/connection.js");
-      const { silentLogger } = await import("../../cluster/logger.js");
+      const { connectAdmin } = await import("../../cluster/admin-file.js");
       const { applyStreamLimits } = await import("../../cluster/stream.js");
       const { jetstreamManager } = await import("@nats-io/jetstream");
       const { STREAM_NAME } = await import("../../cluster/names.js");
       const { formatDuration } = await import("../../cluster/duration.js");
-      const bus = loadAdminBus(opts.admin);
-      const nc = await connectBus({
-        ...bus,
-        name: "bustle-cluster stream",
-        logger: silentLogger,
-        waitOnFirstConnect: false,
-      });
+      const nc = await connectAdmin(opts.admin, "bustle-cluster stream");
       try {
         const changing = [opts.maxAge, opts.maxBytes, opts.duplicateWindow, opts.replicas].some((v) => v !== undefined);
         const cfg = changing
