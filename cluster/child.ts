@@ -96,7 +96,8 @@ export class ChildProgram {
       };
       child.once("exit", ended);
       // A program that could not be started at all (missing): no "exit" comes, and start() says so.
-      child.once("error", () => child.pid === undefined && ended(null));
+      // Listened to for good: an "error" with no listener would throw.
+      child.on("error", () => child.pid === undefined && ended(null));
     });
     // Output can still arrive after "exit"; "close" comes once stdout and stderr are done.
     child.once("close", () => log?.end());
