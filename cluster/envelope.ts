@@ -73,7 +73,9 @@ export function makeEvent(init: EventInit): BustleEvent {
     source: init.source,
     kind: init.kind,
     actor: init.actor,
-    text: safeText(init.text),
+    // Most texts arrive clean (a rendered spool line, a rule's sentence): the quick check spares
+    // sanitizeText's four passes; isSafeText is true only where sanitizeText would change nothing.
+    text: isSafeText(init.text, MAX_TEXT_CHARS) ? init.text : safeText(init.text),
   };
   if (init.data !== undefined) event.data = init.data;
   return validateEvent(event);
@@ -127,8 +129,25 @@ export const subjectOf = (e: BustleEvent): string => eventSubject(e);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Each envelope's JSON text, made once: the relay journals an event and then publishes it, and
+ * both use the same text. Envelopes are never changed once built (a changed event is a new
+ * object: `{ ...e, id }`), so the text stays true; entries go with their envelope.
+ */
+const jsonTexts = new WeakMap<BustleEvent, string>();
+
+/** The envelope as JSON text (the same characters every time for the same envelope object). */
+export function eventJson(e: BustleEvent): string {
+  let json = jsonTexts.get(e);
+  if (json === undefined) {
+    json = JSON.stringify(e);
+    jsonTexts.set(e, json);
+  }
+  return json;
+}
+
 export function encodeEvent(e: BustleEvent): Uint8Array {
-  return encoder.encode(JSON.stringify(e));
+  return encoder.encode(eventJson(e));
 }
 
 /** Parses and validates a message payload; throws EnvelopeError on anything else. */

@@ -17,7 +17,7 @@
 import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { constants, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { validateEvent, type BustleEvent } from "../cluster/envelope.js";
+import { eventJson, validateEvent, type BustleEvent } from "../cluster/envelope.js";
 import type { Logger } from "../cluster/logger.js";
 import { createDiskFaults, withDiskRetry, type DiskFaults } from "./disk-fault.js";
 import { appendAllSync, replaceFile } from "./durable-file.js";
@@ -185,7 +185,7 @@ export async function openOutbox(
       queuedAcks = [];
       queuedBarriers = [];
       let text = acks.length ? JSON.stringify({ a: acks }) + "\n" : "";
-      for (const b of batch) for (const e of b.events) text += JSON.stringify({ e }) + "\n";
+      for (const b of batch) for (const e of b.events) text += journalRecord(e);
       try {
         if (text) {
           await appendRecords(text);
@@ -298,9 +298,13 @@ export async function openOutbox(
   };
 }
 
+/** An event's journal line, `{"e":<envelope>}`: its JSON text is made once and published as it is. */
+const journalRecord = (e: BustleEvent): string => `{"e":${eventJson(e)}}\n`;
+
 /** Writes the pending events to a fresh journal (tmp, fsync, rename, fsync dir) and opens it for appending. */
 async function rewrite(path: string, pending: Map<string, BustleEvent>): Promise<{ fh: FileHandle; size: number }> {
-  const text = pending.size ? [...pending.values()].map((e) => JSON.stringify({ e })).join("\n") + "\n" : "";
+  let text = "";
+  for (const e of pending.values()) text += journalRecord(e);
   await replaceFile(path, text, 0o600);
   return { fh: await open(path, constants.O_WRONLY | constants.O_APPEND, 0o600), size: Buffer.byteLength(text) };
 }

@@ -6,7 +6,7 @@
  * The user's text is sanitised first and cut so that the whole sentence fits in 400 characters
  * with its closing quote intact.
  */
-import { MAX_TEXT_CHARS, sanitizeText } from "../../cluster/text.js";
+import { isSafeText, MAX_TEXT_CHARS, sanitizeText } from "../../cluster/text.js";
 import type { SpoolRequest } from "./parse-line.js";
 
 export interface Rendered {
@@ -21,7 +21,10 @@ export type RenderResult = { ok: true; rendered: Rendered } | { ok: false; reaso
 
 /** Renders `req` for `user` (a validated user name). Never throws. */
 export function renderSpoolRequest(user: string, req: SpoolRequest): RenderResult {
-  const clean = sanitizeText(req.text, Number.MAX_SAFE_INTEGER);
+  // Most lines are clean already: the quick check spares sanitizeText's passes.
+  const clean = isSafeText(req.text, Number.MAX_SAFE_INTEGER)
+    ? { text: req.text }
+    : sanitizeText(req.text, Number.MAX_SAFE_INTEGER);
   if (clean.text.length === 0) return { ok: false, reason: "empty" };
   let sanitised = clean.text !== req.text.trim() || req.invalidUtf8;
   const frame = sentence(user, req);

@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeEvent, encodeEvent, logLine, makeEvent, stableEventId, validateEvent } from "../../cluster/envelope.js";
+import {
+  decodeEvent,
+  encodeEvent,
+  eventJson,
+  logLine,
+  makeEvent,
+  stableEventId,
+  validateEvent,
+} from "../../cluster/envelope.js";
 import { eventSubject, parseEventSubject } from "../../cluster/names.js";
 import { sanitizeText } from "../../cluster/text.js";
 
@@ -16,6 +24,28 @@ test("envelope - makeEvent builds a valid envelope and its log line", () => {
   });
   assert.deepEqual(decodeEvent(encodeEvent(e)), e);
   assert.equal(logLine(e), "2026-11-22T05:51:05.123Z town ~alice shouts, 'HI WORLD'\n");
+});
+
+test("envelope - the JSON text is made once per envelope; a changed copy gets its own", () => {
+  const e = makeEvent({ node: "town", source: "spool", kind: "update", actor: "alice", text: "~alice hi" });
+  assert.equal(eventJson(e), JSON.stringify(e));
+  assert.equal(eventJson(e), eventJson(e));
+  const copy = { ...e, id: "renamed12345" };
+  assert.equal(JSON.parse(eventJson(copy)).id, "renamed12345");
+  assert.deepEqual(decodeEvent(encodeEvent(copy)), copy);
+});
+
+test("envelope - makeEvent sanitises a text that is not clean, and keeps a clean one as it is", () => {
+  const clean = "~alice says hi 😀";
+  assert.equal(makeEvent({ node: "town", source: "spool", kind: "update", actor: "alice", text: clean }).text, clean);
+  const dirty = makeEvent({
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: "alice",
+    text: "  a\u001b[31m\tb  ",
+  });
+  assert.equal(dirty.text, "a b");
 });
 
 test("envelope - validation names the broken field", () => {
