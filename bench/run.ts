@@ -10,8 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const firstOption = process.argv.findIndex((a, i) => i >= 2 && a.startsWith("--"));
 const filters = process.argv.slice(2, firstOption < 0 ? undefined : firstOption);
 const passed = firstOption < 0 ? [] : process.argv.slice(firstOption);
-/** Long benchmarks run only when named (`npm run bench soak`), never in the default set. */
-const BY_NAME_ONLY = ["soak.bench.js"];
+/** Long or diagnostic benchmarks run only when named (`npm run bench soak`), never in the default set. */
+const BY_NAME_ONLY = ["soak.bench.js", "publish.bench.js"];
 const benches = readdirSync(here)
   .filter((f) => f.endsWith(".bench.js"))
   .sort()
