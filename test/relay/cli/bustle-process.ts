@@ -4,9 +4,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { bin } from "../../support/paths.js";
+import { BUSTLE as BUSTLE_BIN } from "../../support/cli.js";
 import { waitFor } from "../../../cluster/wait-for.js";
 
-export const BUSTLE = bin("relay/bin/bustle.js");
+export const BUSTLE = bin(BUSTLE_BIN);
 
 export interface RunResult {
   code: number | null;

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
 import { openLogIndexWriter, type IndexMeta } from "../../../relay/log-index.js";
 import { BUSTLE, cliEnv, runBustle } from "./bustle-process.js";
+import { BUSTLE as BUSTLE_BIN, runCliSync } from "../../support/cli.js";
 
 const dir = tempDir("bustle-cli-digest-");
 const log = join(dir.path, "bustle.log");
@@ -148,11 +149,11 @@ test("digest - on a 1 GiB log it reads only the span it reports", async () => {
     `import { readFileSync } from "node:fs";
 process.on("exit", () => process.stderr.write("rchar " + /rchar: (\\d+)/.exec(readFileSync("/proc/self/io", "utf8"))[1] + "\\n"));`,
   );
-  const r = spawnSync(process.execPath, ["--import", preload, BUSTLE, "digest", "--since", "1h", "--log", big], {
+  const r = runCliSync(BUSTLE_BIN, ["digest", "--since", "1h", "--log", big], {
     env: env(),
-    encoding: "utf8",
+    nodeArgs: ["--import", preload],
   });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^while you were away \(in the last hour\): 3 events — 2 shouts, 1 update\n/);
   const read = Number(/rchar (\d+)/.exec(r.stderr)![1]);
   assert.ok(read < 16 * 1024 ** 2, `read ${read} bytes of a 1 GiB log`);

@@ -1,11 +1,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
 import { indexPathOf, openLogIndexWriter, parseIndexRecord, type IndexMeta } from "../../../relay/log-index.js";
-import { BUSTLE, cliEnv, runBustle } from "./bustle-process.js";
+import { cliEnv, runBustle } from "./bustle-process.js";
+import { BUSTLE, runCliSync } from "../../support/cli.js";
 
 // A large log written the way the log writer writes it (index records through the real index
 // writer), with an unindexed stretch at its start (a log older than its index).
@@ -96,11 +96,8 @@ function feedReading(args: string[]): { stdout: string; read: number } {
     `import { readFileSync } from "node:fs";
 process.on("exit", () => process.stderr.write("rchar " + /rchar: (\\d+)/.exec(readFileSync("/proc/self/io", "utf8"))[1] + "\\n"));`,
   );
-  const r = spawnSync(process.execPath, ["--import", preload, BUSTLE, "--log", log, "--no-follow", ...args], {
-    env,
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCliSync(BUSTLE, ["--log", log, "--no-follow", ...args], { env, nodeArgs: ["--import", preload] });
+  assert.equal(r.code, 0, r.stderr);
   return { stdout: r.stdout, read: Number(/rchar (\d+)/.exec(r.stderr)![1]) };
 }
 
