@@ -7,15 +7,19 @@
  *  - origin → all-logs latency at a steady total rate: spool append on one node → the line is in
  *    the last of the three logs, versus publish → the last of the three consumers wrote it.
  * Usage: npm run bench cluster   (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS change the load)
+ * `BENCH_SPLIT=1` also splits the published → all-logs time at the steady rate: a plain ordered
+ * consumer on each server (what any consumer there could have had; adds load, so off by
+ * default), then the line in that node's bustle.log, then the log position recording it.
  */
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { tempDir } from "../cluster/temp.js";
 import { sleep, waitFor } from "../cluster/wait-for.js";
 import { LocalFederation, waitRelaysConnected } from "../federation/local.js";
 import { UNTHROTTLED_NODE_YAML } from "../relay/local-node.js";
+import { logPositionPath } from "../relay/log-position.js";
 import { nowMs, watchLines, type LineWatch } from "./lib/log-watch.js";
 import { consumeToFile, publishWindowed, type FileConsumer } from "./lib/raw-jetstream.js";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats.js";
@@ -23,6 +27,7 @@ import { fmt, summarize, table, type LatencySummary } from "./lib/stats.js";
 const N = Number(process.env.BENCH_EVENTS ?? 9_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SPLIT = process.env.BENCH_SPLIT === "1";
 const PAYLOAD = "x".repeat(160);
 const BENCH_USER = {
   user: "bench",
@@ -35,6 +40,10 @@ interface Result {
   latency: LatencySummary;
   /** bustle only: spool append → the event is published (seen by a plain subscriber). */
   toStream?: LatencySummary;
+  /** bustle only: published → in every log. */
+  fromStream?: LatencySummary;
+  /** bustle with BENCH_SPLIT: published → in every stream consumer → in every log → in every log position. */
+  split?: { consumers: LatencySummary; logs: LatencySummary; positions: LatencySummary };
 }
 
 /** Arrival times of keyed lines in several sinks; latency = last arrival − origin. */
@@ -62,6 +71,88 @@ class Arrivals {
       .filter((e) => e.count >= this.sinks && Number.isFinite(e.origin))
       .map((e) => e.last - e.origin);
   }
+  /** When every sink had `key` (undefined until then). */
+  doneAt(key: string): number | undefined {
+    const e = this.seen.get(key);
+    return e && e.count >= this.sinks ? e.last : undefined;
+  }
+  keys(): IterableIterator<string> {
+    return this.seen.keys();
+  }
+}
+
+/** Per key seen by both: `to`'s completion − `from`'s completion. */
+function between(from: Arrivals, to: Arrivals): number[] {
+  const out: number[] = [];
+  for (const k of from.keys()) {
+    const a = from.doneAt(k);
+    const b = to.doneAt(k);
+    if (a !== undefined && b !== undefined) out.push(b - a);
+  }
+  return out;
+}
+
+/**
+ * BENCH_SPLIT: an ordered consumer on each server (new messages only) and a poll of each node's
+ * log-position.json, so the stream → log time splits into its parts.
+ */
+async function splitTaps(fed: LocalFederation) {
+  const conns = await Promise.all(
+    fed.servers.map((s) => connect({ servers: s.url, user: BENCH_USER.user, pass: BENCH_USER.password })),
+  );
+  let consumers = new Arrivals(3);
+  let positions = new Arrivals(3);
+  const seqOf = new Map<number, string>();
+  const stops = await Promise.all(
+    conns.map(async (nc) => {
+      const c = await jetstream(nc).consumers.get("BUSTLE", { deliver_policy: DeliverPolicy.New });
+      const msgs = await c.consume({
+        callback: (m) => {
+          const k = / ((?:b|s)\d+-\d+) /.exec(m.string());
+          if (!k) return;
+          seqOf.set(m.seq, k[1]!);
+          consumers.arrive(k[1]!, nowMs());
+        },
+      });
+      return () => msgs.stop();
+    }),
+  );
+  const posFiles = fed.nodes.map((n) => logPositionPath(n.state));
+  const recorded = posFiles.map(() => 0);
+  const poll = setInterval(() => {
+    const at = nowMs();
+    posFiles.forEach((f, i) => {
+      let seq: number;
+      try {
+        seq = (JSON.parse(readFileSync(f, "utf8")) as { seq: number }).seq;
+      } catch {
+        return; // mid-rename
+      }
+      for (let s = recorded[i]! + 1; s <= seq; s++) {
+        const k = seqOf.get(s);
+        if (k) positions.arrive(k, at);
+      }
+      recorded[i] = Math.max(recorded[i]!, seq);
+    });
+  }, 2);
+  return {
+    reset() {
+      consumers = new Arrivals(3);
+      positions = new Arrivals(3);
+    },
+    split(published: Arrivals, logs: Arrivals) {
+      return {
+        consumers: summarize(between(published, consumers)),
+        logs: summarize(between(consumers, logs)),
+        positions: summarize(between(logs, positions)),
+      };
+    },
+    async stop() {
+      clearInterval(poll);
+      stops.forEach((s) => s());
+      await Promise.all(conns.map((c) => c.close()));
+    },
+  };
 }
 
 async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
@@ -132,6 +223,7 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
       if (m) arrivals.arrive(m[1]!, at);
     }),
   );
+  const taps = SPLIT ? await splitTaps(fed) : undefined;
   try {
     const per = Math.floor(N / 3);
     const t0 = nowMs();
@@ -142,6 +234,7 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
     const throughput = (per * 3) / ((nowMs() - t0) / 1000);
     arrivals = new Arrivals(3);
     published = new Arrivals(1);
+    taps?.reset();
     const steady = RATE * SECONDS;
     const start = nowMs();
     for (let i = 0; i < steady; i++) {
@@ -154,8 +247,16 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
       appendFileSync(spools[i % 3]!, `steady ${key} ${PAYLOAD}\n`);
     }
     await waitFor(() => arrivals.complete() >= steady, 60_000, "steady-rate lines in every log", 5).catch(() => {});
-    return { throughput, latency: summarize(arrivals.latencies()), toStream: summarize(published.latencies()) };
+    if (taps) await sleep(500); // the last positions are recorded up to 200 ms after their lines
+    return {
+      throughput,
+      latency: summarize(arrivals.latencies()),
+      toStream: summarize(published.latencies()),
+      fromStream: summarize(between(published, arrivals)),
+      split: taps?.split(published, arrivals),
+    };
   } finally {
+    await taps?.stop();
     watches.forEach((w) => w.stop());
     await tap.close();
   }
@@ -194,9 +295,14 @@ try {
       ],
     ],
   );
-  if (bustle.toStream)
+  if (bustle.toStream && bustle.fromStream)
     console.log(
-      `bustle: spool append → published p50 ${fmt(bustle.toStream.p50, 2)} ms, p99 ${fmt(bustle.toStream.p99, 2)} ms (the rest is stream → the last log)`,
+      `bustle: spool append → published p50 ${fmt(bustle.toStream.p50, 2)} ms, p99 ${fmt(bustle.toStream.p99, 2)} ms; published → in every log p50 ${fmt(bustle.fromStream.p50, 2)} ms, p99 ${fmt(bustle.fromStream.p99, 2)} ms`,
+    );
+  const parts = bustle.split;
+  if (parts)
+    console.log(
+      `bustle, published → a plain consumer on every server p50 ${fmt(parts.consumers.p50, 2)} / p99 ${fmt(parts.consumers.p99, 2)} ms; → every bustle.log +${fmt(parts.logs.p50, 2)} / +${fmt(parts.logs.p99, 2)} ms; → every log position +${fmt(parts.positions.p50, 1)} / +${fmt(parts.positions.p99, 1)} ms`,
     );
   const ratio = bustle.throughput / raw.throughput;
   const aim = 2 * raw.latency.p99 + 2;
