@@ -68,9 +68,18 @@ async function linkPrevious(path: string): Promise<void> {
  * where a write into the page cache costs far less than a thread-pool round trip.
  * Never for files in users' homes (a hung file system there must not stop the relay).
  */
-export function appendAllSync(fh: FileHandle, text: string | Buffer, path: string): number {
+export function appendAllSync(fh: FileHandle | number, text: string | Buffer, path: string): number {
   const buf = typeof text === "string" ? Buffer.from(text) : text;
-  const bytesWritten = writeSync(fh.fd, buf, 0, buf.length);
+  const bytesWritten = writeSync(typeof fh === "number" ? fh : fh.fd, buf, 0, buf.length);
   if (bytesWritten !== buf.length) throw new ShortWrite(path, bytesWritten, buf.length);
   return bytesWritten;
+}
+
+/**
+ * `buf` written over the bytes at `position` of `fd` (opened without O_APPEND); a short write is
+ * an error like an append's (the caller writes the same bytes again: an overwrite is idempotent).
+ */
+export function overwriteAllSync(fd: number, buf: Buffer, position: number, path: string): void {
+  const bytesWritten = writeSync(fd, buf, 0, buf.length, position);
+  if (bytesWritten !== buf.length) throw new ShortWrite(path, bytesWritten, buf.length);
 }

@@ -12,9 +12,10 @@
  * existed, gap markers) are simply unindexed. The index is world-readable like the log: it says
  * nothing the stream does not (anonymous events have actor `-`).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { eachLineBackwards } from "./backward-lines.js";
+import { appendAllSync } from "./durable-file.js";
 
 export const indexPathOf = (logPath: string): string => `${logPath}.idx`;
 
@@ -53,8 +54,16 @@ function formatRecord(offset: number, length: number, m: IndexMeta): string {
 
 /** The writer's side. The log writer owns it and closes it with the log. */
 export interface LogIndexWriter {
-  /** Records `lines` (each ending in "\n"), about to be appended to the log at `start`; metas[i] undefined = unindexed. */
-  append(start: number, lines: readonly string[], metas: ReadonlyArray<IndexMeta | undefined>): Promise<void>;
+  /**
+   * Records `lines` (each ending in "\n"), about to be appended to the log at `start`; metas[i]
+   * undefined = unindexed. All of them or none: a failed or short write is cut back to the
+   * last whole record (at once, or before the next append if that cut fails too) and thrown,
+   * for the caller to retry as it retries the log's own appends.
+   */
+  append(start: number, lines: readonly string[], metas: ReadonlyArray<IndexMeta | undefined>): void;
+  /** The index's size: a mark to `cutTo` when the lines recorded after it are not written after all. */
+  readonly size: number;
+  cutTo(size: number): void;
   close(): Promise<void>;
 }
 
@@ -66,8 +75,8 @@ export interface LogIndexWriter {
 export async function openLogIndexWriter(logPath: string, logSize: number, fresh: boolean): Promise<LogIndexWriter> {
   const path = indexPathOf(logPath);
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  let keep = 0;
   try {
-    let keep = 0;
     if (!fresh) {
       eachLineBackwards(fd, fstatSync(fd).size, (line, offset) => {
         const e = parseIndexRecord(line);
@@ -84,8 +93,16 @@ export async function openLogIndexWriter(logPath: string, logSize: number, fresh
   }
   const fh: FileHandle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
   await fh.chmod(0o644);
+  let size = keep;
+  /** True after a failed append whose cut failed too: bytes past `size` may be a partial record. */
+  let torn = false;
+  const cutTo = (to: number) => {
+    ftruncateSync(fh.fd, to);
+    size = to;
+    torn = false;
+  };
   return {
-    async append(start, lines, metas) {
+    append(start, lines, metas) {
       let at = start;
       let text = "";
       for (let i = 0; i < lines.length; i++) {
@@ -94,8 +111,24 @@ export async function openLogIndexWriter(logPath: string, logSize: number, fresh
         if (m) text += formatRecord(at, bytes - 1, m);
         at += bytes;
       }
-      if (text) writeSync(fh.fd, text); // synchronous: cheaper than a thread-pool round trip per batch
+      if (!text) return;
+      if (torn) cutTo(size);
+      try {
+        size += appendAllSync(fh, text, path); // synchronous: cheaper than a thread-pool round trip per batch
+      } catch (err) {
+        torn = true; // readers skip a torn last record; it is cut before anything follows it
+        try {
+          cutTo(size);
+        } catch {
+          // cut before the next append
+        }
+        throw err;
+      }
     },
+    get size() {
+      return size;
+    },
+    cutTo,
     close: () => fh.close(),
   };
 }

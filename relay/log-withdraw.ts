@@ -4,14 +4,37 @@
  * in place by a marker of exactly the same byte length. Every node does the same to the same
  * bytes, so the logs stay byte-identical, and readers' offsets stay valid. Each outcome is
  * audit-logged (who withdrew what, when and why — or why it was refused).
+ *
+ * The marker is written like the log's own lines: a short or failed write is a disk fault,
+ * thrown for the writer to retry (writing the same bytes again completes it); nothing is said
+ * withdrawn until every byte is. Any other failure is logged and audited, never thrown.
  */
-import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, readSync } from "node:fs";
 import { blankText, mayWithdraw, type Withdrawal } from "../cluster/withdraw.js";
 import type { Logger } from "../cluster/logger.js";
 import type { Audit } from "./audit.js";
+import { isDiskError } from "./disk-fault.js";
+import { overwriteAllSync } from "./durable-file.js";
 import { findIndexedEvent, indexPathOf } from "./log-index.js";
 
+/** Applies `w` to the log at `logPath`; throws only a disk fault (retry it: it is idempotent). */
 export function applyWithdrawal(logPath: string, w: Withdrawal, audit: Audit, log: Logger): void {
+  try {
+    blank(logPath, w, audit, log);
+  } catch (err) {
+    if (isDiskError(err)) throw err;
+    log.error("cannot apply a withdrawal; its target stays in bustle.log", { target: w.target, error: err });
+    audit.note("withdrawal not applied", {
+      target: w.target,
+      by_node: w.node,
+      by: w.by,
+      why: w.reason,
+      error: (err as Error).message,
+    });
+  }
+}
+
+function blank(logPath: string, w: Withdrawal, audit: Audit, log: Logger): void {
   const facts = { target: w.target, by_node: w.node, by: w.by, why: w.reason };
   let idx: number;
   try {
@@ -56,7 +79,7 @@ export function applyWithdrawal(logPath: string, w: Withdrawal, audit: Audit, lo
       return;
     }
     const marker = Buffer.from(blankText(entry.length - b - 1), "utf8");
-    writeSync(fd, marker, 0, marker.length, entry.offset + b + 1);
+    overwriteAllSync(fd, marker, entry.offset + b + 1, logPath);
     audit.note("withdrawn", {
       ...facts,
       target_node: node,

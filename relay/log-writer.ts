@@ -25,7 +25,7 @@ import { SkippedMessages, type SkipReason } from "../cluster/skipped.js";
 import type { Audit } from "./audit.js";
 import { withdrawalOf, type Withdrawal } from "../cluster/withdraw.js";
 import { applyWithdrawal } from "./log-withdraw.js";
-import { openLogIndexWriter, type IndexMeta, type LogIndexWriter } from "./log-index.js";
+import { indexPathOf, openLogIndexWriter, type IndexMeta, type LogIndexWriter } from "./log-index.js";
 import { createDiskFaults, withDiskRetry, type DiskFaults } from "./disk-fault.js";
 import { appendAllSync } from "./durable-file.js";
 import { LOG_POSITION_FILE, readLogPosition, writeLogPosition, type LogPosition } from "./log-position.js";
@@ -254,50 +254,74 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     buffer = [];
     metas = [];
     withdrawals = [];
-    if (text.length) {
-      let indexed = false;
-      try {
-        await withDiskRetry(faults, opts.logPath, async () => {
-          if (!indexed) {
-            await index?.append(written.size, lines, lineMetas); // before the lines: a reader that sees a line finds its record
-            indexed = true;
-          }
-          if (torn) {
-            await fh!.truncate(written.size); // back to the last whole line; frees the space it took
+    const indexMark = index?.size ?? 0;
+    try {
+      if (text.length) {
+        // The records before the lines: a reader that sees a line finds its record.
+        await withDiskRetry(faults, indexPathOf(opts.logPath), () =>
+          holdOnFault(() => index?.append(written.size, lines, lineMetas)),
+        );
+        await withDiskRetry(faults, opts.logPath, () =>
+          holdOnFault(async () => {
+            if (torn) {
+              await fh!.truncate(written.size); // back to the last whole line; frees the space it took
+              torn = false;
+            }
+            torn = true;
+            try {
+              appendAllSync(fh!, text, opts.logPath);
+            } catch (err) {
+              // Cut the partial line at once: readers must never see it.
+              await fh!.truncate(written.size).then(
+                () => (torn = false),
+                () => {},
+              );
+              throw err;
+            }
             torn = false;
-          }
-          torn = true;
-          try {
-            appendAllSync(fh!, text, opts.logPath);
-          } catch (err) {
-            // Cut the partial line at once (readers must never see it), and while the disk is
-            // full take nothing more from the stream: it keeps the events.
-            await fh!.truncate(written.size).then(
-              () => (torn = false),
-              () => {},
-            );
-            if (messages) pauseConsumer();
-            throw err;
-          }
-          torn = false;
-        });
-      } catch (err) {
-        // Not a disk fault (or stopping): the lines were not written; the stream still has them.
-        log.error("cannot write bustle.log; reading the unwritten events from the stream again", { error: err });
-        buffer = [];
-        metas = [];
-        withdrawals = []; // taken again with their events
-        bufferedSeq = written.seq;
-        stopConsumer();
-        return;
+          }),
+        );
       }
+      // Before the position moves past them: a withdrawal whose position is recorded was applied.
+      for (const w of taken)
+        await withDiskRetry(faults, opts.logPath, () =>
+          holdOnFault(() => applyWithdrawal(opts.logPath, w, audit, log)),
+        );
+    } catch (err) {
+      // Not a disk fault (or stopping): neither the lines nor their records stay; the stream
+      // still has them.
+      log.error("cannot write bustle.log; reading the unwritten events from the stream again", { error: err });
+      await fh?.truncate(written.size).catch(() => (torn = true));
+      try {
+        index?.cutTo(indexMark);
+      } catch {
+        // its records past the log's end are cut when it is opened again
+      }
+      buffer = [];
+      metas = [];
+      withdrawals = []; // taken again with their events
+      bufferedSeq = written.seq;
+      stopConsumer();
+      return;
     }
-    for (const w of taken) applyWithdrawal(opts.logPath, w, audit, log);
     written = { seq: upTo, size: written.size + text.length, ino: written.ino };
     if (paused) resumeConsumer();
     syncing ??= sync()
       .catch((err) => log.error("cannot sync bustle.log", { error: err }))
       .finally(() => (syncing = undefined));
+  }
+
+  /**
+   * Runs one write of a batch. While the disk refuses it, take nothing more from the stream
+   * (it keeps the events): the consumer stays away until a write succeeds.
+   */
+  async function holdOnFault(write: () => unknown): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (messages) pauseConsumer();
+      throw err;
+    }
   }
 
   /** fdatasyncs the log, then records the position (both retried through disk faults). */

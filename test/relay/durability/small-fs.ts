@@ -71,3 +71,23 @@ export function recordingLogger(): { lines: Array<Record<string, unknown>>; writ
   const lines: Array<Record<string, unknown>> = [];
   return { lines, write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) };
 }
+
+/**
+ * Lowers this process's file size limit (RLIMIT_FSIZE) to `bytes` until the returned function
+ * is called: a write that reaches past it comes up short and one that starts past it fails
+ * with EFBIG — the kernel's own short write, for regions a full filesystem never refuses
+ * (an overwrite in place, say). Node ignores the SIGXFSZ that comes with it.
+ */
+export function limitFileSize(bytes: number): () => void {
+  const set = (soft: string) => {
+    const r = spawnSync("prlimit", ["--pid", String(process.pid), `--fsize=${soft}:unlimited`], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`prlimit failed: ${(r.stderr || r.error?.message || "").trim()}`);
+  };
+  set(String(bytes));
+  let lifted = false;
+  return () => {
+    if (lifted) return;
+    lifted = true;
+    set("unlimited");
+  };
+}

@@ -1,12 +1,14 @@
 /**
  * Disk faults, writer by writer, on a real full filesystem (a small tmpfs): the outbox journal,
- * the audit log, the spool offsets, bustle.log and its position. Each one holds what it could
+ * the audit log, the spool offsets, bustle.log, its index and its position. Each one holds what it could
  * not write, reports the fault once, cuts any partial record back, and finishes by itself once
- * space returns — no torn record, nothing lost, nothing doubled, nothing thrown.
+ * space returns — no torn record, nothing lost, nothing doubled, nothing thrown. Where a full
+ * filesystem never refuses a write (an overwrite in place), the kernel's file size limit cuts
+ * it short instead.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
@@ -15,13 +17,17 @@ import { startBus, type Bus } from "../../support/bus.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { sleep, waitFor } from "../../../cluster/wait-for.js";
 import { openAuditLog } from "../../../relay/audit.js";
-import { createDiskFaults, readDiskFault } from "../../../relay/disk-fault.js";
+import { createDiskFaults, readDiskFault, withDiskRetry } from "../../../relay/disk-fault.js";
+import { logLine } from "../../../cluster/envelope.js";
+import { makeWithdrawal, withdrawalOf } from "../../../cluster/withdraw.js";
+import { applyWithdrawal } from "../../../relay/log-withdraw.js";
 import { createLogWriter } from "../../../relay/log-writer.js";
+import { indexPathOf, openLogIndexWriter, parseIndexRecord } from "../../../relay/log-index.js";
 import { openOutbox } from "../../../relay/outbox.js";
 import { memoryAudit } from "../../../relay/audit.js";
 import { loadOffsets, OffsetsWriter, type SpoolPosition } from "../../../relay/spool/offsets-store.js";
 import { logLines, textOf } from "../support.js";
-import { mountSmallFs, recordingLogger, type SmallFs } from "./small-fs.js";
+import { limitFileSize, mountSmallFs, recordingLogger, type SmallFs } from "./small-fs.js";
 
 const FS_BYTES = 512 * 1024;
 let fs: SmallFs | undefined;
@@ -177,7 +183,30 @@ after(async () => {
   await bus?.close();
 });
 
-test("disk full - bustle.log and its position: no torn line, every event once in order after space returns", async (t) => {
+/** The index of `logPath` holds exactly one whole record per line, at that line's offset, with its event's id. */
+function assertIndexWhole(logPath: string, ids: string[]): void {
+  const log = readFileSync(logPath);
+  const text = readFileSync(indexPathOf(logPath), "utf8");
+  assert.ok(text.endsWith("\n"), "the index ends with a whole record");
+  const records = text.split("\n").slice(0, -1);
+  const lines: Array<{ offset: number; length: number }> = [];
+  for (let at = 0; at < log.length; ) {
+    const end = log.indexOf(0x0a, at);
+    lines.push({ offset: at, length: end - at });
+    at = end + 1;
+  }
+  assert.equal(records.length, lines.length, "one record per line, none torn or doubled");
+  records.forEach((r, i) => {
+    const e = parseIndexRecord(r);
+    assert.deepEqual(
+      e && { offset: e.offset, length: e.length, id: e.id, kind: e.kind },
+      { ...lines[i], id: ids[i], kind: "update" },
+      `record ${i} (${JSON.stringify(r)}) is its line's`,
+    );
+  });
+}
+
+test("disk full - bustle.log, its index and its position: no torn line or record, every event once in order after space returns", async (t) => {
   if (skip) return t.skip(skip);
   const { log, dir, faults, loud } = setup("log");
   bus = await startBus(work.path, "disk-writers");
@@ -219,5 +248,105 @@ test("disk full - bustle.log and its position: no torn line, every event once in
   const text = readFileSync(logPath, "utf8");
   assert.ok(text.endsWith("\n"));
   assert.deepEqual(logLines(logPath).map(textOf), expected, "every line once, in order");
+  assertIndexWhole(
+    logPath,
+    Array.from({ length: 2_050 }, (_, i) => `disk-event-${i}`),
+  );
   assert.equal(faults.active, false);
+});
+
+test("short write - an index record cut short is cut back and written again whole, the log line after it", async (t) => {
+  if (skip) return t.skip(skip);
+  const { log, dir, faults, loud } = setup("index-short");
+  const own = await startBus(work.path, "index-short");
+  t.after(() => own.close());
+  const js = jetstream(own.nc);
+  const publish = async (from: number, n: number) => {
+    for (let i = from; i < from + n; i++) {
+      const e = ev(i, 30);
+      await js.publish(subjectOf(e), encodeEvent(e), { msgID: e.id });
+    }
+  };
+  const logPath = join(dir, "bustle.log");
+  const writer = createLogWriter({ logPath, stateDir: dir, node: "town", audit: memoryAudit(), log, faults });
+  t.after(() => writer.stop());
+  await writer.start(own.nc);
+  await publish(0, 20);
+  await waitFor(() => writer.position >= 20, 10_000, "the first 20 events in the log");
+  // The next record reaches past the limit (cut short); the log, longer than its index, is past it.
+  const lift = limitFileSize(statSync(indexPathOf(logPath)).size + 10);
+  try {
+    await publish(20, 20);
+    await waitFor(() => faults.active, 10_000, "the log writer to report the fault");
+    await sleep(700); // a few retries under the fault
+    assert.equal(loud().length >= 1 && loud().length <= 2, true, "said once per path");
+    assert.ok(readFileSync(logPath, "utf8").endsWith("\n"), "no torn line");
+  } finally {
+    lift();
+  }
+  await waitFor(() => writer.position >= 40, 30_000, "every event in the log once the limit is lifted");
+  await waitFor(() => !faults.active, 10_000, "the fault to be over");
+  assert.deepEqual(
+    logLines(logPath).map(textOf),
+    Array.from({ length: 40 }, (_, i) => ev(i, 30).text),
+    "every line once, in order",
+  );
+  assertIndexWhole(
+    logPath,
+    Array.from({ length: 40 }, (_, i) => `disk-event-${i}`),
+  );
+});
+
+test("short write - a withdrawal's marker cut short is a disk fault, retried until the whole line is blanked", async () => {
+  const rec = recordingLogger();
+  const log = createLogger({ write: rec.write, level: "debug" });
+  const dir = join(work.path, "withdraw-short");
+  mkdirSync(dir);
+  const faults = createDiskFaults(log, dir);
+  allFaults.push(faults);
+  const logPath = join(dir, "bustle.log");
+  const events = [ev(0, 20), ev(1, 20), ev(2, 20)];
+  const lines = events.map(logLine);
+  const index = await openLogIndexWriter(logPath, 0, false);
+  index.append(
+    0,
+    lines,
+    events.map((e) => ({ id: e.id, source: e.source, kind: e.kind, actor: e.actor })),
+  );
+  await index.close();
+  appendFileSync(logPath, lines.join(""));
+  const before = readFileSync(logPath, "utf8");
+  const audit = memoryAudit();
+  const w = withdrawalOf(makeWithdrawal({ node: "town", target: events[1]!.id, reason: "test", by: "root" }))!;
+
+  // The limit falls inside the target's text: the marker's write comes up short.
+  const lift = limitFileSize(Buffer.byteLength(lines[0]!) + 40);
+  let done = false;
+  const applied = withDiskRetry(faults, logPath, async () => applyWithdrawal(logPath, w, audit, log)).then(
+    () => (done = true),
+  );
+  try {
+    await waitFor(() => faults.active, 10_000, "the withdrawal's short write reported as a disk fault");
+    await sleep(500); // retried under the fault
+    assert.equal(done, false, "not done while the write comes up short");
+    const said = rec.lines.filter((l) => typeof l.msg === "string" && l.msg.startsWith("DISK FAULT"));
+    assert.equal(said.length, 1, "said once");
+    assert.equal(said[0]!.code, "ESHORTWRITE", "as a short write of the log");
+    assert.equal(
+      audit.records.some((r) => r.what === "withdrawn"),
+      false,
+      "not said withdrawn while only part of the marker is written",
+    );
+  } finally {
+    lift();
+  }
+  await applied;
+  assert.equal(faults.active, false, "the fault is over");
+  const after = readFileSync(logPath, "utf8").split("\n");
+  const was = before.split("\n");
+  assert.equal(after[0], was[0], "the line before is untouched");
+  assert.equal(after[2], was[2], "the line after is untouched");
+  assert.equal(Buffer.byteLength(after[1]!), Buffer.byteLength(was[1]!), "the blanked line keeps its length");
+  assert.match(textOf(after[1]!), /^-- withdrawn -+$/, "the whole text is blanked");
+  assert.equal(audit.records.filter((r) => r.what === "withdrawn").length, 1, "withdrawn is said once");
 });
