@@ -8,7 +8,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent, makeEvent, subjectOf, type BustleEvent } from "../../../cluster/envelope.js";
@@ -55,10 +55,11 @@ const ev = (n: number, pad = 0): BustleEvent =>
     id: `disk-event-${n}`,
   });
 
-function setup(name: string) {
+/** A writer's folder on the small filesystem (or, for the file size limit's tests, on `base`). */
+function setup(name: string, base = fs!.path) {
   const rec = recordingLogger();
   const log = createLogger({ write: rec.write, level: "debug" });
-  const dir = join(fs!.path, name);
+  const dir = join(base, name);
   const faults = createDiskFaults(log, dir);
   allFaults.push(faults);
   const loud = () => rec.lines.filter((l) => typeof l.msg === "string" && l.msg.startsWith("DISK FAULT"));
@@ -256,9 +257,8 @@ test("disk full - bustle.log, its index and its position: no torn line or record
 });
 
 test("short write - an index record cut short is cut back and written again whole, the log line after it", async (t) => {
-  if (skip) return t.skip(skip);
-  const { log, dir, faults, loud } = setup("index-short");
-  const own = await startBus(work.path, "index-short");
+  const { log, dir, faults, loud } = setup("index-short", work.path);
+  const own = await startBus(join(work.path, "index-short-bus"), "index-short"); // a server of its own
   t.after(() => own.close());
   const js = jetstream(own.nc);
   const publish = async (from: number, n: number) => {
@@ -298,12 +298,7 @@ test("short write - an index record cut short is cut back and written again whol
 });
 
 test("short write - a withdrawal's marker cut short is a disk fault, retried until the whole line is blanked", async () => {
-  const rec = recordingLogger();
-  const log = createLogger({ write: rec.write, level: "debug" });
-  const dir = join(work.path, "withdraw-short");
-  mkdirSync(dir);
-  const faults = createDiskFaults(log, dir);
-  allFaults.push(faults);
+  const { rec, log, dir, faults } = setup("withdraw-short", work.path);
   const logPath = join(dir, "bustle.log");
   const events = [ev(0, 20), ev(1, 20), ev(2, 20)];
   const lines = events.map(logLine);
