@@ -4,8 +4,8 @@
  * left unwatched. The library's crawl quietly skips directories it may not read; a tree it may
  * not read at all is refused here with a clear error instead of the library's "Bad file descriptor".
  */
-import { accessSync, constants } from "node:fs";
 import parcel from "@parcel/watcher";
+import { assertReadable } from "./homes.js";
 
 export type ChangeEvent = { path: string; type: "create" | "update" | "delete" };
 
@@ -28,12 +28,21 @@ export interface TreeWatchOptions {
 }
 
 /**
+ * The library's `ignore` for an `unwatched` expression. One regular expression, not globs or a
+ * list of paths: the library tests each ignore path with a prefix compare and each glob with a
+ * std::regex on every path it crawls, so a list grows with the tree while one expression does not.
+ */
+export function ignoreOption(unwatched: string | undefined): parcel.Options {
+  return unwatched === undefined ? {} : { ignore: [new RegExp(`^(?:${unwatched})$`)] };
+}
+
+/**
  * Starts watching a tree. Resolves once every readable directory in it is watched; rejects
  * when that is impossible (sort the error with classifyWatchError: the inotify limit, an
  * unreadable or vanished tree). The caller closes the returned watch.
  */
 export async function watchTree(opts: TreeWatchOptions): Promise<TreeWatch> {
-  accessSync(opts.dir, constants.R_OK | constants.X_OK);
+  assertReadable(opts.dir);
   const callback = (err: Error | null, events: ChangeEvent[]) => {
     // An exception escaping this callback is fatal to the process in the native binding.
     try {
@@ -43,11 +52,7 @@ export async function watchTree(opts: TreeWatchOptions): Promise<TreeWatch> {
       /* the handlers log their own problems */
     }
   };
-  // One regular expression, not globs or a list of paths: the library tests each ignore path
-  // with a prefix compare and each glob with a std::regex on every path it crawls, so a list
-  // grows with the tree while one anchored expression fails within a few characters.
-  const ignore = opts.unwatched === undefined ? {} : { ignore: [new RegExp(`^(?:${opts.unwatched})$`)] };
-  const sub = await parcel.subscribe(opts.dir, callback, ignore);
+  const sub = await parcel.subscribe(opts.dir, callback, ignoreOption(opts.unwatched));
   return {
     close: async () => {
       try {

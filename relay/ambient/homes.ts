@@ -2,7 +2,7 @@
  * The home directories under the homes root: which names are users, and which entries are
  * directories (a home may be a symlink to one; its real path is what gets watched).
  */
-import { accessSync, constants, realpathSync, statSync } from "node:fs";
+import { opendirSync, realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -58,10 +58,19 @@ export function describeHome(root: string, user: string, symlink: boolean): Home
   }
 }
 
-/** True when the watcher's user may list and enter `dir` (what a crawl of it needs). */
+/**
+ * Throws (EACCES, ENOENT…) unless the watcher may open `dir` to list it, what a crawl needs.
+ * Tried, not asked: access(2) judges by the real uid and drops capabilities, so under the
+ * systemd unit (the bustle user with CAP_DAC_READ_SEARCH) it called every closed home unreadable.
+ */
+export function assertReadable(dir: string): void {
+  opendirSync(dir).closeSync();
+}
+
+/** True when the watcher may open `dir` to list it (assertReadable). */
 export function readable(dir: string): boolean {
   try {
-    accessSync(dir, constants.R_OK | constants.X_OK);
+    assertReadable(dir);
     return true;
   } catch {
     return false;

@@ -73,6 +73,37 @@ test("ambient - unreadable directories are skipped and unreadable homes retried,
   chmodSync(join(root, "alice", "secret"), 0o755);
 });
 
+test("ambient - with CAP_DAC_READ_SEARCH (as under the systemd unit) closed homes of other users are watched", {
+  skip: process.getuid?.() !== 0 && "needs root to run the watcher as another uid with a capability",
+}, async () => {
+  const root = homesRoot(["alice", "bob"]);
+  chmodSync(join(root, "alice"), 0o700); // root's own and closed: readable only through the capability
+  chmodSync(join(root, "bob"), 0o711);
+  const child = start(
+    runChild("setpriv", [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "--inh-caps=+dac_read_search",
+      "--ambient-caps=+dac_read_search",
+      process.execPath,
+      CHILD_SCRIPT,
+      JSON.stringify({ root, rescanMs: 100 }),
+    ]),
+  );
+  await child.ready();
+  for (const user of ["alice", "bob"])
+    await waitFor(
+      () => {
+        appendFileSync(join(root, user, "todo.txt"), "x\n");
+        return child.events().some((e) => e.actor === user);
+      },
+      10_000,
+      `an event from ${user}'s closed home`,
+    );
+  assert.equal(child.logs("warn").length, 0, JSON.stringify(child.logs("warn")));
+});
+
 const canUnshare =
   spawnSync("unshare", ["-U", "-r", "sh", "-c", "echo 30 > /proc/sys/user/max_inotify_watches"]).status === 0;
 
