@@ -14,6 +14,7 @@
  * watcher batches changes for ~50 ms, so `bustle update` lines stay fast; a spool-less home
  * costs nothing until its first spool appears (the other watcher's poke, or the rescan).
  */
+import { lstatSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../cluster/logger.js";
@@ -78,6 +79,23 @@ const RETRY_MS = 1000;
  */
 const MAX_OPEN_SPOOLS = 64;
 const SUMMARY_FLUSH_MS = 10_000;
+/** Homes a scan looks at before it lets the event loop run (each look is one lstat). */
+const LOOKS_PER_TURN = 500;
+
+/**
+ * Whether anything is at `path`, by one synchronous lstat that makes no error object when
+ * nothing is. A scan checks in full (through the thread pool, with the safety checks) only the
+ * spools it knows and the paths where something is: most homes have no spool, and a full check
+ * of each of 5,000 every rescan cost 7% of a core and tens of MB of garbage on an idle node.
+ * An error other than "nothing there" (EACCES, ENOTDIR) is left to the full check to report.
+ */
+function somethingAt(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
 
 export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const log = opts.log;
@@ -230,7 +248,14 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       else await refuseBadName(name);
     }
     watchers.sync(users);
-    await Promise.all(users.map((u) => scheduler.schedule(u, fromEnd)));
+    const checks: Promise<void>[] = [];
+    for (let i = 0; i < users.length; i++) {
+      const user = users[i]!;
+      if (positions.has(user) || somethingAt(join(opts.homesRoot, user, SPOOL_NAME)))
+        checks.push(scheduler.schedule(user, fromEnd));
+      if (i % LOOKS_PER_TURN === LOOKS_PER_TURN - 1) await new Promise(setImmediate); // let events through
+    }
+    await Promise.all(checks);
   }
 
   async function refuseBadName(name: string): Promise<void> {

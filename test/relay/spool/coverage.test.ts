@@ -2,9 +2,10 @@
 // which pokes the reader when a spool changes): which homes the reader still watches itself.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { symlinkSync } from "node:fs";
 import { waitFor } from "../../../cluster/wait-for.js";
 import { ownWatchCount } from "../../../relay/ambient/inotify.js";
-import { createReader, fixture, recordingSink, startReader, texts, waitEvents } from "./helpers.js";
+import { createReader, fixture, recordingSink, startReader, texts, waitAudit, waitEvents } from "./helpers.js";
 
 const NO_RESCAN = 3_600_000; // only inotify and pokes can deliver a line in these tests
 
@@ -86,4 +87,18 @@ test("spool - a change noticed while the reader starts is read once it has start
   await started;
   await waitEvents(sink, 2, "the line written while the reader started");
   assert.deepEqual(texts(sink), ["~alice old", "~alice new while starting"]);
+});
+
+test("spool - the rescan finds a first spool nobody reported, and still refuses a symlinked one", async (t) => {
+  const f = fixture();
+  t.after(() => f.remove());
+  for (const u of ["alice", "mallory"]) f.home(u);
+  // Covered elsewhere, and that watcher says nothing: only the rescan can find these.
+  const r = await startReader(f, { rescanMs: 200, watchedElsewhere: () => true });
+  t.after(() => r.reader.stop());
+  f.append("alice", "found by the rescan\n");
+  symlinkSync("/etc/passwd", f.spool("mallory"));
+  await waitEvents(r.sink, 1, "alice's line");
+  await waitAudit(r, (x) => x.reason === "spool-symlink" && x.actor === "mallory", "the symlinked spool refused");
+  assert.deepEqual(texts(r.sink), ["~alice found by the rescan"]);
 });
