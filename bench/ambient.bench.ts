@@ -3,10 +3,12 @@
  * 5,000 homes × 20 files in 3 subfolders (20,001 directories, 100,000 files). For each subject,
  * in its own process: time until ready, RSS once ready, inotify watches, and change → event
  * latency p50/p99 (each sample is the first change of a user, so no coalescing window is in it).
- * Subjects: bustle's watcher; @parcel/watcher bare (one subscription on the root); Node's
- * fs.watch({recursive}); chokidar 4.
+ * Subjects: bustle's watcher; @parcel/watcher bare (one subscription on the root), and bare with
+ * the ignore expression bustle's watcher gives it (`parcel+ignore`: what skipping dot-directories
+ * costs in the library's crawl); Node's fs.watch({recursive}); chokidar 4.
  * Usage: npm run bench ambient   or   node build/<dir>/bench/ambient.bench.js
- *   AMBIENT_HOMES (5000), AMBIENT_SAMPLES (200), AMBIENT_SUBJECTS (bustle,parcel,fs.watch,chokidar)
+ *   AMBIENT_HOMES (5000), AMBIENT_SAMPLES (200),
+ *   AMBIENT_SUBJECTS (bustle,parcel,parcel+ignore,fs.watch,chokidar)
  */
 import { spawn } from "node:child_process";
 import { appendFileSync, watch } from "node:fs";
@@ -18,14 +20,16 @@ import { createLogger } from "../cluster/logger.js";
 import { tempDir } from "../cluster/temp.js";
 import { memoryAudit } from "../relay/audit.js";
 import { DEFAULT_AMBIENT_RULES } from "../relay/ambient/config.js";
+import { ignoreOption } from "../relay/ambient/home-watch.js";
 import { ownWatchCount } from "../relay/ambient/inotify.js";
+import { compileRules, unwatchedInRoot } from "../relay/ambient/rules.js";
 import { createAmbientWatcher } from "../relay/ambient/watcher.js";
 import { benchUser, makeHomeTree } from "./lib/home-tree.js";
 import { fmt, summarize, table } from "./lib/stats.js";
 
 const HOMES = Number(process.env.AMBIENT_HOMES ?? 5000);
 const SAMPLES = Math.min(HOMES, Number(process.env.AMBIENT_SAMPLES ?? 200));
-const SUBJECTS = (process.env.AMBIENT_SUBJECTS ?? "bustle,parcel,fs.watch,chokidar").split(",");
+const SUBJECTS = (process.env.AMBIENT_SUBJECTS ?? "bustle,parcel,parcel+ignore,fs.watch,chokidar").split(",");
 const SUBJECT_TIMEOUT_MS = 150_000;
 const user = benchUser;
 
@@ -45,6 +49,20 @@ type Subject = (root: string, hit: (user: string) => void) => Promise<void>;
 
 const userOf = (rel: string): string => rel.split(sep)[0] ?? "";
 
+/** The library bare: one subscription on the root. */
+const bareParcel =
+  (options: parcel.Options): Subject =>
+  async (root, hit) => {
+    await parcel.subscribe(
+      root,
+      (err, events) => {
+        if (err) console.error(err.message);
+        for (const e of events) hit(userOf(e.path.slice(root.length + 1)));
+      },
+      options,
+    );
+  };
+
 const subjects: Record<string, Subject> = {
   bustle: async (root, hit) => {
     const watcher = createAmbientWatcher({
@@ -61,12 +79,8 @@ const subjects: Record<string, Subject> = {
     });
     await watcher.start();
   },
-  parcel: async (root, hit) => {
-    await parcel.subscribe(root, (err, events) => {
-      if (err) console.error(err.message);
-      for (const e of events) hit(userOf(e.path.slice(root.length + 1)));
-    });
-  },
+  parcel: bareParcel({}),
+  "parcel+ignore": bareParcel(ignoreOption(unwatchedInRoot(compileRules(DEFAULT_AMBIENT_RULES), []))),
   "fs.watch": async (root, hit) => {
     // No ready signal: ready is when a change in the last home created is reported.
     let probeSeen = false;
@@ -161,14 +175,14 @@ async function main(): Promise<void> {
       `tree: ${HOMES} homes × 20 files in 3 subfolders (${HOMES * 4 + 1} directories, ${HOMES * 20} files), made in ${fmt((performance.now() - t) / 1000)} s; ${SAMPLES} latency samples per subject; load average ${fmt(load)} on ${(await import("node:os")).cpus().length} cores`,
     );
     const rows: Array<Array<string | number>> = [];
-    let ours: Result | undefined;
+    const results = new Map<string, Result>();
     for (const name of SUBJECTS) {
       const r = await runChild(name, root);
       if (typeof r === "string") {
         rows.push([name, r, "", "", "", "", "", ""]);
         continue;
       }
-      if (name === "bustle") ours = r;
+      results.set(name, r);
       const l = summarize(r.latencies);
       rows.push([
         name,
@@ -182,6 +196,7 @@ async function main(): Promise<void> {
       ]);
     }
     table(["subject", "ready s", "CPU s to ready", "RSS MB", "inotify watches", "p50 ms", "p99 ms", "missed"], rows);
+    const ours = results.get("bustle");
     if (ours) {
       const l = summarize(ours.latencies);
       const aims = [
@@ -190,6 +205,19 @@ async function main(): Promise<void> {
         `p99 ${fmt(l.p99)} ms (aim < 250) ${l.p99 < 250 && ours.missed === 0 ? "ok" : "MISSED"}`,
       ];
       console.log(`bustle watcher: ${aims.join("; ")}`);
+      const bare = results.get("parcel");
+      if (bare) {
+        const cpu = ours.cpuMs / bare.cpuMs;
+        const rss = ours.rssMb / bare.rssMb;
+        console.log(
+          `against the bare library: CPU to ready ${fmt(cpu, 2)}× (aim ≤ 1.5) ${cpu <= 1.5 ? "ok" : "MISSED"}; RSS ${fmt(rss, 2)}× (aim ≤ 1.3) ${rss <= 1.3 ? "ok" : "MISSED"}`,
+        );
+      }
+      const ignoring = results.get("parcel+ignore");
+      if (bare && ignoring)
+        console.log(
+          `of that, the library with bustle's ignore expression alone: CPU to ready ${fmt(ignoring.cpuMs / bare.cpuMs, 2)}× the bare library; bustle ${fmt(ours.cpuMs / ignoring.cpuMs, 2)}× that`,
+        );
     }
   } finally {
     cleanup();

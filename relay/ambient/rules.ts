@@ -56,6 +56,18 @@ export function compileRules(rules: readonly AmbientRule[]): CompiledRules {
   };
 }
 
+/**
+ * What a subscription on the whole homes root need not watch, relative to the root: the root's
+ * own dot entries, the entries `leftOut` (not homes, excluded, watched alone) and all under
+ * them, and in each home what the rules need not see.
+ */
+export function unwatchedInRoot(rules: CompiledRules, leftOut: readonly string[]): string {
+  const parts = ["\\.[^/]*"];
+  if (leftOut.length) parts.push(`(?:${leftOut.map(regexLiteral).join("|")})(?:[/].*)?`);
+  if (rules.unwatched) parts.push(`[^/]+[/](?:${rules.unwatched})`);
+  return parts.join("|");
+}
+
 /** `s` as a literal in a regular expression. */
 export function regexLiteral(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");

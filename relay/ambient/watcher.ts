@@ -19,7 +19,7 @@ import type { AmbientConfig } from "./config.js";
 import { watchTree, type ChangeEvent, type TreeWatch } from "./home-watch.js";
 import { listHomes, readable, type Home } from "./homes.js";
 import { classifyWatchError, instancesMessage, limitMessage } from "./inotify.js";
-import { compileRules, regexLiteral, type CompiledRules } from "./rules.js";
+import { compileRules, unwatchedInRoot, type CompiledRules } from "./rules.js";
 
 export interface AmbientWatcherOptions {
   node: string;
@@ -174,15 +174,10 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
       else leftOut.push(h.user);
     }
     if (covered.length === 0 || leftOut.length > MAX_LEFT_OUT) return;
-    // Relative to the root: dot entries of the root, the entries left out and all under them,
-    // and in each home what the rules need not see.
-    const parts = ["\\.[^/]*"];
-    if (leftOut.length) parts.push(`(?:${leftOut.map(regexLiteral).join("|")})(?:[/].*)?`);
-    if (rules.unwatched) parts.push(`[^/]+[/](?:${rules.unwatched})`);
     try {
       shared = await watchTree({
         dir: opts.homesRoot,
-        unwatched: parts.join("|"),
+        unwatched: unwatchedInRoot(rules, leftOut),
         onChanges: onSharedChanges,
         onFailure: dropShared,
       });
