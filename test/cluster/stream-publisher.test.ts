@@ -1,6 +1,5 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { DiscardPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
 import { silentLogger } from "../../cluster/logger.js";
@@ -10,6 +9,7 @@ import { ensureStream } from "../../cluster/stream.js";
 import { createStreamPublisher, StreamPublishError, type StreamPublisher } from "../../cluster/stream-publisher.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
+import { hangServer, storedMessages } from "../support/bus.js";
 
 const dir = tempDir();
 let server: NatsServer;
@@ -29,27 +29,10 @@ after(async () => {
 
 /** The stream's stored messages on `subject`, as their payloads. */
 async function stored(subject: string): Promise<string[]> {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info("BUSTLE", { subjects_filter: subject });
-  const out: string[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage("BUSTLE", { seq }).catch(() => null);
-    if (m?.subject === subject) out.push(m.string());
-  }
-  return out;
+  return (await storedMessages(nc, subject)).map((m) => m.string());
 }
 
-/** SIGSTOPs the server and waits until every one of its threads is stopped (a signal is not delivered at once). */
-async function hang(): Promise<void> {
-  server.signal("SIGSTOP");
-  const tasks = `/proc/${server.pid}/task`;
-  await waitFor(
-    () => readdirSync(tasks).every((t) => / T /.test(readFileSync(`${tasks}/${t}/stat`, "utf8"))),
-    5_000,
-    "nats-server to be stopped",
-    5,
-  );
-}
+const hang = () => hangServer(server);
 
 /** Rejects with a StreamPublishError of `reason`, else fails the test. */
 async function rejectsWith(p: Promise<unknown>, reason: string): Promise<StreamPublishError> {

@@ -1,8 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { closeBus, connectBus, type NatsConnection } from "../../cluster/connection.js";
 import { decodeEvent, makeEvent, type BustleEvent } from "../../cluster/envelope.js";
 import { createLogger, silentLogger } from "../../cluster/logger.js";
@@ -14,6 +12,7 @@ import { waitFor } from "../../cluster/wait-for.js";
 import { memoryAudit } from "../../relay/audit.js";
 import { openOutbox, type Outbox } from "../../relay/outbox.js";
 import { createPublisher, type Publisher } from "../../relay/publisher.js";
+import { hangServer, storedMessages } from "../support/bus.js";
 
 const dir = tempDir();
 let server: NatsServer;
@@ -42,28 +41,11 @@ const ev = (tag: string, n: number): BustleEvent =>
 
 /** The texts the stream holds whose text starts with `~alice <tag> `, in stream order. */
 async function storedTexts(tag: string): Promise<string[]> {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info("BUSTLE");
-  const out: string[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage("BUSTLE", { seq }).catch(() => null);
-    const e = m ? decodeEvent(m.data) : undefined;
-    if (e?.text.startsWith(`~alice ${tag} `)) out.push(e.text);
-  }
-  return out;
+  const texts = (await storedMessages(nc)).map((m) => decodeEvent(m.data)?.text);
+  return texts.filter((t): t is string => t?.startsWith(`~alice ${tag} `) === true);
 }
 
-/** SIGSTOPs the server and waits until every one of its threads is stopped. */
-async function hang(): Promise<void> {
-  server.signal("SIGSTOP");
-  const tasks = `/proc/${server.pid}/task`;
-  await waitFor(
-    () => readdirSync(tasks).every((t) => / T /.test(readFileSync(`${tasks}/${t}/stat`, "utf8"))),
-    5_000,
-    "nats-server to be stopped",
-    5,
-  );
-}
+const hang = () => hangServer(server);
 
 async function running(
   name: string,
