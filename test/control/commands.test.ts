@@ -2,17 +2,14 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectBus, closeBus, type NatsConnection } from "../../cluster/connection.js";
-import { ensureStream } from "../../cluster/stream.js";
-import { silentLogger } from "../../cluster/logger.js";
 import { decodeEvent, type BustleEvent } from "../../cluster/envelope.js";
-import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
-import type { NatsServer } from "../../cluster/nats-server.js";
 import {
   cli,
   controlYaml,
+  FAST_SUPERVISE,
+  startControlBus,
   statusJson,
   held,
   waitFeeding,
@@ -23,18 +20,18 @@ import {
   starts,
   stopControl,
   writeRecorder,
+  type ControlBus,
   type ControlProcess,
 } from "./harness.js";
 
 const dir = tempDir("bustle-control-cmd-");
 const d = dir.path;
 const file = join(d, "control.yaml");
-let server: NatsServer;
-let nc: NatsConnection;
+let bus: ControlBus;
+let server: ControlBus["server"];
+let nc: ControlBus["nc"];
 let control: ControlProcess;
 
-const supervise =
-  "supervise: {heartbeat: 500ms, backoff: 300ms, max_backoff: 5s, give_up_after: 4, fast_crash: 10s}\nlease: {ttl: 3s, grace: 200ms}\n";
 const crashy = `  - id: crashy\n    type: exec\n    exec: {command: [sh, -c, 'echo "start $(date +%s.%N)" >> ${join(d, "out-crashy.txt")}; exit 1']}\n`;
 const pyecho = (script: string) =>
   `  - id: pyecho\n    type: exec\n    kinds: [update]\n    format: "{actor} said {text}"\n    exec: {command: [python3, -u, ${script}]}\n`;
@@ -45,12 +42,11 @@ for line in sys.stdin:
 `;
 const only = "    kinds: [update]\n";
 const yaml = (bots: string) =>
-  controlYaml({ node: "town", urls: [server.url], stateDir: join(d, "state"), extra: supervise, bots });
+  controlYaml({ node: "town", urls: [server.url], stateDir: join(d, "state"), extra: FAST_SUPERVISE, bots });
 
 before(async () => {
-  server = await startServer(d);
-  nc = await connectBus({ servers: [server.url], name: "control-test", logger: silentLogger });
-  await ensureStream(nc, {}, silentLogger);
+  bus = await startControlBus(d);
+  ({ server, nc } = bus);
   writeRecorder(d);
   writeFileSync(join(d, "pyecho.py"), PY);
   writeFileSync(
@@ -61,8 +57,7 @@ before(async () => {
 });
 after(async () => {
   if (control) await stopControl(control);
-  await closeBus(nc);
-  await server.stop();
+  await bus.stop();
   dir.remove();
 });
 

@@ -8,6 +8,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ChildProgram } from "../../cluster/child.js";
+import { closeBus, connectBus } from "../../cluster/connection.js";
+import { silentLogger } from "../../cluster/logger.js";
+import type { NatsServer } from "../../cluster/nats-server.js";
+import { startServer } from "../../cluster/servers.js";
+import { ensureStream } from "../../cluster/stream.js";
 import { publishEvent } from "../support/bus.js";
 import { bin } from "../support/paths.js";
 import { BUSTLE_CONTROL, runCli, runCliSync, type CliResult } from "../support/cli.js";
@@ -56,6 +61,31 @@ export function controlYaml(o: {
 export function record(dir: string, id: string): string[] {
   const p = join(dir, `out-${id}.txt`);
   return existsSync(p) ? readFileSync(p, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/** Quick supervision and a short lease, so crash, back-off and give-up tests take seconds. */
+export const FAST_SUPERVISE =
+  "supervise: {heartbeat: 500ms, backoff: 300ms, max_backoff: 5s, give_up_after: 4, fast_crash: 10s}\nlease: {ttl: 3s, grace: 200ms}\n";
+
+/** One nats-server in `dir` with the BUSTLE stream, and the test's own connection to it. */
+export interface ControlBus {
+  server: NatsServer;
+  nc: NatsConnection;
+  stop(): Promise<void>;
+}
+
+export async function startControlBus(dir: string): Promise<ControlBus> {
+  const server = await startServer(dir);
+  const nc = await connectBus({ servers: [server.url], name: "control-test", logger: silentLogger });
+  await ensureStream(nc, {}, silentLogger);
+  return {
+    server,
+    nc,
+    stop: async () => {
+      await closeBus(nc);
+      await server.stop();
+    },
+  };
 }
 
 export const starts = (lines: string[]) => lines.filter((l) => l.startsWith("start "));
