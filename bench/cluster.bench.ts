@@ -7,9 +7,16 @@
  *  - origin → all-logs latency at a steady total rate: spool append on one node → the line is in
  *    the last of the three logs, versus publish → the last of the three consumers wrote it.
  * Usage: npm run bench cluster   (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS change the load)
+ * Both paths are timed the same way: a line counts as arrived when the bench's file follower
+ * (inotify + a 2 ms poll, bench/lib/log-watch.ts) sees it in the file — bustle.log for bustle,
+ * each raw consumer's own file for raw. (The raw consumer's callback time, before its write, is
+ * printed beside it: what the comparison used before the file follower timed both.)
  * `BENCH_SPLIT=1` also splits the published → all-logs time at the steady rate: a plain ordered
  * consumer on each server (what any consumer there could have had; adds load, so off by
  * default), then the line in that node's bustle.log, then the log position recording it.
+ * `BENCH_RELAY_NODE_ARGS` passes node flags to the three bustleds (e.g. "--cpu-prof
+ * --cpu-prof-dir=DIR", which NODE_OPTIONS refuses). The CPU of every process (the three
+ * bustleds, the three nats-servers, this bench) is printed per phase, with CPU per event.
  */
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +28,7 @@ import { LocalFederation, waitRelaysConnected } from "../federation/local.js";
 import { UNTHROTTLED_NODE_YAML } from "../relay/local-node.js";
 import { logPositionPath } from "../relay/log-position.js";
 import { nowMs, watchLines, type LineWatch } from "./lib/log-watch.js";
+import { cpuMs } from "./lib/proc-cpu.js";
 import { consumeToFile, publishWindowed, type FileConsumer } from "./lib/raw-jetstream.js";
 import { fmt, summarize, table, type LatencySummary } from "./lib/stats.js";
 
@@ -28,6 +36,7 @@ const N = Number(process.env.BENCH_EVENTS ?? 9_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SPLIT = process.env.BENCH_SPLIT === "1";
+const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const PAYLOAD = "x".repeat(160);
 const BENCH_USER = {
   user: "bench",
@@ -38,6 +47,10 @@ const BENCH_USER = {
 interface Result {
   throughput: number;
   latency: LatencySummary;
+  /** CPU of every process in the bulk and the steady phase. */
+  cpu: { bulk: PhaseCpu; steady: PhaseCpu };
+  /** raw only: the same latency timed at the consumer's callback (before its write). */
+  atCallback?: LatencySummary;
   /** bustle only: spool append → the event is published (seen by a plain subscriber). */
   toStream?: LatencySummary;
   /** bustle only: published → in every log. */
@@ -81,6 +94,43 @@ class Arrivals {
   }
 }
 
+/** CPU milliseconds (user + system) of the processes sharing the machine in one phase. */
+interface PhaseCpu {
+  events: number;
+  seconds: number;
+  relays: number[];
+  servers: number[];
+  bench: number;
+}
+
+/** Reads every process's CPU at the start of a phase; `end` gives what each spent since. */
+function cpuPhase(fed: LocalFederation): { end(events: number): PhaseCpu } {
+  const relayPids = fed.nodes.map((n) => fed.relayPid(n.id));
+  const serverPids = fed.servers.map((s) => s.pid);
+  const read = (pid: number | undefined) => (pid === undefined ? NaN : cpuMs(pid));
+  const benchMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const t0 = nowMs();
+  const r0 = relayPids.map(read);
+  const s0 = serverPids.map(read);
+  const b0 = benchMs();
+  return {
+    end(events) {
+      return {
+        events,
+        seconds: (nowMs() - t0) / 1000,
+        relays: relayPids.map((p, i) => read(p) - r0[i]!),
+        servers: serverPids.map((p, i) => read(p) - s0[i]!),
+        bench: benchMs() - b0,
+      };
+    },
+  };
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
 /** Per key seen by both: `to`'s completion − `from`'s completion. */
 function between(from: Arrivals, to: Arrivals): number[] {
   const out: number[] = [];
@@ -100,8 +150,8 @@ async function splitTaps(fed: LocalFederation) {
   const conns = await Promise.all(
     fed.servers.map((s) => connect({ servers: s.url, user: BENCH_USER.user, pass: BENCH_USER.password })),
   );
-  let consumers = new Arrivals(3);
-  let positions = new Arrivals(3);
+  const consumers = new Arrivals(3);
+  const positions = new Arrivals(3);
   const seqOf = new Map<number, string>();
   const stops = await Promise.all(
     conns.map(async (nc) => {
@@ -136,10 +186,6 @@ async function splitTaps(fed: LocalFederation) {
     });
   }, 2);
   return {
-    reset() {
-      consumers = new Arrivals(3);
-      positions = new Arrivals(3);
-    },
     split(published: Arrivals, logs: Arrivals) {
       return {
         consumers: summarize(between(published, consumers)),
@@ -164,12 +210,18 @@ async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
   const jsm = await jetstreamManager(conns[0]!);
   await jsm.streams.add({ name: "RAW", subjects: ["raw.>"], storage: StorageType.File, num_replicas: 3 });
   let arrivals = new Arrivals(3);
+  let atCallback = new Arrivals(3);
   const consumers: FileConsumer[] = [];
+  const watches: LineWatch[] = [];
   for (const [i, nc] of conns.entries()) {
-    consumers.push(
-      await consumeToFile(nc, "RAW", join(dir, `raw-${i}.log`), (m) =>
-        arrivals.arrive(m.headers?.get("k") ?? "", nowMs()),
-      ),
+    const file = join(dir, `raw-${i}.log`);
+    consumers.push(await consumeToFile(nc, "RAW", file, (m) => atCallback.arrive(m.headers?.get("k") ?? "", nowMs())));
+    // Timed as bustle.log is: the line seen in the consumer's file by the same follower.
+    watches.push(
+      watchLines(file, (line, at) => {
+        const m = /^(\S+) /.exec(line);
+        if (m) arrivals.arrive(m[1]!, at);
+      }),
     );
   }
   const publish = (c: number, key: string) => {
@@ -177,27 +229,42 @@ async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
     h.set("k", key);
     return jetstream(conns[c]!).publish(`raw.n${c}`, `${key} ${PAYLOAD}`, { headers: h, msgID: key });
   };
-  // Throughput: a third of N through each server, 256 unacked at most per publisher.
-  const t0 = nowMs();
-  await Promise.all(conns.map((_, c) => publishWindowed(Math.floor(N / 3), 256, (i) => publish(c, `b${c}-${i}`))));
-  const total = Math.floor(N / 3) * 3;
-  await waitFor(() => consumers.every((c) => c.count >= total), 120_000, "raw consumers to receive every message", 5);
-  const throughput = total / ((nowMs() - t0) / 1000);
-  // Latency at RATE/s in total, origins rotating over the three servers.
-  arrivals = new Arrivals(3);
-  const steady = RATE * SECONDS;
-  const start = nowMs();
-  for (let i = 0; i < steady; i++) {
-    const wait = start + (i * 1000) / RATE - nowMs();
-    if (wait > 0) await sleep(wait);
-    const key = `s${i}`;
-    arrivals.origin(key, nowMs());
-    void publish(i % 3, key).catch(() => {});
+  try {
+    // Throughput: a third of N through each server, 256 unacked at most per publisher.
+    const bulkCpu = cpuPhase(fed);
+    const t0 = nowMs();
+    await Promise.all(conns.map((_, c) => publishWindowed(Math.floor(N / 3), 256, (i) => publish(c, `b${c}-${i}`))));
+    const total = Math.floor(N / 3) * 3;
+    await waitFor(() => watches.every((w) => w.count >= total), 120_000, "every message in every raw file", 5);
+    const throughput = total / ((nowMs() - t0) / 1000);
+    const bulk = bulkCpu.end(total);
+    // Latency at RATE/s in total, origins rotating over the three servers.
+    arrivals = new Arrivals(3);
+    atCallback = new Arrivals(3);
+    const steady = RATE * SECONDS;
+    const steadyCpu = cpuPhase(fed);
+    const start = nowMs();
+    for (let i = 0; i < steady; i++) {
+      const wait = start + (i * 1000) / RATE - nowMs();
+      if (wait > 0) await sleep(wait);
+      const key = `s${i}`;
+      const at = nowMs();
+      arrivals.origin(key, at);
+      atCallback.origin(key, at);
+      void publish(i % 3, key).catch(() => {});
+    }
+    await waitFor(() => arrivals.complete() >= steady, 30_000, "raw steady-rate messages", 5).catch(() => {});
+    return {
+      throughput,
+      latency: summarize(arrivals.latencies()),
+      atCallback: summarize(atCallback.latencies()),
+      cpu: { bulk, steady: steadyCpu.end(steady) },
+    };
+  } finally {
+    watches.forEach((w) => w.stop());
+    await Promise.all(consumers.map((c) => c.stop()));
+    await Promise.all(conns.map((c) => c.close()));
   }
-  await waitFor(() => arrivals.complete() >= steady, 30_000, "raw steady-rate messages", 5).catch(() => {});
-  await Promise.all(consumers.map((c) => c.stop()));
-  await Promise.all(conns.map((c) => c.close()));
-  return { throughput, latency: summarize(arrivals.latencies()) };
 }
 
 async function bustleFederation(fed: LocalFederation): Promise<Result> {
@@ -209,33 +276,38 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
   });
   await sleep(1_500);
   let arrivals = new Arrivals(3);
-  let published = new Arrivals(1);
-  const tap = await connect({ servers: fed.servers[0]!.url, user: BENCH_USER.user, pass: BENCH_USER.password });
-  tap.subscribe("bustle.ev.>", {
-    callback: (_, m) => {
-      const k = / ((?:b|s)\d+-\d+) /.exec(m.string());
-      if (k) published.arrive(k[1]!, nowMs());
-    },
-  });
+  const published = new Arrivals(1);
   const watches: LineWatch[] = fed.nodes.map((n) =>
     watchLines(n.log, (line, at) => {
       const m = / ((?:b|s)\d+-\d+) /.exec(line);
       if (m) arrivals.arrive(m[1]!, at);
     }),
   );
-  const taps = SPLIT ? await splitTaps(fed) : undefined;
+  // The taps below only time the steady phase, so they start after the bulk one: the servers'
+  // extra deliveries to them are no part of bustle's throughput (raw has no such tap).
+  const tap = await connect({ servers: fed.servers[0]!.url, user: BENCH_USER.user, pass: BENCH_USER.password });
+  let taps: Awaited<ReturnType<typeof splitTaps>> | undefined;
   try {
     const per = Math.floor(N / 3);
+    const bulkCpu = cpuPhase(fed);
     const t0 = nowMs();
     spools.forEach((p, c) =>
       appendFileSync(p, Array.from({ length: per }, (_, i) => `bulk b${c}-${i} ${PAYLOAD}\n`).join("")),
     );
     await waitFor(() => watches.every((w) => w.count >= per * 3), 180_000, `${per * 3} lines in every bustle.log`, 5);
     const throughput = (per * 3) / ((nowMs() - t0) / 1000);
+    const bulk = bulkCpu.end(per * 3);
     arrivals = new Arrivals(3);
-    published = new Arrivals(1);
-    taps?.reset();
+    tap.subscribe("bustle.ev.>", {
+      callback: (_, m) => {
+        const k = / ((?:b|s)\d+-\d+) /.exec(m.string());
+        if (k) published.arrive(k[1]!, nowMs());
+      },
+    });
+    await tap.flush(); // the server has the subscription before the first steady event
+    taps = SPLIT ? await splitTaps(fed) : undefined;
     const steady = RATE * SECONDS;
+    const steadyCpu = cpuPhase(fed);
     const start = nowMs();
     for (let i = 0; i < steady; i++) {
       const wait = start + (i * 1000) / RATE - nowMs();
@@ -247,9 +319,11 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
       appendFileSync(spools[i % 3]!, `steady ${key} ${PAYLOAD}\n`);
     }
     await waitFor(() => arrivals.complete() >= steady, 60_000, "steady-rate lines in every log", 5).catch(() => {});
+    const steadyUse = steadyCpu.end(steady);
     if (taps) await sleep(500); // the last positions are recorded up to 200 ms after their lines
     return {
       throughput,
+      cpu: { bulk, steady: steadyUse },
       latency: summarize(arrivals.latencies()),
       toStream: summarize(published.latencies()),
       fromStream: summarize(between(published, arrivals)),
@@ -271,7 +345,7 @@ const fed = await LocalFederation.create({
 });
 try {
   await fed.startServers();
-  fed.startRelays();
+  fed.startRelays(RELAY_NODE_ARGS);
   await waitRelaysConnected(fed, 60_000);
   console.log(`3 nodes, 3 nats-servers (R3), ${N} events for throughput, ${RATE}/s for ${SECONDS}s for latency`);
   const raw = await rawBaseline(fed, dir.path);
@@ -299,11 +373,45 @@ try {
     console.log(
       `bustle: spool append → published p50 ${fmt(bustle.toStream.p50, 2)} ms, p99 ${fmt(bustle.toStream.p99, 2)} ms; published → in every log p50 ${fmt(bustle.fromStream.p50, 2)} ms, p99 ${fmt(bustle.fromStream.p99, 2)} ms`,
     );
+  if (raw.atCallback)
+    console.log(
+      `raw, timed at the consumer's callback instead (before its write; not how bustle is timed): p50 ${fmt(raw.atCallback.p50, 2)} ms, p99 ${fmt(raw.atCallback.p99, 2)} ms`,
+    );
   const parts = bustle.split;
   if (parts)
     console.log(
       `bustle, published → a plain consumer on every server p50 ${fmt(parts.consumers.p50, 2)} / p99 ${fmt(parts.consumers.p99, 2)} ms; → every bustle.log +${fmt(parts.logs.p50, 2)} / +${fmt(parts.logs.p99, 2)} ms; → every log position +${fmt(parts.positions.p50, 1)} / +${fmt(parts.positions.p99, 1)} ms`,
     );
+  const cpuRow = (name: string, c: PhaseCpu) => [
+    name,
+    c.events,
+    fmt(c.seconds, 1),
+    c.relays.map((x) => fmt(x, 0)).join(" / "),
+    c.servers.map((x) => fmt(x, 0)).join(" / "),
+    fmt(c.bench, 0),
+    fmt((1000 * sum(c.relays)) / c.events, 0),
+    fmt((1000 * sum(c.servers)) / c.events, 0),
+    fmt((1000 * (sum(c.relays) + sum(c.servers) + c.bench)) / c.events, 0),
+  ];
+  table(
+    [
+      "CPU (user + system)",
+      "events",
+      "s",
+      "bustleds ms",
+      "nats-servers ms",
+      "bench ms",
+      "bustleds µs/ev",
+      "servers µs/ev",
+      "all µs/ev",
+    ],
+    [
+      cpuRow("raw, bulk", raw.cpu.bulk),
+      cpuRow(`raw, ${RATE}/s`, raw.cpu.steady),
+      cpuRow("bustle, bulk", bustle.cpu.bulk),
+      cpuRow(`bustle, ${RATE}/s`, bustle.cpu.steady),
+    ],
+  );
   const ratio = bustle.throughput / raw.throughput;
   const aim = 2 * raw.latency.p99 + 2;
   console.log(

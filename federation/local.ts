@@ -195,8 +195,11 @@ export class LocalFederation {
     await waitClusterReady(this.servers, timeoutMs);
   }
 
-  /** Spawns `bustled` for a node (not waiting for it); its own output goes to `<node>/bustled.out`. */
-  startRelay(id: string, extraEnv: Record<string, string> = {}): ChildProgram {
+  /**
+   * Spawns `bustled` for a node (not waiting for it); its own output goes to `<node>/bustled.out`.
+   * `nodeArgs` are flags for node itself (a benchmark's `--cpu-prof`).
+   */
+  startRelay(id: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): ChildProgram {
     const n = this.relayNode(id);
     if (this.relays.get(id)?.running) throw new Error(`relay ${id} is already running`);
     const relay = bustledProgram({
@@ -205,6 +208,7 @@ export class LocalFederation {
       logPath: join(n.dir, "bustled.out"),
       waitReady: false,
       graceMs: 10_000,
+      nodeArgs,
       args: ["--homes", n.homes, "--log", n.log, "--state", n.state],
       env: { ...process.env, ...extraEnv },
     });
@@ -213,8 +217,13 @@ export class LocalFederation {
     return relay;
   }
 
-  startRelays(): void {
-    for (const n of this.nodes) this.startRelay(n.id);
+  startRelays(nodeArgs: string[] = []): void {
+    for (const n of this.nodes) this.startRelay(n.id, {}, nodeArgs);
+  }
+
+  /** The running relay's process id (a benchmark reads its CPU time). */
+  relayPid(id: string): number | undefined {
+    return this.relays.get(id)?.pid;
   }
 
   /** SIGTERM a relay and wait for it to exit (SIGKILL after 10 s). */

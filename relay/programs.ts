@@ -25,6 +25,8 @@ export interface BustledOptions {
   args?: string[];
   /** A command it runs under (e.g. setpriv, to run it as the unit's user and capability). */
   wrap?: string[];
+  /** Flags for node itself (`--cpu-prof`, which NODE_OPTIONS refuses), before bustled's path. */
+  nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
   /** Wait for the log writer's first position (connected and consuming); default true. */
   waitReady?: boolean;
@@ -37,7 +39,15 @@ export function bustledProgram(o: BustledOptions): ChildProgram {
   const positionFile = join(o.state, LOG_POSITION_FILE);
   return new ChildProgram({
     name: `bustled (${o.config})`,
-    argv: [...(o.wrap ?? []), process.execPath, BUSTLED_PATH, "--config", o.config, ...(o.args ?? [])],
+    argv: [
+      ...(o.wrap ?? []),
+      process.execPath,
+      ...(o.nodeArgs ?? []),
+      BUSTLED_PATH,
+      "--config",
+      o.config,
+      ...(o.args ?? []),
+    ],
     env: o.env,
     logPath: o.logPath,
     graceMs: o.graceMs ?? 15_000,
