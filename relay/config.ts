@@ -19,6 +19,7 @@ import { NODE_ID_RE } from "../cluster/names.js";
 import { defaultDataDir, defaultNodeId, nodeDataPaths } from "../cluster/config/node-location.js";
 import { ambientSectionSchema } from "./ambient/config.js";
 import { metricsSectionSchema } from "../cluster/config/metrics-section.js";
+import { DEFAULT_MAX_PENDING } from "./outbox.js";
 
 export { defaultDataDir, defaultNodeId, nodeDataPaths };
 
@@ -31,6 +32,9 @@ export const SPOOL_DEFAULTS = {
   /** Milliseconds between safety-net rescans. */
   rescan: 5000,
 };
+
+/** About 15 MB of heap for typical spool lines (relay/outbox.ts DEFAULT_MAX_PENDING says how it was sized). */
+export const OUTBOX_DEFAULTS = { max_pending: DEFAULT_MAX_PENDING };
 
 export const nodeConfigSchema = object({
   node: optional(
@@ -70,6 +74,13 @@ export const nodeConfigSchema = object({
       duplicate_window: optional(duration({ min: 1000 })),
     }),
     () => ({}),
+  ),
+  /** The outbox's bound (relay/outbox.ts): past this many events waiting for NATS, spools are not read until it drains. */
+  outbox: optional(
+    object({
+      max_pending: optional(int({ min: 1, max: 10_000_000 }), OUTBOX_DEFAULTS.max_pending),
+    }),
+    () => ({ ...OUTBOX_DEFAULTS }),
   ),
   /** Prometheus /metrics and /healthz; off when absent. */
   metrics: optional(metricsSectionSchema),

@@ -134,7 +134,9 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       faults = createDiskFaults(log.child("disk"), stateDir);
       audit = openAuditLog(config.log.audit, { log: log.child("audit"), faults });
       if (metrics) audit = metrics.countAudit(audit);
-      outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"), faults);
+      outbox = await openOutbox(join(stateDir, "outbox"), log.child("outbox"), faults, {
+        maxPending: config.outbox.max_pending,
+      });
       if (metrics) outbox = metrics.countOutbox(outbox);
       // Before anything runs: an address that cannot be bound fails the start cleanly.
       if (metrics && config.metrics) {
@@ -148,6 +150,7 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
             node,
             nats: m.connected() ? "connected" : "not connected",
             pending_events: outbox?.size ?? 0,
+            outbox_full: outbox?.full ?? false,
           }),
         });
       }
@@ -232,6 +235,8 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
       stopped = true;
       // Writers waiting out a full disk give up now: what they hold is still in the spools and the stream.
       faults?.abandon();
+      // So do producers waiting for room in a full outbox (their spool offsets stay put).
+      outbox?.abandonWaits();
       await ambient?.stop();
       await spool?.stop();
       silences?.stop();

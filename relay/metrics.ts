@@ -69,6 +69,22 @@ export function createRelayMetrics(): RelayMetrics {
       this.set(outbox?.size ?? 0);
     },
   });
+  new Gauge({
+    name: "bustle_outbox_full",
+    help: "1 while the outbox is at its bound (outbox.max_pending) and spools wait for NATS to catch up",
+    registers: [registry],
+    collect() {
+      this.set(outbox?.full ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "bustle_outbox_max_pending",
+    help: "The outbox's bound: events waiting for JetStream past which spools are not read",
+    registers: [registry],
+    collect() {
+      this.set(outbox?.maxPending ?? 0);
+    },
+  });
   new Counter({
     name: "bustle_log_events_total",
     help: "Events appended to bustle.log since bustled started",

@@ -13,6 +13,12 @@
  * Every append's byte count is checked. A failed or short one is cut back to the last whole
  * record; on a disk fault it is retried with backoff (relay/disk-fault.ts) and the submits
  * behind it wait, so producers stop taking work until the disk takes writes again.
+ *
+ * It holds at most `maxPending` events (relay/outbox-bound.ts): past it a submit waits, oldest
+ * first, and is let in as acknowledgements free room. So a NATS outage costs bounded memory,
+ * not the node: the spool reader stops reading (its offsets stay, the spools hold the rest) and
+ * reads on once there is room. The journal replay at start loads whatever the journal holds,
+ * past the bound too; new submits then wait until it drains.
  */
 import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { constants, existsSync, readFileSync } from "node:fs";
@@ -22,6 +28,9 @@ import type { Logger } from "../cluster/logger.js";
 import { createDiskFaults, withDiskRetry, type DiskFaults } from "./disk-fault.js";
 import { appendAllSync, replaceFile } from "./durable-file.js";
 import type { EventSink } from "./event-sink.js";
+import { OutboxBound } from "./outbox-bound.js";
+
+export { OutboxStopping } from "./outbox-bound.js";
 
 export interface Outbox extends EventSink {
   /** Pending events in submission order (a snapshot). */
@@ -41,8 +50,33 @@ export interface Outbox extends EventSink {
   whenAdded(): Promise<void>;
   /** Resolves when every event submitted before the call is on disk (fdatasync). */
   flushed(): Promise<void>;
+  /** The bound: past this many held events a submit waits for acknowledgements. */
+  readonly maxPending: number;
+  /** True from the moment a submit had to wait for room until the outbox drained to half the bound. */
+  readonly full: boolean;
+  /**
+   * The relay is stopping: every submit waiting for room, and any later one that would wait,
+   * rejects with OutboxStopping (a spool's offset then stays where it was; its lines are read
+   * on the next start). Submits that fit still go in.
+   */
+  abandonWaits(): void;
+  /** Rejects the submits still waiting, writes what is queued, compacts and closes the journal. */
   close(): Promise<void>;
 }
+
+/** Options of `openOutbox`. */
+export interface OutboxOptions {
+  /** Held events past which a submit waits (node.yaml `outbox.max_pending`). Default DEFAULT_MAX_PENDING. */
+  maxPending?: number;
+}
+
+/**
+ * The default bound. A pending event costs about 0.7 KB of heap for a typical spool line and
+ * 2.3 KB for a 400-character one (measured: docs/BENCHMARKS.md, the outbox bound section), so
+ * 20,000 is some 15 MB, at most about 46 MB: enough for about 20 s of a 1,000 lines/s burst
+ * before the spools take over holding the backlog.
+ */
+export const DEFAULT_MAX_PENDING = 20_000;
 
 const JOURNAL = "outbox.jsonl";
 /** Rewrite the journal when it holds this many settled records. */
@@ -67,7 +101,9 @@ export async function openOutbox(
   dir: string,
   log: Logger,
   faults: DiskFaults = createDiskFaults(log),
+  options: OutboxOptions = {},
 ): Promise<Outbox> {
+  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, JOURNAL);
   const pending = new Map<string, BustleEvent>();
@@ -97,7 +133,7 @@ export async function openOutbox(
   let waiters: Array<() => void> = [];
   // Group commit: everything submitted or acknowledged while a write is under way goes into the
   // next single write (+ one fdatasync when it holds events).
-  let queuedEvents: Array<{ events: BustleEvent[]; done: (err?: unknown) => void }> = [];
+  let queuedEvents: Array<{ events: readonly BustleEvent[]; done: (err?: unknown) => void }> = [];
   let queuedAcks: string[] = [];
   let queuedBarriers: Array<(err?: unknown) => void> = [];
   /** True when queued acknowledgements should be written even without events (their timer ran, or closing). */
@@ -107,6 +143,16 @@ export async function openOutbox(
   const due = () => queuedEvents.length > 0 || queuedBarriers.length > 0 || (acksDue && queuedAcks.length > 0);
   let cycle: Promise<void> | undefined;
   let closed = false;
+
+  const bound = new OutboxBound({
+    max: maxPending,
+    log,
+    pendingCount: () => pending.size,
+    write(events, done) {
+      queuedEvents.push({ events, done });
+      kick();
+    },
+  });
 
   const wake = () => {
     const w = waiters;
@@ -244,14 +290,18 @@ export async function openOutbox(
     get size() {
       return pending.size;
     },
+    maxPending,
+    get full() {
+      return bound.full;
+    },
+    abandonWaits() {
+      bound.abandon();
+    },
     submit(events) {
       const fresh = events.filter((e) => !pending.has(e.id));
       if (!fresh.length) return Promise.resolve();
       if (closed) return Promise.reject(new Error("outbox is closed"));
-      return new Promise<void>((resolve, reject) => {
-        queuedEvents.push({ events: fresh, done: (err) => (err ? reject(err) : resolve()) });
-        kick();
-      });
+      return new Promise<void>((resolve, reject) => bound.submit(fresh, (err) => (err ? reject(err) : resolve())));
     },
     pending: () => [...pending.values()],
     live: () => pending.values(),
@@ -262,12 +312,13 @@ export async function openOutbox(
           queuedAcks.push(id);
           any = true;
         }
-      if (any)
-        ackTimer ??= setTimeout(() => {
-          ackTimer = undefined;
-          acksDue = true;
-          kick();
-        }, ACK_WRITE_MS);
+      if (!any) return;
+      bound.freed();
+      ackTimer ??= setTimeout(() => {
+        ackTimer = undefined;
+        acksDue = true;
+        kick();
+      }, ACK_WRITE_MS);
     },
     whenNonEmpty() {
       return pending.size ? Promise.resolve() : new Promise((r) => waiters.push(r));
@@ -284,6 +335,7 @@ export async function openOutbox(
     },
     async close() {
       closed = true;
+      bound.abandon();
       clearTimeout(ackTimer);
       clearTimeout(syncSoon);
       acksDue = true;

@@ -58,8 +58,29 @@ function isRegularFile(path: string): boolean {
   }
 }
 
+/**
+ * Ambient events handed to the sink and not yet taken, at most. A full outbox (NATS away for a
+ * long while) makes submits wait; ambient events live nowhere else, so past this many new ones
+ * are dropped, said once and counted in one audit note when the sink takes events again. At the
+ * default tilde-wide cap (30 a minute) that is more than half an hour of activity; spool lines
+ * are never dropped (their spools hold them).
+ */
+export const MAX_WAITING_EVENTS = 1_000;
+
 export function createActivity(opts: ActivityOptions): Activity {
   const pending = new Set<Promise<void>>();
+  let waiting = 0;
+  /** Events dropped (or refused at shutdown) since the sink filled: reported once it takes events again. */
+  let shed = 0;
+  const reportShed = () => {
+    if (!shed) return;
+    opts.audit.note("ambient events dropped while the outbox was full", {
+      count: shed,
+      max_waiting: MAX_WAITING_EVENTS,
+    });
+    opts.log.warn("ambient events were dropped while the outbox was full", { count: shed });
+    shed = 0;
+  };
 
   const handle = (home: Home, events: readonly ChangeEvent[]) => {
     const prefix = home.real + "/";
@@ -107,6 +128,15 @@ export function createActivity(opts: ActivityOptions): Activity {
 
   /** Hands events to the sink; the audit log records them once the sink holds them. */
   const submit = (home: Home, events: BustleEvent[]) => {
+    if (waiting + events.length > MAX_WAITING_EVENTS) {
+      if (!shed)
+        opts.log.warn("the outbox is full: new ambient events are dropped until it takes events again", {
+          waiting,
+        });
+      shed += events.length;
+      return;
+    }
+    waiting += events.length;
     const p = opts.sink
       .submit(events)
       .then(
@@ -114,10 +144,16 @@ export function createActivity(opts: ActivityOptions): Activity {
           for (const e of events) opts.audit.event(e, { origin: home.path, actor: home.user });
         },
         (err: unknown) => {
-          opts.log.warn("the event sink refused ambient events; they are lost", { count: events.length, err });
+          // Stopping while they waited for room: counted with the dropped ones, not one line per batch.
+          if ((err as Error | undefined)?.name === "OutboxStopping") shed += events.length;
+          else opts.log.warn("the event sink refused ambient events; they are lost", { count: events.length, err });
         },
       )
-      .finally(() => pending.delete(p));
+      .finally(() => {
+        waiting -= events.length;
+        pending.delete(p);
+        if (waiting === 0) reportShed();
+      });
     pending.add(p);
   };
 

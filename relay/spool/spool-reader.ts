@@ -180,6 +180,9 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       // More to read: queue another turn behind the other spools.
       if (more) void scheduler.schedule(user, false);
     } catch (err) {
+      // The relay is stopping while this spool waited for room in a full outbox: its offset
+      // stays, and its lines are read on the next start. Not a failure.
+      if ((err as Error | undefined)?.name === "OutboxStopping") return;
       // The sink refused (or the disk failed): the position stays, the same lines are re-read
       // with the same ids shortly.
       log.error("spool check failed; will retry", { user, err });

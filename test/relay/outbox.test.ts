@@ -2,20 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { makeEvent } from "../../cluster/envelope.js";
 import { silentLogger } from "../../cluster/logger.js";
 import { tempDir } from "../../cluster/temp.js";
+import { numberedEvent } from "./support.js";
 import { openOutbox } from "../../relay/outbox.js";
 
-const ev = (n: number) =>
-  makeEvent({
-    node: "town",
-    source: "spool",
-    kind: "update",
-    actor: "alice",
-    text: `~alice line ${n}`,
-    id: `event-id-${n}`,
-  });
+const ev = numberedEvent;
 
 test("outbox - unacknowledged events survive a reopen, in order; acknowledged ones do not", async () => {
   const dir = tempDir();

@@ -1,6 +1,7 @@
 /** Helpers shared by the relay's end-to-end tests: homes, spools and reading bustle.log. */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeEvent, type BustleEvent } from "../../cluster/envelope.js";
 
 export function makeHome(homes: string, user: string): string {
   const home = join(homes, user);
@@ -26,3 +27,14 @@ export function logLines(path: string): string[] {
 export function textOf(line: string): string {
   return line.split(" ").slice(2).join(" ");
 }
+
+/** Alice's spool event number `n` (id `event-id-<n>`), for tests of the outbox. */
+export const numberedEvent = (n: number): BustleEvent =>
+  makeEvent({
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: "alice",
+    text: `~alice line ${n}`,
+    id: `event-id-${n}`,
+  });
