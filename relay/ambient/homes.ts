@@ -2,7 +2,7 @@
  * The home directories under the homes root: which names are users, and which entries are
  * directories (a home may be a symlink to one; its real path is what gets watched).
  */
-import { opendirSync, realpathSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -17,6 +17,8 @@ export interface Home {
   real: string;
   /** Device and inode: a home removed and made again is a new home. */
   identity: string;
+  /** Whether the watcher could open it to list it when it was listed (what a crawl needs). */
+  listable: boolean;
 }
 
 export interface HomeListing {
@@ -44,18 +46,41 @@ export async function listHomes(root: string): Promise<HomeListing> {
 }
 
 /**
- * One home, or undefined when it is gone or not a directory. Synchronous on purpose: 5,000
- * stats take milliseconds, 5,000 trips through the thread pool took a second on a busy host.
+ * One home, or undefined when it is gone or not a directory. One open of the directory tells
+ * both whether the watcher may list it and, with an fstat, its identity (a `statSync` and an
+ * `opendirSync` per home cost four times as much: Node builds a `Dir` with two promisified
+ * methods for each). Synchronous on purpose: 5,000 opens take milliseconds, 5,000 trips through
+ * the thread pool took a second on a busy host.
  */
 export function describeHome(root: string, user: string, symlink: boolean): Home | undefined {
   const path = join(root, user);
   try {
-    const st = statSync(path);
-    if (!st.isDirectory()) return undefined;
-    return { user, path, real: symlink ? realpathSync(path) : path, identity: `${st.dev}:${st.ino}` };
+    const real = symlink ? realpathSync(path) : path;
+    let fd: number;
+    try {
+      fd = openDir(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EACCES") return undefined; // gone, or not a directory
+      const st = statSync(path); // a closed home is still a home: watched alone, retried
+      return st.isDirectory() ? { user, path, real, identity: `${st.dev}:${st.ino}`, listable: false } : undefined;
+    }
+    try {
+      const st = fstatSync(fd);
+      return { user, path, real, identity: `${st.dev}:${st.ino}`, listable: true };
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Opens `dir` the way a crawl does (for reading, a directory only: anything else fails with
+ * ENOTDIR, never blocks as a FIFO would). Symlinks are followed, as `stat` does.
+ */
+function openDir(dir: string): number {
+  return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK);
 }
 
 /**
@@ -64,15 +89,5 @@ export function describeHome(root: string, user: string, symlink: boolean): Home
  * systemd unit (the bustle user with CAP_DAC_READ_SEARCH) it called every closed home unreadable.
  */
 export function assertReadable(dir: string): void {
-  opendirSync(dir).closeSync();
-}
-
-/** True when the watcher may open `dir` to list it (assertReadable). */
-export function readable(dir: string): boolean {
-  try {
-    assertReadable(dir);
-    return true;
-  } catch {
-    return false;
-  }
+  closeSync(openDir(dir));
 }

@@ -17,7 +17,7 @@ import { createActivity, type Activity } from "./activity.js";
 import { createCoalescer } from "./coalescer.js";
 import type { AmbientConfig } from "./config.js";
 import { watchTree, type ChangeEvent, type TreeWatch } from "./home-watch.js";
-import { listHomes, readable, type Home } from "./homes.js";
+import { listHomes, type Home } from "./homes.js";
 import { classifyWatchError, instancesMessage, limitMessage } from "./inotify.js";
 import { compileRules, unwatchedInRoot, type CompiledRules } from "./rules.js";
 
@@ -170,7 +170,8 @@ export function createAmbientWatcher(opts: AmbientWatcherOptions): AmbientWatche
     const covered: Home[] = [];
     const leftOut = [...skipped, ...excluded];
     for (const h of homes) {
-      if (h.real === h.path && readable(h.real)) covered.push(h);
+      if (h.real === h.path && h.listable)
+        covered.push(h); // opened by the listing just now
       else leftOut.push(h.user);
     }
     if (covered.length === 0 || leftOut.length > MAX_LEFT_OUT) return;

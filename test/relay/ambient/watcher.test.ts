@@ -1,5 +1,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EVENT_ID_RE, type BustleEvent } from "../../../cluster/envelope.js";
@@ -313,6 +314,45 @@ test("ambient - homes present at start: a symlinked home, and one removed and ma
       "an event from the home made again",
     );
     assert.equal(events.filter((e) => e.actor === "alice").length, 1, "one event per change, not one per subscription");
+    assert.ok(
+      !logs.some((l) => l.level === "error" || l.level === "warn"),
+      JSON.stringify(logs.filter((l) => l.level !== "debug")),
+    );
+  } finally {
+    await w.stop();
+    tmp.remove();
+  }
+});
+
+test("ambient - entries of the homes root that are not homes (a FIFO, a file, links to them, a dangling link) are skipped without stalling", async () => {
+  // The listing opens each entry to see whether it may list it: a FIFO must not block that open.
+  const tmp = tempDir("bustle-ambient-odd-");
+  const root = join(tmp.path, "home");
+  mkdirSync(root);
+  makeHome(root, "alice");
+  const fifo = join(tmp.path, "fifo");
+  assert.equal(spawnSync("mkfifo", [fifo, join(root, "pipe")]).status, 0, "mkfifo");
+  symlinkSync(fifo, join(root, "pipelink"));
+  writeFileSync(join(root, "notes"), "a file, not a home\n");
+  symlinkSync(join(root, "notes"), join(root, "notelink"));
+  symlinkSync(join(tmp.path, "nowhere"), join(root, "ghost"));
+  const events: BustleEvent[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const w = createAmbientWatcher({
+    node: "town",
+    homesRoot: root,
+    config: ambientConfig(),
+    audit: memoryAudit(),
+    rescanMs: 100,
+    sink: { submit: async (evs) => void events.push(...evs) },
+    log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
+  });
+  await w.start();
+  try {
+    appendFileSync(join(root, "alice", "todo.txt"), "x\n");
+    await waitFor(() => events.some((e) => e.actor === "alice"), 10_000, "an event from the one real home");
+    for (const odd of ["pipe", "pipelink", "notes", "notelink", "ghost"]) assert.equal(w.watches(odd), false, odd);
+    assert.equal(logs.find((l) => l.msg === "watching home directories for ambient activity")?.homes, 1);
     assert.ok(
       !logs.some((l) => l.level === "error" || l.level === "warn"),
       JSON.stringify(logs.filter((l) => l.level !== "debug")),
