@@ -17,6 +17,11 @@ export interface ConnectOptions extends BusSettings {
   waitOnFirstConnect?: boolean;
   /** How long a CLI waits for its first connection before giving up. Default 5 s. */
   timeoutMs?: number;
+  /**
+   * Try the servers in the order given (the first is preferred, the others are fail-over)
+   * instead of nats.js's shuffled order. A relay's node.yaml lists its own server first.
+   */
+  inOrder?: boolean;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
       maxPingOut: 2,
       timeout: opts.timeoutMs ?? 5_000,
       waitOnFirstConnect: wait,
+      ...(opts.inOrder ? { noRandomize: true } : {}),
       // Otherwise every request builds two Error objects with stack traces up front (a third
       // of the relay's CPU under load, measured with --cpu-prof).
       noAsyncTraces: true,

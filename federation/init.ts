@@ -186,8 +186,12 @@ export function initFederation(input: FederationPlan, outDir: string, o: InitOpt
   const scheme = tlsOn ? "tls" : "nats";
   const urlsFor = (id: string) => {
     const own = plan.servers.find((s) => s.id === id);
-    // The node's own server first: the relay prefers it and fails over to the others.
-    const order = own ? [own, ...plan.servers.filter((s) => s !== own)] : plan.servers;
+    // The node's own server first: the relay prefers it (it tries them in order) and fails over
+    // to the others. A member has none: members start at different servers, in turn.
+    const turn = Math.max(0, plan.members.indexOf(id)) % plan.servers.length;
+    const order = own
+      ? [own, ...plan.servers.filter((s) => s !== own)]
+      : [...plan.servers.slice(turn), ...plan.servers.slice(0, turn)];
     return order.map((s) => (o.clientUrlFor ? o.clientUrlFor(id, s) : `${scheme}://${hostPort(s.host, s.clientPort)}`));
   };
   for (const id of all) {

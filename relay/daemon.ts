@@ -85,6 +85,8 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
           inboxPrefix,
           name: `bustled ${node}`,
           logger: log.child("nats"),
+          // Its own server first (bustle-cluster init writes it so): not a random other node's.
+          inOrder: true,
         });
       } catch (err) {
         log.error("cannot connect to NATS; retrying", { error: err, retry_ms: delay });

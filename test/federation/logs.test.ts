@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SpoolWriter, assertLogsComplete, federationPerFile, waitLogs, writeSteadily, written } from "./harness.js";
+import {
+  SpoolWriter,
+  assertLogsComplete,
+  federationPerFile,
+  relayConnections,
+  waitLogs,
+  writeSteadily,
+  written,
+} from "./harness.js";
 
 const federation = federationPerFile("bustle-fed-logs-");
 
@@ -18,5 +26,14 @@ test("federation - events written on all three nodes at once appear in all three
     fed.nodes.map((n) => n.log),
     writers,
     total,
+  );
+});
+
+test("federation - each relay uses its own node's server (the first in its node.yaml), not a random other one", async () => {
+  const fed = federation();
+  const where = await relayConnections(fed);
+  assert.deepEqual(
+    Object.fromEntries(fed.nodes.map((n) => [n.id, where.get(n.id)])),
+    Object.fromEntries(fed.nodes.map((n) => [n.id, n.id])),
   );
 });
