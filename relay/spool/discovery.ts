@@ -42,16 +42,18 @@ export interface HomeWatchers {
 const LIMIT_CODES = new Set(["ENOSPC", "EMFILE"]);
 
 /**
- * inotify watchers. `onHomes` fires when the homes root changes, `onSpool(user)` when
- * something named `.bustle.spool` (or an unnamed change) happens in a home that `wanted(user)`
- * says to watch. Watch errors are logged once per path (the limit once) and otherwise ignored:
- * the rescan keeps things going.
+ * inotify watchers. `onHomes` fires when the homes root changes, `onSpool(user, pathChanged)`
+ * when something named `.bustle.spool` (or an unnamed change) happens in a home that
+ * `wanted(user)` says to watch, or to the home itself; `pathChanged` is false only for a plain
+ * change of the spool's content or attributes (the name still names the same file). Watch
+ * errors are logged once per path (the limit once) and otherwise ignored: the rescan keeps
+ * things going.
  */
 export function createHomeWatchers(
   homesRoot: string,
   log: Logger,
   onHomes: () => void,
-  onSpool: (user: string) => void,
+  onSpool: (user: string, pathChanged: boolean) => void,
   wanted: (user: string) => boolean = () => true,
 ): HomeWatchers {
   let root: FSWatcher | undefined;
@@ -99,8 +101,11 @@ export function createHomeWatchers(
     if (w) return;
     const made = tryWatch(
       join(homesRoot, user),
-      (_event, name) => {
-        if (name === null || name.toString() === SPOOL_NAME) onSpool(user);
+      (event, name) => {
+        const what = name?.toString();
+        // Events of the watched home itself (moved, deleted, re-owned) come named after it.
+        if (what === SPOOL_NAME) onSpool(user, event === "rename");
+        else if (what === undefined || what === user) onSpool(user, true);
       },
       () => {
         if (homes.get(user) === made) homes.delete(user);

@@ -7,10 +7,12 @@
  *   in cannot block us) and fstat'ed: it must be the same regular file we looked at, owned by
  *   the home directory's owner, and not writable by everyone (anyone could write in the user's
  *   name).
- * A spool the reader keeps open between checks is re-checked with `recheckSpool` (two lstats, no
- * open): the path must still name that very file, with the same guarantees. Anything else and
- * the caller closes it and opens afresh, so a swapped-in symlink, FIFO or foreign file gets the
- * same refusal as on a first open.
+ * A spool the reader keeps open between checks is re-checked, not re-opened: the held file with
+ * one fstat (`stillAcceptable`) when only its content can have changed, and the path with
+ * `recheckSpool` (two lstats: the path must still name that very file, the home still be the
+ * same owner's directory) when the directory entry may have changed (docs/spool.md says when).
+ * Anything else and the caller closes it and opens afresh, so a swapped-in symlink, FIFO or
+ * foreign file gets the same refusal as on a first open.
  */
 import { constants, type Stats } from "node:fs";
 import { lstat, open, type FileHandle } from "node:fs/promises";
@@ -131,25 +133,36 @@ export async function openSpool(home: string): Promise<OpenResult> {
 
 export type RecheckResult = { kind: "same"; stat: Stats } | { kind: "changed" };
 
+/** What the reader knows of a spool it holds open: the file's device and inode, its home's uid. */
+export interface HeldIdentity {
+  dev: number;
+  ino: number;
+  homeUid: number;
+}
+
 /**
- * Whether the spool open as `held` (its device and inode, its home's uid) is still what
- * `<home>/.bustle.spool` names, and still acceptable: the home a real directory owned by the
- * same uid, the path a regular file (not a symlink) with that device and inode, owned by the
- * home's owner and not world-writable. `same` gives the fresh stats (the size to read up to).
- * Anything else, errors included, is `changed`: close the handle and `openSpool` again, which
- * says why. Never throws.
+ * Whether `stat` (of the held file, or of the path) still describes an acceptable spool: a
+ * regular file, that very device and inode, still linked somewhere, owned by the home's owner
+ * and not writable by everyone.
  */
-export async function recheckSpool(
-  home: string,
-  held: { dev: number; ino: number; homeUid: number },
-): Promise<RecheckResult> {
+export function stillAcceptable(stat: Stats, held: HeldIdentity): boolean {
+  if (!stat.isFile() || stat.dev !== held.dev || stat.ino !== held.ino || stat.nlink === 0) return false;
+  return stat.uid === held.homeUid && !(stat.mode & 0o002);
+}
+
+/**
+ * Whether the spool open as `held` is still what `<home>/.bustle.spool` names, and still
+ * acceptable: the home a real directory owned by the same uid, the path a regular file (not a
+ * symlink) with that device and inode, owned by the home's owner and not world-writable. `same`
+ * gives the fresh stats (the size to read up to). Anything else, errors included, is `changed`:
+ * close the handle and `openSpool` again, which says why. Never throws.
+ */
+export async function recheckSpool(home: string, held: HeldIdentity): Promise<RecheckResult> {
   try {
     // Both at once (one thread-pool round trip of latency, not two); judged together below.
     const [homeStat, stat] = await Promise.all([lstat(home), lstat(join(home, SPOOL_NAME))]);
     if (!homeStat.isDirectory() || homeStat.uid !== held.homeUid) return { kind: "changed" };
-    if (!stat.isFile() || stat.dev !== held.dev || stat.ino !== held.ino) return { kind: "changed" };
-    if (stat.uid !== held.homeUid || stat.mode & 0o002) return { kind: "changed" };
-    return { kind: "same", stat };
+    return stillAcceptable(stat, held) ? { kind: "same", stat } : { kind: "changed" };
   } catch {
     return { kind: "changed" };
   }

@@ -198,9 +198,14 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
     }
   });
 
-  /** Checks a spool now, or as soon as start() is done (its first scan decides where spools start). */
-  const checkSoon = (user: string): void => {
+  /**
+   * Checks a spool now, or as soon as start() is done (its first scan decides where spools start).
+   * `pathChanged`: the spool's path may name another file now (false only when inotify said the
+   * same name's content changed), so the check looks at the path and not only the open file.
+   */
+  const checkSoon = (user: string, pathChanged = true): void => {
     if (stopped) return;
+    if (pathChanged) spoolOf(user).pathChanged();
     if (ready) void scheduler.schedule(user, false);
     else early.add(user);
   };
@@ -254,8 +259,10 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
     const checks: Promise<void>[] = [];
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!;
-      if (positions.has(user) || somethingAt(join(opts.homesRoot, user, SPOOL_NAME)))
+      if (positions.has(user) || somethingAt(join(opts.homesRoot, user, SPOOL_NAME))) {
+        spoolOf(user).pathChanged(); // the safety net looks at every path
         checks.push(scheduler.schedule(user, fromEnd));
+      }
       if (i % LOOKS_PER_TURN === LOOKS_PER_TURN - 1) await new Promise(setImmediate); // let events through
     }
     await Promise.all(checks);

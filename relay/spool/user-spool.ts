@@ -2,14 +2,17 @@
  * One user's spool: open it safely, notice truncation and rotation, read the complete lines
  * after the saved offset, turn them into events, hand them to the sink, and only then move the
  * offset (whose file is written once the sink has synced those events). The file stays open
- * between checks; each check re-validates it with two lstats (relay/spool/safe-open.ts) and
- * reads its whole new tail, from 64 bytes before the offset (the rewrite check), in one read. Callers never run two `check`s of the same spool at once (the reader serialises
- * them), so events of one spool reach the sink in file order, one submit after the other.
+ * between checks; a check re-validates it with one fstat of the open file, and also checks its
+ * path (two lstats, relay/spool/safe-open.ts) when the directory entry may have changed (the
+ * reader says so: a rename-type notification, a poke, a rescan), when the file shows nothing new
+ * (the wake-up was about something else) or when it got shorter. It reads the whole new tail,
+ * from 64 bytes before the offset (the rewrite check), in one read. Callers never run two
+ * `check`s of the same spool at once (the reader serialises them), so events of one spool reach
+ * the sink in file order, one submit after the other.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Stats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { makeEvent, stableEventId, type BustleEvent } from "../../cluster/envelope.js";
 import type { Logger } from "../../cluster/logger.js";
 import type { Audit, AuditOrigin } from "../audit.js";
@@ -19,7 +22,15 @@ import type { SpoolPosition } from "./offsets-store.js";
 import { parseSpoolLine } from "./parse-line.js";
 import type { DropSummary, UserRateLimiter } from "./rate-limit.js";
 import { renderSpoolRequest } from "./render.js";
-import { openSpool, recheckSpool, SPOOL_NAME, type RefusalReason } from "./safe-open.js";
+import {
+  openSpool,
+  recheckSpool,
+  SPOOL_NAME,
+  stillAcceptable,
+  type HeldIdentity,
+  type RefusalReason,
+} from "./safe-open.js";
+import { SpoolFile } from "./spool-file.js";
 
 const CHUNK_BYTES = 64 * 1024;
 /** Bytes one check reads before giving other spools a turn (a busy writer must not starve them). */
@@ -58,12 +69,9 @@ export interface SpoolContext {
   handles: { used(spool: UserSpool): void; closed(spool: UserSpool): void };
 }
 
-/** A spool kept open between checks: re-checked with two lstats (recheckSpool), not re-opened. */
-interface Held {
-  fh: FileHandle;
-  dev: number;
-  ino: number;
-  homeUid: number;
+/** A spool kept open between checks: re-checked (fstat, and lstats of its path when needed), not re-opened. */
+interface Held extends HeldIdentity {
+  file: SpoolFile;
 }
 
 /** Bytes read from the held file at `start` (one read serves the tail check and the new lines). */
@@ -83,6 +91,11 @@ export class UserSpool {
   private ahead: Span | undefined;
   /** True while a check runs (an open handle is then never closed by someone else). */
   busy = false;
+  /**
+   * Set when the spool's directory entry may have changed (renamed, replaced, deleted, its home
+   * moved or re-owned): the next check looks at the path, not only at the open file.
+   */
+  private pathMayHaveChanged = true;
 
   constructor(
     private readonly ctx: SpoolContext,
@@ -107,6 +120,11 @@ export class UserSpool {
     }
   }
 
+  /** Says the spool's path may name another file now: the next check looks at the path too. */
+  pathChanged(): void {
+    this.pathMayHaveChanged = true;
+  }
+
   /** Closes the open handle, if any (the next check opens the spool afresh). */
   async release(): Promise<void> {
     const held = this.held;
@@ -114,18 +132,40 @@ export class UserSpool {
     this.ahead = undefined;
     if (!held) return;
     this.ctx.handles.closed(this);
-    await held.fh.close().catch(() => {});
+    await held.file.close().catch(() => {});
+  }
+
+  /**
+   * The held file's fresh stats if it is still acceptable (and, when that is in doubt, still
+   * what the path names), else undefined. Only the path can be swapped under the open file
+   * (the file's owner and mode are in its fstat), so the path is looked at only when it may
+   * have changed, when the file shows nothing new or got shorter.
+   */
+  private async recheck(held: Held, home: string): Promise<Stats | undefined> {
+    const checkPath = this.pathMayHaveChanged;
+    this.pathMayHaveChanged = false; // a notification during this check sets it for the next one
+    let stat: Stats;
+    try {
+      stat = await held.file.stat();
+    } catch {
+      return undefined;
+    }
+    if (!stillAcceptable(stat, held)) return undefined;
+    const read = Math.max(this.ctx.positions.get(this.user)?.offset ?? 0, this.framer?.position ?? 0);
+    if (!checkPath && stat.size > read) return stat;
+    const again = await recheckSpool(home, held);
+    return again.kind === "same" ? again.stat : undefined;
   }
 
   private async checkHeld(fromEnd: boolean): Promise<boolean> {
     const home = join(this.ctx.homesRoot, this.user);
     let stat: Stats | undefined;
     if (this.held) {
-      const again = await recheckSpool(home, this.held);
-      if (again.kind === "same") stat = again.stat;
-      else await this.release(); // swapped, moved, refused or gone: the fresh open says which
+      stat = await this.recheck(this.held, home);
+      if (!stat) await this.release(); // swapped, moved, refused or gone: the fresh open says which
     }
     if (!this.held || !stat) {
+      this.pathMayHaveChanged = false; // the open looks at the path
       const opened = await openSpool(home);
       if (opened.kind === "absent") {
         this.ctx.clearRefusals(this.path);
@@ -137,17 +177,22 @@ export class UserSpool {
         this.framer = undefined;
         return false;
       }
-      this.held = { fh: opened.fh, dev: opened.stat.dev, ino: opened.stat.ino, homeUid: opened.homeUid };
+      this.held = {
+        file: new SpoolFile(opened.fh, opened.stat.dev),
+        dev: opened.stat.dev,
+        ino: opened.stat.ino,
+        homeUid: opened.homeUid,
+      };
       stat = opened.stat;
     }
     this.ctx.clearRefusals(this.path);
     this.ctx.handles.used(this);
-    const fh = this.held.fh;
+    const file = this.held.file;
     try {
-      const pos = await this.position(fh, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
+      const pos = await this.position(file, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
       if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset, this.startSkipping);
       this.startSkipping = false;
-      return await this.readNew(fh, pos, stat.size);
+      return await this.readNew(file, pos, stat.size);
     } catch (err) {
       this.framer = undefined;
       await this.release();
@@ -158,7 +203,7 @@ export class UserSpool {
   }
 
   /** The position to read from, starting a new generation on rotation or truncation. */
-  private async position(fh: FileHandle, id: FileIdentity, size: number, fromEnd: boolean): Promise<SpoolPosition> {
+  private async position(file: SpoolFile, id: FileIdentity, size: number, fromEnd: boolean): Promise<SpoolPosition> {
     const { positions, log, audit } = this.ctx;
     const known = positions.get(this.user);
     let next: SpoolPosition | undefined;
@@ -169,12 +214,12 @@ export class UserSpool {
     if (!known) {
       let offset = 0;
       if (fromEnd) {
-        const end = await lastLineEnd(fh, size, this.ctx.maxLineBytes + 1);
+        const end = await lastLineEnd(file, size, this.ctx.maxLineBytes + 1);
         // No newline near the end: the line in progress is already too long; skip its rest.
         this.startSkipping = end === undefined;
         offset = end ?? size;
       }
-      next = { ...id, generation: 0, offset, tail: await tailHash(fh, offset) };
+      next = { ...id, generation: 0, offset, tail: await tailHash(file, offset) };
       log.info("new spool", { user: this.user, from: fromEnd ? "end" : "start", offset });
     } else if (!sameFile(known, id)) {
       restart("spool-rotated");
@@ -185,7 +230,7 @@ export class UserSpool {
       // replaced or refilled behind our back (inode reuse, truncate-and-refill). One read serves
       // this check and the first new bytes after it.
       const start = Math.max(0, known.offset - TAIL_BYTES);
-      const ahead = await readSpan(fh, start, Math.min(size, start + CHUNK_BYTES));
+      const ahead = await readSpan(file, start, Math.min(size, start + CHUNK_BYTES));
       // Shorter than the offset by now: truncated since the size was taken.
       if (ahead.bytes.length < known.offset - start)
         restart("spool-truncated", { size: start + ahead.bytes.length, offset: known.offset });
@@ -204,7 +249,7 @@ export class UserSpool {
    * Reads, submits and advances up to `size` (the length the check saw; an append after it
    * wakes another check) or the end of this turn (then: true).
    */
-  private async readNew(fh: FileHandle, pos: SpoolPosition, size: number): Promise<boolean> {
+  private async readNew(file: SpoolFile, pos: SpoolPosition, size: number): Promise<boolean> {
     const framer = this.framer!;
     const turnEnd = framer.position + TURN_BYTES;
     let span = this.ahead;
@@ -214,14 +259,14 @@ export class UserSpool {
       if (at >= turnEnd) return true;
       if (at >= size) return false;
       if (!span || at < span.start || at >= span.start + span.bytes.length) {
-        span = await readSpan(fh, at, Math.min(size, at + CHUNK_BYTES));
+        span = await readSpan(file, at, Math.min(size, at + CHUNK_BYTES));
         if (span.bytes.length === 0) return false; // shorter than it was a moment ago: the next check sees why
       }
       const chunk = span.bytes.subarray(at - span.start);
       const known = framer.skipped > RUNAWAY_LINE_BYTES;
       const lines = framer.push(chunk, at);
       if (framer.skipped > RUNAWAY_LINE_BYTES) {
-        ({ size } = await fh.stat());
+        ({ size } = await file.stat());
         if (!known)
           this.ctx.audit.rejected(
             "line-runaway",
@@ -249,7 +294,7 @@ export class UserSpool {
         for (let i = 0; i < events.length; i++) this.ctx.audit.event(events[i]!, origins[i]!);
       }
       if (framer.committed !== pos.offset) {
-        pos = { ...pos, offset: framer.committed, tail: await this.tailAt(fh, span, framer.committed) };
+        pos = { ...pos, offset: framer.committed, tail: await this.tailAt(file, span, framer.committed) };
         this.ctx.positions.set(this.user, pos);
         this.ctx.saveOffsets();
       }
@@ -257,11 +302,11 @@ export class UserSpool {
   }
 
   /** The tail hash at `offset`, from bytes in hand when they cover it. */
-  private tailAt(fh: FileHandle, span: Span, offset: number): Promise<string> | string {
+  private tailAt(file: SpoolFile, span: Span, offset: number): Promise<string> | string {
     const start = Math.max(0, offset - TAIL_BYTES);
     if (start >= span.start && offset <= span.start + span.bytes.length)
       return hashOf(span.bytes.subarray(start - span.start, offset - span.start));
-    return tailHash(fh, offset);
+    return tailHash(file, offset);
   }
 
   /** One framed line → an event, or undefined (refused and audited). Never throws. */
@@ -328,31 +373,29 @@ const hashOf = (b: Uint8Array): string => createHash("sha256").update(b).digest(
 const EMPTY_TAIL = hashOf(new Uint8Array(0));
 
 /** Reads [start, end) of the file (fewer bytes if it is shorter now). */
-async function readSpan(fh: FileHandle, start: number, end: number): Promise<Span> {
+async function readSpan(file: SpoolFile, start: number, end: number): Promise<Span> {
   const bytes = Buffer.allocUnsafe(Math.max(0, end - start));
-  const { bytesRead } = bytes.length ? await fh.read(bytes, 0, bytes.length, start) : { bytesRead: 0 };
-  return { start, bytes: bytes.subarray(0, bytesRead) };
+  return { start, bytes: bytes.subarray(0, await file.read(bytes, start)) };
 }
 
 /** A hash of the bytes [offset - 64, offset): what a saved position checks the file against. */
-async function tailHash(fh: FileHandle, offset: number): Promise<string> {
+async function tailHash(file: SpoolFile, offset: number): Promise<string> {
   const start = Math.max(0, offset - TAIL_BYTES);
   const buf = Buffer.alloc(offset - start);
-  const { bytesRead } = buf.length ? await fh.read(buf, 0, buf.length, start) : { bytesRead: 0 };
-  return hashOf(buf.subarray(0, bytesRead));
+  return hashOf(buf.subarray(0, await file.read(buf, start)));
 }
 
 /**
  * Where "from the end" starts: the offset after the last `\n` before `size`, or 0 when the file
  * has none. Looks back at most `within` bytes; undefined when no newline is that close.
  */
-export async function lastLineEnd(fh: FileHandle, size: number, within: number): Promise<number | undefined> {
+export async function lastLineEnd(file: SpoolFile, size: number, within: number): Promise<number | undefined> {
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   const floor = Math.max(0, size - within);
   let end = size;
   while (end > floor) {
     const start = Math.max(floor, end - CHUNK_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, end - start, start);
+    const bytesRead = await file.read(buf.subarray(0, end - start), start);
     const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
     if (nl >= 0) return start + nl + 1;
     end = start;
