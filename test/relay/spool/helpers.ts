@@ -53,7 +53,10 @@ export interface Fixture {
   home(user: string, uid?: number): string;
   spool(user: string): string;
   append(user: string, text: string | Buffer): void;
-  remove(): void;
+  /** Stops the readers made on it (a reader saving its offsets meanwhile would race the removal), then removes it. */
+  remove(): Promise<void>;
+  /** Readers made on this fixture (createReader). */
+  readers: SpoolReader[];
 }
 
 export function fixture(): Fixture {
@@ -82,7 +85,11 @@ export function fixture(): Fixture {
         closeSync(fd);
       }
     },
-    remove: () => dir.remove(),
+    readers: [],
+    async remove() {
+      await Promise.all(this.readers.map((r) => r.stop()));
+      dir.remove();
+    },
   };
 }
 
@@ -121,6 +128,7 @@ export function createReader(f: Fixture, opts: Partial<SpoolReaderOptions> & { s
     sink,
     audit,
   });
+  f.readers.push(reader);
   return { reader, sink, audit };
 }
 
