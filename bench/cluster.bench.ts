@@ -6,7 +6,10 @@
  *    server) → three ordered consumers, one per server, each appending lines to its own file;
  *  - origin → all-logs latency at a steady total rate: spool append on one node → the line is in
  *    the last of the three logs, versus publish → the last of the three consumers wrote it.
- * Usage: npm run bench cluster   (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS change the load)
+ * Throughput is measured BENCH_ROUNDS times (3) per path, the two paths alternating (which goes
+ * first alternates too), so each bustle round has a raw round next to it on the same machine:
+ * the ratio is the median of the rounds' ratios.
+ * Usage: npm run bench cluster   (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS, BENCH_ROUNDS change the load)
  * Both paths are timed the same way: a line counts as arrived when the bench's file follower
  * (inotify + a 2 ms poll, bench/lib/log-watch.ts) sees it in the file — bustle.log for bustle,
  * each raw consumer's own file for raw. (The raw consumer's callback time, before its write, is
@@ -35,7 +38,10 @@ import { fmt, summarize, table, type LatencySummary } from "./lib/stats.js";
 const N = Number(process.env.BENCH_EVENTS ?? 9_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SPLIT = process.env.BENCH_SPLIT === "1";
+/** An event's key in a line: b<round>-<node>-<i> in the bulk rounds, s<node>-<i> at the steady rate. */
+const KEY_RE = / ((?:b|s)\d+(?:-\d+)+) /;
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const PAYLOAD = "x".repeat(160);
 const BENCH_USER = {
@@ -45,7 +51,9 @@ const BENCH_USER = {
 };
 
 interface Result {
+  /** Events/s into all three, the median of the rounds. */
   throughput: number;
+  rounds: number[];
   latency: LatencySummary;
   /** CPU of every process in the bulk and the steady phase. */
   cpu: { bulk: PhaseCpu; steady: PhaseCpu };
@@ -158,7 +166,7 @@ async function splitTaps(fed: LocalFederation) {
       const c = await jetstream(nc).consumers.get("BUSTLE", { deliver_policy: DeliverPolicy.New });
       const msgs = await c.consume({
         callback: (m) => {
-          const k = / ((?:b|s)\d+-\d+) /.exec(m.string());
+          const k = KEY_RE.exec(m.string());
           if (!k) return;
           seqOf.set(m.seq, k[1]!);
           consumers.arrive(k[1]!, nowMs());
@@ -201,7 +209,14 @@ async function splitTaps(fed: LocalFederation) {
   };
 }
 
-async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
+/** One path under test, set up once: its throughput rounds, then its steady phase. */
+interface Path {
+  bulk(round: number): Promise<{ throughput: number; cpu: PhaseCpu }>;
+  steady(): Promise<Omit<Result, "throughput" | "rounds" | "cpu"> & { cpu: PhaseCpu }>;
+  stop(): Promise<void>;
+}
+
+async function rawPath(fed: LocalFederation, dir: string): Promise<Path> {
   const conns: NatsConnection[] = await Promise.all(
     fed.servers.map((s) =>
       connect({ servers: s.url, user: BENCH_USER.user, pass: BENCH_USER.password, noAsyncTraces: true }),
@@ -229,45 +244,50 @@ async function rawBaseline(fed: LocalFederation, dir: string): Promise<Result> {
     h.set("k", key);
     return jetstream(conns[c]!).publish(`raw.n${c}`, `${key} ${PAYLOAD}`, { headers: h, msgID: key });
   };
-  try {
-    // Throughput: a third of N through each server, 256 unacked at most per publisher.
-    const bulkCpu = cpuPhase(fed);
-    const t0 = nowMs();
-    await Promise.all(conns.map((_, c) => publishWindowed(Math.floor(N / 3), 256, (i) => publish(c, `b${c}-${i}`))));
-    const total = Math.floor(N / 3) * 3;
-    await waitFor(() => watches.every((w) => w.count >= total), 120_000, "every message in every raw file", 5);
-    const throughput = total / ((nowMs() - t0) / 1000);
-    const bulk = bulkCpu.end(total);
-    // Latency at RATE/s in total, origins rotating over the three servers.
-    arrivals = new Arrivals(3);
-    atCallback = new Arrivals(3);
-    const steady = RATE * SECONDS;
-    const steadyCpu = cpuPhase(fed);
-    const start = nowMs();
-    for (let i = 0; i < steady; i++) {
-      const wait = start + (i * 1000) / RATE - nowMs();
-      if (wait > 0) await sleep(wait);
-      const key = `s${i}`;
-      const at = nowMs();
-      arrivals.origin(key, at);
-      atCallback.origin(key, at);
-      void publish(i % 3, key).catch(() => {});
-    }
-    await waitFor(() => arrivals.complete() >= steady, 30_000, "raw steady-rate messages", 5).catch(() => {});
-    return {
-      throughput,
-      latency: summarize(arrivals.latencies()),
-      atCallback: summarize(atCallback.latencies()),
-      cpu: { bulk, steady: steadyCpu.end(steady) },
-    };
-  } finally {
-    watches.forEach((w) => w.stop());
-    await Promise.all(consumers.map((c) => c.stop()));
-    await Promise.all(conns.map((c) => c.close()));
-  }
+  let total = 0;
+  return {
+    // A third of N through each server, 256 unacked at most per publisher.
+    async bulk(round) {
+      const per = Math.floor(N / 3);
+      const cpu = cpuPhase(fed);
+      const t0 = nowMs();
+      await Promise.all(conns.map((_, c) => publishWindowed(per, 256, (i) => publish(c, `b${round}-${c}-${i}`))));
+      total += per * 3;
+      await waitFor(() => watches.every((w) => w.count >= total), 120_000, "every message in every raw file", 5);
+      return { throughput: (per * 3) / ((nowMs() - t0) / 1000), cpu: cpu.end(per * 3) };
+    },
+    // RATE/s in total, origins rotating over the three servers.
+    async steady() {
+      arrivals = new Arrivals(3);
+      atCallback = new Arrivals(3);
+      const steady = RATE * SECONDS;
+      const cpu = cpuPhase(fed);
+      const start = nowMs();
+      for (let i = 0; i < steady; i++) {
+        const wait = start + (i * 1000) / RATE - nowMs();
+        if (wait > 0) await sleep(wait);
+        const key = `s${i}`;
+        const at = nowMs();
+        arrivals.origin(key, at);
+        atCallback.origin(key, at);
+        void publish(i % 3, key).catch(() => {});
+      }
+      await waitFor(() => arrivals.complete() >= steady, 30_000, "raw steady-rate messages", 5).catch(() => {});
+      return {
+        latency: summarize(arrivals.latencies()),
+        atCallback: summarize(atCallback.latencies()),
+        cpu: cpu.end(steady),
+      };
+    },
+    async stop() {
+      watches.forEach((w) => w.stop());
+      await Promise.all(consumers.map((c) => c.stop()));
+      await Promise.all(conns.map((c) => c.close()));
+    },
+  };
 }
 
-async function bustleFederation(fed: LocalFederation): Promise<Result> {
+async function bustlePath(fed: LocalFederation): Promise<Path> {
   const spools = fed.nodes.map((n) => {
     mkdirSync(join(n.homes, "alice"), { recursive: true });
     const p = join(n.homes, "alice", ".bustle.spool");
@@ -279,61 +299,106 @@ async function bustleFederation(fed: LocalFederation): Promise<Result> {
   const published = new Arrivals(1);
   const watches: LineWatch[] = fed.nodes.map((n) =>
     watchLines(n.log, (line, at) => {
-      const m = / ((?:b|s)\d+-\d+) /.exec(line);
+      const m = KEY_RE.exec(line);
       if (m) arrivals.arrive(m[1]!, at);
     }),
   );
-  // The taps below only time the steady phase, so they start after the bulk one: the servers'
+  // The taps only time the steady phase, so they start after the bulk rounds: the servers'
   // extra deliveries to them are no part of bustle's throughput (raw has no such tap).
   const tap = await connect({ servers: fed.servers[0]!.url, user: BENCH_USER.user, pass: BENCH_USER.password });
   let taps: Awaited<ReturnType<typeof splitTaps>> | undefined;
-  try {
-    const per = Math.floor(N / 3);
-    const bulkCpu = cpuPhase(fed);
-    const t0 = nowMs();
-    spools.forEach((p, c) =>
-      appendFileSync(p, Array.from({ length: per }, (_, i) => `bulk b${c}-${i} ${PAYLOAD}\n`).join("")),
-    );
-    await waitFor(() => watches.every((w) => w.count >= per * 3), 180_000, `${per * 3} lines in every bustle.log`, 5);
-    const throughput = (per * 3) / ((nowMs() - t0) / 1000);
-    const bulk = bulkCpu.end(per * 3);
-    arrivals = new Arrivals(3);
-    tap.subscribe("bustle.ev.>", {
-      callback: (_, m) => {
-        const k = / ((?:b|s)\d+-\d+) /.exec(m.string());
-        if (k) published.arrive(k[1]!, nowMs());
-      },
-    });
-    await tap.flush(); // the server has the subscription before the first steady event
-    taps = SPLIT ? await splitTaps(fed) : undefined;
-    const steady = RATE * SECONDS;
-    const steadyCpu = cpuPhase(fed);
-    const start = nowMs();
-    for (let i = 0; i < steady; i++) {
-      const wait = start + (i * 1000) / RATE - nowMs();
-      if (wait > 0) await sleep(wait);
-      const key = `s${i % 3}-${i}`;
-      const at = nowMs();
-      arrivals.origin(key, at);
-      published.origin(key, at);
-      appendFileSync(spools[i % 3]!, `steady ${key} ${PAYLOAD}\n`);
+  let total = 0;
+  return {
+    async bulk(round) {
+      const per = Math.floor(N / 3);
+      const cpu = cpuPhase(fed);
+      const t0 = nowMs();
+      spools.forEach((p, c) =>
+        appendFileSync(p, Array.from({ length: per }, (_, i) => `bulk b${round}-${c}-${i} ${PAYLOAD}\n`).join("")),
+      );
+      total += per * 3;
+      await waitFor(() => watches.every((w) => w.count >= total), 180_000, `${total} lines in every bustle.log`, 5);
+      return { throughput: (per * 3) / ((nowMs() - t0) / 1000), cpu: cpu.end(per * 3) };
+    },
+    async steady() {
+      arrivals = new Arrivals(3);
+      tap.subscribe("bustle.ev.>", {
+        callback: (_, m) => {
+          const k = KEY_RE.exec(m.string());
+          if (k) published.arrive(k[1]!, nowMs());
+        },
+      });
+      await tap.flush(); // the server has the subscription before the first steady event
+      taps = SPLIT ? await splitTaps(fed) : undefined;
+      const steady = RATE * SECONDS;
+      const cpu = cpuPhase(fed);
+      const start = nowMs();
+      for (let i = 0; i < steady; i++) {
+        const wait = start + (i * 1000) / RATE - nowMs();
+        if (wait > 0) await sleep(wait);
+        const key = `s${i % 3}-${i}`;
+        const at = nowMs();
+        arrivals.origin(key, at);
+        published.origin(key, at);
+        appendFileSync(spools[i % 3]!, `steady ${key} ${PAYLOAD}\n`);
+      }
+      await waitFor(() => arrivals.complete() >= steady, 60_000, "steady-rate lines in every log", 5).catch(() => {});
+      const used = cpu.end(steady);
+      if (taps) await sleep(500); // the last positions are recorded up to 200 ms after their lines
+      return {
+        cpu: used,
+        latency: summarize(arrivals.latencies()),
+        toStream: summarize(published.latencies()),
+        fromStream: summarize(between(published, arrivals)),
+        split: taps?.split(published, arrivals),
+      };
+    },
+    async stop() {
+      await taps?.stop();
+      watches.forEach((w) => w.stop());
+      await tap.close();
+    },
+  };
+}
+
+/** The paths' throughput rounds, alternating which goes first, then each one's steady phase. */
+async function measure(raw: Path, bustle: Path): Promise<{ raw: Result; bustle: Result }> {
+  const rounds: Array<{ raw: number; bustle: number }> = [];
+  const bulkCpu: { raw: PhaseCpu[]; bustle: PhaseCpu[] } = { raw: [], bustle: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? (["raw", "bustle"] as const) : (["bustle", "raw"] as const);
+    const round = { raw: 0, bustle: 0 };
+    for (const which of order) {
+      const b = await (which === "raw" ? raw : bustle).bulk(r);
+      round[which] = b.throughput;
+      bulkCpu[which].push(b.cpu);
     }
-    await waitFor(() => arrivals.complete() >= steady, 60_000, "steady-rate lines in every log", 5).catch(() => {});
-    const steadyUse = steadyCpu.end(steady);
-    if (taps) await sleep(500); // the last positions are recorded up to 200 ms after their lines
-    return {
-      throughput,
-      cpu: { bulk, steady: steadyUse },
-      latency: summarize(arrivals.latencies()),
-      toStream: summarize(published.latencies()),
-      fromStream: summarize(between(published, arrivals)),
-      split: taps?.split(published, arrivals),
-    };
-  } finally {
-    await taps?.stop();
-    watches.forEach((w) => w.stop());
-    await tap.close();
+    rounds.push(round);
   }
+  const result = async (which: "raw" | "bustle", path: Path): Promise<Result> => {
+    const { cpu, ...rest } = await path.steady();
+    return {
+      ...rest,
+      throughput: median(rounds.map((x) => x[which])),
+      rounds: rounds.map((x) => x[which]),
+      cpu: { bulk: addCpu(bulkCpu[which]), steady: cpu },
+    };
+  };
+  return { raw: await result("raw", raw), bustle: await result("bustle", bustle) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+/** Several phases' CPU as one. */
+function addCpu(phases: PhaseCpu[]): PhaseCpu {
+  const add = (a: number[], b: number[]) => a.map((x, i) => x + b[i]!);
+  return phases.reduce((a, b) => ({
+    events: a.events + b.events,
+    seconds: a.seconds + b.seconds,
+    relays: add(a.relays, b.relays),
+    servers: add(a.servers, b.servers),
+    bench: a.bench + b.bench,
+  }));
 }
 
 const dir = tempDir("bustle-bench-cluster-");
@@ -348,10 +413,14 @@ try {
   fed.startRelays(RELAY_NODE_ARGS);
   await waitRelaysConnected(fed, 60_000);
   console.log(`3 nodes, 3 nats-servers (R3), ${N} events for throughput, ${RATE}/s for ${SECONDS}s for latency`);
-  const raw = await rawBaseline(fed, dir.path);
-  const bustle = await bustleFederation(fed);
+  const rawP = await rawPath(fed, dir.path);
+  const bustleP = await bustlePath(fed);
+  const { raw, bustle } = await measure(rawP, bustleP).finally(async () => {
+    await bustleP.stop();
+    await rawP.stop();
+  });
   table(
-    ["path (3 nodes, R3)", "events/s into all 3", `p50 ms @${RATE}/s`, `p99 ms @${RATE}/s`, "samples"],
+    ["path (3 nodes, R3)", "events/s into all 3 (median)", `p50 ms @${RATE}/s`, `p99 ms @${RATE}/s`, "samples"],
     [
       [
         "raw nats.js publish → 3 consumers → files",
@@ -412,10 +481,14 @@ try {
       cpuRow(`bustle, ${RATE}/s`, bustle.cpu.steady),
     ],
   );
-  const ratio = bustle.throughput / raw.throughput;
+  // Paired: each round's bustle against the raw run next to it.
+  const ratio = median(bustle.rounds.map((b, i) => b / raw.rounds[i]!));
+  console.log(
+    `throughput rounds, raw / bustle events/s (ratio): ${raw.rounds.map((r, i) => `${fmt(r, 0)} / ${fmt(bustle.rounds[i]!, 0)} (${fmt(bustle.rounds[i]! / r, 2)})`).join(", ")}`,
+  );
   const aim = 2 * raw.latency.p99 + 2;
   console.log(
-    `ratio (bustle / raw throughput): ${fmt(ratio, 2)}  (aim ≥ 0.8: ${ratio >= 0.8 ? "met" : "not met"}); p99 ${fmt(bustle.latency.p99, 2)} ms (aim ≤ 2× raw p99 + 2 ms = ${fmt(aim, 2)}: ${bustle.latency.p99 <= aim ? "met" : "not met"})`,
+    `ratio (bustle / raw throughput, median of the rounds' ratios): ${fmt(ratio, 2)}  (aim ≥ 0.8: ${ratio >= 0.8 ? "met" : "not met"}); p99 ${fmt(bustle.latency.p99, 2)} ms (aim ≤ 2× raw p99 + 2 ms = ${fmt(aim, 2)}: ${bustle.latency.p99 <= aim ? "met" : "not met"})`,
   );
 } finally {
   await fed.stop();
