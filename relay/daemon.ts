@@ -206,7 +206,6 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         rescanMs: config.spool.rescan,
         ...(ambient ? { watchedElsewhere: (user: string) => ambient?.watches(user) ?? false } : {}),
       });
-      await spool.start();
       if (credentials) {
         embedded = await startEmbeddedServer({
           stateDir,
@@ -216,6 +215,14 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
           log: log.child("nats-server"),
         });
       }
+      // Connecting before the spool reader's first scan: that scan waits for room when the outbox
+      // is full (a journal or spool backlog past outbox.max_pending), and only the publisher makes room.
+      // The log writer not running while producers go on would be a silent outage: fail instead.
+      connectAndRun(settings).catch((err: unknown) => {
+        log.error("cannot run the log writer against NATS; stopping", { error: err });
+        markFailed(err instanceof Error ? err : new Error(String(err)));
+      });
+      await spool.start();
       log.info("bustled started", {
         node,
         log: config.log.path,
@@ -226,11 +233,6 @@ export function createRelay(config: NodeConfig, deps: RelayDeps): Relay {
         embedded_server: embedded ? embedded.dir : null,
         credentials: credentials ? credentials.dir : null,
         pending_events: outbox.size,
-      });
-      // The log writer not running while producers go on would be a silent outage: fail instead.
-      connectAndRun(settings).catch((err: unknown) => {
-        log.error("cannot run the log writer against NATS; stopping", { error: err });
-        markFailed(err instanceof Error ? err : new Error(String(err)));
       });
     },
     async stop() {

@@ -139,3 +139,43 @@ test("outbox - a NATS outage past the bound: spools wait, memory stays bounded, 
     else console.log("kept", dir.path);
   }
 });
+
+test("outbox - bustled started during an outage with a spool backlog past the bound connects once NATS is back and delivers it all", async () => {
+  const dir = tempDir("bustle-outage-start-");
+  const server = await startServer(dir.path, "n1");
+  const files = writeRelayConfig(
+    join(dir.path, "town"),
+    "town",
+    { servers: [server.url] },
+    { outbox: { max_pending: BOUND } },
+  );
+  makeHome(files.homes, "dave");
+  const relay = new RelayProcess(files);
+  try {
+    await relay.start();
+    appendSpool(files.homes, "dave", ["dave hello"]);
+    await waitFor(() => logLines(files.log).length === 1, 15_000, "dave's first line");
+    await relay.stop();
+    await server.stop();
+    const lines = Array.from({ length: 5 * BOUND }, (_, i) => `dave line ${i + 1}`);
+    appendSpool(files.homes, "dave", lines);
+    await relay.start(false); // NATS is down: its first spool scan meets a full outbox
+    await waitFor(() => said(files.daemonLog, /^outbox full/).length === 1, 20_000, "the outbox-full warning");
+    assert.ok(journalPending(files.state) <= BOUND, "the journal holds no more than the bound");
+    await server.start();
+    await waitFor(
+      () => logLines(files.log).length === 1 + lines.length,
+      60_000,
+      "every line of the backlog in bustle.log once NATS is back",
+    );
+    assert.deepEqual(
+      logLines(files.log).slice(1).map(textOf),
+      lines.map((l) => `~dave ${l}`),
+      "exactly once, in spool order",
+    );
+  } finally {
+    await relay.stop();
+    await server.stop();
+    dir.remove();
+  }
+});
