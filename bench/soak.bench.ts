@@ -12,7 +12,8 @@
  *   npm run bench soak                      (10 minutes)
  *   npm run bench -- soak --minutes 2       (or SOAK_MINUTES=2; shorter while developing)
  *   SOAK_HOMES (5000), SOAK_RATE (1000 lines/s), SOAK_AMBIENT (5 file changes/s), SOAK_SAMPLE_S (30);
- *   bustled inherits the environment (NODE_OPTIONS=--max-semi-space-size=4 to try a setting).
+ *   bustled runs with its own node flags (BUSTLED_NODE_FLAGS); SOAK_NODE_ARGS adds flags after
+ *   them, to compare V8 settings ("--max-semi-space-size=16" is Node 20's own default).
  */
 import { appendFileSync, closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -22,7 +23,7 @@ import type { ChildProgram } from "../cluster/child.js";
 import { startServer } from "../cluster/servers.js";
 import { tempDir } from "../cluster/temp.js";
 import { sleep, waitFor } from "../cluster/wait-for.js";
-import { bustledProgram } from "../relay/programs.js";
+import { BUSTLED_NODE_FLAGS, bustledProgram } from "../relay/programs.js";
 import { benchUser, makeHomeTree } from "./lib/home-tree.js";
 import { fmt, table } from "./lib/stats.js";
 
@@ -37,6 +38,7 @@ const AMBIENT_RATE = Number(process.env.SOAK_AMBIENT ?? 5);
 const SAMPLE_MS = Number(process.env.SOAK_SAMPLE_S ?? 30) * 1000;
 /** Users whose spools carry the load (a busy evening: a few hundred people scripting `bustle update`). */
 const SPOOLERS = Math.min(HOMES, 200);
+const NODE_ARGS = (process.env.SOAK_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const BOUND_MB = 150;
 const FLAT_TOLERANCE = 0.1;
 const MARK = "soak#";
@@ -147,10 +149,16 @@ try {
   console.log(
     `soak: ${HOMES} homes (${HOMES * 4 + 1} directories, ${HOMES * 20} files, made in ${fmt((Date.now() - t0) / 1000)} s), ` +
       `${RATE} spool lines/s over ${SPOOLERS} spools + ${AMBIENT_RATE} file changes/s in other homes, for ${MINUTES} min, a sample every ${SAMPLE_MS / 1000} s; ` +
+      `bustled's node flags: ${[...BUSTLED_NODE_FLAGS, ...NODE_ARGS].join(" ") || "none"}; ` +
       `load average ${fmt(loadavg()[0]!)} on ${cpus().length} cores`,
   );
 
-  relay = bustledProgram({ config: files.config, state: files.state, logPath: files.daemonLog });
+  relay = bustledProgram({
+    config: files.config,
+    state: files.state,
+    logPath: files.daemonLog,
+    nodeArgs: NODE_ARGS,
+  });
   const started = Date.now();
   await relay.start();
   await waitFor(

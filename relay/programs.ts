@@ -11,6 +11,22 @@ import { LOG_POSITION_FILE } from "./log-position.js";
 
 /** The node daemon, `bustled`. */
 export const BUSTLED_PATH = fileURLToPath(new URL("./bin/bustled.js", import.meta.url));
+/**
+ * The node flags bustled runs with, wherever it runs: V8's heap held near what it keeps alive,
+ * without a cap. `--max-semi-space-size=8`: the young generation grows to two 8 MB semi-spaces,
+ * not Node 20's 16 MB ones. `--heap-growing-percent=50`: after each full collection the old
+ * generation may grow by half of what survived before the next one, instead of up to four times
+ * it (V8's choice when collections are cheap, which filled the RSS with old garbage). The heap
+ * still grows as far as a node needs (an outage's backlog), so no out-of-memory risk; the price
+ * is more frequent collections, within noise in CPU per event (docs/install.md, "bustled's node
+ * flags"). Node reads them only at start (`v8.setFlagsFromString` is too late for the heap's
+ * sizes), so each way of starting bustled spells them out: bustledProgram (tests, benchmarks,
+ * `bustle-cluster up`) from here, and the `#!` line of relay/bin/bustled.ts (the `bustled`
+ * command), the systemd unit's ExecStart and `npm start` in package.json, which
+ * test/deploy/node-flags.test.ts checks against this list.
+ */
+export const BUSTLED_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8", "--heap-growing-percent=50"];
+
 /** The user command, `bustle`. */
 export const BUSTLE_PATH = fileURLToPath(new URL("./bin/bustle.js", import.meta.url));
 
@@ -25,7 +41,11 @@ export interface BustledOptions {
   args?: string[];
   /** A command it runs under (e.g. setpriv, to run it as the unit's user and capability). */
   wrap?: string[];
-  /** Flags for node itself (`--cpu-prof`, which NODE_OPTIONS refuses), before bustled's path. */
+  /**
+   * Flags for node itself (`--cpu-prof`, which NODE_OPTIONS refuses), after BUSTLED_NODE_FLAGS
+   * and before bustled's path: V8 takes the last of a flag given twice, so a benchmark may
+   * override one of them (`--max-semi-space-size=16`, Node 20's own default).
+   */
   nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
   /** Wait for the log writer's first position (connected and consuming); default true. */
@@ -42,6 +62,7 @@ export function bustledProgram(o: BustledOptions): ChildProgram {
     argv: [
       ...(o.wrap ?? []),
       process.execPath,
+      ...BUSTLED_NODE_FLAGS,
       ...(o.nodeArgs ?? []),
       BUSTLED_PATH,
       "--config",

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=50
 /** bustled — the relay node daemon. Parses flags, loads the config, runs the relay. */
 import { Command } from "commander";
 import { runDaemon, runProgram } from "../../cluster/program.js";

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { buildRoot } from "../support/paths.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
+import { BUSTLED_NODE_FLAGS } from "../../relay/programs.js";
 import { Sandbox, type RunOptions } from "./sandbox.js";
 
 // The checkout the build came from (dist/ sits in it).
@@ -40,6 +41,9 @@ async function startRelay(): Promise<void> {
   relay = r;
   await waitFor(() => r.err.includes("bustled: node ") || child.exitCode !== null, 30_000, "bustled's start-up line");
   assert.equal(child.exitCode, null, r.err);
+  // nsenter, setpriv and env exec in turn, so this is node itself, started by the command's #! line.
+  const words = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+  assert.deepEqual(words.slice(1, 1 + BUSTLED_NODE_FLAGS.length), [...BUSTLED_NODE_FLAGS], words.join(" "));
 }
 
 async function stopRelay(): Promise<void> {
@@ -99,7 +103,13 @@ test("install - --help, bad options, and a staged install into --root", () => {
     assert.ok(!existsSync(join(root.path, "srv/bustle/dist/test")), "no tests in the install");
     assert.ok(!existsSync(join(root.path, "srv/bustle/node_modules/typescript")), "no build tools in the install");
     const unit = readFileSync(join(root.path, "etc/systemd/system/bustled.service"), "utf8");
-    assert.match(unit, /ExecStart=\S+ \/srv\/bustle\/dist\/relay\/bin\/bustled\.js --config \/etc\/bustle\/node\.yaml/);
+    assert.match(
+      unit,
+      new RegExp(
+        `^ExecStart=\\S+ ${BUSTLED_NODE_FLAGS.join(" ")} /srv/bustle/dist/relay/bin/bustled\\.js --config /etc/bustle/node\\.yaml$`,
+        "m",
+      ),
+    );
     assert.match(
       readFileSync(join(root.path, "etc/bustle/node.yaml"), "utf8"),
       /^# yaml-language-server: \$schema=file:\/\/\/srv\/bustle\/schema\/node\.schema\.json\n/,
