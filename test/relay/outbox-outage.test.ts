@@ -118,6 +118,10 @@ test("outbox - a NATS outage past the bound: spools wait, memory stays bounded, 
     assert.ok((await metric(metricsUrl, "bustle_outbox_pending")) <= BOUND);
     assert.equal(await metric(metricsUrl, "bustle_outbox_full"), 1);
     assert.equal(await metric(metricsUrl, "bustle_outbox_max_pending"), BOUND);
+    const health = (await (await fetch(`${metricsUrl}/healthz`, { signal: AbortSignal.timeout(15_000) })).json()) as {
+      outbox_full?: boolean;
+    };
+    assert.equal(health.outbox_full, true, "/healthz says the outbox is full");
     assert.equal(said(files.daemonLog, /^outbox full/).length, 1, "the warning is said once");
     assert.match(
       said(files.daemonLog, /^outbox full/)[0]!,
