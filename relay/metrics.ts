@@ -11,6 +11,9 @@ import type { Audit } from "./audit.js";
 import type { LogWriter } from "./log-writer.js";
 import type { Outbox } from "./outbox.js";
 
+/** How long a scrape waits for the stream's last sequence (the lag gauge) before saying -1. */
+const LAG_TIMEOUT_MS = 2_000;
+
 export interface RelayMetrics {
   readonly registry: Registry;
   /** The audit log, counting spool lines, ambient events and rejections as they are recorded. */
@@ -100,9 +103,11 @@ export function createRelayMetrics(): RelayMetrics {
     help: "Events in the stream not yet in bustle.log (-1: the stream cannot be read)",
     registers: [registry],
     async collect() {
-      if (!writer || !nc || nc.isClosed()) return this.set(-1);
+      // Not while disconnected: the request would wait out its timeout, and the scrape with it.
+      if (!writer || !nc || !up || nc.isClosed()) return this.set(-1);
       try {
-        const info = await (await jetstreamManager(nc)).streams.info(STREAM_NAME);
+        const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: LAG_TIMEOUT_MS });
+        const info = await jsm.streams.info(STREAM_NAME);
         this.set(Math.max(0, info.state.last_seq - writer.position));
       } catch {
         this.set(-1);
