@@ -12,7 +12,7 @@
  *    (kill -9) twice and restarted; then bustle.log must hold every line once, in order.
  * Usage: npm run bench node   (BENCH_EVENTS, BENCH_RATES (or BENCH_RATE), BENCH_SECONDS, BENCH_ROUNDS,
  *   CRASH_EVENTS (50,000), CRASH_RATE (5,000); CRASH_EVENTS=0 leaves the crash row out;
- *   BENCH_RELAY_NODE_ARGS: node flags for the measured bustled, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p",
+ *   BENCH_RELAY_NODE_ARGS: node flags for the measured bustled, after its own (so they can override a V8 size), e.g. "--cpu-prof --cpu-prof-dir=/tmp/p",
  *   which NODE_OPTIONS refuses)
  */
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
@@ -36,9 +36,6 @@ const PAYLOAD = "x".repeat(160);
 const CRASH_EVENTS = Number(process.env.CRASH_EVENTS ?? 50_000);
 const CRASH_RATE = Number(process.env.CRASH_RATE ?? 5_000);
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
-/** bustled runs as `node <flags> bustled.js …`: a wrapper command that puts the flags after node. */
-const relayWrap = (): string[] =>
-  RELAY_NODE_ARGS.length ? ["/bin/sh", "-c", `exec "$0" ${RELAY_NODE_ARGS.join(" ")} "$@"`] : [];
 
 const median = (xs: number[]) =>
   percentile(
@@ -147,7 +144,7 @@ class BustlePath {
   static async open(url: string, dir: string): Promise<BustlePath> {
     const files = writeRelayConfig(join(dir, "node"), "town", { servers: [url] });
     mkdirSync(join(files.homes, "alice"), { recursive: true });
-    const relay = await new RelayProcess(files, [], relayWrap()).start();
+    const relay = await new RelayProcess(files, [], [], RELAY_NODE_ARGS).start();
     const spool = join(files.homes, "alice", ".bustle.spool");
     appendFileSync(spool, ""); // exists before the load starts: read from its beginning
     await sleep(500);

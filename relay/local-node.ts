@@ -59,11 +59,15 @@ export function writeRelayConfig(
 export class RelayProcess {
   private readonly program: ChildProgram;
 
-  /** `wrap`: a command bustled runs under (e.g. setpriv, to run it as the unit's user and capability). */
+  /**
+   * `wrap`: a command bustled runs under (e.g. setpriv, to run it as the unit's user and
+   * capability). `nodeArgs`: flags for node, after bustled's own (so a V8 size given here wins).
+   */
   constructor(
     readonly files: RelayFiles,
     readonly args: string[] = [],
     readonly wrap: string[] = [],
+    readonly nodeArgs: string[] = [],
   ) {
     this.program = bustledProgram({
       config: files.config,
@@ -71,6 +75,7 @@ export class RelayProcess {
       logPath: files.daemonLog,
       args,
       wrap,
+      nodeArgs,
       env: { ...process.env, BUSTLE_LOG_LEVEL: process.env.BUSTLE_LOG_LEVEL ?? "info" },
     });
   }
