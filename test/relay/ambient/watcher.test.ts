@@ -29,6 +29,22 @@ async function settle(h: Harness, user: string): Promise<void> {
   await waitFor(() => h.spools.filter((u) => u === user).length > before, 10_000, `the spool change of ${user}`);
 }
 
+/** A watcher on `root` with the default rules, its events and its debug log lines kept in arrays. */
+function recordingWatcher(root: string, rescanMs: number) {
+  const events: BustleEvent[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const w = createAmbientWatcher({
+    node: "town",
+    homesRoot: root,
+    config: ambientConfig(),
+    audit: memoryAudit(),
+    rescanMs,
+    sink: { submit: async (evs) => void events.push(...evs) },
+    log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
+  });
+  return { w, events, logs };
+}
+
 test("ambient - each default rule fires with the right kind, actor and text", async () => {
   const h = await harness(["alice", "bob", "carol", "dave"]);
   // Looked up by kind and actor: under load the watcher may report bob's new file as a create and,
@@ -282,17 +298,7 @@ test("ambient - homes present at start: a symlinked home, and one removed and ma
   for (const u of ["alice", "carol"]) makeHome(root, u);
   const elsewhere = makeHome(tmp.path, "bob");
   symlinkSync(elsewhere, join(root, "bob"));
-  const events: BustleEvent[] = [];
-  const logs: Array<Record<string, unknown>> = [];
-  const w = createAmbientWatcher({
-    node: "town",
-    homesRoot: root,
-    config: ambientConfig(),
-    audit: memoryAudit(),
-    rescanMs: 60_000,
-    sink: { submit: async (evs) => void events.push(...evs) },
-    log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
-  });
+  const { w, events, logs } = recordingWatcher(root, 60_000);
   await w.start();
   try {
     appendFileSync(join(elsewhere, "todo.txt"), "x\n");
@@ -336,17 +342,7 @@ test("ambient - entries of the homes root that are not homes (a FIFO, a file, li
   writeFileSync(join(root, "notes"), "a file, not a home\n");
   symlinkSync(join(root, "notes"), join(root, "notelink"));
   symlinkSync(join(tmp.path, "nowhere"), join(root, "ghost"));
-  const events: BustleEvent[] = [];
-  const logs: Array<Record<string, unknown>> = [];
-  const w = createAmbientWatcher({
-    node: "town",
-    homesRoot: root,
-    config: ambientConfig(),
-    audit: memoryAudit(),
-    rescanMs: 100,
-    sink: { submit: async (evs) => void events.push(...evs) },
-    log: createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) }),
-  });
+  const { w, events, logs } = recordingWatcher(root, 100);
   await w.start();
   try {
     appendFileSync(join(root, "alice", "todo.txt"), "x\n");
