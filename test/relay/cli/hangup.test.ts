@@ -9,34 +9,22 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
+import { alive, stopTmuxServer } from "../../support/tmux.js";
 import { BUSTLE, cliEnv } from "./bustle-process.js";
 
 const tmuxBin = ["/usr/bin/tmux", "/usr/local/bin/tmux"].find((p) => existsSync(p));
 const dir = tempDir("bustle-cli-hangup-");
 const sock = join(dir.path, "tmux.sock");
 const started: number[] = [];
-after(() => {
+after(async () => {
   for (const pid of started) if (alive(pid)) process.kill(pid, "SIGKILL");
-  try {
-    if (tmuxBin) execFileSync(tmuxBin, ["-S", sock, "kill-server"], { stdio: "ignore" });
-  } catch {
-    // no server left: fine
-  }
+  if (tmuxBin) await stopTmuxServer(tmuxBin, sock);
   dir.remove();
 });
 
 const tmux = (...args: string[]) => execFileSync(tmuxBin!, ["-S", sock, ...args], { encoding: "utf8" });
 const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
 const line = (i: number) => `2026-11-22T05:51:0${i}.123Z town ~alice line ${i}\n`;
-
-/** Running, and not a zombie waiting for a parent that is gone. */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 /** Starts a feed in a tmux pane; `ownSession` puts it in a session of its own (no SIGHUP reaches it). */
 async function feedInPane(name: string, log: string, ownSession: boolean): Promise<number> {

@@ -9,19 +9,14 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
+import { stopTmuxServer } from "../../support/tmux.js";
 import { BUSTLE } from "./bustle-process.js";
 
 const tmuxBin = ["/usr/bin/tmux", "/usr/local/bin/tmux"].find((p) => existsSync(p));
 const dir = tempDir("bustle-cli-tty-");
 const sock = join(dir.path, "tmux.sock");
-after(() => {
-  if (tmuxBin) {
-    try {
-      execFileSync(tmuxBin, ["-S", sock, "kill-server"], { stdio: "ignore" });
-    } catch {
-      // no server left: fine
-    }
-  }
+after(async () => {
+  if (tmuxBin) await stopTmuxServer(tmuxBin, sock);
   dir.remove();
 });
 
