@@ -235,17 +235,8 @@ test("ambient - enabled: false watches nothing", async () => {
 test("ambient - a homes root that appears after start is picked up by the rescan", async () => {
   const tmp = tempDir("bustle-ambient-late-");
   const root = join(tmp.path, "home");
-  const events: string[] = [];
-  const logs: Array<Record<string, any>> = [];
-  const watcher = createAmbientWatcher({
-    node: "town",
-    homesRoot: root,
-    config: ambientConfig(),
-    audit: memoryAudit(),
-    rescanMs: 100,
-    sink: { submit: async (evs) => void events.push(...evs.map((e) => e.text)) },
-    log: createLogger({ write: (l) => void logs.push(JSON.parse(l)) }),
-  });
+  const { w: watcher, events: got, logs } = recordingWatcher(root, 100);
+  const texts = () => got.map((e) => e.text);
   try {
     await watcher.start();
     assert.equal(logs.filter((l) => l.level === "error").length, 1, "one line about the missing root");
@@ -254,7 +245,7 @@ test("ambient - a homes root that appears after start is picked up by the rescan
     await waitFor(
       () => {
         appendFileSync(join(root, "alice", "todo.txt"), "x\n");
-        return events.includes("~alice is moving around in their home directory");
+        return texts().includes("~alice is moving around in their home directory");
       },
       10_000,
       "an event once the root exists",
@@ -263,7 +254,7 @@ test("ambient - a homes root that appears after start is picked up by the rescan
     await waitFor(
       () => {
         appendFileSync(join(root, "bob", "todo.txt"), "x\n");
-        return events.includes("~bob is moving around in their home directory");
+        return texts().includes("~bob is moving around in their home directory");
       },
       10_000,
       "an event from a later home",
