@@ -7,6 +7,7 @@
  * Writes are coalesced: a save requested while one is running is folded into the next one; a
  * disk fault is retried with backoff until it passes (relay/disk-fault.ts).
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { createDiskFaults, isDiskError, type DiskFaults } from "../disk-fault.js";
@@ -27,6 +28,47 @@ export interface SpoolPosition {
   generation: number;
   /** Byte offset after the last line handed to the sink (always a line start). */
   offset: number;
+}
+
+/** How many bytes before a position's offset its `tail` covers. */
+export const TAIL_BYTES = 64;
+
+/** The `tail` of a position: a hash of the bytes just before its offset. */
+export const hashTail = (bytes: Uint8Array): string =>
+  createHash("sha256").update(bytes).digest("base64url").slice(0, 22);
+
+/**
+ * A position the reader took itself, holding the bytes before its offset rather than their hash:
+ * the next check compares those bytes (a memcmp), and the hash (a SHA-256) is made only when the
+ * offsets are saved, not once per line read (two hashes per line were ~4 % of the relay's main
+ * thread at 500 lines/s: docs/BENCHMARKS.md, the node section of 2026-12-02).
+ */
+export class ReadPosition implements SpoolPosition {
+  private hash: string | undefined;
+
+  /** `before`: the (up to TAIL_BYTES) bytes just before `offset`; kept, not copied. */
+  constructor(
+    readonly dev: number,
+    readonly ino: number,
+    readonly generation: number,
+    readonly offset: number,
+    private readonly before: Uint8Array,
+  ) {}
+
+  get tail(): string {
+    this.hash ??= hashTail(this.before);
+    return this.hash;
+  }
+
+  /** Whether `bytes` are the bytes before the offset when this position was taken. */
+  tailIs(bytes: Uint8Array): boolean {
+    return Buffer.compare(this.before, bytes) === 0;
+  }
+}
+
+/** Whether the bytes before `p.offset` are still `bytes` (the file was not replaced or refilled). */
+export function tailMatches(p: SpoolPosition, bytes: Uint8Array): boolean {
+  return p instanceof ReadPosition ? p.tailIs(bytes) : hashTail(bytes) === p.tail;
 }
 
 export type LoadedOffsets =
@@ -86,12 +128,27 @@ function readPositions(
   }
 }
 
-const MIN_INTERVAL_MS = 250;
+/**
+ * Writes follow each other at least this far apart: under a steady stream of lines the offsets
+ * file would otherwise be rewritten (a dozen thread-pool calls, two fsyncs, and a journal sync
+ * before it) back to back. A lagging file only means that, after a crash, up to this long of
+ * lines are read again, with the same ids, and the stream drops the copies.
+ */
+export const SAVE_INTERVAL_MS = 1000;
 
-/** Saves snapshots of the positions; `save` resolves once a write that includes the current state is on disk. */
+/**
+ * Saves snapshots of the positions; `save` resolves once a write that includes the current state
+ * is on disk. A save asked for within SAVE_INTERVAL_MS of the last write waits out the rest of
+ * it (folded with every other save asked for meanwhile); `saveNow` does not wait (stopping).
+ */
 export class OffsetsWriter {
+  /** The write under way and the pause after it; a save asked for meanwhile is queued behind it. */
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  /** Ends the pause after the last write early (set while it runs). */
+  private endPause: (() => void) | undefined;
+  /** Set by saveNow: no more pauses. */
+  private hurry = false;
   private readonly path: string;
 
   /**
@@ -103,6 +160,7 @@ export class OffsetsWriter {
     private readonly snapshot: () => Map<string, SpoolPosition>,
     private readonly beforeWrite: () => Promise<void> = async () => {},
     private readonly faults: DiskFaults = createDiskFaults(silentLogger),
+    private readonly intervalMs = SAVE_INTERVAL_MS,
   ) {
     this.path = join(stateDir, OFFSETS_FILE);
   }
@@ -110,22 +168,37 @@ export class OffsetsWriter {
   save(): Promise<void> {
     if (this.queued) return this.queued;
     if (!this.running) {
-      // After a write, the next one waits a little: under a steady stream of lines the offsets
-      // file would otherwise be rewritten (and fsynced) back to back. A lagging file only means
-      // a few lines are read again, with the same ids, after a crash.
-      this.running = this.write()
-        .then(() => new Promise((r) => setTimeout(r, MIN_INTERVAL_MS)))
-        .finally(() => (this.running = undefined)) as Promise<void>;
-      return this.running;
+      const written = this.write();
+      this.running = written
+        .catch(() => {})
+        .then(() => this.pause())
+        .finally(() => (this.running = undefined));
+      return written;
     }
-    // One write is running with an older snapshot: queue exactly one more after it.
-    this.queued = this.running
-      .catch(() => {})
-      .then(() => {
-        this.queued = undefined;
-        return this.save();
-      });
+    // One write is running with an older snapshot (or just ran): queue exactly one more after it.
+    this.queued = this.running.then(() => {
+      this.queued = undefined;
+      return this.save();
+    });
     return this.queued;
+  }
+
+  /** Saves without waiting for the pause after the last write; resolves once it is on disk. */
+  saveNow(): Promise<void> {
+    this.hurry = true;
+    this.endPause?.();
+    return this.save();
+  }
+
+  private pause(): Promise<void> {
+    if (this.hurry) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.intervalMs);
+      this.endPause = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (this.endPause = undefined));
   }
 
   private async write(): Promise<void> {
@@ -133,7 +206,8 @@ export class OffsetsWriter {
     // A fresh snapshot on every attempt: a retry after a disk fault writes the newest positions.
     for (;;) {
       const spools: Record<string, SpoolPosition> = {};
-      for (const [user, p] of [...this.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1))) spools[user] = { ...p };
+      for (const [user, p] of [...this.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1)))
+        spools[user] = { dev: p.dev, ino: p.ino, tail: p.tail, generation: p.generation, offset: p.offset };
       try {
         await this.beforeWrite();
       } catch (err) {

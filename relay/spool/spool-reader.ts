@@ -318,8 +318,9 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       await scheduler.idle();
       await Promise.all([...open].map((s) => s.release()));
       drops.flush(true);
+      const final = writer.saveNow(); // no pause after the last write: it takes the newest positions
       await saving;
-      await writer.save().catch((err) => log.error("cannot save spool offsets", { err, dir: opts.stateDir }));
+      await final.catch((err) => log.error("cannot save spool offsets", { err, dir: opts.stateDir }));
     },
     poke(user) {
       if (user === undefined) requestScan();

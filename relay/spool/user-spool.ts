@@ -10,7 +10,6 @@
  * `check`s of the same spool at once (the reader serialises them), so events of one spool reach
  * the sink in file order, one submit after the other.
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Stats } from "node:fs";
 import { makeEvent, stableEventId, type BustleEvent } from "../../cluster/envelope.js";
@@ -18,7 +17,7 @@ import type { Logger } from "../../cluster/logger.js";
 import type { Audit, AuditOrigin } from "../audit.js";
 import type { EventSink } from "../event-sink.js";
 import { LineFramer, type FramedLine } from "./line-framer.js";
-import type { SpoolPosition } from "./offsets-store.js";
+import { hashTail, ReadPosition, TAIL_BYTES, tailMatches, type SpoolPosition } from "./offsets-store.js";
 import { parseSpoolLine } from "./parse-line.js";
 import type { DropSummary, UserRateLimiter } from "./rate-limit.js";
 import { renderSpoolRequest } from "./render.js";
@@ -225,7 +224,7 @@ export class UserSpool {
       restart("spool-rotated");
     } else if (size < Math.max(known.offset, this.framer?.position ?? 0)) {
       restart("spool-truncated", { size, offset: known.offset });
-    } else if (known.tail !== "") {
+    } else if (known instanceof ReadPosition || known.tail !== "") {
       // Same inode and long enough, yet the bytes before the offset changed: the file was
       // replaced or refilled behind our back (inode reuse, truncate-and-refill). One read serves
       // this check and the first new bytes after it.
@@ -234,7 +233,7 @@ export class UserSpool {
       // Shorter than the offset by now: truncated since the size was taken.
       if (ahead.bytes.length < known.offset - start)
         restart("spool-truncated", { size: start + ahead.bytes.length, offset: known.offset });
-      else if (hashOf(ahead.bytes.subarray(0, known.offset - start)) !== known.tail)
+      else if (!tailMatches(known, ahead.bytes.subarray(0, known.offset - start)))
         restart("spool-rewritten", { offset: known.offset });
       else this.ahead = ahead;
     }
@@ -294,19 +293,23 @@ export class UserSpool {
         for (let i = 0; i < events.length; i++) this.ctx.audit.event(events[i]!, origins[i]!);
       }
       if (framer.committed !== pos.offset) {
-        pos = { ...pos, offset: framer.committed, tail: await this.tailAt(file, span, framer.committed) };
+        const before = await this.bytesBefore(file, span, framer.committed);
+        pos = new ReadPosition(pos.dev, pos.ino, pos.generation, framer.committed, before);
         this.ctx.positions.set(this.user, pos);
         this.ctx.saveOffsets();
       }
     }
   }
 
-  /** The tail hash at `offset`, from bytes in hand when they cover it. */
-  private tailAt(file: SpoolFile, span: Span, offset: number): Promise<string> | string {
+  /**
+   * The (up to TAIL_BYTES) bytes before `offset`, a copy of the bytes in hand when they cover it
+   * (the span's buffer is not kept alive by a position), else read.
+   */
+  private bytesBefore(file: SpoolFile, span: Span, offset: number): Promise<Buffer> | Buffer {
     const start = Math.max(0, offset - TAIL_BYTES);
     if (start >= span.start && offset <= span.start + span.bytes.length)
-      return hashOf(span.bytes.subarray(start - span.start, offset - span.start));
-    return tailHash(file, offset);
+      return Buffer.from(span.bytes.subarray(start - span.start, offset - span.start));
+    return readBefore(file, offset);
   }
 
   /** One framed line → an event, or undefined (refused and audited). Never throws. */
@@ -368,9 +371,7 @@ interface FileIdentity {
 // ctime instead, which changes on every append; the tail hash does not depend on that.
 const sameFile = (a: FileIdentity, b: FileIdentity): boolean => a.dev === b.dev && a.ino === b.ino;
 
-const TAIL_BYTES = 64;
-const hashOf = (b: Uint8Array): string => createHash("sha256").update(b).digest("base64url").slice(0, 22);
-const EMPTY_TAIL = hashOf(new Uint8Array(0));
+const EMPTY_TAIL = hashTail(new Uint8Array(0));
 
 /** Reads [start, end) of the file (fewer bytes if it is shorter now). */
 async function readSpan(file: SpoolFile, start: number, end: number): Promise<Span> {
@@ -378,11 +379,16 @@ async function readSpan(file: SpoolFile, start: number, end: number): Promise<Sp
   return { start, bytes: bytes.subarray(0, await file.read(bytes, start)) };
 }
 
-/** A hash of the bytes [offset - 64, offset): what a saved position checks the file against. */
-async function tailHash(file: SpoolFile, offset: number): Promise<string> {
+/** The bytes [offset - 64, offset) (fewer if the file is shorter now). */
+async function readBefore(file: SpoolFile, offset: number): Promise<Buffer> {
   const start = Math.max(0, offset - TAIL_BYTES);
   const buf = Buffer.alloc(offset - start);
-  return hashOf(buf.subarray(0, await file.read(buf, start)));
+  return buf.subarray(0, await file.read(buf, start));
+}
+
+/** A hash of the bytes [offset - 64, offset): what a saved position checks the file against. */
+async function tailHash(file: SpoolFile, offset: number): Promise<string> {
+  return hashTail(await readBefore(file, offset));
 }
 
 /**
