@@ -21,8 +21,9 @@ export interface CompiledRules {
   match(relPath: string, type: ChangeType, isNewFile: () => boolean): AmbientRule | undefined;
   /**
    * What the watch library need not watch, as a regular expression source to match a whole path
-   * relative to the home (ECMAScript syntax, which the library's std::regex shares): top-level
-   * dot entries no rule names (`.cache`), and dot entries one level down (`public_html/.git`)
+   * relative to the home (ECMAScript syntax, which the library's std::regex shares; unanchored,
+   * as std::regex_match matches the whole path): top-level dot entries no rule names (`.cache`;
+   * `~/.bustle.spool` is always kept), and dot entries one level down (`public_html/.git`)
    * unless some rule spells a dot below the top. Undefined when nothing can be skipped.
    */
   unwatched: string | undefined;
@@ -58,13 +59,18 @@ export function compileRules(rules: readonly AmbientRule[]): CompiledRules {
 
 /**
  * What a subscription on the whole homes root need not watch, relative to the root: the root's
- * own dot entries, the entries `leftOut` (not homes, excluded, watched alone) and all under
- * them, and in each home what the rules need not see.
+ * own dot entries, the entries `leftOut` (not homes, excluded, watched alone), and in each home
+ * what the rules need not see. An entry left out is neither crawled nor watched, so nothing
+ * below it ever reaches the library's test: its name alone is enough.
+ *
+ * The library runs this with std::regex_match on every path it crawls, files included, and
+ * libstdc++ pays per call in proportion to the expression's states: past ~64 of them its
+ * bookkeeping no longer fits glibc's per-thread malloc cache, ~500 instructions more per path
+ * (docs/BENCHMARKS.md, issue 14, ambient). The default rules with a `lost+found` stay under it.
  */
 export function unwatchedInRoot(rules: CompiledRules, leftOut: readonly string[]): string {
-  const parts = ["\\.[^/]*"];
-  if (leftOut.length) parts.push(`(?:${leftOut.map(regexLiteral).join("|")})(?:[/].*)?`);
-  if (rules.unwatched) parts.push(`[^/]+[/](?:${rules.unwatched})`);
+  const parts = ["\\.[^/]*", ...leftOut.map(regexLiteral)];
+  if (rules.unwatched) parts.push(`[^/]+/(?:${rules.unwatched})`);
   return parts.join("|");
 }
 
@@ -76,9 +82,14 @@ export function regexLiteral(s: string): string {
 function planUnwatched(globs: readonly Glob[]): string | undefined {
   const parts: string[] = [];
   const top = planTopLevelSkip(globs);
-  if (top) parts.push(top.size ? `(?!(?:${[...top].map(regexLiteral).join("|")})$)\\.[^/]*` : "\\.[^/]*");
+  if (top) parts.push(`\\.${keepAfterDot(top)}[^/]*`);
   if (planSecondLevelSkip(globs)) parts.push("[^/]+/\\.[^/]*");
   return parts.length ? parts.join("|") : undefined;
+}
+
+/** A lookahead after the dot that keeps `names` (each starting with "."): only dot entries reach it. */
+function keepAfterDot(names: ReadonlySet<string>): string {
+  return names.size ? `(?!${[...names].map((n) => `${regexLiteral(n.slice(1))}$`).join("|")})` : "";
 }
 
 /**
@@ -87,7 +98,9 @@ function planUnwatched(globs: readonly Glob[]): string | undefined {
  * (`.ttbp/**`) keeps that name.
  */
 function planTopLevelSkip(globs: readonly Glob[]): Set<string> | undefined {
-  const named = new Set<string>([SPOOL_NAME, OPTOUT_NAME]);
+  // The spool's changes must reach the spool reader; the opt-out file needs no watching (it is
+  // checked with an lstat when a change would become an event), so it costs no states here.
+  const named = new Set<string>([SPOOL_NAME]);
   let wildcard = false;
   for (const glob of globs) {
     for (const segs of glob.alternatives) {
