@@ -191,7 +191,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     }
     try {
       const ev = decodeEventOn(m.subject, m.data);
-      push(logLine(ev), { id: ev.id, source: ev.source, kind: ev.kind, actor: ev.actor });
+      push(logLine(ev), ev); // an envelope is its own index record's meta: no copy per line
       const w = withdrawalOf(ev);
       if (w) withdrawals.push(w);
     } catch (err) {

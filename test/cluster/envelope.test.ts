@@ -122,6 +122,17 @@ test("text - isSafeText agrees with sanitizeText", async () => {
     "\u0085x",
     "zero\u200bwidth",
     "😀".repeat(400),
+    // Printable ASCII, which isSafeText judges by its quick expression first.
+    "x".repeat(400),
+    "x".repeat(401),
+    "a b c",
+    "a  b",
+    " a",
+    "a ",
+    "a\u007fb",
+    "a\u0000b",
+    "a\rb",
+    "~alice: {\"json\": [1, 2]} <tag> & 'quotes' `ticks` \\ slash",
   ];
   for (const s of samples) assert.equal(isSafeText(s), sanitizeText(s).text === s, JSON.stringify(s));
 });
@@ -177,4 +188,76 @@ test("envelope - a bot's text is shown with its origin everywhere; the node's ow
   const shown = shownText(long);
   assert.equal(Array.from(shown).length, 400);
   assert.ok(shown.startsWith("[irc-town] x") && shown.endsWith("…"));
+});
+
+test("envelope - timestamps: each one is judged whole, whatever the one before it was", () => {
+  const at = (ts: string) => ({
+    v: 1,
+    id: "abcdefgh12",
+    ts,
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: null,
+    text: "hi",
+  });
+  // After a valid timestamp of the same hour, the minutes and seconds are still checked.
+  assert.doesNotThrow(() => validateEvent(at("2026-11-22T05:51:05.123Z")));
+  assert.doesNotThrow(() => validateEvent(at("2026-11-22T05:59:59Z")));
+  assert.throws(() => validateEvent(at("2026-11-22T05:60:00Z")), /ts/);
+  assert.throws(() => validateEvent(at("2026-11-22T05:00:60Z")), /ts/);
+  assert.throws(() => validateEvent(at("2026-11-22T05:00:00")), /ts/);
+  // 24:00:00 is midnight to Date.parse, but no other minute of hour 24 is a time.
+  assert.doesNotThrow(() => validateEvent(at("2026-11-22T24:00:00Z")));
+  assert.throws(() => validateEvent(at("2026-11-22T24:30:00Z")), /ts/);
+  assert.throws(() => validateEvent(at("2026-13-22T05:51:05Z")), /ts/);
+  assert.throws(() => validateEvent(at("2026-11-32T05:51:05Z")), /ts/);
+});
+
+test("envelope - ids: 8 to 64 characters of [A-Za-z0-9_-], nothing else", () => {
+  const withId = (id: string) => ({
+    v: 1,
+    id,
+    ts: "2026-11-22T05:51:05.123Z",
+    node: "town",
+    source: "spool",
+    kind: "update",
+    actor: null,
+    text: "hi",
+  });
+  for (const id of ["abcdefgh", "A_b-9".repeat(12) + "abcd", "x".repeat(64)])
+    assert.doesNotThrow(() => validateEvent(withId(id)), id);
+  for (const id of [
+    "abcdefg",
+    "x".repeat(65),
+    "abcdefgh!",
+    "abcdefgh\u0100",
+    "abcdefgh\u0141",
+    "abcd efgh",
+    "abcdefgh.",
+    "",
+  ])
+    assert.throws(() => validateEvent(withId(id)), /id must be/, JSON.stringify(id));
+});
+
+test("envelope - decodeEventOn refuses a payload whose tokens are broken even where the subject spells them", async () => {
+  const { decodeEventOn } = await import("../../cluster/envelope.js");
+  const base = { v: 1, id: "abcdefgh12", ts: "2026-11-22T05:51:05.123Z", actor: null, text: "hi" };
+  const bytes = (o: object) => new TextEncoder().encode(JSON.stringify(o));
+  // A subject with a dotted or upper-case token is no event subject: the payload's tokens are checked.
+  for (const [subject, names] of [
+    ["bustle.ev.a.b.spool.update", { node: "a.b", source: "spool", kind: "update" }],
+    ["bustle.ev.Town.spool.update", { node: "Town", source: "spool", kind: "update" }],
+    ["bustle.ev.town.spool.9x", { node: "town", source: "spool", kind: "9x" }],
+  ] as const)
+    assert.throws(() => decodeEventOn(subject, bytes({ ...base, ...names })), /invalid event/, subject);
+  // Tokens as the subject's, the rest of the envelope still checked.
+  const names = { node: "town", source: "spool", kind: "update" };
+  assert.equal(decodeEventOn("bustle.ev.town.spool.update", bytes({ ...base, ...names })).text, "hi");
+  for (const bad of [{ text: "a\u001b[31mb" }, { text: "two  spaces" }, { id: "short" }, { actor: "a\nb" }, { v: 2 }])
+    assert.throws(
+      () => decodeEventOn("bustle.ev.town.spool.update", bytes({ ...base, ...names, ...bad })),
+      /invalid event/,
+      JSON.stringify(bad),
+    );
 });
