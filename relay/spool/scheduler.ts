@@ -26,13 +26,30 @@ export class SpoolScheduler {
 
   /** Checks `user`'s spool soon; resolves once a check that began after this call has finished. */
   schedule(user: string, fromEnd: boolean): Promise<void> {
+    const slot = this.slotOf(user);
+    const done = new Promise<void>((resolve) => slot.waiters.push(resolve));
+    this.want(user, slot, fromEnd);
+    return done;
+  }
+
+  /**
+   * Checks `user`'s spool soon, like `schedule`, for a caller that does not wait for it (a
+   * wake-up per appended line: no promise made for nobody).
+   */
+  kick(user: string): void {
+    this.want(user, this.slotOf(user), false);
+  }
+
+  private slotOf(user: string): Slot {
     let slot = this.slots.get(user);
     if (!slot) this.slots.set(user, (slot = { running: false, again: false, fromEnd: false, waiters: [] }));
-    const done = new Promise<void>((resolve) => slot.waiters.push(resolve));
+    return slot;
+  }
+
+  private want(user: string, slot: Slot, fromEnd: boolean): void {
     slot.fromEnd ||= fromEnd;
     if (slot.running) slot.again = true;
     else void this.run(user, slot);
-    return done;
   }
 
   /** Resolves when no check is running or waiting. */

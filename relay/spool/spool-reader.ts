@@ -178,7 +178,7 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       const more = await spoolOf(user).check(fromEnd);
       if (!known && positions.has(user)) watchers.update(user); // its first spool: watched by the reader too
       // More to read: queue another turn behind the other spools.
-      if (more) void scheduler.schedule(user, false);
+      if (more) scheduler.kick(user);
     } catch (err) {
       // The relay is stopping while this spool waited for room in a full outbox: its offset
       // stays, and its lines are read on the next start. Not a failure.
@@ -191,7 +191,7 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
           user,
           setTimeout(() => {
             retries.delete(user);
-            void scheduler.schedule(user, false);
+            scheduler.kick(user);
           }, RETRY_MS).unref(),
         );
       }
@@ -206,7 +206,7 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
   const checkSoon = (user: string, pathChanged = true): void => {
     if (stopped) return;
     if (pathChanged) spoolOf(user).pathChanged();
-    if (ready) void scheduler.schedule(user, false);
+    if (ready) scheduler.kick(user);
     else early.add(user);
   };
 
@@ -301,7 +301,7 @@ export function createSpoolReader(opts: SpoolReaderOptions): SpoolReader {
       const firstStart = loaded.kind !== "loaded";
       await scan(firstStart);
       ready = true;
-      for (const user of early) void scheduler.schedule(user, false);
+      for (const user of early) scheduler.kick(user);
       early.clear();
       // Record that this state dir has started once, even with no spools yet.
       if (firstStart) ctx.saveOffsets();

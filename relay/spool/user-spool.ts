@@ -81,6 +81,8 @@ interface Span {
 
 export class UserSpool {
   readonly path: string;
+  /** The user's home (the spool's directory). */
+  private readonly home: string;
   /** Framing state carried between checks (a line in progress); dropped when the position resets. */
   private framer: LineFramer | undefined;
   /** Set when a first-start position lands inside a line that is already too long. */
@@ -100,7 +102,8 @@ export class UserSpool {
     private readonly ctx: SpoolContext,
     readonly user: string,
   ) {
-    this.path = join(ctx.homesRoot, user, SPOOL_NAME);
+    this.home = join(ctx.homesRoot, user);
+    this.path = join(this.home, SPOOL_NAME);
   }
 
   /**
@@ -157,7 +160,7 @@ export class UserSpool {
   }
 
   private async checkHeld(fromEnd: boolean): Promise<boolean> {
-    const home = join(this.ctx.homesRoot, this.user);
+    const home = this.home;
     let stat: Stats | undefined;
     if (this.held) {
       stat = await this.recheck(this.held, home);

@@ -35,3 +35,22 @@ test("spool scheduler - one check per user at a time, bounded overall, a busy sp
   assert.ok(log.indexOf("c") < log.lastIndexOf("busy"), `the busy spool went behind the others: ${log.join(",")}`);
   assert.equal(log.filter((u) => u === "a").length, 2, "a check asked for while one runs runs once more");
 });
+
+test("spool scheduler - a kick during a check runs it once more, after it; kicks with no check running start one", async () => {
+  const log: string[] = [];
+  let release: (() => void) | undefined;
+  const s = new SpoolScheduler(async (user) => {
+    log.push(`start ${user}`);
+    if (log.length === 1) await new Promise<void>((r) => (release = r));
+    log.push(`end ${user}`);
+  });
+  s.kick("alice");
+  await tick();
+  s.kick("alice"); // while the first runs: folded into one more
+  s.kick("alice");
+  release!();
+  await s.idle();
+  await tick();
+  await s.idle();
+  assert.deepEqual(log, ["start alice", "end alice", "start alice", "end alice"]);
+});
