@@ -66,8 +66,20 @@ export class SpoolScheduler {
         slot.again = false;
         const fromEnd = slot.fromEnd;
         slot.fromEnd = false;
-        const waiters = slot.waiters.splice(0);
-        await this.limited(() => this.check(user, fromEnd));
+        const waiters = slot.waiters.length ? slot.waiters.splice(0) : NO_WAITERS;
+        // A freed slot is handed straight to the longest waiter, so a spool that asks again at
+        // once queues behind the others instead of grabbing its slot back.
+        if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
+        else this.active++;
+        try {
+          await this.check(user, fromEnd);
+        } catch {
+          // The check reports its own failures; the scheduler keeps going.
+        } finally {
+          const next = this.queue.shift();
+          if (next) next();
+          else this.active--;
+        }
         for (const w of waiters) w();
       } while (slot.again);
     } finally {
@@ -75,20 +87,7 @@ export class SpoolScheduler {
       for (const w of slot.waiters.splice(0)) w();
     }
   }
-
-  private async limited(fn: () => Promise<void>): Promise<void> {
-    // A freed slot is handed straight to the longest waiter, so a spool that asks again at once
-    // queues behind the others instead of grabbing its slot back.
-    if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
-    else this.active++;
-    try {
-      await fn();
-    } catch {
-      // The check reports its own failures; the scheduler keeps going.
-    } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 }
+
+/** What a check nobody waits for settles (no array made per line). */
+const NO_WAITERS: ReadonlyArray<() => void> = [];

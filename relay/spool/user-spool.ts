@@ -73,6 +73,13 @@ interface Held extends HeldIdentity {
   file: SpoolFile;
 }
 
+/**
+ * A value in hand, or a promise of it: the held spool's fstat and pread answer at once when they
+ * run inline (spool-file.ts), and a check that awaited each of them anyway spent a suspension, a
+ * microtask and their garbage per line.
+ */
+type Maybe<T> = T | Promise<T>;
+
 /** Bytes read from the held file at `start` (one read serves the tail check and the new lines). */
 interface Span {
   start: number;
@@ -143,27 +150,37 @@ export class UserSpool {
    * (the file's owner and mode are in its fstat), so the path is looked at only when it may
    * have changed, when the file shows nothing new or got shorter.
    */
-  private async recheck(held: Held, home: string): Promise<Stats | undefined> {
+  private recheck(held: Held, home: string): Maybe<Stats | undefined> {
     const checkPath = this.pathMayHaveChanged;
     this.pathMayHaveChanged = false; // a notification during this check sets it for the next one
-    let stat: Stats;
+    let stat: Maybe<Stats>;
     try {
-      stat = await held.file.stat();
+      stat = held.file.stat();
     } catch {
       return undefined;
     }
+    if (stat instanceof Promise)
+      return stat.then(
+        (st) => this.judge(held, home, st, checkPath),
+        () => undefined,
+      );
+    return this.judge(held, home, stat, checkPath);
+  }
+
+  /** `recheck`'s verdict on the held file's fresh `stat`. */
+  private judge(held: Held, home: string, stat: Stats, checkPath: boolean): Maybe<Stats | undefined> {
     if (!stillAcceptable(stat, held)) return undefined;
     const read = Math.max(this.ctx.positions.get(this.user)?.offset ?? 0, this.framer?.position ?? 0);
     if (!checkPath && stat.size > read) return stat;
-    const again = await recheckSpool(home, held);
-    return again.kind === "same" ? again.stat : undefined;
+    return recheckSpool(home, held).then((again) => (again.kind === "same" ? again.stat : undefined));
   }
 
   private async checkHeld(fromEnd: boolean): Promise<boolean> {
     const home = this.home;
     let stat: Stats | undefined;
     if (this.held) {
-      stat = await this.recheck(this.held, home);
+      const again = this.recheck(this.held, home);
+      stat = again instanceof Promise ? await again : again;
       if (!stat) await this.release(); // swapped, moved, refused or gone: the fresh open says which
     }
     if (!this.held || !stat) {
@@ -191,7 +208,8 @@ export class UserSpool {
     this.ctx.handles.used(this);
     const file = this.held.file;
     try {
-      const pos = await this.position(file, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
+      const at = this.position(file, { dev: stat.dev, ino: stat.ino }, stat.size, fromEnd);
+      const pos = at instanceof Promise ? await at : at;
       if (!this.framer) this.framer = new LineFramer(this.ctx.maxLineBytes, pos.offset, this.startSkipping);
       this.startSkipping = false;
       return await this.readNew(file, pos, stat.size);
@@ -204,45 +222,63 @@ export class UserSpool {
     }
   }
 
-  /** The position to read from, starting a new generation on rotation or truncation. */
-  private async position(file: SpoolFile, id: FileIdentity, size: number, fromEnd: boolean): Promise<SpoolPosition> {
-    const { positions, log, audit } = this.ctx;
+  /**
+   * The position to read from, starting a new generation on rotation or truncation. In hand
+   * (not a promise) for a known spool whose reads run inline: the common case, every line.
+   */
+  private position(file: SpoolFile, id: FileIdentity, size: number, fromEnd: boolean): Maybe<SpoolPosition> {
+    const { positions } = this.ctx;
     const known = positions.get(this.user);
-    let next: SpoolPosition | undefined;
-    const restart = (what: string, details: Record<string, unknown> = {}) => {
-      next = { ...id, generation: known!.generation + 1, offset: 0, tail: EMPTY_TAIL };
-      audit.note(what, { actor: this.user, origin: this.path, generation: next.generation, ...details });
-    };
-    if (!known) {
-      let offset = 0;
-      if (fromEnd) {
-        const end = await lastLineEnd(file, size, this.ctx.maxLineBytes + 1);
-        // No newline near the end: the line in progress is already too long; skip its rest.
-        this.startSkipping = end === undefined;
-        offset = end ?? size;
-      }
-      next = { ...id, generation: 0, offset, tail: await tailHash(file, offset) };
-      log.info("new spool", { user: this.user, from: fromEnd ? "end" : "start", offset });
-    } else if (!sameFile(known, id)) {
-      restart("spool-rotated");
-    } else if (size < Math.max(known.offset, this.framer?.position ?? 0)) {
-      restart("spool-truncated", { size, offset: known.offset });
-    } else if (known instanceof ReadPosition || known.tail !== "") {
-      // Same inode and long enough, yet the bytes before the offset changed: the file was
-      // replaced or refilled behind our back (inode reuse, truncate-and-refill). One read serves
-      // this check and the first new bytes after it.
-      const start = Math.max(0, known.offset - TAIL_BYTES);
-      const ahead = await readSpan(file, start, Math.min(size, start + CHUNK_BYTES));
-      // Shorter than the offset by now: truncated since the size was taken.
-      if (ahead.bytes.length < known.offset - start)
-        restart("spool-truncated", { size: start + ahead.bytes.length, offset: known.offset });
-      else if (!tailMatches(known, ahead.bytes.subarray(0, known.offset - start)))
-        restart("spool-rewritten", { offset: known.offset });
-      else this.ahead = ahead;
+    if (!known) return this.firstPosition(file, id, size, fromEnd);
+    if (!sameFile(known, id)) return this.restart(known, id, "spool-rotated");
+    if (size < Math.max(known.offset, this.framer?.position ?? 0))
+      return this.restart(known, id, "spool-truncated", { size, offset: known.offset });
+    if (!(known instanceof ReadPosition) && known.tail === "") return known;
+    // Same inode and long enough, yet the bytes before the offset may have changed: the file was
+    // replaced or refilled behind our back (inode reuse, truncate-and-refill). One read serves
+    // this check and the first new bytes after it.
+    const start = Math.max(0, known.offset - TAIL_BYTES);
+    const ahead = readSpan(file, start, Math.min(size, start + CHUNK_BYTES));
+    return ahead instanceof Promise
+      ? ahead.then((span) => this.checkTail(known, id, start, span))
+      : this.checkTail(known, id, start, ahead);
+  }
+
+  /** `known` if the bytes before its offset are still those of `ahead` (kept for readNew), else a restart. */
+  private checkTail(known: SpoolPosition, id: FileIdentity, start: number, ahead: Span): SpoolPosition {
+    // Shorter than the offset by now: truncated since the size was taken.
+    if (ahead.bytes.length < known.offset - start)
+      return this.restart(known, id, "spool-truncated", { size: start + ahead.bytes.length, offset: known.offset });
+    if (!tailMatches(known, ahead.bytes.subarray(0, known.offset - start)))
+      return this.restart(known, id, "spool-rewritten", { offset: known.offset });
+    this.ahead = ahead;
+    return known;
+  }
+
+  /** A new generation from the file's beginning (rotated, truncated or rewritten): audited, saved. */
+  private restart(known: SpoolPosition, id: FileIdentity, what: string, details: Record<string, unknown> = {}) {
+    const next = { ...id, generation: known.generation + 1, offset: 0, tail: EMPTY_TAIL };
+    this.ctx.audit.note(what, { actor: this.user, origin: this.path, generation: next.generation, ...details });
+    return this.moveTo(next);
+  }
+
+  /** A spool this reader has no position for: from its start, or its end on a first start. */
+  private async firstPosition(file: SpoolFile, id: FileIdentity, size: number, fromEnd: boolean) {
+    let offset = 0;
+    if (fromEnd) {
+      const end = await lastLineEnd(file, size, this.ctx.maxLineBytes + 1);
+      // No newline near the end: the line in progress is already too long; skip its rest.
+      this.startSkipping = end === undefined;
+      offset = end ?? size;
     }
-    if (!next) return known!;
+    const next = { ...id, generation: 0, offset, tail: await tailHash(file, offset) };
+    this.ctx.log.info("new spool", { user: this.user, from: fromEnd ? "end" : "start", offset });
+    return this.moveTo(next);
+  }
+
+  private moveTo(next: SpoolPosition): SpoolPosition {
     this.framer = undefined;
-    positions.set(this.user, next);
+    this.ctx.positions.set(this.user, next);
     this.ctx.saveOffsets();
     return next;
   }
@@ -261,7 +297,8 @@ export class UserSpool {
       if (at >= turnEnd) return true;
       if (at >= size) return false;
       if (!span || at < span.start || at >= span.start + span.bytes.length) {
-        span = await readSpan(file, at, Math.min(size, at + CHUNK_BYTES));
+        const read = readSpan(file, at, Math.min(size, at + CHUNK_BYTES));
+        span = read instanceof Promise ? await read : read;
         if (span.bytes.length === 0) return false; // shorter than it was a moment ago: the next check sees why
       }
       const chunk = span.bytes.subarray(at - span.start);
@@ -296,7 +333,8 @@ export class UserSpool {
         for (let i = 0; i < events.length; i++) this.ctx.audit.event(events[i]!, origins[i]!);
       }
       if (framer.committed !== pos.offset) {
-        const before = await this.bytesBefore(file, span, framer.committed);
+        const got = this.bytesBefore(file, span, framer.committed);
+        const before = got instanceof Promise ? await got : got;
         pos = new ReadPosition(pos.dev, pos.ino, pos.generation, framer.committed, before);
         this.ctx.positions.set(this.user, pos);
         this.ctx.saveOffsets();
@@ -376,10 +414,13 @@ const sameFile = (a: FileIdentity, b: FileIdentity): boolean => a.dev === b.dev 
 
 const EMPTY_TAIL = hashTail(new Uint8Array(0));
 
-/** Reads [start, end) of the file (fewer bytes if it is shorter now). */
-async function readSpan(file: SpoolFile, start: number, end: number): Promise<Span> {
+/** Reads [start, end) of the file (fewer bytes if it is shorter now); in hand when the read runs inline. */
+function readSpan(file: SpoolFile, start: number, end: number): Maybe<Span> {
   const bytes = Buffer.allocUnsafe(Math.max(0, end - start));
-  return { start, bytes: bytes.subarray(0, await file.read(bytes, start)) };
+  const got = file.read(bytes, start);
+  return typeof got === "number"
+    ? { start, bytes: bytes.subarray(0, got) }
+    : got.then((n) => ({ start, bytes: bytes.subarray(0, n) }));
 }
 
 /** The bytes [offset - 64, offset) (fewer if the file is shorter now). */

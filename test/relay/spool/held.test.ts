@@ -1,7 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, chmodSync, linkSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  linkSync,
+  mkdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
@@ -150,4 +159,27 @@ test("spool file - reads and stats are the same on the main thread and through t
       await file.close();
     }
   }
+});
+
+test("spool held - on a file system read through the thread pool (tmpfs): new lines, a rewrite and a truncation read as on a disk", async (t) => {
+  if (readsInline(statSync("/dev/shm").dev)) return t.skip("/dev/shm is not an anonymous-device file system here");
+  const f = fixture("/dev/shm");
+  t.after(() => f.remove());
+  f.home("alice");
+  const r = await startReader(f, { rescanMs: 600_000 });
+  t.after(() => r.reader.stop());
+  f.append("alice", "one\n");
+  await waitEvents(r.sink, 1, "the first line");
+  f.append("alice", "two\n");
+  await waitEvents(r.sink, 2, "the second line (the held file re-checked through the pool)");
+  writeFileSync(f.spool("alice"), "ONE\nTWO\nsix\n"); // same inode, refilled longer
+  await waitAudit(r, (x) => x.what === "spool-rewritten", "the rewrite noticed");
+  await waitEvents(r.sink, 5, "the refilled file from its beginning");
+  writeFileSync(f.spool("alice"), "x\n"); // shorter: truncated
+  await waitAudit(r, (x) => x.what === "spool-truncated", "the truncation noticed");
+  await waitEvents(r.sink, 6, "the line after the truncation");
+  assert.deepEqual(
+    texts(r.sink),
+    ["one", "two", "ONE", "TWO", "six", "x"].map((x) => `~alice ${x}`),
+  );
 });

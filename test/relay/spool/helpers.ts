@@ -1,5 +1,5 @@
 /** Spool reader test seams: a recording in-memory sink, homes in a temp dir, a reader on them. */
-import { chownSync, closeSync, fchownSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { chownSync, closeSync, fchownSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { BustleEvent } from "../../../cluster/envelope.js";
 import { silentLogger } from "../../../cluster/logger.js";
@@ -59,8 +59,14 @@ export interface Fixture {
   readers: SpoolReader[];
 }
 
-export function fixture(): Fixture {
-  const dir = tempDir("bustle-spool-");
+function inside(base: string): TempDir {
+  const path = mkdtempSync(join(base, "bustle-spool-"));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** `base`: where its temporary folder goes (default: the system's temporary directory). */
+export function fixture(base?: string): Fixture {
+  const dir: TempDir = base ? inside(base) : tempDir("bustle-spool-");
   const homes = join(dir.path, "home");
   const state = join(dir.path, "state");
   mkdirSync(homes);
