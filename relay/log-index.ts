@@ -58,9 +58,10 @@ export interface LogIndexWriter {
    * Records `lines` (each ending in "\n"), about to be appended to the log at `start`; metas[i]
    * undefined = unindexed. All of them or none: a failed or short write is cut back to the
    * last whole record (at once, or before the next append if that cut fails too) and thrown,
-   * for the caller to retry as it retries the log's own appends.
+   * for the caller to retry as it retries the log's own appends. `oneByte`: the caller knows every
+   * character of `lines` is one byte in UTF-8 (ASCII), so their lengths are their byte lengths.
    */
-  append(start: number, lines: readonly string[], metas: ReadonlyArray<IndexMeta | undefined>): void;
+  append(start: number, lines: readonly string[], metas: ReadonlyArray<IndexMeta | undefined>, oneByte?: boolean): void;
   /** The index's size: a mark to `cutTo` when the lines recorded after it are not written after all. */
   readonly size: number;
   cutTo(size: number): void;
@@ -102,11 +103,11 @@ export async function openLogIndexWriter(logPath: string, logSize: number, fresh
     torn = false;
   };
   return {
-    append(start, lines, metas) {
+    append(start, lines, metas, oneByte = false) {
       let at = start;
       let text = "";
       for (let i = 0; i < lines.length; i++) {
-        const bytes = Buffer.byteLength(lines[i]!);
+        const bytes = oneByte ? lines[i]!.length : Buffer.byteLength(lines[i]!);
         const m = metas[i];
         if (m) text += formatRecord(at, bytes - 1, m);
         at += bytes;

@@ -248,7 +248,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     if (!fh || written.seq >= bufferedSeq) return;
     const lines = buffer;
     const lineMetas = metas;
-    const text = Buffer.from(lines.join(""));
+    const joined = lines.join("");
+    const text = Buffer.from(joined);
+    // As many bytes as characters: all ASCII (any other character takes two bytes or more).
+    const oneByte = text.length === joined.length;
     const upTo = bufferedSeq;
     const taken = withdrawals;
     buffer = [];
@@ -259,7 +262,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       if (text.length) {
         // The records before the lines: a reader that sees a line finds its record.
         await withDiskRetry(faults, indexPathOf(opts.logPath), () =>
-          holdOnFault(() => index?.append(written.size, lines, lineMetas)),
+          holdOnFault(() => index?.append(written.size, lines, lineMetas, oneByte)),
         );
         await withDiskRetry(faults, opts.logPath, () =>
           holdOnFault(async () => {

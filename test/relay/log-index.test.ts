@@ -13,6 +13,9 @@ import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
 import { tempDir } from "../../cluster/temp.js";
 import { waitFor } from "../../cluster/wait-for.js";
 import { indexPathOf, parseIndexRecord } from "../../relay/log-index.js";
+import { createLogWriter } from "../../relay/log-writer.js";
+import { memoryAudit } from "../../relay/audit.js";
+import { silentLogger } from "../../cluster/logger.js";
 import { logLines } from "./support.js";
 
 const dir = tempDir("bustle-log-index-");
@@ -67,4 +70,50 @@ test("log index - exact after kill -9 of the relay in the middle of writing", as
   } finally {
     await bus.close();
   }
+});
+
+test("log index - offsets and lengths in bytes, for batches of ASCII lines and of lines with wider characters", async () => {
+  const bus = await startBus(`${dir.path}/bytes`);
+  const logPath = `${dir.path}/bytes/bustle.log`;
+  const writer = createLogWriter({
+    logPath,
+    stateDir: `${dir.path}/bytes/state`,
+    node: "town",
+    audit: memoryAudit(),
+    log: silentLogger,
+  });
+  await writer.start(bus.nc);
+  try {
+    const js = jetstream(bus.nc);
+    // Each batch waits for the one before, so ASCII-only batches and wider ones are written apart.
+    const batches = [
+      ["~ann plain", "~ann plain too"],
+      ["~bea café", "~bea 日本語", "~bea 😀 smile", "~bea plain"],
+      ["~cid plain again", "~cid end"],
+    ];
+    let last = 0;
+    for (const texts of batches) {
+      for (const text of texts) {
+        const e = makeEvent({ node: "club", source: "spool", kind: "update", actor: "u", text });
+        last = (await js.publish(subjectOf(e), encodeEvent(e), { msgID: e.id })).seq;
+      }
+      await waitFor(() => writer.position >= last, 10_000, "the batch written");
+    }
+  } finally {
+    await writer.stop();
+    await bus.close();
+  }
+  const log = readFileSync(logPath);
+  const records = readFileSync(indexPathOf(logPath), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => parseIndexRecord(l)!);
+  assert.equal(records.length, 8);
+  let offset = 0;
+  for (const r of records) {
+    const nl = log.indexOf(0x0a, offset);
+    assert.deepEqual([r.offset, r.length], [offset, nl - offset], log.subarray(offset, nl).toString());
+    offset = nl + 1;
+  }
+  assert.equal(offset, log.length);
 });
