@@ -196,12 +196,28 @@ export async function openOutbox(
   };
 
   /**
+   * Appends `text` whole: at once when the journal takes it (then undefined: the common case,
+   * which suspends nothing), else through `appendWithRetry`.
+   */
+  function appendRecords(text: string): Promise<void> | undefined {
+    if (torn) return appendWithRetry(text);
+    torn = true;
+    try {
+      size += appendAllSync(fh, text, path);
+    } catch {
+      return appendWithRetry(text); // cuts the partial record back first (torn), then as below
+    }
+    torn = false;
+    return undefined;
+  }
+
+  /**
    * Appends `text` whole. A failed or short write is cut back to the last whole record, and on
    * a disk fault (full, I/O error) retried with backoff until it succeeds: the submits waiting
    * on it wait too, so producers stop taking new work and nothing is lost. Rejects when the
    * fault is not a disk's, or when the relay stops during one.
    */
-  function appendRecords(text: string): Promise<void> {
+  function appendWithRetry(text: string): Promise<void> {
     return withDiskRetry(faults, path, async () => {
       if (torn) {
         await fh.truncate(size); // frees what the failed write took; needs no space
@@ -234,7 +250,8 @@ export async function openOutbox(
       for (const b of batch) for (const e of b.events) text += journalRecord(e);
       try {
         if (text) {
-          await appendRecords(text);
+          const slow = appendRecords(text);
+          if (slow) await slow;
           writtenGen++;
         }
       } catch (err) {
