@@ -14,6 +14,7 @@ import { startServer } from "../../cluster/servers.js";
 import { tempDir } from "../../cluster/temp.js";
 import { sleep, waitFor } from "../../cluster/wait-for.js";
 import { RelayProcess, writeRelayConfig } from "../../relay/local-node.js";
+import { SAVE_INTERVAL_MS } from "../../relay/spool/offsets-store.js";
 import { appendSpool, logLines, makeHome, spoolPath, textOf } from "./support.js";
 
 const BOUND = 40;
@@ -92,12 +93,13 @@ test("outbox - a NATS outage past the bound: spools wait, memory stays bounded, 
     await waitFor(() => journalPending(files.state) >= BOUND, 10_000, "the journal to reach the bound");
 
     // The offsets of the lines taken before the bound are saved after the journal's sync, and
-    // at most every 250 ms: on a busy machine that save comes a while after the journal fills.
-    // Wait for it (the same offsets twice, a second apart), then nothing more may be taken.
+    // at most once per SAVE_INTERVAL_MS: on a busy machine that save comes a while after the
+    // journal fills. Wait for it (the same offsets twice, three save intervals apart, so a save
+    // waiting out its pause cannot fall between them), then nothing more may be taken.
     let stopped = offsets(files.state);
     await waitFor(
       async () => {
-        await sleep(1_000);
+        await sleep(3 * SAVE_INTERVAL_MS);
         const now = offsets(files.state);
         const settled = JSON.stringify(now) === JSON.stringify(stopped);
         stopped = now;
