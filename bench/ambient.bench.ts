@@ -31,7 +31,7 @@ import { ownWatchCount } from "../relay/ambient/inotify.js";
 import { compileRules, unwatchedInRoot } from "../relay/ambient/rules.js";
 import { createAmbientWatcher } from "../relay/ambient/watcher.js";
 import { benchUser, makeHomeTree } from "./lib/home-tree.js";
-import { fmt, summarize, table } from "./lib/stats.js";
+import { fmt, median, summarize, table } from "./lib/stats.js";
 
 const HOMES = Number(process.env.AMBIENT_HOMES ?? 5000);
 const SAMPLES = Math.min(HOMES, Number(process.env.AMBIENT_SAMPLES ?? 200));
@@ -198,10 +198,6 @@ async function main(): Promise<void> {
         else runs.set(name, [...(runs.get(name) ?? []), r]);
       }
     }
-    const median = (xs: number[]): number => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
     const rows: Array<Array<string | number>> = [];
     for (const name of SUBJECTS) {
       const why = failed.get(name);
