@@ -11,7 +11,7 @@ const firstOption = process.argv.findIndex((a, i) => i >= 2 && a.startsWith("--"
 const filters = process.argv.slice(2, firstOption < 0 ? undefined : firstOption);
 const passed = firstOption < 0 ? [] : process.argv.slice(firstOption);
 /** Long or diagnostic benchmarks run only when named (`npm run bench soak`), never in the default set. */
-const BY_NAME_ONLY = ["soak.bench.js", "publish.bench.js", "consume.bench.js"];
+const BY_NAME_ONLY = ["soak.bench.js", "publish.bench.js", "consume.bench.js", "spool-intake.bench.js"];
 const benches = readdirSync(here)
   .filter((f) => f.endsWith(".bench.js"))
   .sort()
