@@ -48,17 +48,19 @@ test("envelope - makeEvent sanitises a text that is not clean, and keeps a clean
   assert.equal(dirty.text, "a b");
 });
 
+/** A valid envelope, for tests that break one field of it. */
+const good = {
+  v: 1,
+  id: "abcdefgh12",
+  ts: "2026-11-22T05:51:05.123Z",
+  node: "town",
+  source: "spool",
+  kind: "update",
+  actor: null,
+  text: "hi",
+};
+
 test("envelope - validation names the broken field", () => {
-  const good = {
-    v: 1,
-    id: "abcdefgh12",
-    ts: "2026-11-22T05:51:05.123Z",
-    node: "town",
-    source: "spool",
-    kind: "update",
-    actor: null,
-    text: "hi",
-  };
   assert.doesNotThrow(() => validateEvent(good));
   assert.throws(() => validateEvent({ ...good, node: "Town" }), /node/);
   assert.throws(() => validateEvent({ ...good, kind: "9x" }), /kind/);
@@ -215,16 +217,7 @@ test("envelope - timestamps: each one is judged whole, whatever the one before i
 });
 
 test("envelope - ids: 8 to 64 characters of [A-Za-z0-9_-], nothing else", () => {
-  const withId = (id: string) => ({
-    v: 1,
-    id,
-    ts: "2026-11-22T05:51:05.123Z",
-    node: "town",
-    source: "spool",
-    kind: "update",
-    actor: null,
-    text: "hi",
-  });
+  const withId = (id: string) => ({ ...good, id });
   for (const id of ["abcdefgh", "A_b-9".repeat(12) + "abcd", "x".repeat(64)])
     assert.doesNotThrow(() => validateEvent(withId(id)), id);
   for (const id of [

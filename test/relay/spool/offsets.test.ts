@@ -1,9 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { silentLogger } from "../../../cluster/logger.js";
 import { tempDir } from "../../../cluster/temp.js";
 import { waitFor } from "../../../cluster/wait-for.js";
-import { memoryAudit } from "../../../relay/audit.js";
 import {
   hashTail,
   loadOffsets,
@@ -12,8 +10,7 @@ import {
   tailMatches,
   type SpoolPosition,
 } from "../../../relay/spool/offsets-store.js";
-import { createSpoolReader } from "../../../relay/spool/spool-reader.js";
-import { fixture, recordingSink, TEST_ID_KEY } from "./helpers.js";
+import { createReader, fixture } from "./helpers.js";
 
 const savedOffset = (state: string, user: string): number | undefined => {
   const loaded = loadOffsets(state);
@@ -66,19 +63,7 @@ test("spool - stopping saves the newest offsets while a save waits out its pause
   const f = fixture();
   t.after(() => f.remove());
   f.home("alice");
-  const sink = recordingSink();
-  const reader = createSpoolReader({
-    node: "town",
-    idKey: TEST_ID_KEY,
-    homesRoot: f.homes,
-    stateDir: f.state,
-    log: silentLogger,
-    rate: { burst: 1_000_000, perMinute: 10_000_000 },
-    maxLineBytes: 8192,
-    rescanMs: 200,
-    sink,
-    audit: memoryAudit(),
-  });
+  const { reader, sink } = createReader(f);
   await reader.start();
   f.append("alice", "one\n");
   reader.poke("alice");
