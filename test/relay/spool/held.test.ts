@@ -2,8 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import {
+  accessSync,
   appendFileSync,
   chmodSync,
+  constants,
   linkSync,
   mkdirSync,
   renameSync,
@@ -12,9 +14,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tempDir } from "../../../cluster/temp.js";
 import { deviceMajor, readsInline, SpoolFile } from "../../../relay/spool/spool-file.js";
+import { mountSmallFs } from "../durability/small-fs.js";
 import { fixture, startReader, texts, waitAudit, waitEvents, type Fixture, type Running } from "./helpers.js";
 
 /**
@@ -161,13 +165,31 @@ test("spool file - reads and stats are the same on the main thread and through t
   }
 });
 
+/**
+ * A writable folder on a file system with an anonymous device (tmpfs, overlay: read through the
+ * thread pool): a usual one if there is one, else a tmpfs mounted for the test (root), else why not.
+ */
+function poolReadDir(): { path: string; remove(): void } | { skip: string } {
+  for (const dir of ["/dev/shm", "/run", tmpdir(), "/tmp"]) {
+    try {
+      accessSync(dir, constants.W_OK);
+      if (!readsInline(statSync(dir).dev)) return { path: dir, remove() {} };
+    } catch {
+      /* missing or read-only here: the next one */
+    }
+  }
+  return mountSmallFs(16 * 1024 * 1024);
+}
+
 test("spool held - on a file system read through the thread pool (tmpfs): new lines, a rewrite and a truncation read as on a disk", async (t) => {
-  if (readsInline(statSync("/dev/shm").dev)) return t.skip("/dev/shm is not an anonymous-device file system here");
-  const f = fixture("/dev/shm");
+  const dir = poolReadDir();
+  if ("skip" in dir) return t.skip(`no anonymous-device file system here, and ${dir.skip}`);
+  const f = fixture(dir.path);
   t.after(() => f.remove());
   f.home("alice");
   const r = await startReader(f, { rescanMs: 600_000 });
   t.after(() => r.reader.stop());
+  t.after(() => dir.remove()); // a tmpfs mounted for the test: unmounted once nothing holds it
   f.append("alice", "one\n");
   await waitEvents(r.sink, 1, "the first line");
   f.append("alice", "two\n");
